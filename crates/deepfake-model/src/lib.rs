@@ -1,0 +1,33 @@
+//! The deepfake detector model on Burn: a ResNeXt-50 (32x4d) backbone, a 2-layer
+//! bidirectional LSTM and an MLP classifier, numerically identical to the PyTorch reference.
+//!
+//! Every function takes a [`burn::tensor::Device`]; the enabled Burn backend features decide
+//! which devices exist (`Device::flex()` on CPU, `Device::cuda(0)`, `Device::wgpu(..)`).
+//!
+//! ```
+//! use burn::tensor::{Device, Tensor, Distribution};
+//! use deepfake_model::{DetectorConfig, Detector};
+//!
+//! let device = Device::flex();
+//! let config = DetectorConfig::tiny();
+//! let detector: Detector = config.init(&device).unwrap();
+//! let images = Tensor::<4>::random([2, 3, 64, 64], Distribution::Default, &device);
+//! let logits = detector.forward(images); // [2, 2]: Real, Fake
+//! assert_eq!(logits.dims(), [2, 2]);
+//! ```
+
+pub mod detector;
+pub mod error;
+pub mod fs;
+pub mod lstm;
+pub mod params;
+pub mod preprocess;
+pub mod pytorch;
+pub mod resnext;
+pub mod saved;
+
+pub use detector::{Classifier, Detector, DetectorConfig};
+pub use error::{Error, Result};
+pub use lstm::{Lstm, LstmConfig};
+pub use params::trainable_params;
+pub use resnext::{ResNeXt, ResNeXtConfig};

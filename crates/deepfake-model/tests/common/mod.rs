@@ -1,0 +1,42 @@
+//! Helpers shared by the model crate's integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use burn::tensor::{Device, Tensor, TensorData};
+
+/// Path of a committed fixture (see `tests/fixtures/gen_model_fixtures.py`).
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Reads f32 tensor `name` from a committed fixture written by the fixture script.
+pub fn read_tensor<const D: usize>(file: &str, name: &str, device: &Device) -> Tensor<D> {
+    read_tensor_from(&fixture(file), name, device)
+}
+
+/// Reads f32 tensor `name` from the safetensors file at `path`.
+pub fn read_tensor_from<const D: usize>(
+    path: &std::path::Path,
+    name: &str,
+    device: &Device,
+) -> Tensor<D> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).expect("safetensors");
+    let view = tensors.tensor(name).expect("tensor in fixture");
+    assert_eq!(view.dtype(), safetensors::Dtype::F32, "{name} is not f32");
+    let values: Vec<f32> = view
+        .data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Tensor::from_data(TensorData::new(values, view.shape().to_vec()), device)
+}
+
+/// Largest absolute element-wise difference.
+pub fn max_abs_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
+    assert_eq!(a.dims(), b.dims(), "shapes differ");
+    (a - b).abs().max().into_scalar::<f32>()
+}

@@ -1,0 +1,65 @@
+//! Full-size parity with PyTorch (ResNeXt-50 32x4d and the seed detector), run by
+//! `cargo xtask parity`, which first writes the references with `scripts/gen_full_parity.py`
+//! into the directory named by `DEEPFAKE_PARITY_DIR`. Ignored in the normal suite: the
+//! references are ~250 MB and need torch to produce.
+
+mod common;
+
+use std::path::PathBuf;
+
+use burn::tensor::{Device, Tensor};
+use deepfake_model::{Detector, DetectorConfig, ResNeXt};
+
+const TOLERANCE: f32 = 1e-4;
+
+fn parity_dir() -> PathBuf {
+    PathBuf::from(
+        std::env::var("DEEPFAKE_PARITY_DIR")
+            .expect("set DEEPFAKE_PARITY_DIR (run `cargo xtask parity`)"),
+    )
+}
+
+fn read<const D: usize>(file: &str, name: &str, device: &Device) -> Tensor<D> {
+    common::read_tensor_from(&parity_dir().join(file), name, device)
+}
+
+#[test]
+#[ignore = "needs references from `cargo xtask parity`"]
+fn resnext50_32x4d_matches_torchvision() {
+    let device = Device::flex();
+    let model = ResNeXt::from_torchvision(parity_dir().join("resnext50_32x4d.pth"), &device)
+        .expect("load torchvision weights");
+    let input: Tensor<4> = read("resnext50_io.safetensors", "input", &device);
+    let diff = common::max_abs_diff(
+        model.forward(input),
+        read("resnext50_io.safetensors", "logits", &device),
+    );
+    println!("PARITY resnext50_32x4d logits max |diff| = {diff:.3e}");
+    assert!(diff <= TOLERANCE);
+}
+
+#[test]
+#[ignore = "needs references from `cargo xtask parity`"]
+fn seed_detector_matches_reference_module() {
+    let device = Device::flex();
+    let detector = Detector::from_pytorch(
+        parity_dir().join("seed_detector.pth"),
+        &DetectorConfig::seed(),
+        &device,
+    )
+    .expect("load reference detector");
+    let file = "seed_detector_io.safetensors";
+    let images = read::<4>(file, "images", &device);
+    let diff_images = common::max_abs_diff(
+        detector.forward(images),
+        read(file, "image_logits", &device),
+    );
+    let sequences = read::<5>(file, "sequences", &device);
+    let diff_sequences = common::max_abs_diff(
+        detector.forward_sequence(sequences),
+        read(file, "sequence_logits", &device),
+    );
+    println!("PARITY seed detector image logits max |diff| = {diff_images:.3e}");
+    println!("PARITY seed detector sequence logits max |diff| = {diff_sequences:.3e}");
+    assert!(diff_images <= TOLERANCE && diff_sequences <= TOLERANCE);
+}

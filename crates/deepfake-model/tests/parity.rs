@@ -1,0 +1,108 @@
+//! Parity with PyTorch: the same weights give the same numbers.
+//! Fixtures come from `tests/fixtures/gen_model_fixtures.py` (torch, eval mode).
+
+mod common;
+
+use burn::tensor::{Device, Tensor};
+use common::{fixture, max_abs_diff, read_tensor};
+use deepfake_model::{
+    Detector, DetectorConfig, Lstm, LstmConfig, ResNeXt, ResNeXtConfig, trainable_params,
+};
+
+const TOLERANCE: f32 = 1e-5;
+
+#[test]
+fn tiny_resnext_matches_torchvision_layout_reference() {
+    let device = Device::flex();
+    let config = ResNeXtConfig::tiny().with_num_classes(Some(10));
+    let model =
+        ResNeXt::from_torchvision_with_config(fixture("tiny_resnext.pth"), &config, &device)
+            .unwrap();
+    let input: Tensor<4> = read_tensor("tiny_resnext_io.safetensors", "input", &device);
+    let features = read_tensor("tiny_resnext_io.safetensors", "features", &device);
+    let logits = read_tensor("tiny_resnext_io.safetensors", "logits", &device);
+
+    let diff_features = max_abs_diff(model.forward_features(input.clone()), features);
+    let diff_logits = max_abs_diff(model.forward(input), logits);
+    assert!(diff_features <= TOLERANCE, "features differ by {diff_features}");
+    assert!(diff_logits <= TOLERANCE, "logits differ by {diff_logits}");
+}
+
+#[test]
+fn lstm_matches_torch_for_t1_t7_batch1_batch3() {
+    let device = Device::flex();
+    let config = LstmConfig::new(24, 16).with_num_layers(2);
+    let lstm = Lstm::from_pytorch(fixture("lstm.pth"), &config, &device).unwrap();
+    for (b, t) in [(1, 1), (3, 1), (1, 7), (3, 7)] {
+        let input: Tensor<3> =
+            read_tensor("lstm_io.safetensors", &format!("input_b{b}_t{t}"), &device);
+        let expected = read_tensor("lstm_io.safetensors", &format!("output_b{b}_t{t}"), &device);
+        let diff = max_abs_diff(lstm.forward(input), expected);
+        assert!(diff <= TOLERANCE, "batch {b}, T {t}: differs by {diff}");
+    }
+}
+
+fn check_tiny_detector(detector: &Detector) {
+    let device = Device::flex();
+    let file = "tiny_detector_io.safetensors";
+    let images: Tensor<4> = read_tensor(file, "images", &device);
+    let sequences: Tensor<5> = read_tensor(file, "sequences", &device);
+    let diff_images = max_abs_diff(
+        detector.forward(images),
+        read_tensor(file, "image_logits", &device),
+    );
+    let diff_sequences = max_abs_diff(
+        detector.forward_sequence(sequences),
+        read_tensor(file, "sequence_logits", &device),
+    );
+    assert!(diff_images <= TOLERANCE, "image logits differ by {diff_images}");
+    assert!(diff_sequences <= TOLERANCE, "sequence logits differ by {diff_sequences}");
+}
+
+#[test]
+fn tiny_detector_matches_reference_module_from_pth() {
+    let detector = Detector::from_pytorch(
+        fixture("tiny_detector.pth"),
+        &DetectorConfig::tiny(),
+        &Device::flex(),
+    )
+    .unwrap();
+    check_tiny_detector(&detector);
+}
+
+#[test]
+fn tiny_detector_matches_reference_module_from_safetensors() {
+    let detector = Detector::from_pytorch(
+        fixture("tiny_detector.safetensors"),
+        &DetectorConfig::tiny(),
+        &Device::flex(),
+    )
+    .unwrap();
+    check_tiny_detector(&detector);
+}
+
+#[test]
+fn saved_model_directory_round_trips_exactly() {
+    let device = Device::flex();
+    let config = DetectorConfig::tiny();
+    let detector = Detector::from_pytorch(fixture("tiny_detector.pth"), &config, &device).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    detector.save(&config, dir.path()).unwrap();
+    let (loaded, loaded_config) = Detector::load_dir(dir.path(), &device).unwrap();
+    assert_eq!(loaded_config, config);
+    check_tiny_detector(&loaded);
+}
+
+#[test]
+fn parameter_counts_equal_pytorch() {
+    let device = Device::flex();
+    let backbone = ResNeXtConfig::resnext50_32x4d().init(&device).unwrap();
+    assert_eq!(trainable_params(&backbone), 22_979_904);
+    let with_fc = ResNeXtConfig::resnext50_32x4d()
+        .with_num_classes(Some(1000))
+        .init(&device)
+        .unwrap();
+    assert_eq!(trainable_params(&with_fc), 25_028_904);
+    let seed = DetectorConfig::seed().init(&device).unwrap();
+    assert_eq!(trainable_params(&seed), 40_036_418);
+}

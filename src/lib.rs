@@ -1,0 +1,9 @@
+//! `deepfake`: a pure-Rust deepfake image detector on Burn.
+//!
+//! This crate re-exports the workspace crates and owns the backend features
+//! (`flex`, the default CPU backend; `cuda`; `wgpu`) and the examples.
+
+pub mod device;
+
+pub use deepfake_model as model;
+pub use device::{DeviceError, parse_device};

@@ -1,0 +1,32 @@
+//! Project tasks: `cargo xtask <command>` (alias in .cargo/config.toml). `cargo xtask --help` lists them.
+
+mod backends;
+mod parity;
+mod python;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Project tasks for the deepfake detector workspace")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Full-size parity with PyTorch: writes ResNeXt-50 32x4d and seed-detector references with
+    /// torch into target/parity and checks Burn's logits against them (max |diff| <= 1e-4).
+    Parity(parity::Args),
+    /// Runs the tiny detector on the wgpu backend (Mesa's software Vulkan on a CPU-only machine)
+    /// and checks it against flex (max |diff| <= 1e-4).
+    Backends(backends::Args),
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Parity(args) => parity::run(args),
+        Command::Backends(args) => backends::run(args),
+    }
+}
