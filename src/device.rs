@@ -113,7 +113,10 @@ mod tests {
     #[test]
     fn unknown_and_malformed_flags_are_rejected() {
         assert!(matches!(parse_device("tpu"), Err(DeviceError::Unknown(_))));
-        assert!(matches!(parse_device("cuda:x"), Err(DeviceError::Unknown(_))));
+        assert!(matches!(
+            parse_device("cuda:x"),
+            Err(DeviceError::Unknown(_))
+        ));
     }
 
     #[cfg(feature = "flex")]

@@ -5,5 +5,6 @@
 
 pub mod device;
 
+pub use deepfake_metrics as metrics;
 pub use deepfake_model as model;
 pub use device::{DeviceError, parse_device};

@@ -26,11 +26,19 @@ fn tiny_detector_on_wgpu_matches_flex() {
     let expected_images = on_flex.forward(images.clone()).into_data();
     let expected_frames = on_flex.forward_sequence(frames.clone()).into_data();
     let got_images = on_wgpu.forward(images.to_device(&wgpu)).into_data();
-    let got_frames = on_wgpu.forward_sequence(frames.to_device(&wgpu)).into_data();
+    let got_frames = on_wgpu
+        .forward_sequence(frames.to_device(&wgpu))
+        .into_data();
 
     let max_diff = |a: &burn::tensor::TensorData, b: &burn::tensor::TensorData| {
-        let (a, b) = (a.try_to_vec::<f32>().unwrap(), b.try_to_vec::<f32>().unwrap());
-        a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max)
+        let (a, b) = (
+            a.try_to_vec::<f32>().unwrap(),
+            b.try_to_vec::<f32>().unwrap(),
+        );
+        a.iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max)
     };
     let d_images = max_diff(&expected_images, &got_images);
     let d_frames = max_diff(&expected_frames, &got_frames);

@@ -8,7 +8,10 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Project tasks for the deepfake detector workspace")]
+#[command(
+    name = "cargo xtask",
+    about = "Project tasks for the deepfake detector workspace"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

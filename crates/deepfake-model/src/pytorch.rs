@@ -77,12 +77,22 @@ fn check_complete(result: &ApplyResult) -> Result<(), String> {
     let mut reason = String::new();
     if !result.errors.is_empty() {
         reason += &format!("{} tensors do not fit: ", result.errors.len());
-        let shown: Vec<String> = result.errors.iter().take(5).map(|e| e.to_string()).collect();
+        let shown: Vec<String> = result
+            .errors
+            .iter()
+            .take(5)
+            .map(|e| e.to_string())
+            .collect();
         reason += &shown.join("; ");
         reason += ". ";
     }
     if !result.missing.is_empty() {
-        let shown: Vec<&str> = result.missing.iter().take(8).map(|(k, _)| k.as_str()).collect();
+        let shown: Vec<&str> = result
+            .missing
+            .iter()
+            .take(8)
+            .map(|(k, _)| k.as_str())
+            .collect();
         reason += &format!(
             "{} tensors missing from the file (e.g. {}). ",
             result.missing.len(),

@@ -60,12 +60,10 @@ impl Detector {
             .auto_extension(false)
             .allow_partial(true)
             .validate(false);
-        let result = detector
-            .load_from(&mut store)
-            .map_err(|e| Error::Weights {
-                path: weights.clone(),
-                reason: e.to_string(),
-            })?;
+        let result = detector.load_from(&mut store).map_err(|e| Error::Weights {
+            path: weights.clone(),
+            reason: e.to_string(),
+        })?;
         if !result.errors.is_empty() || !result.missing.is_empty() || !result.unused.is_empty() {
             return Err(Error::Weights {
                 path: weights,

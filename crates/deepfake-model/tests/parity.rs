@@ -24,7 +24,10 @@ fn tiny_resnext_matches_torchvision_layout_reference() {
 
     let diff_features = max_abs_diff(model.forward_features(input.clone()), features);
     let diff_logits = max_abs_diff(model.forward(input), logits);
-    assert!(diff_features <= TOLERANCE, "features differ by {diff_features}");
+    assert!(
+        diff_features <= TOLERANCE,
+        "features differ by {diff_features}"
+    );
     assert!(diff_logits <= TOLERANCE, "logits differ by {diff_logits}");
 }
 
@@ -55,8 +58,14 @@ fn check_tiny_detector(detector: &Detector) {
         detector.forward_sequence(sequences),
         read_tensor(file, "sequence_logits", &device),
     );
-    assert!(diff_images <= TOLERANCE, "image logits differ by {diff_images}");
-    assert!(diff_sequences <= TOLERANCE, "sequence logits differ by {diff_sequences}");
+    assert!(
+        diff_images <= TOLERANCE,
+        "image logits differ by {diff_images}"
+    );
+    assert!(
+        diff_sequences <= TOLERANCE,
+        "sequence logits differ by {diff_sequences}"
+    );
 }
 
 #[test]
@@ -105,4 +114,11 @@ fn parameter_counts_equal_pytorch() {
     assert_eq!(trainable_params(&with_fc), 25_028_904);
     let seed = DetectorConfig::seed().init(&device).unwrap();
     assert_eq!(trainable_params(&seed), 40_036_418);
+
+    let tiny = DetectorConfig::tiny().init(&device).unwrap();
+    let torch_count: Tensor<1> = read_tensor("tiny_detector_io.safetensors", "num_params", &device);
+    assert_eq!(
+        trainable_params(&tiny) as f32,
+        torch_count.into_scalar::<f32>()
+    );
 }
