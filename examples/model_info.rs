@@ -58,7 +58,7 @@ fn main() -> Result<()> {
     let seconds = start.elapsed().as_secs_f64();
     println!(
         "forward {shape:?} -> logits {:?} in {seconds:.3} s",
-        logits.shape
+        logits.shape()
     );
     Ok(())
 }

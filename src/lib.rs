@@ -5,6 +5,7 @@
 
 pub mod device;
 
+pub use deepfake_data as data;
 pub use deepfake_metrics as metrics;
 pub use deepfake_model as model;
 pub use device::{DeviceError, parse_device};

@@ -1,8 +1,11 @@
 //! Project tasks: `cargo xtask <command>` (alias in .cargo/config.toml). `cargo xtask --help` lists them.
 
 mod backends;
+mod bench;
+mod data_info;
 mod parity;
 mod python;
+mod synth;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -25,11 +28,21 @@ enum Command {
     /// Runs the tiny detector on the wgpu backend (Mesa's software Vulkan on a CPU-only machine)
     /// and checks it against flex (max |diff| <= 1e-4).
     Backends(backends::Args),
+    /// Summarise a data set folder: layout, counts per split and class, image sizes, skipped
+    /// files; writes dataset_info.json.
+    DataInfo(data_info::Args),
+    /// Write synthetic proxy data in the 140k-faces layout.
+    Synth(synth::Args),
+    /// Benchmarks side by side with the Python peers (`bench data`).
+    Bench(bench::Args),
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Parity(args) => parity::run(args),
         Command::Backends(args) => backends::run(args),
+        Command::DataInfo(args) => data_info::run(args),
+        Command::Synth(args) => synth::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

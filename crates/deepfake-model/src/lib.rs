@@ -30,4 +30,5 @@ pub use detector::{Classifier, Detector, DetectorConfig};
 pub use error::{Error, Result};
 pub use lstm::{Lstm, LstmConfig};
 pub use params::trainable_params;
+pub use preprocess::Label;
 pub use resnext::{ResNeXt, ResNeXtConfig};

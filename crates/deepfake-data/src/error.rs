@@ -1,0 +1,62 @@
+//! The data crate's error type.
+
+use std::path::PathBuf;
+
+/// Errors from reading data sets and images.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A file or folder could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file is not an image we can decode (or is corrupt / truncated).
+    #[error("cannot decode {path}: {reason}")]
+    Decode {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder said.
+        reason: String,
+    },
+    /// The image is larger than the decode limit.
+    #[error("{path} is {width}x{height} = {pixels} pixels, over the limit of {limit} pixels")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+        /// width * height.
+        pixels: u64,
+        /// The configured limit.
+        limit: u64,
+    },
+    /// A CSV file of the 140k layout is malformed.
+    #[error("{path}, line {line}: {reason}")]
+    Csv {
+        /// The CSV file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The folder is not a data set layout we know.
+    #[error("{path}: {reason}")]
+    Layout {
+        /// The folder given.
+        path: PathBuf,
+        /// What was expected.
+        reason: String,
+    },
+    /// A parameter is out of range.
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(String),
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = DataError> = std::result::Result<T, E>;

@@ -1,0 +1,134 @@
+//! Layout detection: the 140k layout (CSVs mapped by `label_str`), its inner folder, plain
+//! real/ fake/ folders with a reproducible stratified split, and clear CSV errors.
+
+use std::path::Path;
+
+use deepfake_data::layout::{Dataset, Layout, Split, read_kaggle_csv};
+use deepfake_data::sequence::sample_frame_indices;
+use deepfake_data::synth::{SynthConfig, write_dataset};
+use deepfake_data::{DataError, DatasetInfo};
+use deepfake_model::Label;
+
+fn small_synth(dir: &Path) {
+    let config = SynthConfig {
+        per_class: 10,
+        size: 32,
+        ..SynthConfig::default()
+    };
+    write_dataset(dir, &config).unwrap();
+}
+
+#[test]
+fn kaggle_root_and_inner_folder_are_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    small_synth(dir.path());
+    let root = Dataset::open(dir.path(), 0).unwrap();
+    assert_eq!(root.layout, Layout::Kaggle140k);
+    let info = DatasetInfo::compute(&root, true);
+    assert_eq!(info.splits["train"].real, 10);
+    assert_eq!(info.splits["train"].fake, 10);
+    assert_eq!(info.splits["valid"].real, 2);
+    assert_eq!(info.splits["test"].fake, 2);
+    assert_eq!(info.image_sizes["32x32"], 28);
+    assert!(info.skipped.is_empty());
+
+    let inner = Dataset::open(dir.path().join("real_vs_fake/real-vs-fake"), 0).unwrap();
+    assert_eq!(inner.layout, Layout::SplitFolders);
+    assert_eq!(inner.train.len(), 20);
+    // Both views agree on every file's class.
+    let mut a: Vec<_> = root
+        .train
+        .iter()
+        .map(|s| (s.path.clone(), s.label))
+        .collect();
+    let mut b: Vec<_> = inner
+        .train
+        .iter()
+        .map(|s| (s.path.clone(), s.label))
+        .collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn csv_label_comes_from_label_str_and_missing_files_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base");
+    std::fs::create_dir_all(base.join("train/real")).unwrap();
+    std::fs::write(base.join("train/real/1.jpg"), b"x").unwrap();
+    let csv = dir.path().join("train.csv");
+    // In the real data set `label` 1 means real: it must not decide the class.
+    std::fs::write(
+        &csv,
+        ",original_path,id,label,label_str,path\n0,a,1,1,real,train/real/1.jpg\n1,b,2,0,fake,train/fake/2.jpg\n",
+    )
+    .unwrap();
+    let (samples, skipped) = read_kaggle_csv(&csv, &base).unwrap();
+    assert_eq!(samples.len(), 1);
+    assert_eq!(samples[0].label, Label::Real);
+    assert_eq!(skipped.len(), 1);
+
+    std::fs::write(
+        &csv,
+        ",original_path,id,label,label_str,path\n0,a,1,1,real,train/real/1.jpg\n1,b,2,0,maybe,x.jpg\n",
+    )
+    .unwrap();
+    match read_kaggle_csv(&csv, &base) {
+        Err(DataError::Csv { line, .. }) => assert_eq!(line, 3),
+        other => panic!("expected a CSV error, got {other:?}"),
+    }
+}
+
+#[test]
+fn real_fake_folders_are_split_70_15_15_reproducibly() {
+    let dir = tempfile::tempdir().unwrap();
+    for (class, n) in [("Real", 40), ("FAKE", 20)] {
+        let nested = dir.path().join(class).join("nested");
+        std::fs::create_dir_all(&nested).unwrap();
+        for i in 0..n {
+            std::fs::write(nested.join(format!("{i}.png")), b"x").unwrap();
+        }
+    }
+    let a = Dataset::open(dir.path(), 5).unwrap();
+    assert_eq!(a.layout, Layout::RealFakeFolders);
+    let count =
+        |split: Split, label: Label| a.split(split).iter().filter(|s| s.label == label).count();
+    assert_eq!(
+        (
+            count(Split::Train, Label::Real),
+            count(Split::Train, Label::Fake)
+        ),
+        (28, 14)
+    );
+    assert_eq!(
+        (
+            count(Split::Valid, Label::Real),
+            count(Split::Valid, Label::Fake)
+        ),
+        (6, 3)
+    );
+    assert_eq!(
+        (
+            count(Split::Test, Label::Real),
+            count(Split::Test, Label::Fake)
+        ),
+        (6, 3)
+    );
+    assert_eq!(a, Dataset::open(dir.path(), 5).unwrap());
+    assert_ne!(a.train, Dataset::open(dir.path(), 6).unwrap().train);
+}
+
+#[test]
+fn unknown_layout_explains_what_is_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Dataset::open(dir.path(), 0).unwrap_err().to_string();
+    assert!(err.contains("train.csv") && err.contains("real/"), "{err}");
+}
+
+#[test]
+fn frames_are_sampled_evenly() {
+    assert_eq!(sample_frame_indices(10, 4), [1, 3, 6, 8]);
+    assert_eq!(sample_frame_indices(3, 1), [1]);
+    assert_eq!(sample_frame_indices(2, 4), [0, 0, 1, 1]);
+}

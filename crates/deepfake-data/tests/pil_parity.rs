@@ -1,0 +1,87 @@
+//! Resizing, rotation and colour jitter against PIL (fixtures from
+//! `fixtures/gen_pil_fixtures.py`).
+
+use std::path::{Path, PathBuf};
+
+use deepfake_data::augment::{adjust_brightness, adjust_contrast};
+use deepfake_data::decode::{DecodeLimits, decode_file};
+use deepfake_data::resize::resize_rgb;
+use deepfake_data::rotate::rotate_nearest;
+use image::RgbImage;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn load(name: &str) -> RgbImage {
+    decode_file(&fixture(name), DecodeLimits::default()).unwrap()
+}
+
+/// Mean |a - b| per channel, in 8-bit levels, and the largest single difference.
+fn diff(a: &RgbImage, b: &RgbImage) -> ([f64; 3], u8) {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let mut sum = [0.0f64; 3];
+    let mut max = 0u8;
+    for (p, q) in a.pixels().zip(b.pixels()) {
+        for c in 0..3 {
+            let d = p.0[c].abs_diff(q.0[c]);
+            sum[c] += f64::from(d);
+            max = max.max(d);
+        }
+    }
+    let n = f64::from(a.width() * a.height());
+    (sum.map(|s| s / n), max)
+}
+
+#[test]
+fn resize_matches_pil_bilinear_within_one_level() {
+    for (src, sizes) in [
+        ("256x256", &[224u32, 64][..]),
+        ("300x200", &[224][..]),
+        ("100x80", &[224, 64][..]),
+    ] {
+        let source = load(&format!("src_{src}.png"));
+        for &size in sizes {
+            let ours = resize_rgb(&source, size, size).unwrap();
+            let pil = load(&format!("resized_{src}_to_{size}.png"));
+            let (mean, max) = diff(&ours, &pil);
+            println!("{src} -> {size}: mean |diff| {mean:?} levels, max {max}");
+            assert!(mean.iter().all(|&m| m <= 1.0), "{src} -> {size}: {mean:?}");
+        }
+    }
+}
+
+#[test]
+fn rotation_matches_pil_nearest() {
+    let source = load("src_100x80.png");
+    for angle in [7.3, -9.9] {
+        let ours = rotate_nearest(&source, angle);
+        let pil = load(&format!("rotated_{angle}.png"));
+        let differing = ours
+            .pixels()
+            .zip(pil.pixels())
+            .filter(|(a, b)| a != b)
+            .count();
+        let share = differing as f64 / f64::from(ours.width() * ours.height());
+        println!("rotate {angle}: {differing} pixels differ ({share:.4})");
+        // Nearest sampling can flip at exact pixel boundaries; allow 0.5% of pixels.
+        assert!(share <= 0.005, "rotate {angle}: {share}");
+    }
+}
+
+#[test]
+fn brightness_and_contrast_match_pil_image_enhance() {
+    let source = load("src_100x80.png");
+    for factor in [0.83f32, 1.17] {
+        let mut ours = source.clone();
+        adjust_brightness(&mut ours, factor);
+        let (_, max) = diff(&ours, &load(&format!("brightness_{factor}.png")));
+        assert!(max <= 1, "brightness {factor}: max diff {max}");
+        let mut ours = source.clone();
+        adjust_contrast(&mut ours, factor);
+        let (_, max) = diff(&ours, &load(&format!("contrast_{factor}.png")));
+        assert!(max <= 1, "contrast {factor}: max diff {max}");
+    }
+}
