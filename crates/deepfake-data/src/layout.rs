@@ -326,7 +326,7 @@ pub fn stratified_split(
     for (paths, label) in files {
         let mut paths = paths.clone();
         paths.sort();
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (label.index() as u64 + 1) * 0x9E37_79B9);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ ((label.index() as u64 + 1) * 0x9E37_79B9));
         paths.shuffle(&mut rng);
         let n = paths.len();
         let n_train = (n as f64 * 0.70).round() as usize;

@@ -25,9 +25,9 @@ fn diff(a: &RgbImage, b: &RgbImage) -> ([f64; 3], u8) {
     let mut sum = [0.0f64; 3];
     let mut max = 0u8;
     for (p, q) in a.pixels().zip(b.pixels()) {
-        for c in 0..3 {
+        for (c, total) in sum.iter_mut().enumerate() {
             let d = p.0[c].abs_diff(q.0[c]);
-            sum[c] += f64::from(d);
+            *total += f64::from(d);
             max = max.max(d);
         }
     }
