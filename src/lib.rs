@@ -8,4 +8,5 @@ pub mod device;
 pub use deepfake_data as data;
 pub use deepfake_metrics as metrics;
 pub use deepfake_model as model;
+pub use deepfake_train as train;
 pub use device::{DeviceError, parse_device};

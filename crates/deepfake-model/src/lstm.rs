@@ -105,31 +105,33 @@ impl LstmDirection {
         let weight_hh_t = self.weight_hh.val().transpose();
 
         let mut outputs: Vec<Option<Tensor<2>>> = vec![None; steps];
-        let mut state: Option<(Tensor<2>, Tensor<2>)> = None;
         let order: Vec<usize> = if reversed {
             (0..steps).rev().collect()
         } else {
             (0..steps).collect()
         };
+        // Zero initial state shaped like the batch (from the input, so the batch axis stays
+        // dynamic). It goes through `weight_hh` like every later state, as in PyTorch: then
+        // `weight_hh` gets a (zero) gradient even when T = 1, and weight decay moves it as
+        // torch's Adam does.
+        let zeros = projected
+            .clone()
+            .narrow(1, 0, 1)
+            .squeeze_dim::<2>(1)
+            .narrow(1, 0, hidden_size)
+            .mul_scalar(0.0);
+        let (mut h, mut cell) = (zeros.clone(), zeros);
         for t in order {
-            let mut gates: Tensor<2> = projected.clone().narrow(1, t, 1).squeeze_dim(1);
-            let cell = match state {
-                Some((h, c)) => {
-                    gates = gates + h.matmul(weight_hh_t.clone());
-                    c
-                }
-                // Zero initial state shaped like the batch, so the batch axis stays dynamic.
-                None => gates.clone().narrow(1, 0, hidden_size).mul_scalar(0.0),
-            };
+            let step_input: Tensor<2> = projected.clone().narrow(1, t, 1).squeeze_dim(1);
+            let gates = step_input + h.matmul(weight_hh_t.clone());
             let gate = |k: usize| gates.clone().narrow(1, k * hidden_size, hidden_size);
             let input_gate = sigmoid(gate(0));
             let forget_gate = sigmoid(gate(1));
             let candidate = tanh(gate(2));
             let output_gate = sigmoid(gate(3));
-            let c = forget_gate * cell + input_gate * candidate;
-            let h = output_gate * tanh(c.clone());
+            cell = forget_gate * cell + input_gate * candidate;
+            h = output_gate * tanh(cell.clone());
             outputs[t] = Some(h.clone());
-            state = Some((h, c));
         }
         outputs.into_iter().flatten().collect()
     }

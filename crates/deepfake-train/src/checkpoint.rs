@@ -1,0 +1,137 @@
+//! Checkpoints of a run directory, each written to a temporary folder and swapped in, so a
+//! crash leaves the previous checkpoint intact.
+//!
+//! - `best/`: the model of the best validation accuracy as a saved model directory
+//!   (`config.json`, `model.bpk`, `model_info.json`), loadable with `Detector::load_dir`.
+//! - `last/`: everything needed to resume: `model.bpk` (a Burn record that keeps parameter
+//!   ids, so the optimizer state still matches), `optimizer.bpk`, and `state.json`.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::optim::{ModuleOptimizer, OptimizerRecord};
+use burn::store::ModuleRecord;
+use deepfake_model::{Detector, DetectorConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, TrainError};
+use crate::history::EpochRecord;
+use crate::model_info::ModelInfo;
+use crate::plateau::ReduceLrOnPlateau;
+
+/// Progress of a run, saved in `last/state.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunState {
+    /// Epochs completed.
+    pub epochs_done: usize,
+    /// The scheduler, with its learning rate and counters.
+    pub scheduler: ReduceLrOnPlateau,
+    /// Best validation accuracy so far.
+    pub best_val_accuracy: f64,
+    /// Its epoch (0 before the first).
+    pub best_epoch: usize,
+    /// Epochs since the best.
+    pub epochs_without_improvement: usize,
+    /// Every completed epoch.
+    pub history: Vec<EpochRecord>,
+    /// Files skipped so far.
+    pub skipped_files: usize,
+}
+
+fn file_error(action: &'static str, path: &Path, reason: impl ToString) -> TrainError {
+    TrainError::File {
+        action,
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Writes `contents` into a fresh `<target>.partial` folder via `fill`, then swaps it into
+/// place of `target`.
+fn write_dir_atomically(target: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let partial = target.with_extension("partial");
+    let old = target.with_extension("old");
+    let _ = std::fs::remove_dir_all(&partial);
+    std::fs::create_dir_all(&partial).map_err(|e| file_error("create", &partial, e))?;
+    fill(&partial)?;
+    let _ = std::fs::remove_dir_all(&old);
+    if target.exists() {
+        std::fs::rename(target, &old).map_err(|e| file_error("move aside", target, e))?;
+    }
+    std::fs::rename(&partial, target).map_err(|e| file_error("rename into place", target, e))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// Writes `value` as pretty JSON to `path` atomically.
+pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let json = serde_json::to_string_pretty(value).map_err(|e| file_error("encode", path, e))?;
+    deepfake_model::fs::write_atomic(path, json.as_bytes()).map_err(TrainError::from)
+}
+
+/// Reads JSON from `path`.
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| file_error("read", path, e))?;
+    serde_json::from_str(&text).map_err(|e| file_error("parse", path, e))
+}
+
+/// Saves the best model as a loadable model directory.
+pub fn save_best(dir: &Path, model: &Detector, config: &DetectorConfig) -> Result<()> {
+    write_dir_atomically(dir, |partial| {
+        model.valid().save(config, partial)?;
+        write_json(
+            &partial.join("model_info.json"),
+            &ModelInfo::new(model, config),
+        )
+    })
+}
+
+/// Saves what resuming needs.
+pub fn save_last(
+    dir: &Path,
+    model: &Detector,
+    optimizer: &ModuleOptimizer,
+    state: &RunState,
+) -> Result<()> {
+    write_dir_atomically(dir, |partial| {
+        let model_path = partial.join("model.bpk");
+        model
+            .clone()
+            .into_record()
+            .save(&model_path)
+            .map_err(|e| file_error("save", &model_path, format!("{e:?}")))?;
+        let optim_path = partial.join("optimizer.bpk");
+        optimizer
+            .to_record()
+            .save(&optim_path)
+            .map_err(|e| file_error("save", &optim_path, format!("{e:?}")))?;
+        write_json(&partial.join("state.json"), state)
+    })
+}
+
+/// The `last/` folder to resume from: `last/`, or `last.old/` if a crash hit mid-swap.
+pub fn find_last(run_dir: &Path) -> Option<PathBuf> {
+    [run_dir.join("last"), run_dir.join("last.old")]
+        .into_iter()
+        .find(|d| d.join("state.json").is_file())
+}
+
+/// Loads `last/` into a freshly built `model` and `optimizer`.
+pub fn load_last(
+    dir: &Path,
+    model: Detector,
+    optimizer: ModuleOptimizer,
+) -> Result<(Detector, ModuleOptimizer, RunState)> {
+    let model_path = dir.join("model.bpk");
+    let record = ModuleRecord::load(&model_path)
+        .map_err(|e| file_error("load", &model_path, format!("{e:?}")))?;
+    let model = model
+        .try_load_record(record)
+        .map_err(|e| file_error("load", &model_path, format!("{e:?}")))?;
+    let optim_path = dir.join("optimizer.bpk");
+    let record = OptimizerRecord::load(&optim_path)
+        .map_err(|e| file_error("load", &optim_path, format!("{e:?}")))?;
+    let optimizer = optimizer.load_record(record);
+    let state = read_json(&dir.join("state.json"))?;
+    Ok((model, optimizer, state))
+}

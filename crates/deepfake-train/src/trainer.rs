@@ -1,0 +1,255 @@
+//! The training loop: epochs of train steps, validation, the LR schedule, checkpoints,
+//! early stopping, NaN detection and resume.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::tensor::Device;
+use deepfake_data::{Dataset, EpochLoader, LoaderConfig, Sample, Skipped};
+use deepfake_model::Detector;
+
+use crate::checkpoint::{
+    RunState, find_last, load_last, read_json, save_best, save_last, write_json,
+};
+use crate::config::TrainConfig;
+use crate::error::{Result, TrainError};
+use crate::evaluate::evaluate;
+use crate::history::{EpochRecord, TrainingResults};
+use crate::plateau::ReduceLrOnPlateau;
+use crate::step::{torch_adam, train_step};
+
+/// Hooks for progress display; every method has a do-nothing default.
+pub trait TrainObserver {
+    /// A training epoch starts with `batches` batches.
+    fn epoch_started(&mut self, _epoch: usize, _epochs: usize, _batches: usize) {}
+    /// A training step finished: running mean loss and accuracy of the epoch so far.
+    fn batch_done(&mut self, _images: usize, _loss: f64, _accuracy: f64) {}
+    /// Validation starts over `images` images.
+    fn validation_started(&mut self, _images: usize) {}
+    /// Validation scored `images` more images.
+    fn validation_progress(&mut self, _images: usize) {}
+    /// An epoch ended (`improved`: new best validation accuracy, saved to `best/`).
+    fn epoch_done(&mut self, _record: &EpochRecord, _improved: bool, _skipped: &[Skipped]) {}
+    /// Something worth telling the user.
+    fn message(&mut self, _text: &str) {}
+}
+
+/// An observer that shows nothing.
+pub struct Silent;
+impl TrainObserver for Silent {}
+
+/// File names inside a run directory.
+pub const CONFIG_FILE: &str = "config.json";
+/// Per-epoch history.
+pub const HISTORY_FILE: &str = "history.json";
+/// Final summary.
+pub const RESULTS_FILE: &str = "training_results.json";
+
+/// Trains per `config` into `run_dir` on `device` (a plain device; training runs on its
+/// autodiff twin). With `resume`, continues from `run_dir/last` using the saved config.
+pub fn train(
+    config: &TrainConfig,
+    run_dir: &Path,
+    device: &Device,
+    resume: bool,
+    observer: &mut dyn TrainObserver,
+) -> Result<TrainingResults> {
+    let config = if resume {
+        let saved: TrainConfig = read_json(&run_dir.join(CONFIG_FILE))?;
+        observer.message(&format!("resuming {}", run_dir.display()));
+        saved
+    } else {
+        if find_last(run_dir).is_some() {
+            return Err(TrainError::Config(format!(
+                "{} already holds a run: pass --resume to continue it, or choose another --out",
+                run_dir.display()
+            )));
+        }
+        config.clone()
+    };
+    config.validate()?;
+    let dataset = Dataset::open(&config.data, config.seed)?;
+    observer.message(&format!(
+        "{}: {} ({} train, {} valid, {} test)",
+        config.data.display(),
+        dataset.layout.describe(),
+        dataset.train.len(),
+        dataset.valid.len(),
+        dataset.test.len()
+    ));
+    if dataset.train.is_empty() || dataset.valid.is_empty() {
+        return Err(TrainError::Config(format!(
+            "{} has no training or no validation images",
+            config.data.display()
+        )));
+    }
+    std::fs::create_dir_all(run_dir).map_err(|e| TrainError::File {
+        action: "create",
+        path: run_dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    write_json(&run_dir.join(CONFIG_FILE), &config)?;
+
+    let train_device = device.clone().autodiff();
+    train_device.seed(config.seed);
+    let mut model = config.model.init(&train_device)?;
+    if let Some(pretrained) = &config.pretrained {
+        model = model.load_pretrained_backbone(pretrained, &config.model, &train_device)?;
+        observer.message(&format!("backbone from {}", pretrained.display()));
+    }
+    let mut optimizer = torch_adam(config.weight_decay);
+    let mut state = RunState {
+        epochs_done: 0,
+        scheduler: ReduceLrOnPlateau::new(
+            config.lr,
+            config.plateau_factor,
+            config.plateau_patience,
+        ),
+        best_val_accuracy: f64::NEG_INFINITY,
+        best_epoch: 0,
+        epochs_without_improvement: 0,
+        history: Vec::new(),
+        skipped_files: 0,
+    };
+    if resume {
+        let last = find_last(run_dir).ok_or_else(|| {
+            TrainError::Config(format!("{} has no last/ checkpoint", run_dir.display()))
+        })?;
+        (model, optimizer, state) = load_last(&last, model, optimizer)?;
+    }
+
+    let train_samples: Arc<Vec<Sample>> = Arc::new(dataset.train.clone());
+    let mut stopped = "completed".to_string();
+    for epoch in state.epochs_done..config.epochs {
+        let frozen = epoch < config.freeze_backbone_epochs;
+        model.backbone = model.backbone.set_require_grad(!frozen);
+        // Dropout draws from the device RNG: seed it per epoch so a resumed run repeats it.
+        train_device.seed(config.seed.wrapping_add((epoch as u64 + 1) * 0x9E37_79B9));
+        let loader_config = LoaderConfig {
+            augment: config.augment.clone(),
+            ..LoaderConfig::train(
+                config.batch_size,
+                config.model.image_size as u32,
+                config.seed,
+            )
+        };
+        let loader = EpochLoader::start(Arc::clone(&train_samples), loader_config, epoch as u64);
+        let batches = config
+            .max_batches_per_epoch
+            .map_or(loader.len(), |m| m.min(loader.len()));
+        observer.epoch_started(epoch + 1, config.epochs, batches);
+        let lr = state.scheduler.lr;
+        let started = Instant::now();
+        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        let mut loader = loader;
+        for (step, batch) in loader.by_ref().take(batches).enumerate() {
+            let (images, labels) = batch.to_tensors(&train_device);
+            let (next, out) = train_step(
+                model,
+                &mut optimizer,
+                images,
+                labels,
+                lr,
+                config.clip_grad_norm,
+            );
+            if !out.loss.is_finite() {
+                return Err(TrainError::NonFiniteLoss {
+                    epoch: epoch + 1,
+                    step: step + 1,
+                    loss: out.loss,
+                });
+            }
+            model = next;
+            loss_sum += f64::from(out.loss) * batch.len() as f64;
+            correct += out.correct;
+            seen += batch.len();
+            observer.batch_done(
+                batch.len(),
+                loss_sum / seen as f64,
+                correct as f64 / seen as f64,
+            );
+        }
+        // Drain what the loader prepared beyond the cap so its thread ends.
+        for _ in loader.by_ref() {}
+        let train_seconds = started.elapsed().as_secs_f64();
+        let mut skipped = loader.skipped();
+
+        let valid = model.valid();
+        observer.validation_started(dataset.valid.len());
+        let evaluation = evaluate(
+            &valid,
+            &dataset.valid,
+            config.model.image_size,
+            config.batch_size,
+            device,
+            |n| observer.validation_progress(n),
+        );
+        skipped.extend(evaluation.skipped.iter().cloned());
+        state.skipped_files += skipped.len();
+        state.scheduler.step(evaluation.loss);
+        let record = EpochRecord {
+            epoch: epoch + 1,
+            train_loss: loss_sum / seen.max(1) as f64,
+            train_accuracy: correct as f64 / seen.max(1) as f64,
+            val_loss: evaluation.loss,
+            val_accuracy: evaluation.accuracy,
+            lr,
+            seconds: started.elapsed().as_secs_f64(),
+            images_per_second: seen as f64 / train_seconds.max(1e-9),
+        };
+        let improved = record.val_accuracy > state.best_val_accuracy;
+        if improved {
+            state.best_val_accuracy = record.val_accuracy;
+            state.best_epoch = record.epoch;
+            state.epochs_without_improvement = 0;
+            save_best(&run_dir.join("best"), &valid, &config.model)?;
+        } else {
+            state.epochs_without_improvement += 1;
+        }
+        state.history.push(record.clone());
+        state.epochs_done = epoch + 1;
+        save_last(&run_dir.join("last"), &model, &optimizer, &state)?;
+        write_json(&run_dir.join(HISTORY_FILE), &state.history)?;
+        observer.epoch_done(&record, improved, &skipped);
+
+        if config
+            .target_accuracy
+            .is_some_and(|target| record.val_accuracy >= target)
+        {
+            stopped = "target accuracy reached".into();
+            break;
+        }
+        if config
+            .early_stopping_patience
+            .is_some_and(|patience| state.epochs_without_improvement >= patience)
+        {
+            stopped = "no improvement".into();
+            break;
+        }
+    }
+    let best = state
+        .history
+        .iter()
+        .find(|r| r.epoch == state.best_epoch)
+        .cloned();
+    let results = TrainingResults {
+        best_epoch: state.best_epoch,
+        best_val_accuracy: best.as_ref().map_or(0.0, |r| r.val_accuracy),
+        best_val_loss: best.as_ref().map_or(0.0, |r| r.val_loss),
+        epochs_run: state.epochs_done,
+        stopped,
+        skipped_files: state.skipped_files,
+    };
+    write_json(&run_dir.join(RESULTS_FILE), &results)?;
+    Ok(results)
+}
+
+/// Loads the best model of a finished (or running) run directory.
+pub fn load_best(
+    run_dir: &Path,
+    device: &Device,
+) -> Result<(Detector, deepfake_model::DetectorConfig)> {
+    Ok(Detector::load_dir(run_dir.join("best"), device)?)
+}
