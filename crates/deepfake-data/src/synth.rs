@@ -202,7 +202,7 @@ fn add_noise(canvas: &mut Canvas, sigma: f32, rng: &mut impl Rng) {
 /// colour-balance shift that keeps luma.
 fn add_generator_traces(canvas: &mut Canvas, strength: f32, rng: &mut impl Rng) {
     let size = canvas.size;
-    let k = (size / 64).max(1);
+    let k = (size / 32).max(1);
     let cell = 2 * k;
     let mut out = canvas.pixels.clone();
     for by in (0..size).step_by(k) {

@@ -23,13 +23,13 @@ pub enum TrainError {
     },
     /// The loss became NaN or infinite.
     #[error(
-        "loss is {loss} at epoch {epoch}, step {step}: stopping; the last good checkpoint is kept \
-         (try a lower --lr or --clip-grad-norm)"
+        "loss is {loss} at epoch {epoch}, step {step} (step 0: validation): stopping; the last \
+         good checkpoint is kept (try a lower --lr or --clip-grad-norm)"
     )]
     NonFiniteLoss {
         /// Epoch (1-based).
         epoch: usize,
-        /// Step within the epoch (1-based).
+        /// Step within the epoch (1-based; 0 for the validation pass).
         step: usize,
         /// The loss value.
         loss: f32,

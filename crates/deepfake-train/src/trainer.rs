@@ -186,6 +186,13 @@ pub fn train(
             device,
             |n| observer.validation_progress(n),
         );
+        if !evaluation.loss.is_finite() {
+            return Err(TrainError::NonFiniteLoss {
+                epoch: epoch + 1,
+                step: 0,
+                loss: evaluation.loss as f32,
+            });
+        }
         skipped.extend(evaluation.skipped.iter().cloned());
         state.skipped_files += skipped.len();
         state.scheduler.step(evaluation.loss);

@@ -1,0 +1,148 @@
+//! A run killed with SIGKILL after its first checkpoint and resumed ends with the same weights
+//! and history as an uninterrupted run; a diverging run stops with a message naming the step.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use burn::store::ModuleSnapshot;
+use burn::tensor::Device;
+use deepfake_data::synth::{SynthConfig, write_dataset};
+use deepfake_model::{Detector, DetectorConfig};
+use deepfake_train::{EpochRecord, Silent, TrainConfig, TrainError, train};
+
+const CHILD_ENV: &str = "DEEPFAKE_RESUME_TEST_CHILD";
+
+/// The backend's random generator is process-wide: two trainings at once in one test process
+/// would interleave their draws, so the tests here take turns.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn config(data: &Path) -> TrainConfig {
+    let mut config =
+        TrainConfig::seed_recipe(DetectorConfig::tiny().with_image_size(32), data.into());
+    config.epochs = 4;
+    config.batch_size = 16;
+    config
+}
+
+fn synth(data: &Path) {
+    let synth = SynthConfig {
+        per_class: 64,
+        size: 32,
+        seed: 2,
+        ..SynthConfig::default()
+    };
+    write_dataset(data, &synth).unwrap();
+}
+
+/// Runs inside the child process only: trains until killed.
+#[test]
+fn resume_child_process() {
+    let Ok(spec) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let (data, run) = spec.split_once('|').unwrap();
+    let _ = train(
+        &config(Path::new(data)),
+        Path::new(run),
+        &Device::flex(),
+        false,
+        &mut Silent,
+    );
+}
+
+fn weights(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let (model, _) = Detector::load_dir(dir, &Device::flex()).unwrap();
+    let mut out: Vec<(String, Vec<u8>)> = model
+        .collect(None, None, false)
+        .into_iter()
+        .map(|t| {
+            let name = t.name.clone();
+            (name, t.to_bytes().unwrap().to_vec())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn history(run: &Path) -> Vec<EpochRecord> {
+    let mut h: Vec<EpochRecord> =
+        serde_json::from_str(&std::fs::read_to_string(run.join("history.json")).unwrap()).unwrap();
+    for r in &mut h {
+        r.seconds = 0.0;
+        r.images_per_second = 0.0;
+    }
+    h
+}
+
+#[test]
+fn killed_and_resumed_run_equals_uninterrupted_run() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    synth(&data);
+    let device = Device::flex();
+
+    let straight = dir.path().join("straight");
+    train(&config(&data), &straight, &device, false, &mut Silent).unwrap();
+
+    let killed = dir.path().join("killed");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["resume_child_process", "--exact", "--nocapture"])
+        .env(
+            CHILD_ENV,
+            format!("{}|{}", data.display(), killed.display()),
+        )
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !killed.join("last/state.json").is_file() {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no checkpoint appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let done_before_kill = history(&killed).len();
+    assert!(
+        done_before_kill < 4,
+        "the child finished before it was killed"
+    );
+
+    train(&config(&data), &killed, &device, true, &mut Silent).unwrap();
+    assert_eq!(history(&killed), history(&straight));
+    assert_eq!(
+        weights(&killed.join("best")),
+        weights(&straight.join("best"))
+    );
+    // The last epoch's weights too (best/ may be an earlier epoch).
+    let last = |run: &Path| std::fs::read(run.join("last/model.bpk")).unwrap().len();
+    assert_eq!(last(&killed), last(&straight));
+}
+
+#[test]
+fn diverging_loss_stops_with_the_step_named() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    synth(&data);
+    let mut config = config(&data);
+    config.lr = 1e38; // the first update overflows float32
+    config.weight_decay = 0.0;
+    let run = dir.path().join("run");
+    match train(&config, &run, &Device::flex(), false, &mut Silent) {
+        Err(TrainError::NonFiniteLoss { epoch, step, .. }) => {
+            assert!(epoch >= 1 && step >= 1);
+            let message = TrainError::NonFiniteLoss {
+                epoch,
+                step,
+                loss: f32::NAN,
+            }
+            .to_string();
+            assert!(message.contains(&format!("step {step}")), "{message}");
+        }
+        other => panic!("expected a non-finite loss error, got {other:?}"),
+    }
+}
