@@ -17,6 +17,7 @@ use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
 use crate::evaluate::evaluate;
 use crate::history::{EpochRecord, TrainingResults};
+use crate::model_info::ModelInfo;
 use crate::plateau::ReduceLrOnPlateau;
 use crate::step::{torch_adam, train_step};
 
@@ -99,6 +100,10 @@ pub fn train(
         model = model.load_pretrained_backbone(pretrained, &config.model, &train_device)?;
         observer.message(&format!("backbone from {}", pretrained.display()));
     }
+    write_json(
+        &run_dir.join("model_info.json"),
+        &ModelInfo::new(&model, &config.model),
+    )?;
     let mut optimizer = torch_adam(config.weight_decay);
     let mut state = RunState {
         epochs_done: 0,

@@ -33,7 +33,10 @@ fn tiny_preset_learns_synthetic_fakes() {
         "config.json",
         "history.json",
         "training_results.json",
+        "model_info.json",
         "best/model.bpk",
+        "best/model_info.json",
+        "last/state.json",
     ] {
         assert!(run.join(file).is_file(), "{file} missing");
     }
