@@ -176,10 +176,11 @@ pub fn train(
                 correct as f64 / seen as f64,
             );
         }
-        // Drain what the loader prepared beyond the cap so its thread ends.
-        for _ in loader.by_ref() {}
         let train_seconds = started.elapsed().as_secs_f64();
         let mut skipped = loader.skipped();
+        // Dropping the loader closes its queue: a worker still preparing batches beyond the
+        // cap stops at its next send instead of decoding the rest of the epoch.
+        drop(loader);
 
         let valid = model.valid();
         observer.validation_started(dataset.valid.len());
