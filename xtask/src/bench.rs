@@ -1,6 +1,6 @@
 //! `cargo xtask bench ...`: performance side by side with the Python peers, as ratios.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
@@ -36,6 +36,9 @@ struct DataArgs {
     /// Timed passes; the best is reported.
     #[arg(long, default_value_t = 3)]
     repeat: usize,
+    /// Alternating Rust/torchvision rounds; the median ratio is reported.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Create target/venv with torch, torchvision and pillow if no Python has them.
     #[arg(long)]
     install: bool,
@@ -65,40 +68,60 @@ fn bench_data(args: DataArgs) -> Result<()> {
     let samples: Arc<Vec<Sample>> = Arc::new(dataset.train.clone());
     let config = LoaderConfig::train(1, args.size, 0);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
-    let mut best = f64::INFINITY;
-    for _ in 0..args.repeat.max(1) {
-        let start = Instant::now();
-        pool.install(|| -> Result<()> {
-            for (i, sample) in samples.iter().enumerate() {
-                load_sample(sample, &config, 0, i as u64)?;
-            }
-            Ok(())
-        })?;
-        best = best.min(start.elapsed().as_secs_f64());
-    }
-    let rust_rate = samples.len() as f64 / best;
-    println!(
-        "Rust  (deepfake-data, 1 core): {:>8.1} images/s ({} images, best of {})",
-        rust_rate,
-        samples.len(),
-        args.repeat
-    );
-
     let python = find_python(
         &["torch", "torchvision", "PIL"],
         &["torch", "torchvision", "pillow"],
         args.install,
     )?;
     let train_dir: PathBuf = dir.join("real_vs_fake/real-vs-fake/train");
-    let output = Command::new(&python)
+    pool.install(|| print_stages(&samples, &config))?;
+    // Alternate the two pipelines so that drift in the machine's speed hits both alike;
+    // report every round's ratio and their median.
+    let mut ratios = Vec::new();
+    for round in 1..=args.rounds.max(1) {
+        let rust_rate = pool.install(|| rust_pipeline_rate(&samples, &config, args.repeat))?;
+        let torch_rate = torchvision_rate(&python, &train_dir, args.size, args.repeat)?;
+        let ratio = rust_rate / torch_rate;
+        println!(
+            "round {round}: Rust (deepfake-data, 1 core) {rust_rate:>7.1} images/s | \
+             torchvision + PIL (1 core) {torch_rate:>7.1} images/s | ratio {ratio:.2}x"
+        );
+        ratios.push(ratio);
+    }
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "{} images of 256x256 -> {}: median ratio Rust / torchvision {:.2}x (rounds: {})",
+        samples.len(),
+        args.size,
+        ratios[ratios.len() / 2],
+        ratios
+            .iter()
+            .map(|r| format!("{r:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+/// Images per second of the Rust training pipeline over `samples` (best of `repeat`).
+fn rust_pipeline_rate(samples: &[Sample], config: &LoaderConfig, repeat: usize) -> Result<f64> {
+    let mut best = f64::INFINITY;
+    for _ in 0..repeat.max(1) {
+        let start = Instant::now();
+        for (i, sample) in samples.iter().enumerate() {
+            load_sample(sample, config, 0, i as u64)?;
+        }
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    Ok(samples.len() as f64 / best)
+}
+
+/// Images per second of the torchvision/PIL pipeline on one thread (best of `repeat`).
+fn torchvision_rate(python: &Path, dir: &Path, size: u32, repeat: usize) -> Result<f64> {
+    let output = Command::new(python)
         .arg(repo_root().join("scripts/bench_data_torchvision.py"))
-        .arg(&train_dir)
-        .args([
-            "--size",
-            &args.size.to_string(),
-            "--repeat",
-            &args.repeat.to_string(),
-        ])
+        .arg(dir)
+        .args(["--size", &size.to_string(), "--repeat", &repeat.to_string()])
         .env("OMP_NUM_THREADS", "1")
         .output()
         .context("running the torchvision benchmark")?;
@@ -109,8 +132,51 @@ fn bench_data(args: DataArgs) -> Result<()> {
         );
     }
     let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
-    let torch_rate = report["images_per_second"].as_f64().unwrap_or(f64::NAN);
-    println!("torchvision + PIL (1 core):    {torch_rate:>8.1} images/s");
-    println!("ratio Rust / torchvision: {:.2}x", rust_rate / torch_rate);
+    report["images_per_second"]
+        .as_f64()
+        .context("the torchvision benchmark printed no images_per_second")
+}
+
+/// Per-stage time of the Rust pipeline (best of three passes), to show where the time goes.
+fn print_stages(samples: &[Sample], config: &LoaderConfig) -> Result<()> {
+    use deepfake_data::augment::{augment_deferred, item_rng};
+    use deepfake_data::normalize::normalize_mapped_into;
+    use deepfake_data::resize::resize_rgb;
+    let mut best = [f64::INFINITY; 4];
+    for _ in 0..3 {
+        let mut seconds = [0.0f64; 4];
+        let mut lap =
+            |stage: usize, start: Instant| seconds[stage] += start.elapsed().as_secs_f64();
+        for (i, sample) in samples.iter().enumerate() {
+            let t = Instant::now();
+            let image = deepfake_data::decode_file(&sample.path, config.limits)?;
+            lap(0, t);
+            let t = Instant::now();
+            let resized = resize_rgb(&image, config.image_size, config.image_size)?;
+            lap(1, t);
+            let t = Instant::now();
+            let recipe = config
+                .augment
+                .clone()
+                .unwrap_or_else(deepfake_data::AugmentConfig::none);
+            let (ready, values) =
+                augment_deferred(&resized, &recipe, &mut item_rng(config.seed, 0, i as u64));
+            lap(2, t);
+            let t = Instant::now();
+            let mut out = Vec::new();
+            normalize_mapped_into(&ready, &values, &mut out);
+            lap(3, t);
+        }
+        for (b, s) in best.iter_mut().zip(seconds) {
+            *b = b.min(s);
+        }
+    }
+    let n = samples.len().max(1) as f64;
+    for (name, s) in ["decode", "resize", "augment", "normalise"]
+        .iter()
+        .zip(best)
+    {
+        println!("  {name:<10} {:>8.1} us/image", s / n * 1e6);
+    }
     Ok(())
 }

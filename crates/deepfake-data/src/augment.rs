@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::rotate::rotate_nearest;
+use crate::rotate::rotate_nearest_mirrored;
 
 /// The augmentation recipe. [`Default`] is the seed's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,34 +65,64 @@ pub fn item_rng(seed: u64, epoch: u64, index: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(z ^ (z >> 31))
 }
 
-/// PIL's `Image.blend(degenerate, image, factor)` on 8-bit values: `d + f * (v - d)`,
-/// truncated and clipped to [0, 255].
-fn blend(degenerate: f32, value: u8, factor: f32) -> u8 {
-    (degenerate + factor * (f32::from(value) - degenerate)).clamp(0.0, 255.0) as u8
+/// A map from one 8-bit value to another, applied to every channel of every pixel.
+pub type ValueTable = [u8; 256];
+type Table = ValueTable;
+
+/// The table that changes nothing.
+pub const IDENTITY: ValueTable = {
+    let mut table = [0u8; 256];
+    let mut v = 0;
+    while v < 256 {
+        table[v] = v as u8;
+        v += 1;
+    }
+    table
+};
+
+/// PIL's `Image.blend(degenerate, image, factor)` on 8-bit values, `d + f * (v - d)`
+/// truncated and clipped to [0, 255], tabulated for every `v`.
+fn blend_table(degenerate: f32, factor: f32) -> Table {
+    std::array::from_fn(|v| (degenerate + factor * (v as f32 - degenerate)).clamp(0.0, 255.0) as u8)
+}
+
+/// `second` applied after `first`.
+fn compose(first: &Table, second: &Table) -> Table {
+    std::array::from_fn(|v| second[usize::from(first[v])])
+}
+
+fn apply_table(image: &mut RgbImage, table: &Table) {
+    for v in image.iter_mut() {
+        *v = table[usize::from(*v)];
+    }
+}
+
+/// The rounded mean of PIL's luma `L = (19595 R + 38470 G + 7471 B + 32768) >> 16` over the
+/// image as it would be after `table`.
+fn luma_mean(image: &RgbImage, table: &Table) -> f32 {
+    let luma = |p: &[u8]| {
+        let [r, g, b] = [p[0], p[1], p[2]].map(|v| u32::from(table[usize::from(v)]));
+        (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16
+    };
+    let total: u64 = image
+        .as_raw()
+        .chunks(3 * 1024)
+        .map(|run| run.chunks_exact(3).map(luma).sum::<u32>() as u64)
+        .sum();
+    let n = u64::from(image.width()) * u64::from(image.height());
+    (total as f64 / n.max(1) as f64 + 0.5).floor() as f32
 }
 
 /// PIL `ImageEnhance.Brightness(image).enhance(factor)`: blend with black.
 pub fn adjust_brightness(image: &mut RgbImage, factor: f32) {
-    for v in image.iter_mut() {
-        *v = blend(0.0, *v, factor);
-    }
+    apply_table(image, &blend_table(0.0, factor));
 }
 
 /// PIL `ImageEnhance.Contrast(image).enhance(factor)`: blend with the rounded mean of the
-/// image's luma (`L = (19595 R + 38470 G + 7471 B + 32768) >> 16`).
+/// image's luma.
 pub fn adjust_contrast(image: &mut RgbImage, factor: f32) {
-    let total: u64 = image
-        .pixels()
-        .map(|p| {
-            let [r, g, b] = p.0.map(u64::from);
-            (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16
-        })
-        .sum();
-    let n = u64::from(image.width()) * u64::from(image.height());
-    let mean = (total as f64 / n.max(1) as f64 + 0.5).floor() as f32;
-    for v in image.iter_mut() {
-        *v = blend(mean, *v, factor);
-    }
+    let mean = luma_mean(image, &IDENTITY);
+    apply_table(image, &blend_table(mean, factor));
 }
 
 fn jpeg_roundtrip(image: &RgbImage, quality: u8) -> RgbImage {
@@ -107,25 +137,51 @@ fn jpeg_roundtrip(image: &RgbImage, quality: u8) -> RgbImage {
 
 /// Applies the recipe to an already-resized image with draws from `rng`.
 pub fn augment(image: &RgbImage, config: &AugmentConfig, rng: &mut impl Rng) -> RgbImage {
-    let mut out = image.clone();
-    if config.hflip > 0.0 && rng.random::<f64>() < config.hflip {
-        image::imageops::flip_horizontal_in_place(&mut out);
+    let (mut out, values) = augment_deferred(image, config, rng);
+    if values != IDENTITY {
+        apply_table(&mut out, &values);
     }
-    if config.rotation > 0.0 {
+    out
+}
+
+/// [`augment`] with the colour jitter left as a value table for the caller to apply (the
+/// loader folds it into normalisation, saving a pass over the pixels): returns the
+/// geometrically transformed image and the table that maps its 8-bit values to the
+/// augmented ones. Same draws, same result as [`augment`].
+pub fn augment_deferred(
+    image: &RgbImage,
+    config: &AugmentConfig,
+    rng: &mut impl Rng,
+) -> (RgbImage, ValueTable) {
+    let flip = config.hflip > 0.0 && rng.random::<f64>() < config.hflip;
+    let mut out = if config.rotation > 0.0 {
         let angle = rng.random_range(-config.rotation..=config.rotation);
-        out = rotate_nearest(&out, angle);
-    }
-    // ColorJitter: draw both factors, then apply them in a random order.
+        // Flip then rotate, in one pass.
+        rotate_nearest_mirrored(image, angle, flip)
+    } else {
+        let mut out = image.clone();
+        if flip {
+            image::imageops::flip_horizontal_in_place(&mut out);
+        }
+        out
+    };
+    // ColorJitter: draw both factors, then apply them in a random order. Both steps map
+    // values through a table, so they compose into one (contrast's mean is taken over the
+    // image as the earlier step leaves it).
     let brightness = (config.brightness > 0.0)
         .then(|| rng.random_range(1.0 - config.brightness..=1.0 + config.brightness) as f32);
     let contrast = (config.contrast > 0.0)
         .then(|| rng.random_range(1.0 - config.contrast..=1.0 + config.contrast) as f32);
     let mut order = [0u8, 1];
     order.shuffle(rng);
+    let mut values = IDENTITY;
     for step in order {
         match (step, brightness, contrast) {
-            (0, Some(f), _) => adjust_brightness(&mut out, f),
-            (1, _, Some(f)) => adjust_contrast(&mut out, f),
+            (0, Some(f), _) => values = compose(&values, &blend_table(0.0, f)),
+            (1, _, Some(f)) => {
+                let mean = luma_mean(&out, &values);
+                values = compose(&values, &blend_table(mean, f));
+            }
             _ => {}
         }
     }
@@ -133,7 +189,9 @@ pub fn augment(image: &RgbImage, config: &AugmentConfig, rng: &mut impl Rng) -> 
         let quality = rng
             .random_range(low.min(high)..=high.max(low))
             .clamp(1, 100);
+        apply_table(&mut out, &values);
         out = jpeg_roundtrip(&out, quality);
+        values = IDENTITY;
     }
-    out
+    (out, values)
 }

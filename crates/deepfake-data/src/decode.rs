@@ -78,7 +78,7 @@ pub fn decode_bytes(bytes: &[u8], path: &Path, limits: DecodeLimits) -> Result<R
     let orientation = decoder.orientation().map_err(|e| error(e.to_string()))?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(|e| error(e.to_string()))?;
     image.apply_orientation(orientation);
-    Ok(image.to_rgb8())
+    Ok(image.into_rgb8())
 }
 
 /// Whether a JPEG stream holds its end-of-image marker (`FF D9`) near its end. Inside

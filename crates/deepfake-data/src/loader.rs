@@ -13,11 +13,11 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::augment::{AugmentConfig, augment, item_rng};
+use crate::augment::{AugmentConfig, IDENTITY, augment_deferred, item_rng};
 use crate::decode::{DecodeLimits, decode_file};
 use crate::error::Result;
 use crate::layout::{Sample, Skipped};
-use crate::normalize::normalize_into;
+use crate::normalize::normalize_mapped_into;
 use crate::resize::resize_rgb;
 
 /// How batches are made.
@@ -112,12 +112,14 @@ pub fn load_sample(
 ) -> Result<Vec<f32>> {
     let image = decode_file(&sample.path, config.limits)?;
     let resized = resize_rgb(&image, config.image_size, config.image_size)?;
-    let ready = match &config.augment {
-        Some(recipe) => augment(&resized, recipe, &mut item_rng(config.seed, epoch, index)),
-        None => resized,
+    let (ready, values) = match &config.augment {
+        Some(recipe) => {
+            augment_deferred(&resized, recipe, &mut item_rng(config.seed, epoch, index))
+        }
+        None => (resized, IDENTITY),
     };
     let mut out = Vec::with_capacity(3 * (config.image_size * config.image_size) as usize);
-    normalize_into(&ready, &mut out);
+    normalize_mapped_into(&ready, &values, &mut out);
     Ok(out)
 }
 

@@ -3,23 +3,38 @@
 use deepfake_model::preprocess::{IMAGENET_MEAN, IMAGENET_STD};
 use image::RgbImage;
 
+use crate::augment::{IDENTITY, ValueTable};
+
 use crate::error::Result;
 use crate::resize::resize_rgb;
 
 /// `[3, H, W]` row-major f32 values `(pixel / 255 - mean[c]) / std[c]` (torchvision's
 /// `ToTensor` then `Normalize`), appended to `out`.
 pub fn normalize_into(image: &RgbImage, out: &mut Vec<f32>) {
+    normalize_mapped_into(image, &IDENTITY, out);
+}
+
+/// [`normalize_into`] of the image whose 8-bit values are first mapped through `values`
+/// (the colour jitter of [`crate::augment::augment_deferred`]).
+pub fn normalize_mapped_into(image: &RgbImage, values: &ValueTable, out: &mut Vec<f32>) {
     let (width, height) = image.dimensions();
     let plane = (width * height) as usize;
     let start = out.len();
     out.resize(start + 3 * plane, 0.0);
     let planes = &mut out[start..];
-    let scale: [f32; 3] = std::array::from_fn(|c| 1.0 / (255.0 * IMAGENET_STD[c]));
-    let offset: [f32; 3] = std::array::from_fn(|c| IMAGENET_MEAN[c] / IMAGENET_STD[c]);
-    for (i, pixel) in image.pixels().enumerate() {
-        for c in 0..3 {
-            planes[c * plane + i] = f32::from(pixel.0[c]) * scale[c] - offset[c];
-        }
+    // One table per channel: 256 values each, computed as the formula above.
+    let table: [[f32; 256]; 3] = std::array::from_fn(|c| {
+        let scale = 1.0 / (255.0 * IMAGENET_STD[c]);
+        let offset = IMAGENET_MEAN[c] / IMAGENET_STD[c];
+        std::array::from_fn(|v| f32::from(values[v]) * scale - offset)
+    });
+    let (red, rest) = planes.split_at_mut(plane);
+    let (green, blue) = rest.split_at_mut(plane);
+    let pixels = image.as_raw().chunks_exact(3);
+    for (((pixel, r), g), b) in pixels.zip(red).zip(green).zip(blue) {
+        *r = table[0][usize::from(pixel[0])];
+        *g = table[1][usize::from(pixel[1])];
+        *b = table[2][usize::from(pixel[2])];
     }
 }
 

@@ -55,10 +55,15 @@ fn resize_matches_pil_bilinear_within_one_level() {
 
 #[test]
 fn rotation_matches_pil_nearest() {
-    let source = load("src_100x80.png");
-    for angle in [7.3, -9.9] {
-        let ours = rotate_nearest(&source, angle);
-        let pil = load(&format!("rotated_{angle}.png"));
+    let cases = [
+        ("src_100x80.png", 7.3, "rotated_7.3.png"),
+        ("src_100x80.png", -9.9, "rotated_-9.9.png"),
+        ("src_256x256.png", 3.21, "rotated_256_3.21.png"),
+        ("src_256x256.png", -0.5, "rotated_256_-0.5.png"),
+    ];
+    for (source, angle, expected) in cases {
+        let ours = rotate_nearest(&load(source), angle);
+        let pil = load(expected);
         let differing = ours
             .pixels()
             .zip(pil.pixels())
@@ -66,8 +71,8 @@ fn rotation_matches_pil_nearest() {
             .count();
         let share = differing as f64 / f64::from(ours.width() * ours.height());
         println!("rotate {angle}: {differing} pixels differ ({share:.4})");
-        // Nearest sampling can flip at exact pixel boundaries; allow 0.5% of pixels.
-        assert!(share <= 0.005, "rotate {angle}: {share}");
+        // The same 16.16 fixed-point walk as PIL: bit-exact.
+        assert_eq!(differing, 0, "rotate {angle}: {share}");
     }
 }
 

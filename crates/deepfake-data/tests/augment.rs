@@ -1,0 +1,79 @@
+//! The fused fast paths of augmentation equal the step-by-step recipe.
+
+use deepfake_data::augment::{
+    AugmentConfig, adjust_brightness, adjust_contrast, augment, augment_deferred, item_rng,
+};
+use deepfake_data::normalize::{normalize_into, normalize_mapped_into};
+use deepfake_data::rotate::{rotate_nearest, rotate_nearest_mirrored};
+use image::{Rgb, RgbImage};
+
+fn test_image() -> RgbImage {
+    RgbImage::from_fn(61, 47, |x, y| {
+        Rgb([(x * 4 + y) as u8, (y * 5) as u8, ((x * y) % 251) as u8])
+    })
+}
+
+#[test]
+fn mirrored_rotation_equals_flip_then_rotate() {
+    let image = test_image();
+    for angle in [-9.7, 0.0, 4.2] {
+        let flipped = image::imageops::flip_horizontal(&image);
+        assert_eq!(
+            rotate_nearest_mirrored(&image, angle, true),
+            rotate_nearest(&flipped, angle)
+        );
+    }
+}
+
+#[test]
+fn deferred_colour_jitter_equals_applying_it() {
+    let image = test_image();
+    let config = AugmentConfig::default();
+    for index in 0..40 {
+        let whole = augment(&image, &config, &mut item_rng(7, 1, index));
+        let (geometry, values) = augment_deferred(&image, &config, &mut item_rng(7, 1, index));
+        let mapped = RgbImage::from_fn(geometry.width(), geometry.height(), |x, y| {
+            Rgb(geometry.get_pixel(x, y).0.map(|v| values[usize::from(v)]))
+        });
+        assert_eq!(whole, mapped, "item {index}");
+        let (mut direct, mut fused) = (Vec::new(), Vec::new());
+        normalize_into(&whole, &mut direct);
+        normalize_mapped_into(&geometry, &values, &mut fused);
+        assert_eq!(direct, fused, "item {index}");
+    }
+}
+
+#[test]
+fn composed_jitter_equals_the_two_steps_in_turn() {
+    // Brightness then contrast, as two separate passes, against the one-table recipe with
+    // only those two steps (no geometry): factors and order come from the same draws.
+    let image = test_image();
+    let config = AugmentConfig {
+        hflip: 0.0,
+        rotation: 0.0,
+        ..AugmentConfig::default()
+    };
+    let mut seen_both_orders = [false; 2];
+    for index in 0..40 {
+        let ours = augment(&image, &config, &mut item_rng(3, 0, index));
+        // Re-draw the factors the way `augment` does and apply them step by step.
+        use rand::Rng;
+        use rand::seq::SliceRandom;
+        let mut rng = item_rng(3, 0, index);
+        let brightness = rng.random_range(0.8..=1.2f64) as f32;
+        let contrast = rng.random_range(0.8..=1.2f64) as f32;
+        let mut order = [0u8, 1];
+        order.shuffle(&mut rng);
+        seen_both_orders[usize::from(order[0])] = true;
+        let mut expected = image.clone();
+        for step in order {
+            if step == 0 {
+                adjust_brightness(&mut expected, brightness);
+            } else {
+                adjust_contrast(&mut expected, contrast);
+            }
+        }
+        assert_eq!(ours, expected, "item {index}");
+    }
+    assert_eq!(seen_both_orders, [true, true]);
+}
