@@ -4,9 +4,11 @@
 //! (`flex`, the default CPU backend; `cuda`; `wgpu`) and the examples.
 
 pub mod device;
+pub mod eval;
 
 pub use deepfake_data as data;
 pub use deepfake_metrics as metrics;
 pub use deepfake_model as model;
+pub use deepfake_report as report;
 pub use deepfake_train as train;
 pub use device::{DeviceError, parse_device};

@@ -3,6 +3,7 @@
 mod backends;
 mod bench;
 mod data_info;
+mod eval;
 mod parity;
 mod python;
 mod synth;
@@ -33,6 +34,10 @@ enum Command {
     DataInfo(data_info::Args),
     /// Write synthetic proxy data in the 140k-faces layout.
     Synth(synth::Args),
+    /// Evaluate the newest run (or --checkpoint) on its test split, or score a
+    /// path,label,p_fake CSV (--scores): report.json, figures and index.html. Runs the `eval`
+    /// example; `cargo xtask eval --help` lists its options.
+    Eval(eval::Args),
     /// Benchmarks side by side with the Python peers (`bench data`).
     Bench(bench::Args),
 }
@@ -43,6 +48,7 @@ fn main() -> Result<()> {
         Command::Backends(args) => backends::run(args),
         Command::DataInfo(args) => data_info::run(args),
         Command::Synth(args) => synth::run(args),
+        Command::Eval(args) => eval::run(args),
         Command::Bench(args) => bench::run(args),
     }
 }

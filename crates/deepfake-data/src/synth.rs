@@ -316,7 +316,27 @@ pub fn write_dataset(out: &Path, config: &SynthConfig) -> Result<usize> {
         })?;
         written += rows.len();
     }
+    // Marks the folder as synthetic, so reports can say so.
+    let marker = out.join(SYNTHETIC_MARKER);
+    let json = serde_json::to_string_pretty(config)
+        .map_err(|e| DataError::InvalidParameter(format!("encoding {SYNTHETIC_MARKER}: {e}")))?;
+    std::fs::write(&marker, json).map_err(|source| DataError::Io {
+        path: marker,
+        source,
+    })?;
     Ok(written)
+}
+
+/// File written at the root of every synthetic data set: the [`SynthConfig`] as JSON.
+pub const SYNTHETIC_MARKER: &str = "synthetic.json";
+
+/// The generator settings when `root` (or a parent up to three levels, for the inner
+/// folders of the layout) holds a synthetic data set, `None` for real data.
+pub fn synthetic_config(root: &Path) -> Option<SynthConfig> {
+    root.ancestors().take(4).find_map(|dir| {
+        let text = std::fs::read_to_string(dir.join(SYNTHETIC_MARKER)).ok()?;
+        serde_json::from_str(&text).ok()
+    })
 }
 
 fn write_jpeg(image: &RgbImage, path: &Path, config: &SynthConfig) -> Result<()> {

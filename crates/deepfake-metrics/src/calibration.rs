@@ -9,7 +9,7 @@ use crate::input::Scored;
 pub const DEFAULT_BINS: usize = 15;
 
 /// The predicted class (Fake when `score >= 0.5`), its confidence, and whether it is right.
-pub(crate) fn prediction(fake: bool, score: f64) -> (bool, f64, bool) {
+pub fn prediction(fake: bool, score: f64) -> (bool, f64, bool) {
     let predicted_fake = score >= 0.5;
     let confidence = if predicted_fake { score } else { 1.0 - score };
     (predicted_fake, confidence, predicted_fake == fake)

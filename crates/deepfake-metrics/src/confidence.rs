@@ -38,7 +38,7 @@ impl Summary {
         let mean = values.iter().sum::<f64>() / n;
         let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
         let mut sorted = values.to_vec();
-        sorted.sort_by(f64::total_cmp);
+        sorted.sort_unstable_by(f64::total_cmp);
         let mid = sorted.len() / 2;
         let median = if sorted.len().is_multiple_of(2) {
             (sorted[mid - 1] + sorted[mid]) / 2.0
@@ -183,22 +183,38 @@ pub fn most_confident_errors(
             scores: names.len(),
         });
     }
-    let mut errors: Vec<ConfidentError> = scored
+    Ok(confident_errors_named(scored, k, |i| names[i].clone()))
+}
+
+/// [`most_confident_errors`] with names made on demand (only for the `k` reported).
+pub(crate) fn confident_errors_named(
+    scored: &Scored,
+    k: usize,
+    name: impl Fn(usize) -> String,
+) -> Vec<ConfidentError> {
+    let mut errors: Vec<(usize, f64)> = scored
         .labels()
         .iter()
         .zip(scored.scores())
-        .zip(names)
-        .filter_map(|((&fake, &p), name)| {
+        .enumerate()
+        .filter_map(|(i, (&fake, &p))| {
             let (_, confidence, correct) = prediction(fake, p);
-            (!correct).then(|| ConfidentError {
-                name: name.clone(),
-                label: if fake { "fake" } else { "real" }.to_string(),
-                p_fake: p,
-                confidence,
-            })
+            (!correct).then_some((i, confidence))
         })
         .collect();
-    errors.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    // Stable: ties keep input order.
+    errors.sort_by(|a, b| b.1.total_cmp(&a.1));
     errors.truncate(k);
-    Ok(errors)
+    errors
+        .into_iter()
+        .map(|(i, confidence)| {
+            let fake = scored.labels()[i];
+            ConfidentError {
+                name: name(i),
+                label: if fake { "fake" } else { "real" }.to_string(),
+                p_fake: scored.scores()[i],
+                confidence,
+            }
+        })
+        .collect()
 }

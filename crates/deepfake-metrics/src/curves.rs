@@ -18,28 +18,30 @@ struct ThresholdCounts {
 }
 
 fn threshold_counts(scored: &Scored) -> ThresholdCounts {
-    let scores = scored.scores();
-    let labels = scored.labels();
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    // Stable sort, descending: equal scores keep input order, as numpy's stable argsort.
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    // Descending by score. The order within a run of equal scores does not matter: counts
+    // are only taken at the end of each run.
+    let mut pairs: Vec<(f64, bool)> = scored
+        .scores()
+        .iter()
+        .copied()
+        .zip(scored.labels().iter().copied())
+        .collect();
+    pairs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
     let mut counts = ThresholdCounts {
         fps: Vec::new(),
         tps: Vec::new(),
         thresholds: Vec::new(),
     };
     let mut tp = 0.0;
-    for (position, &i) in order.iter().enumerate() {
-        if labels[i] {
+    for (position, &(score, fake)) in pairs.iter().enumerate() {
+        if fake {
             tp += 1.0;
         }
-        let last_of_run = order
-            .get(position + 1)
-            .is_none_or(|&next| scores[next] != scores[i]);
+        let last_of_run = pairs.get(position + 1).is_none_or(|next| next.0 != score);
         if last_of_run {
             counts.tps.push(tp);
             counts.fps.push((position + 1) as f64 - tp);
-            counts.thresholds.push(scores[i]);
+            counts.thresholds.push(score);
         }
     }
     counts

@@ -36,6 +36,16 @@ pub enum MetricsError {
         /// The metric asked for.
         metric: &'static str,
     },
+    /// A scores file could not be read or has a malformed line.
+    #[error("{path}{}: {reason}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
+    ScoresFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// 1-based line number of the bad record, when one is to blame.
+        line: Option<u64>,
+        /// What is wrong and what is expected.
+        reason: String,
+    },
     /// A parameter is out of range.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),

@@ -19,10 +19,11 @@ pub mod curves;
 pub mod error;
 pub mod input;
 pub mod report;
+pub mod scores_csv;
 pub mod temperature;
 
 pub use bootstrap::{BootstrapIntervals, Interval};
-pub use calibration::{Calibration, ReliabilityBin, brier_score, log_loss};
+pub use calibration::{Calibration, ReliabilityBin, brier_score, log_loss, prediction};
 pub use classification::{ClassScores, ClassificationReport};
 pub use confidence::{ConfidenceStats, ConfidentError, binary_entropy};
 pub use confusion::ConfusionMatrix;
@@ -30,4 +31,5 @@ pub use curves::{PrCurve, RocCurve};
 pub use error::{MetricsError, Result};
 pub use input::Scored;
 pub use report::{Report, ReportOptions};
+pub use scores_csv::read_scores_csv;
 pub use temperature::{apply_temperature, fit_temperature, nll_at_temperature};

@@ -6,7 +6,8 @@ use crate::bootstrap::BootstrapIntervals;
 use crate::calibration::{Calibration, DEFAULT_BINS, ReliabilityBin, brier_score, log_loss};
 use crate::classification::{ClassScores, ClassificationReport};
 use crate::confidence::{
-    ConfidenceBucket, ConfidenceStats, ConfidentError, errors_by_confidence, most_confident_errors,
+    ConfidenceBucket, ConfidenceStats, ConfidentError, confident_errors_named,
+    errors_by_confidence, most_confident_errors,
 };
 use crate::confusion::ConfusionMatrix;
 use crate::curves::{PrCurve, RocCurve};
@@ -117,13 +118,9 @@ impl Report {
         let roc = RocCurve::compute(scored).ok();
         let pr = PrCurve::compute(scored).ok();
         let youden = roc.as_ref().map(RocCurve::youden);
-        let index_names: Vec<String>;
-        let names = match names {
-            Some(names) => names,
-            None => {
-                index_names = (0..scored.len()).map(|i| i.to_string()).collect();
-                &index_names
-            }
+        let most_confident_errors = match names {
+            Some(names) => most_confident_errors(scored, names, options.top_errors)?,
+            None => confident_errors_named(scored, options.top_errors, |i| i.to_string()),
         };
         Ok(Report {
             n: scored.len(),
@@ -149,7 +146,7 @@ impl Report {
             reliability: calibration.bins,
             confidence: ConfidenceStats::compute(scored),
             errors_by_confidence: errors_by_confidence(scored),
-            most_confident_errors: most_confident_errors(scored, names, options.top_errors)?,
+            most_confident_errors,
             bootstrap: (options.bootstrap_resamples > 0).then(|| {
                 BootstrapIntervals::compute(
                     scored,

@@ -2,7 +2,12 @@
 
 use deepfake_model::preprocess::{CLASS_NAMES, IMAGENET_MEAN, IMAGENET_STD};
 use deepfake_model::{Detector, DetectorConfig, trainable_params};
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{read_json, write_json};
+use crate::error::Result;
 
 /// Architecture, size, input spec and classes of a saved detector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,6 +28,17 @@ pub struct ModelInfo {
     pub image_size: usize,
     /// Class names by logit index.
     pub class_names: [String; 2],
+    /// Calibration temperature: P(fake) = `softmax(logits / temperature)[1]`. Absent until
+    /// `cargo xtask eval` fits it on the validation split.
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    /// Decision threshold on P(fake) (0.5 unless chosen otherwise).
+    #[serde(default = "default_threshold")]
+    pub threshold: f64,
+}
+
+fn default_threshold() -> f64 {
+    0.5
 }
 
 impl ModelInfo {
@@ -53,6 +69,18 @@ impl ModelInfo {
             std: IMAGENET_STD,
             image_size: config.image_size,
             class_names: CLASS_NAMES.map(String::from),
+            temperature: None,
+            threshold: default_threshold(),
         }
+    }
+
+    /// Reads `model_info.json` from `path`.
+    pub fn read(path: &Path) -> Result<Self> {
+        read_json(path)
+    }
+
+    /// Writes it to `path` atomically.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        write_json(path, self)
     }
 }

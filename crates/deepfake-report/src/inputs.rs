@@ -1,0 +1,83 @@
+//! What a report is built from.
+
+use std::path::Path;
+
+use deepfake_metrics::{Report, Scored};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ReportError, Result};
+
+/// One epoch of a training run's `history.json` (the fields the curves need; others are
+/// ignored).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochPoint {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Training accuracy in [0, 1].
+    pub train_accuracy: f64,
+    /// Validation loss.
+    pub val_loss: f64,
+    /// Validation accuracy in [0, 1].
+    pub val_accuracy: f64,
+    /// Learning rate of the epoch.
+    pub lr: f64,
+}
+
+/// Reads a run's `history.json` (a JSON array of epochs).
+pub fn read_history(path: &Path) -> Result<Vec<EpochPoint>> {
+    let bytes = std::fs::read(path).map_err(|source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| ReportError::BadInput {
+        path: path.to_path_buf(),
+        reason: format!("not a training history (a JSON array of epochs): {e}"),
+    })
+}
+
+/// Temperature scaling fitted on validation logits, and its effect.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TemperatureSummary {
+    /// The fitted temperature (logits are divided by it).
+    pub temperature: f64,
+    /// ECE of the evaluated split before scaling.
+    pub ece_before: f64,
+    /// ECE of the evaluated split after scaling.
+    pub ece_after: f64,
+}
+
+/// Everything a report shows.
+#[derive(Debug, Clone)]
+pub struct ReportInputs<'a> {
+    /// What was evaluated, e.g. `runs/tiny (best) on data/synth, test split`.
+    pub title: String,
+    /// The metrics.
+    pub report: &'a Report,
+    /// The labels and scores behind them.
+    pub scored: &'a Scored,
+    /// One name (file path) per sample; enables the sample grid.
+    pub names: Option<&'a [String]>,
+    /// The training run's epochs, for the training curves.
+    pub history: Option<Vec<EpochPoint>>,
+    /// Temperature scaling, when fitted.
+    pub temperature: Option<TemperatureSummary>,
+    /// Lines shown at the top of the page (e.g. "these data are synthetic").
+    pub notes: Vec<String>,
+}
+
+impl<'a> ReportInputs<'a> {
+    /// Inputs with only the metrics and scores.
+    pub fn new(title: impl Into<String>, report: &'a Report, scored: &'a Scored) -> Self {
+        Self {
+            title: title.into(),
+            report,
+            scored,
+            names: None,
+            history: None,
+            temperature: None,
+            notes: Vec::new(),
+        }
+    }
+}

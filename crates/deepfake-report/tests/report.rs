@@ -1,0 +1,131 @@
+//! A whole report from scores and images: every file is written, figures decode at their
+//! size and show the values, and the page is self-contained.
+
+use std::path::Path;
+
+use deepfake_metrics::{Report, ReportOptions, Scored};
+use deepfake_report::{EpochPoint, ReportInputs, TemperatureSummary, write_report};
+use image::{Rgb, RgbImage};
+
+fn write_images(dir: &Path, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let path = dir.join(format!("img_{i:03}.png"));
+            RgbImage::from_fn(40, 30, |x, y| {
+                Rgb([(x * 6) as u8, (y * 8) as u8, (i * 9) as u8])
+            })
+            .save(&path)
+            .unwrap();
+            path.to_string_lossy().into_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn report_writes_every_figure_and_a_self_contained_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 40;
+    let names = write_images(dir.path(), n);
+    let labels: Vec<bool> = (0..n).map(|i| i % 2 == 1).collect();
+    // Mostly right, a few confident mistakes.
+    let scores: Vec<f64> = (0..n)
+        .map(|i| {
+            let base = if i % 2 == 1 { 0.8 } else { 0.2 };
+            if i % 9 == 0 {
+                1.0 - base
+            } else {
+                base + 0.003 * i as f64
+            }
+        })
+        .collect();
+    let scored = Scored::new(labels, scores).unwrap();
+    let report = Report::compute(&scored, Some(&names), &ReportOptions::default()).unwrap();
+    let mut inputs = ReportInputs::new("test run, test split", &report, &scored);
+    inputs.names = Some(&names);
+    inputs.notes = vec!["Synthetic data <demo>".into()];
+    inputs.temperature = Some(TemperatureSummary {
+        temperature: 1.7,
+        ece_before: 0.12,
+        ece_after: 0.05,
+    });
+    inputs.history = Some(
+        (1..=4)
+            .map(|epoch| EpochPoint {
+                epoch,
+                train_loss: 1.0 / epoch as f64,
+                train_accuracy: 0.5 + 0.1 * epoch as f64,
+                val_loss: 1.1 / epoch as f64,
+                val_accuracy: 0.45 + 0.1 * epoch as f64,
+                lr: 1e-3,
+            })
+            .collect(),
+    );
+    let out = dir.path().join("eval");
+    let files = write_report(&out, &inputs).unwrap();
+
+    let names_written: Vec<&str> = files.figures.iter().map(|f| f.name.as_str()).collect();
+    for expected in [
+        "dashboard",
+        "training_curves",
+        "confusion_matrix",
+        "roc",
+        "precision_recall",
+        "reliability",
+        "confidence_distribution",
+        "errors_by_confidence",
+        "sample_grid",
+    ] {
+        assert!(
+            names_written.contains(&expected),
+            "{expected} missing: {names_written:?}"
+        );
+    }
+    for figure in &files.figures {
+        let png = image::open(&figure.png).unwrap().to_rgb8();
+        assert!(png.width() >= 400 && png.height() >= 190, "{}", figure.name);
+        // Not blank: some pixels are far from white.
+        let inked = png
+            .pixels()
+            .filter(|p| p.0.iter().any(|&v| v < 128))
+            .count();
+        assert!(
+            inked > 500,
+            "{} looks blank ({inked} dark pixels)",
+            figure.name
+        );
+        let svg = std::fs::read_to_string(&figure.svg).unwrap();
+        assert!(svg.contains("<svg"), "{}", figure.name);
+    }
+    let roc = files.figures.iter().find(|f| f.name == "roc").unwrap();
+    let auc = format!("{:.4}", report.roc_auc.unwrap());
+    assert!(roc.svg_text.contains(&auc), "ROC figure shows AUC {auc}");
+
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&files.report_json).unwrap()).unwrap();
+    assert_eq!(json["n"], n);
+    assert_eq!(json["accuracy"].as_f64().unwrap(), report.accuracy);
+
+    let html = std::fs::read_to_string(&files.index_html).unwrap();
+    assert_eq!(html.matches("<svg").count(), files.figures.len());
+    assert!(html.contains("Synthetic data &lt;demo&gt;"));
+    assert!(html.contains("T = 1.7000"));
+    for external in ["src=\"http", "href=\"http", "<script", "<link", "url(http"] {
+        assert!(
+            !html.contains(external),
+            "page refers to the network: {external}"
+        );
+    }
+}
+
+#[test]
+fn one_class_data_still_gives_a_report_without_undefined_curves() {
+    let dir = tempfile::tempdir().unwrap();
+    let scored = Scored::new(vec![true; 5], vec![0.9, 0.8, 0.3, 0.7, 0.6]).unwrap();
+    let report = Report::compute(&scored, None, &ReportOptions::default()).unwrap();
+    assert!(report.roc_auc.is_none());
+    let inputs = ReportInputs::new("one class", &report, &scored);
+    let files = write_report(dir.path(), &inputs).unwrap();
+    assert!(files.figures.iter().all(|f| f.name != "roc"));
+    let html = std::fs::read_to_string(&files.index_html).unwrap();
+    assert!(html.contains("n/a"));
+}

@@ -1,0 +1,422 @@
+//! Evaluation of a trained detector (or of any detector's scores) into a full report:
+//! `report.json`, figures and `index.html`. Shared by `cargo xtask eval` and the `eval`
+//! example.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use deepfake_data::synth::synthetic_config;
+use deepfake_data::{Dataset, Sample, Skipped, Split};
+use deepfake_metrics::{
+    Calibration, Report, ReportOptions, Scored, apply_temperature, fit_temperature, read_scores_csv,
+};
+use deepfake_model::Detector;
+use deepfake_report::{ReportFiles, ReportInputs, TemperatureSummary, read_history, write_report};
+use deepfake_train::{ModelInfo, TrainConfig, evaluate};
+
+/// Why an evaluation could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// No checkpoint was given and no run was found.
+    #[error(
+        "no training run with a best/ checkpoint under {0}; train one first \
+         (cargo run --release --example train -- --data DATA --out runs/NAME) or pass --checkpoint DIR"
+    )]
+    NoRuns(PathBuf),
+    /// The checkpoint folder is not a run or a saved model.
+    #[error(
+        "{0} is neither a training run (with best/) nor a saved model (config.json + model.bpk)"
+    )]
+    NotACheckpoint(PathBuf),
+    /// The data set is unknown.
+    #[error("no data set given and {0} records none; pass --data DIR")]
+    NoData(PathBuf),
+    /// The chosen split has no images.
+    #[error("the {split} split of {data} has no images; choose another with --split")]
+    EmptySplit {
+        /// The split.
+        split: &'static str,
+        /// The data set.
+        data: PathBuf,
+    },
+    /// Loading the model failed.
+    #[error(transparent)]
+    Model(#[from] deepfake_model::Error),
+    /// Opening the data failed.
+    #[error(transparent)]
+    Data(#[from] deepfake_data::DataError),
+    /// Computing a metric failed.
+    #[error(transparent)]
+    Metrics(#[from] deepfake_metrics::MetricsError),
+    /// Reading or writing run files failed.
+    #[error(transparent)]
+    Train(#[from] deepfake_train::TrainError),
+    /// Writing the report failed.
+    #[error(transparent)]
+    Report(#[from] deepfake_report::ReportError),
+}
+
+/// Result of this module.
+pub type Result<T> = std::result::Result<T, EvalError>;
+
+/// A model to evaluate: the saved model folder and, when it is a run's checkpoint, the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    /// Folder with `config.json` and `model.bpk`.
+    pub model_dir: PathBuf,
+    /// The training run it belongs to (for its data, history and `model_info.json`).
+    pub run_dir: Option<PathBuf>,
+}
+
+impl Checkpoint {
+    /// Resolves a run folder (its `best/`), a run's `best/` or `last/`, or a saved model.
+    pub fn resolve(path: &Path) -> Result<Self> {
+        let is_model =
+            |dir: &Path| dir.join("config.json").is_file() && dir.join("model.bpk").is_file();
+        if is_model(&path.join("best")) {
+            return Ok(Self {
+                model_dir: path.join("best"),
+                run_dir: Some(path.to_path_buf()),
+            });
+        }
+        if is_model(path) {
+            let parent = path.parent().filter(|p| p.join("history.json").is_file());
+            return Ok(Self {
+                model_dir: path.to_path_buf(),
+                run_dir: parent.map(Path::to_path_buf),
+            });
+        }
+        Err(EvalError::NotACheckpoint(path.to_path_buf()))
+    }
+
+    /// The most recently written run under `runs` (by the time of its `best/` checkpoint).
+    pub fn newest_run(runs: &Path) -> Result<Self> {
+        let newest = std::fs::read_dir(runs)
+            .map_err(|_| EvalError::NoRuns(runs.to_path_buf()))?
+            .filter_map(|entry| {
+                let run = entry.ok()?.path();
+                let modified = std::fs::metadata(run.join("best/model.bpk"))
+                    .ok()?
+                    .modified()
+                    .ok()?;
+                Some((modified, run))
+            })
+            .max_by_key(|(modified, _)| *modified)
+            .map(|(_, run)| run)
+            .ok_or_else(|| EvalError::NoRuns(runs.to_path_buf()))?;
+        Self::resolve(&newest)
+    }
+
+    /// The training configuration of the run, when there is one.
+    pub fn train_config(&self) -> Option<TrainConfig> {
+        let run = self.run_dir.as_ref()?;
+        deepfake_train::checkpoint::read_json(&run.join("config.json")).ok()
+    }
+}
+
+/// What to evaluate and how.
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    /// The model; `None` picks the newest run under `runs_dir`.
+    pub checkpoint: Option<PathBuf>,
+    /// Where runs are looked for.
+    pub runs_dir: PathBuf,
+    /// The data set; `None` uses the run's.
+    pub data: Option<PathBuf>,
+    /// The split to score.
+    pub split: Split,
+    /// Output folder; `None` is `<run or model>/eval-<split>`.
+    pub out: Option<PathBuf>,
+    /// Images per forward pass.
+    pub batch_size: usize,
+    /// Metric settings (threshold, bootstrap, ...).
+    pub report: ReportOptions,
+    /// Fit a temperature on the validation split, report ECE before and after, and save it
+    /// in `model_info.json`.
+    pub calibrate: bool,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        Self {
+            checkpoint: None,
+            runs_dir: PathBuf::from("runs"),
+            data: None,
+            split: Split::Test,
+            out: None,
+            batch_size: 32,
+            report: ReportOptions::default(),
+            calibrate: true,
+        }
+    }
+}
+
+/// Progress of a long evaluation.
+pub trait EvalProgress {
+    /// Scoring of `split` starts; `total` images.
+    fn start(&mut self, split: &str, total: usize);
+    /// `done` more images scored.
+    fn advance(&mut self, done: usize);
+    /// The split is scored.
+    fn finish(&mut self);
+}
+
+/// Progress that reports nothing.
+pub struct Quiet;
+
+impl EvalProgress for Quiet {
+    fn start(&mut self, _: &str, _: usize) {}
+    fn advance(&mut self, _: usize) {}
+    fn finish(&mut self) {}
+}
+
+/// The outcome of an evaluation.
+#[derive(Debug, Clone)]
+pub struct EvalOutcome {
+    /// The metrics.
+    pub report: Report,
+    /// The files written.
+    pub files: ReportFiles,
+    /// The model evaluated (absent for scores files).
+    pub checkpoint: Option<Checkpoint>,
+    /// The data set scored (absent for scores files).
+    pub data: Option<PathBuf>,
+    /// Images that could not be read, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// Temperature scaling, when fitted.
+    pub temperature: Option<TemperatureSummary>,
+}
+
+fn labels_of(labels: &[i64]) -> Vec<bool> {
+    labels.iter().map(|&l| l == 1).collect()
+}
+
+fn scored_split(
+    model: &Detector,
+    samples: &[Sample],
+    image_size: usize,
+    options: &EvalOptions,
+    device: &Device,
+    split: &str,
+    progress: &mut dyn EvalProgress,
+) -> deepfake_train::Evaluation {
+    progress.start(split, samples.len());
+    let evaluation = evaluate(
+        model,
+        samples,
+        image_size,
+        options.batch_size,
+        device,
+        |n| progress.advance(n),
+    );
+    progress.finish();
+    evaluation
+}
+
+/// Evaluates a checkpoint on a split of a data set and writes the report.
+pub fn evaluate_checkpoint(
+    options: &EvalOptions,
+    device: &Device,
+    progress: &mut dyn EvalProgress,
+) -> Result<EvalOutcome> {
+    let checkpoint = match &options.checkpoint {
+        Some(path) => Checkpoint::resolve(path)?,
+        None => Checkpoint::newest_run(&options.runs_dir)?,
+    };
+    let train_config = checkpoint.train_config();
+    let data = options
+        .data
+        .clone()
+        .or_else(|| train_config.as_ref().map(|c| c.data.clone()))
+        .ok_or_else(|| EvalError::NoData(checkpoint.model_dir.clone()))?;
+    let seed = train_config.as_ref().map_or(0, |c| c.seed);
+    let dataset = Dataset::open(&data, seed)?;
+    let samples = dataset.split(options.split);
+    if samples.is_empty() {
+        return Err(EvalError::EmptySplit {
+            split: options.split.name(),
+            data,
+        });
+    }
+    let (model, config) = Detector::load_dir(&checkpoint.model_dir, device)?;
+    let evaluation = scored_split(
+        &model,
+        samples,
+        config.image_size,
+        options,
+        device,
+        options.split.name(),
+        progress,
+    );
+    if evaluation.labels.is_empty() {
+        return Err(EvalError::EmptySplit {
+            split: options.split.name(),
+            data,
+        });
+    }
+    let labels = labels_of(&evaluation.labels);
+    let scored = Scored::from_f32(labels.clone(), &evaluation.p_fake)?;
+
+    let mut temperature = None;
+    if options.calibrate && !dataset.valid.is_empty() {
+        let valid = if options.split == Split::Valid {
+            evaluation.clone()
+        } else {
+            scored_split(
+                &model,
+                &dataset.valid,
+                config.image_size,
+                options,
+                device,
+                "valid",
+                progress,
+            )
+        };
+        let fitted = fit_temperature(&valid.logits, &labels_of(&valid.labels))?;
+        let calibrated = Scored::new(labels, apply_temperature(&evaluation.logits, fitted))?;
+        let bins = options.report.calibration_bins;
+        let summary = TemperatureSummary {
+            temperature: fitted,
+            ece_before: Calibration::compute(&scored, bins).ece,
+            ece_after: Calibration::compute(&calibrated, bins).ece,
+        };
+        save_temperature(&checkpoint, fitted)?;
+        temperature = Some(summary);
+    }
+
+    let names: Vec<String> = evaluation
+        .paths
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let report = Report::compute(&scored, Some(&names), &options.report)?;
+    let base = checkpoint.run_dir.as_ref().unwrap_or(&checkpoint.model_dir);
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| base.join(format!("eval-{}", options.split.name())));
+    let mut inputs = ReportInputs::new(
+        format!(
+            "{} on {} ({} split, {} layout)",
+            checkpoint.model_dir.display(),
+            data.display(),
+            options.split.name(),
+            dataset.layout.describe()
+        ),
+        &report,
+        &scored,
+    );
+    inputs.names = Some(&names);
+    inputs.temperature = temperature;
+    inputs.history = checkpoint
+        .run_dir
+        .as_ref()
+        .map(|run| run.join("history.json"))
+        .filter(|path| path.is_file())
+        .map(|path| read_history(&path))
+        .transpose()?;
+    if synthetic_config(&data).is_some() {
+        inputs.notes.push(
+            "These data are synthetic (generated by deepfake-data's synth module), not real \
+             faces: the numbers show that the pipeline works, not how well the detector finds \
+             real deepfakes."
+                .into(),
+        );
+    }
+    if !evaluation.skipped.is_empty() {
+        inputs.notes.push(format!(
+            "{} unreadable files were skipped (listed in skipped.json).",
+            evaluation.skipped.len()
+        ));
+    }
+    let files = write_report(&out, &inputs)?;
+    if !evaluation.skipped.is_empty() {
+        deepfake_train::checkpoint::write_json(&out.join("skipped.json"), &evaluation.skipped)?;
+    }
+    Ok(EvalOutcome {
+        report,
+        files,
+        checkpoint: Some(checkpoint),
+        data: Some(data),
+        skipped: evaluation.skipped,
+        temperature,
+    })
+}
+
+/// Records the fitted temperature in `model_info.json` of the model folder and of its run.
+fn save_temperature(checkpoint: &Checkpoint, temperature: f64) -> Result<()> {
+    let dirs = std::iter::once(&checkpoint.model_dir).chain(checkpoint.run_dir.as_ref());
+    for dir in dirs {
+        let path = dir.join("model_info.json");
+        if let Ok(mut info) = ModelInfo::read(&path) {
+            info.temperature = Some(temperature);
+            info.write(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the report for any detector's scores (`path,label,p_fake` CSV) into `out`.
+pub fn evaluate_scores(
+    scores_csv: &Path,
+    out: &Path,
+    options: &ReportOptions,
+) -> Result<EvalOutcome> {
+    let (scored, names) = read_scores_csv(scores_csv)?;
+    let report = Report::compute(&scored, Some(&names), options)?;
+    let mut inputs = ReportInputs::new(
+        format!("scores from {}", scores_csv.display()),
+        &report,
+        &scored,
+    );
+    // Thumbnails only when the paths point at images on this machine.
+    let readable = names.iter().take(4).all(|n| Path::new(n).is_file());
+    if readable {
+        inputs.names = Some(&names);
+    }
+    let files = write_report(out, &inputs)?;
+    Ok(EvalOutcome {
+        report,
+        files,
+        checkpoint: None,
+        data: None,
+        skipped: Vec::new(),
+        temperature: None,
+    })
+}
+
+/// The headline table printed at the end of an evaluation.
+pub fn headline_table(report: &Report) -> String {
+    let mut lines = vec![format!(
+        "{:<18} {:>8}  {:>8}  status",
+        "metric", "value", "target"
+    )];
+    for target in &deepfake_report::HEADLINE_TARGETS {
+        let value = (target.value)(report);
+        let status = match target.met(report) {
+            Some(true) => "met",
+            Some(false) => "below target",
+            None => "undefined",
+        };
+        lines.push(format!(
+            "{:<18} {:>8}  {:>8}  {status}",
+            target.name,
+            value.map_or("n/a".into(), |v| format!("{v:.4}")),
+            format!(">= {:.2}", target.at_least)
+        ));
+    }
+    let extra = [
+        ("average precision", report.average_precision),
+        ("ECE", Some(report.ece)),
+        ("Brier", Some(report.brier)),
+        ("EER", report.eer),
+        ("Youden threshold", report.youden_threshold),
+    ];
+    for (name, value) in extra {
+        lines.push(format!(
+            "{name:<18} {:>8}",
+            value.map_or("n/a".into(), |v| format!("{v:.4}"))
+        ));
+    }
+    lines.join("\n")
+}

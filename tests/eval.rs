@@ -1,0 +1,152 @@
+//! `deepfake::eval`: a saved model scored on a synthetic split gives a report that agrees
+//! with the scores, a fitted temperature saved in model_info.json, and clear errors.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use deepfake::data::synth::{SynthConfig, write_dataset};
+use deepfake::data::{Dataset, Split};
+use deepfake::eval::{
+    Checkpoint, EvalError, EvalOptions, Quiet, evaluate_checkpoint, evaluate_scores,
+};
+use deepfake::metrics::{ReportOptions, Scored};
+use deepfake::model::{Detector, DetectorConfig};
+use deepfake::train::ModelInfo;
+
+fn tiny_weights() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/deepfake-model/tests/fixtures/tiny_detector.pth")
+}
+
+/// A saved tiny detector with model_info.json, as a training run's best/ holds.
+fn saved_model(dir: &Path) -> PathBuf {
+    let config = DetectorConfig::tiny();
+    let model = Detector::from_pytorch(tiny_weights(), &config, &Device::flex()).unwrap();
+    let model_dir = dir.join("model");
+    model.save(&config, &model_dir).unwrap();
+    ModelInfo::new(&model, &config)
+        .write(&model_dir.join("model_info.json"))
+        .unwrap();
+    model_dir
+}
+
+fn synthetic(dir: &Path) -> PathBuf {
+    let data = dir.join("data");
+    let config = SynthConfig {
+        per_class: 20,
+        size: 64,
+        ..SynthConfig::default()
+    };
+    write_dataset(&data, &config).unwrap();
+    data
+}
+
+#[test]
+fn report_of_a_saved_model_matches_its_scores_and_saves_the_temperature() {
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = saved_model(dir.path());
+    let data = synthetic(dir.path());
+    let out = dir.path().join("eval");
+    let options = EvalOptions {
+        checkpoint: Some(model_dir.clone()),
+        data: Some(data.clone()),
+        out: Some(out.clone()),
+        batch_size: 7,
+        report: ReportOptions {
+            bootstrap_resamples: 50,
+            ..ReportOptions::default()
+        },
+        ..EvalOptions::default()
+    };
+    let outcome = evaluate_checkpoint(&options, &Device::flex(), &mut Quiet).unwrap();
+    let test = Dataset::open(&data, 0).unwrap().test;
+    assert_eq!(outcome.report.n, test.len());
+
+    // The report's accuracy is that of its own scores at 0.5, recomputed here.
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["n"], test.len());
+    let m = &outcome.report.confusion_matrix;
+    assert_eq!(m.tn + m.fp + m.fn_ + m.tp, test.len());
+    assert_eq!(
+        outcome.report.accuracy,
+        (m.tn + m.tp) as f64 / test.len() as f64
+    );
+
+    // The temperature was fitted and written next to the model.
+    let fitted = outcome
+        .temperature
+        .expect("temperature fitted on valid")
+        .temperature;
+    let info = ModelInfo::read(&model_dir.join("model_info.json")).unwrap();
+    assert_eq!(info.temperature, Some(fitted));
+    assert!(fitted > 0.0);
+
+    assert!(out.join("index.html").is_file());
+    assert!(out.join("figures/roc.svg").is_file());
+    // Synthetic data are labelled as such on the page.
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("synthetic"));
+}
+
+#[test]
+fn scores_files_give_the_same_metrics_as_the_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("scores.csv");
+    std::fs::write(
+        &csv,
+        "path,label,p_fake\na.jpg,real,0.2\nb.jpg,fake,0.7\nc.jpg,fake,0.4\nd.jpg,real,0.1\ne.jpg,1,0.9\n",
+    )
+    .unwrap();
+    let options = ReportOptions::default();
+    let outcome = evaluate_scores(&csv, &dir.path().join("out"), &options).unwrap();
+    let scored = Scored::new(
+        vec![false, true, true, false, true],
+        vec![0.2, 0.7, 0.4, 0.1, 0.9],
+    )
+    .unwrap();
+    let direct = deepfake::metrics::Report::compute(&scored, None, &options).unwrap();
+    assert_eq!(outcome.report.roc_auc, direct.roc_auc);
+    assert_eq!(outcome.report.accuracy, 0.8);
+    assert!(dir.path().join("out/index.html").is_file());
+}
+
+#[test]
+fn missing_runs_checkpoints_and_empty_splits_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = Device::flex();
+    let options = EvalOptions {
+        runs_dir: dir.path().join("runs"),
+        ..EvalOptions::default()
+    };
+    let error = evaluate_checkpoint(&options, &device, &mut Quiet).unwrap_err();
+    assert!(matches!(error, EvalError::NoRuns(_)), "{error}");
+    assert!(error.to_string().contains("--checkpoint"), "{error}");
+
+    let not_a_model = dir.path().join("empty");
+    std::fs::create_dir_all(&not_a_model).unwrap();
+    let error = Checkpoint::resolve(&not_a_model).unwrap_err();
+    assert!(matches!(error, EvalError::NotACheckpoint(_)), "{error}");
+
+    // Two images: the 70/15/15 split leaves the test split empty.
+    let data = dir.path().join("two");
+    for class in ["real", "fake"] {
+        std::fs::create_dir_all(data.join(class)).unwrap();
+        image::RgbImage::new(8, 8)
+            .save(data.join(class).join("a.png"))
+            .unwrap();
+    }
+    assert!(
+        Dataset::open(&data, 0)
+            .unwrap()
+            .split(Split::Test)
+            .is_empty()
+    );
+    let options = EvalOptions {
+        checkpoint: Some(saved_model(dir.path())),
+        data: Some(data),
+        ..EvalOptions::default()
+    };
+    let error = evaluate_checkpoint(&options, &device, &mut Quiet).unwrap_err();
+    assert!(matches!(error, EvalError::EmptySplit { .. }), "{error}");
+}
