@@ -1,6 +1,6 @@
 //! Prints a detector preset's architecture and parameter counts and times one forward pass.
 //!
-//! `cargo run --release --example model_info -- --preset tiny|seed [--device cpu|cuda|wgpu] [--frames T]`
+//! `cargo run --release --example model_info -- --preset tiny|seed [--device cpu|cuda|wgpu] [--frames T] [--save DIR]`
 
 use std::time::Instant;
 
@@ -33,6 +33,13 @@ struct Args {
     /// Batch size of the timed forward pass.
     #[arg(long, default_value_t = 1)]
     batch_size: usize,
+    /// Also save the randomly initialised model here (config.json + model.bpk), e.g. for
+    /// benchmarks of `predict`.
+    #[arg(long)]
+    save: Option<std::path::PathBuf>,
+    /// Seed of the random initialisation.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
 }
 
 fn main() -> Result<()> {
@@ -42,7 +49,12 @@ fn main() -> Result<()> {
         Preset::Tiny => DetectorConfig::tiny(),
         Preset::Seed => DetectorConfig::seed(),
     };
+    device.seed(args.seed);
     let detector = config.init(&device)?;
+    if let Some(dir) = &args.save {
+        detector.save(&config, dir)?;
+        println!("saved to {}", dir.display());
+    }
     println!("{config}");
     println!(
         "trainable parameters: {} (backbone {}, feature width {})",

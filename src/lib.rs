@@ -5,6 +5,7 @@
 
 pub mod device;
 pub mod eval;
+pub mod predict;
 
 pub use deepfake_data as data;
 pub use deepfake_metrics as metrics;
@@ -12,3 +13,4 @@ pub use deepfake_model as model;
 pub use deepfake_report as report;
 pub use deepfake_train as train;
 pub use device::{DeviceError, parse_device};
+pub use predict::{Detector, Prediction};

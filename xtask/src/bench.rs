@@ -23,9 +23,134 @@ pub struct Args {
 enum What {
     /// Decode + augment + normalise of 256x256 JPEGs on one core: Rust vs torchvision/PIL.
     Data(DataArgs),
+    /// `predict` with the seed preset (random weights) on a folder of 256x256 JPEGs:
+    /// Rust (the predict example) vs the same pipeline in PyTorch eager, same threads.
+    Predict(PredictArgs),
     /// The full metrics report (every metric, curves, calibration, 1000-resample bootstrap
     /// skipped) on N random scores.
     Metrics(MetricsArgs),
+}
+
+#[derive(clap::Args)]
+struct PredictArgs {
+    /// Images to score.
+    #[arg(long, default_value_t = 64)]
+    images: usize,
+    /// Images per forward pass (both sides).
+    #[arg(long, default_value_t = 8)]
+    batch_size: usize,
+    /// Create target/venv with torch and torchvision if no Python has them.
+    #[arg(long)]
+    install: bool,
+}
+
+fn bench_predict(args: PredictArgs) -> Result<()> {
+    let root = repo_root();
+    let dir = root.join(format!("target/bench-predict-{}", args.images));
+    if !dir.join(".complete").exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = SynthConfig {
+            per_class: args.images.div_ceil(2),
+            size: 256,
+            ..SynthConfig::default()
+        };
+        write_dataset(&dir, &config).context("writing benchmark JPEGs")?;
+        std::fs::write(dir.join(".complete"), b"")?;
+    }
+    let images = dir.join("real_vs_fake/real-vs-fake/train");
+    let model = root.join("target/bench-model-seed");
+    if !model.join("model.bpk").is_file() {
+        crate::python::run_checked(
+            Command::new(env!("CARGO"))
+                .args([
+                    "run",
+                    "--quiet",
+                    "--release",
+                    "--example",
+                    "model_info",
+                    "--",
+                ])
+                .args(["--preset", "seed", "--save"])
+                .arg(&model)
+                .current_dir(&root),
+        )?;
+    }
+    crate::python::run_checked(
+        Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--release", "--example", "predict"])
+            .current_dir(&root),
+    )?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let rust = Command::new(root.join("target/release/examples/predict"))
+        .args([
+            "--format",
+            "jsonl",
+            "--batch-size",
+            &args.batch_size.to_string(),
+            "--checkpoint",
+        ])
+        .arg(&model)
+        .arg(&images)
+        .output()
+        .context("running the predict example")?;
+    if !rust.status.success() {
+        bail!("predict failed: {}", String::from_utf8_lossy(&rust.stderr));
+    }
+    // Summary line on stderr: "N inputs: ... ; R inputs/s".
+    let summary = String::from_utf8_lossy(&rust.stderr);
+    let rust_rate: f64 = summary
+        .lines()
+        .last()
+        .and_then(|l| l.rsplit("; ").next())
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .context("no inputs/s in the predict summary")?;
+    let python = find_python(
+        &["torch", "torchvision", "PIL"],
+        &["torch", "torchvision", "pillow"],
+        args.install,
+    )?;
+    let mut rates = Vec::new();
+    for channels_last in [false, true] {
+        let mut command = Command::new(&python);
+        command
+            .arg(root.join("scripts/bench_predict_torch.py"))
+            .arg(&images)
+            .args([
+                "--batch-size",
+                &args.batch_size.to_string(),
+                "--threads",
+                &threads.to_string(),
+            ]);
+        if channels_last {
+            command.arg("--channels-last");
+        }
+        let output = command.output().context("running the PyTorch benchmark")?;
+        if !output.status.success() {
+            bail!(
+                "PyTorch benchmark failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+        rates.push(report["images_per_second"].as_f64().unwrap_or(f64::NAN));
+    }
+    println!(
+        "predict, seed preset, {} JPEGs 256x256, batch {}, {threads} threads (decode + resize + normalise + forward):",
+        args.images, args.batch_size
+    );
+    println!("  Rust (Burn flex, predict example): {rust_rate:>6.2} images/s");
+    println!(
+        "  PyTorch eager:                     {:>6.2} images/s  (Rust / PyTorch {:.2}x)",
+        rates[0],
+        rust_rate / rates[0]
+    );
+    println!(
+        "  PyTorch eager, channels_last:      {:>6.2} images/s  (Rust / PyTorch {:.2}x)",
+        rates[1],
+        rust_rate / rates[1]
+    );
+    Ok(())
 }
 
 #[derive(clap::Args)]
@@ -98,6 +223,7 @@ pub fn run(args: Args) -> Result<()> {
     match args.what {
         What::Data(args) => bench_data(args),
         What::Metrics(args) => bench_metrics(args),
+        What::Predict(args) => bench_predict(args),
     }
 }
 

@@ -1,0 +1,289 @@
+//! Score images, folders or frame sequences with a trained detector.
+//!
+//! `cargo run --release --example predict -- [--checkpoint DIR] PATH...` (`-` reads paths
+//! from stdin). Exit status: 0 all inputs scored, 1 some inputs failed, 2 usage, model or
+//! device error.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, ValueEnum};
+use deepfake::data::DecodeLimits;
+use deepfake::eval::Checkpoint;
+use deepfake::parse_device;
+use deepfake::predict::{Detector, Prediction, expand_inputs};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// One JSON array.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+    /// path,label,p_fake,confidence,entropy,error
+    Csv,
+}
+
+/// Score images with the deepfake detector: Real or Fake, P(fake) and confidence per input.
+#[derive(Parser)]
+#[command(name = "predict")]
+struct Args {
+    /// Files, folders (searched recursively; images found by content) or `-` for a list of
+    /// paths on stdin. With --frames, each folder is one frame sequence.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Saved model or training run [default: the newest run in runs/].
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// Device: cpu, cuda, cuda:N or wgpu.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Decision threshold on P(fake) [default: the model's, 0.5 unless set].
+    #[arg(long)]
+    threshold: Option<f64>,
+    /// Images per forward pass.
+    #[arg(long, default_value_t = 16)]
+    batch_size: usize,
+    /// Treat each folder as one clip and score it as a sequence of this many frames.
+    #[arg(long, value_name = "T")]
+    frames: Option<usize>,
+    /// Refuse images larger than this many megapixels.
+    #[arg(long, default_value_t = 64.0)]
+    max_megapixels: f64,
+    /// Add per-input timing to the records.
+    #[arg(long)]
+    verbose: bool,
+}
+
+/// One output record.
+#[derive(Serialize)]
+struct Record {
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p_fake: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confidence: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entropy: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    milliseconds: Option<f64>,
+}
+
+impl Record {
+    fn new(path: &Path, result: Result<Prediction, String>, milliseconds: Option<f64>) -> Self {
+        let path = path.display().to_string();
+        match result {
+            Ok(p) => Self {
+                path,
+                label: Some(p.label.name()),
+                p_fake: Some(p.p_fake),
+                confidence: Some(p.confidence),
+                entropy: Some(p.entropy),
+                error: None,
+                milliseconds,
+            },
+            Err(error) => Self {
+                path,
+                label: None,
+                p_fake: None,
+                confidence: None,
+                entropy: None,
+                error: Some(error),
+                milliseconds,
+            },
+        }
+    }
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn write_records(out: &mut dyn Write, records: &[Record], format: Format) -> Result<()> {
+    let number = |v: Option<f32>| v.map_or(String::new(), |v| format!("{v:.6}"));
+    match format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(records)?)?,
+        Format::Jsonl => {
+            for r in records {
+                writeln!(out, "{}", serde_json::to_string(r)?)?;
+            }
+        }
+        Format::Csv => {
+            writeln!(out, "path,label,p_fake,confidence,entropy,error")?;
+            for r in records {
+                writeln!(
+                    out,
+                    "{},{},{},{},{},{}",
+                    csv_field(&r.path),
+                    r.label.unwrap_or(""),
+                    number(r.p_fake),
+                    number(r.confidence),
+                    number(r.entropy),
+                    csv_field(r.error.as_deref().unwrap_or(""))
+                )?;
+            }
+        }
+        Format::Table => {
+            let width = records
+                .iter()
+                .map(|r| r.path.chars().count())
+                .max()
+                .unwrap_or(4)
+                .clamp(4, 80);
+            writeln!(
+                out,
+                "{:<width$}  {:<5}  {:>7}  {:>10}",
+                "path", "label", "p_fake", "confidence"
+            )?;
+            for r in records {
+                match &r.error {
+                    Some(e) => writeln!(out, "{:<width$}  error: {e}", r.path)?,
+                    None => writeln!(
+                        out,
+                        "{:<width$}  {:<5}  {:>7.4}  {:>10.4}{}",
+                        r.path,
+                        r.label.unwrap_or(""),
+                        r.p_fake.unwrap_or(f32::NAN),
+                        r.confidence.unwrap_or(f32::NAN),
+                        r.milliseconds
+                            .map_or(String::new(), |ms| format!("  {ms:.1} ms"))
+                    )?,
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn progress(total: usize) -> Option<ProgressBar> {
+    if total <= 8 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template("scoring [{bar:30}] {pos}/{len} {per_sec} ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    Some(bar)
+}
+
+/// Scores everything; returns the records (in input order).
+fn score(args: &Args, detector: &Detector) -> Result<Vec<Record>> {
+    let mut stdin = std::io::stdin().lock();
+    if let Some(frames) = args.frames {
+        let mut records = Vec::new();
+        let clips: Vec<PathBuf> = args.paths.clone();
+        let bar = progress(clips.len());
+        for clip in &clips {
+            let start = Instant::now();
+            let result = detector
+                .predict_clip(clip, frames)
+                .map_err(|e| e.to_string());
+            let ms = args.verbose.then(|| start.elapsed().as_secs_f64() * 1e3);
+            records.push(Record::new(clip, result, ms));
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+        }
+        return Ok(records);
+    }
+    let inputs = expand_inputs(&args.paths, &mut stdin).context("reading the inputs")?;
+    let bar = progress(inputs.files.len());
+    let mut records = Vec::with_capacity(inputs.files.len());
+    // Chunks of a few batches keep the progress bar moving and memory bounded.
+    for chunk in inputs.files.chunks(args.batch_size.max(1) * 4) {
+        let start = Instant::now();
+        let results = detector.predict_paths(chunk);
+        let per_image = start.elapsed().as_secs_f64() * 1e3 / chunk.len() as f64;
+        for (path, result) in chunk.iter().zip(results) {
+            let ms = args.verbose.then_some(per_image);
+            records.push(Record::new(path, result.map_err(|e| e.to_string()), ms));
+        }
+        if let Some(bar) = &bar {
+            bar.inc(chunk.len() as u64);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(records)
+}
+
+fn load_detector(args: &Args) -> Result<Detector> {
+    if args.max_megapixels.is_nan() || args.max_megapixels <= 0.0 {
+        bail!("--max-megapixels must be positive");
+    }
+    let device = parse_device(&args.device)?;
+    let checkpoint = match &args.checkpoint {
+        Some(path) => path.clone(),
+        None => Checkpoint::newest_run(Path::new("runs"))?.model_dir,
+    };
+    let mut detector = Detector::load(&checkpoint, &device)
+        .with_context(|| format!("loading the model from {}", checkpoint.display()))?
+        .with_batch_size(args.batch_size)
+        .with_decode_limits(DecodeLimits {
+            max_pixels: (args.max_megapixels * 1024.0 * 1024.0) as u64,
+        });
+    if let Some(threshold) = args.threshold {
+        detector = detector.with_threshold(threshold);
+    }
+    Ok(detector)
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let detector = match load_detector(&args) {
+        Ok(detector) => detector,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let start = Instant::now();
+    let records = match score(&args, &detector) {
+        Ok(records) => records,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = write_records(&mut stdout, &records, args.format) {
+        eprintln!("error: writing the output: {e:#}");
+        return ExitCode::from(2);
+    }
+    let failed = records.iter().filter(|r| r.error.is_some()).count();
+    let fake = records.iter().filter(|r| r.label == Some("fake")).count();
+    eprintln!(
+        "{} inputs: {} fake, {} real, {} failed; {:.1} inputs/s",
+        records.len(),
+        fake,
+        records.len() - fake - failed,
+        failed,
+        records.len() as f64 / seconds.max(1e-9)
+    );
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

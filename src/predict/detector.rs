@@ -1,0 +1,261 @@
+//! A trained detector ready for inference: model, input size, calibration temperature and
+//! decision threshold.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::{Device, Tensor, TensorData};
+use deepfake_data::normalize::preprocess_eval;
+use deepfake_data::{DecodeLimits, decode_file};
+use deepfake_model::{Detector as Model, DetectorConfig};
+use deepfake_train::ModelInfo;
+use image::{DynamicImage, RgbImage};
+use rayon::prelude::*;
+
+use super::error::{PredictError, Result};
+use super::prediction::Prediction;
+
+/// Images per forward pass unless set with [`Detector::with_batch_size`].
+pub const DEFAULT_BATCH_SIZE: usize = 16;
+
+/// A detector for inference. Cheap to share across threads by reference.
+#[derive(Debug)]
+pub struct Detector {
+    model: Model,
+    config: DetectorConfig,
+    device: Device,
+    temperature: f64,
+    threshold: f64,
+    batch_size: usize,
+    limits: DecodeLimits,
+}
+
+impl Detector {
+    /// Opens a saved model folder (`config.json`, `model.bpk`, and `model_info.json` when
+    /// present, for the calibration temperature and decision threshold) or a training run
+    /// folder (its `best/` checkpoint).
+    pub fn load(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
+        let path = path.as_ref();
+        let dir = resolve_model_dir(path)?;
+        let (model, config) = Model::load_dir(&dir, device)?;
+        let mut detector = Self::new(model, config, device);
+        let info_path = dir.join("model_info.json");
+        if info_path.is_file() {
+            let info = ModelInfo::read(&info_path).map_err(|e| PredictError::ModelInfo {
+                path: info_path.clone(),
+                reason: e.to_string(),
+            })?;
+            detector.temperature = info
+                .temperature
+                .filter(|t| t.is_finite() && *t > 0.0)
+                .unwrap_or(1.0);
+            detector.threshold = info.threshold;
+        }
+        Ok(detector)
+    }
+
+    /// Wraps a model already in memory (temperature 1, threshold 0.5). Inference uses
+    /// `model` as given: pass an inference copy (`model.valid()` of an autodiff model).
+    pub fn new(model: Model, config: DetectorConfig, device: &Device) -> Self {
+        Self {
+            model,
+            config,
+            device: device.clone(),
+            temperature: 1.0,
+            threshold: 0.5,
+            batch_size: DEFAULT_BATCH_SIZE,
+            limits: DecodeLimits::default(),
+        }
+    }
+
+    /// Sets the decision threshold on P(fake).
+    pub fn with_threshold(mut self, threshold: f64) -> Self {
+        self.threshold = threshold;
+        self
+    }
+
+    /// Sets the calibration temperature (1 = none).
+    pub fn with_temperature(mut self, temperature: f64) -> Self {
+        self.temperature = temperature;
+        self
+    }
+
+    /// Sets how many images go through the model at once (at least 1).
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size.max(1);
+        self
+    }
+
+    /// Sets the decode limits (largest image accepted) for [`Detector::predict_paths`].
+    pub fn with_decode_limits(mut self, limits: DecodeLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The architecture and input size.
+    pub fn config(&self) -> &DetectorConfig {
+        &self.config
+    }
+
+    /// The calibration temperature in use.
+    pub fn temperature(&self) -> f64 {
+        self.temperature
+    }
+
+    /// The decision threshold in use.
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    /// The underlying model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Square input side in pixels.
+    pub fn image_size(&self) -> u32 {
+        self.config.image_size as u32
+    }
+
+    /// The evaluation preprocessing of one image: `[3, S, S]` values.
+    fn preprocess(&self, image: &RgbImage) -> Result<Vec<f32>> {
+        Ok(preprocess_eval(image, self.image_size())?)
+    }
+
+    /// Logits `[real, fake]` of already-preprocessed images, `images.len() / (3 S S)` of
+    /// them, in batches.
+    fn logits(&self, images: &[Vec<f32>]) -> Vec<[f32; 2]> {
+        let size = self.config.image_size;
+        let mut out = Vec::with_capacity(images.len());
+        for chunk in images.chunks(self.batch_size) {
+            let flat: Vec<f32> = chunk.concat();
+            let data = TensorData::new(flat, [chunk.len(), 3, size, size]);
+            let logits = self
+                .model
+                .forward(Tensor::<4>::from_data(data, &self.device));
+            out.extend(to_pairs(logits));
+        }
+        out
+    }
+
+    /// Scores a batch of `[B, 3, S, S]` preprocessed images.
+    pub fn predict_tensor(&self, images: Tensor<4>) -> Vec<Prediction> {
+        to_pairs(self.model.forward(images))
+            .into_iter()
+            .map(|l| Prediction::from_logits(l, self.temperature, self.threshold))
+            .collect()
+    }
+
+    /// Scores decoded images (any size or colour type; converted to RGB8 and preprocessed
+    /// exactly as in evaluation). Errors only for an image without pixels.
+    pub fn predict(&self, images: &[DynamicImage]) -> Result<Vec<Prediction>> {
+        let prepared = images
+            .par_iter()
+            .enumerate()
+            .map(|(index, image)| {
+                if image.width() == 0 || image.height() == 0 {
+                    return Err(PredictError::EmptyImage {
+                        index,
+                        width: image.width(),
+                        height: image.height(),
+                    });
+                }
+                self.preprocess(&image.to_rgb8())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(self
+            .logits(&prepared)
+            .into_iter()
+            .map(|l| Prediction::from_logits(l, self.temperature, self.threshold))
+            .collect())
+    }
+
+    /// Scores image files, in order: each file that cannot be read, decoded (format found
+    /// from the content) or is over the decode limit gets its own error; the others are
+    /// scored in batches.
+    pub fn predict_paths<P: AsRef<Path> + Sync>(&self, paths: &[P]) -> Vec<Result<Prediction>> {
+        let prepared: Vec<Result<Vec<f32>>> = paths
+            .par_iter()
+            .map(|path| {
+                let image = decode_file(path.as_ref(), self.limits)?;
+                self.preprocess(&image)
+            })
+            .collect();
+        let ready: Vec<Vec<f32>> = prepared
+            .iter()
+            .filter_map(|r| r.as_ref().ok().cloned())
+            .collect();
+        let mut logits = self.logits(&ready).into_iter();
+        prepared
+            .into_iter()
+            .map(|r| {
+                r.map(|_| {
+                    let l = logits.next().unwrap_or([f32::NAN; 2]);
+                    Prediction::from_logits(l, self.temperature, self.threshold)
+                })
+            })
+            .collect()
+    }
+
+    /// Scores one frame sequence (frames in temporal order) with the model's sequence path.
+    pub fn predict_sequence(&self, frames: &[DynamicImage]) -> Result<Prediction> {
+        if frames.is_empty() {
+            return Err(PredictError::NoFrames);
+        }
+        let mut flat = Vec::new();
+        for (index, frame) in frames.iter().enumerate() {
+            if frame.width() == 0 || frame.height() == 0 {
+                return Err(PredictError::EmptyImage {
+                    index,
+                    width: frame.width(),
+                    height: frame.height(),
+                });
+            }
+            flat.extend(self.preprocess(&frame.to_rgb8())?);
+        }
+        let size = self.config.image_size;
+        let data = TensorData::new(flat, [1, frames.len(), 3, size, size]);
+        let logits = self
+            .model
+            .forward_sequence(Tensor::<5>::from_data(data, &self.device));
+        let pair = to_pairs(logits).into_iter().next().unwrap_or([f32::NAN; 2]);
+        Ok(Prediction::from_logits(
+            pair,
+            self.temperature,
+            self.threshold,
+        ))
+    }
+
+    /// Scores a clip folder: its image files in name order, `frames` of them sampled evenly.
+    pub fn predict_clip(&self, dir: &Path, frames: usize) -> Result<Prediction> {
+        let mut files: Vec<PathBuf> = super::inputs::images_in(dir)?;
+        files.sort();
+        if files.is_empty() {
+            return Err(PredictError::NoFrames);
+        }
+        let picked = deepfake_data::sequence::sample_frame_indices(files.len(), frames.max(1));
+        let decoded = picked
+            .into_iter()
+            .map(|i| decode_file(&files[i], self.limits).map(DynamicImage::ImageRgb8))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        self.predict_sequence(&decoded)
+    }
+}
+
+/// Logits tensor `[B, 2]` as pairs.
+fn to_pairs(logits: Tensor<2>) -> Vec<[f32; 2]> {
+    let values = logits.into_data().try_to_vec::<f32>().unwrap_or_default();
+    values.chunks_exact(2).map(|p| [p[0], p[1]]).collect()
+}
+
+/// A saved model folder, or a run folder's `best/`.
+fn resolve_model_dir(path: &Path) -> Result<PathBuf> {
+    let is_model =
+        |dir: &Path| dir.join("config.json").is_file() && dir.join("model.bpk").is_file();
+    if is_model(path) {
+        Ok(path.to_path_buf())
+    } else if is_model(&path.join("best")) {
+        Ok(path.join("best"))
+    } else {
+        Err(PredictError::NotAModel(path.to_path_buf()))
+    }
+}

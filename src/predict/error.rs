@@ -1,0 +1,52 @@
+//! Errors of inference.
+
+use std::path::PathBuf;
+
+/// Why a model could not be loaded or an input could not be scored.
+#[derive(Debug, thiserror::Error)]
+pub enum PredictError {
+    /// The folder is not a saved model or a run.
+    #[error(
+        "{0} is not a saved model: expected config.json and model.bpk (a training run's best/ \
+         folder, or the run folder itself)"
+    )]
+    NotAModel(PathBuf),
+    /// Loading the model failed.
+    #[error(transparent)]
+    Model(#[from] deepfake_model::Error),
+    /// The model's `model_info.json` is unreadable.
+    #[error("{path}: {reason}")]
+    ModelInfo {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An input could not be read, decoded or preprocessed.
+    #[error(transparent)]
+    Input(#[from] deepfake_data::DataError),
+    /// An input image has no pixels.
+    #[error("image {index} has no pixels ({width}x{height})")]
+    EmptyImage {
+        /// Position in the batch.
+        index: usize,
+        /// Width.
+        width: u32,
+        /// Height.
+        height: u32,
+    },
+    /// A frame sequence is empty.
+    #[error("a frame sequence needs at least one frame")]
+    NoFrames,
+    /// A list of inputs could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Result of inference.
+pub type Result<T> = std::result::Result<T, PredictError>;

@@ -1,0 +1,28 @@
+//! Inference: load a trained detector and score images, files, folders and frame sequences
+//! with exactly the evaluation preprocessing used in training.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use burn::tensor::Device;
+//! use deepfake::Detector;
+//!
+//! let detector = Detector::load("runs/tiny/best", &Device::flex())?;
+//! for (path, prediction) in ["a.jpg", "b.png"].iter().zip(detector.predict_paths(&["a.jpg", "b.png"])) {
+//!     match prediction {
+//!         Ok(p) => println!("{path}: {} (P(fake) = {:.3})", p.label.name(), p.p_fake),
+//!         Err(e) => println!("{path}: {e}"),
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+mod detector;
+mod error;
+mod inputs;
+mod prediction;
+
+pub use detector::{DEFAULT_BATCH_SIZE, Detector};
+pub use error::{PredictError, Result};
+pub use inputs::{InputList, expand_inputs, is_image_file};
+pub use prediction::Prediction;
