@@ -23,6 +23,7 @@ pub mod lstm;
 pub mod params;
 pub mod preprocess;
 pub mod pytorch;
+pub mod pytorch_export;
 pub mod resnext;
 pub mod saved;
 
