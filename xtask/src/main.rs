@@ -38,7 +38,8 @@ enum Command {
     /// path,label,p_fake CSV (--scores): report.json, figures and index.html. Runs the `eval`
     /// example; `cargo xtask eval --help` lists its options.
     Eval(eval::Args),
-    /// Benchmarks side by side with the Python peers (`bench data`).
+    /// Benchmarks side by side with the Python peers: `bench data`, `bench predict`,
+    /// `bench metrics`.
     Bench(bench::Args),
 }
 
