@@ -84,26 +84,18 @@ struct Record {
 
 impl Record {
     fn new(path: &Path, result: Result<Prediction, String>, milliseconds: Option<f64>) -> Self {
-        let path = path.display().to_string();
-        match result {
-            Ok(p) => Self {
-                path,
-                label: Some(p.label.name()),
-                p_fake: Some(p.p_fake),
-                confidence: Some(p.confidence),
-                entropy: Some(p.entropy),
-                error: None,
-                milliseconds,
-            },
-            Err(error) => Self {
-                path,
-                label: None,
-                p_fake: None,
-                confidence: None,
-                entropy: None,
-                error: Some(error),
-                milliseconds,
-            },
+        let (prediction, error) = match result {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(e)),
+        };
+        Self {
+            path: path.display().to_string(),
+            label: prediction.map(|p| p.label.name()),
+            p_fake: prediction.map(|p| p.p_fake),
+            confidence: prediction.map(|p| p.confidence),
+            entropy: prediction.map(|p| p.entropy),
+            error,
+            milliseconds,
         }
     }
 }

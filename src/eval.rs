@@ -11,6 +11,7 @@ use deepfake_metrics::{
     Calibration, Report, ReportOptions, Scored, apply_temperature, fit_temperature, read_scores_csv,
 };
 use deepfake_model::Detector;
+use deepfake_model::saved::find_model_dir;
 use deepfake_report::{ReportFiles, ReportInputs, TemperatureSummary, read_history, write_report};
 use deepfake_train::{ModelInfo, TrainConfig, evaluate};
 
@@ -71,22 +72,14 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// Resolves a run folder (its `best/`), a run's `best/` or `last/`, or a saved model.
     pub fn resolve(path: &Path) -> Result<Self> {
-        let is_model =
-            |dir: &Path| dir.join("config.json").is_file() && dir.join("model.bpk").is_file();
-        if is_model(&path.join("best")) {
-            return Ok(Self {
-                model_dir: path.join("best"),
-                run_dir: Some(path.to_path_buf()),
-            });
-        }
-        if is_model(path) {
-            let parent = path.parent().filter(|p| p.join("history.json").is_file());
-            return Ok(Self {
-                model_dir: path.to_path_buf(),
-                run_dir: parent.map(Path::to_path_buf),
-            });
-        }
-        Err(EvalError::NotACheckpoint(path.to_path_buf()))
+        let model_dir =
+            find_model_dir(path).ok_or_else(|| EvalError::NotACheckpoint(path.to_path_buf()))?;
+        // A run holds history.json beside best/ (or last/).
+        let run_dir = model_dir
+            .parent()
+            .filter(|run| run.join("history.json").is_file())
+            .map(Path::to_path_buf);
+        Ok(Self { model_dir, run_dir })
     }
 
     /// The most recently written run under `runs` (by the time of its `best/` checkpoint).
@@ -393,11 +386,7 @@ pub fn headline_table(report: &Report) -> String {
     )];
     for target in &deepfake_report::HEADLINE_TARGETS {
         let value = (target.value)(report);
-        let status = match target.met(report) {
-            Some(true) => "met",
-            Some(false) => "below target",
-            None => "undefined",
-        };
+        let status = target.status(report);
         lines.push(format!(
             "{:<18} {:>8}  {:>8}  {status}",
             target.name,

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use burn::tensor::{Device, Tensor, TensorData};
 use deepfake_data::normalize::preprocess_eval;
 use deepfake_data::{DecodeLimits, decode_file};
+use deepfake_model::saved::find_model_dir;
 use deepfake_model::{Detector as Model, DetectorConfig};
 use deepfake_train::ModelInfo;
 use image::{DynamicImage, RgbImage};
@@ -35,7 +36,8 @@ impl Detector {
     /// folder (its `best/` checkpoint).
     pub fn load(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let path = path.as_ref();
-        let dir = resolve_model_dir(path)?;
+        let dir =
+            find_model_dir(path).ok_or_else(|| PredictError::NotAModel(path.to_path_buf()))?;
         let (model, config) = Model::load_dir(&dir, device)?;
         let mut detector = Self::new(model, config, device);
         let info_path = dir.join("model_info.json");
@@ -121,6 +123,19 @@ impl Detector {
         Ok(preprocess_eval(image, self.image_size())?)
     }
 
+    /// [`Self::preprocess`] of a decoded image of any colour type; `index` names it in the
+    /// error for an image without pixels.
+    fn preprocess_dynamic(&self, index: usize, image: &DynamicImage) -> Result<Vec<f32>> {
+        if image.width() == 0 || image.height() == 0 {
+            return Err(PredictError::EmptyImage {
+                index,
+                width: image.width(),
+                height: image.height(),
+            });
+        }
+        self.preprocess(&image.to_rgb8())
+    }
+
     /// Logits `[real, fake]` of already-preprocessed images, `images.len() / (3 S S)` of
     /// them, in batches.
     fn logits(&self, images: &[Vec<f32>]) -> Vec<[f32; 2]> {
@@ -151,16 +166,7 @@ impl Detector {
         let prepared = images
             .par_iter()
             .enumerate()
-            .map(|(index, image)| {
-                if image.width() == 0 || image.height() == 0 {
-                    return Err(PredictError::EmptyImage {
-                        index,
-                        width: image.width(),
-                        height: image.height(),
-                    });
-                }
-                self.preprocess(&image.to_rgb8())
-            })
+            .map(|(index, image)| self.preprocess_dynamic(index, image))
             .collect::<Result<Vec<_>>>()?;
         Ok(self
             .logits(&prepared)
@@ -173,19 +179,20 @@ impl Detector {
     /// from the content) or is over the decode limit gets its own error; the others are
     /// scored in batches.
     pub fn predict_paths<P: AsRef<Path> + Sync>(&self, paths: &[P]) -> Vec<Result<Prediction>> {
-        let prepared: Vec<Result<Vec<f32>>> = paths
+        let mut results: Vec<Result<Vec<f32>>> = paths
             .par_iter()
             .map(|path| {
                 let image = decode_file(path.as_ref(), self.limits)?;
                 self.preprocess(&image)
             })
             .collect();
-        let ready: Vec<Vec<f32>> = prepared
-            .iter()
-            .filter_map(|r| r.as_ref().ok().cloned())
+        // Move the good inputs out (leaving empty vectors) rather than copying them.
+        let ready: Vec<Vec<f32>> = results
+            .iter_mut()
+            .filter_map(|r| r.as_mut().ok().map(std::mem::take))
             .collect();
         let mut logits = self.logits(&ready).into_iter();
-        prepared
+        results
             .into_iter()
             .map(|r| {
                 r.map(|_| {
@@ -203,14 +210,7 @@ impl Detector {
         }
         let mut flat = Vec::new();
         for (index, frame) in frames.iter().enumerate() {
-            if frame.width() == 0 || frame.height() == 0 {
-                return Err(PredictError::EmptyImage {
-                    index,
-                    width: frame.width(),
-                    height: frame.height(),
-                });
-            }
-            flat.extend(self.preprocess(&frame.to_rgb8())?);
+            flat.extend(self.preprocess_dynamic(index, frame)?);
         }
         let size = self.config.image_size;
         let data = TensorData::new(flat, [1, frames.len(), 3, size, size]);
@@ -245,17 +245,4 @@ impl Detector {
 fn to_pairs(logits: Tensor<2>) -> Vec<[f32; 2]> {
     let values = logits.into_data().try_to_vec::<f32>().unwrap_or_default();
     values.chunks_exact(2).map(|p| [p[0], p[1]]).collect()
-}
-
-/// A saved model folder, or a run folder's `best/`.
-fn resolve_model_dir(path: &Path) -> Result<PathBuf> {
-    let is_model =
-        |dir: &Path| dir.join("config.json").is_file() && dir.join("model.bpk").is_file();
-    if is_model(path) {
-        Ok(path.to_path_buf())
-    } else if is_model(&path.join("best")) {
-        Ok(path.join("best"))
-    } else {
-        Err(PredictError::NotAModel(path.to_path_buf()))
-    }
 }

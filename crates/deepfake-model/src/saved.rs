@@ -117,3 +117,16 @@ fn required_file(
         Err(Error::MissingFile { what, path, hint })
     }
 }
+
+/// Whether `dir` holds a saved model (`config.json` and `model.bpk`).
+pub fn is_saved_model(dir: &Path) -> bool {
+    dir.join("config.json").is_file() && dir.join("model.bpk").is_file()
+}
+
+/// The saved model at `path`, or in `path/best` (a training run's best checkpoint); `None`
+/// when neither holds one.
+pub fn find_model_dir(path: &Path) -> Option<PathBuf> {
+    [path.to_path_buf(), path.join("best")]
+        .into_iter()
+        .find(|dir| is_saved_model(dir))
+}

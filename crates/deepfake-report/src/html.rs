@@ -37,11 +37,12 @@ fn headline_table(report: &Report) -> String {
     let mut rows = String::new();
     for target in &HEADLINE_TARGETS {
         let value = (target.value)(report);
-        let status = match target.met(report) {
-            Some(true) => "<span class=\"met\">met</span>",
-            Some(false) => "<span class=\"missed\">below target</span>",
-            None => "n/a",
+        let class = match target.met(report) {
+            Some(true) => "met",
+            Some(false) => "missed",
+            None => "",
         };
+        let status = format!("<span class=\"{class}\">{}</span>", target.status(report));
         let _ = write!(
             rows,
             "<tr><td>{}</td><td>{}</td><td>&ge; {:.2}</td><td>{status}</td></tr>",

@@ -6,7 +6,7 @@ use std::sync::Once;
 
 use image::ImageEncoder;
 use image::codecs::png::PngEncoder;
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters::style::text_anchor::Pos;
 use plotters::style::{FontStyle, RGBColor, register_font};
@@ -82,15 +82,10 @@ pub fn render_png<F: Figure>(figure: &F) -> Result<Vec<u8>> {
     register_fonts();
     let (w, h) = figure.size();
     let mut pixels = vec![0u8; 3 * w as usize * h as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
-        root.fill(&WHITE)
-            .map_err(|e| draw_error(figure.name(), e))?;
-        figure
-            .draw(&root)
-            .map_err(|e| draw_error(figure.name(), e))?;
-        root.present().map_err(|e| draw_error(figure.name(), e))?;
-    }
+    paint(
+        figure,
+        &BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area(),
+    )?;
     encode_png(&pixels, w, h).map_err(|e| draw_error(figure.name(), e))
 }
 
@@ -104,16 +99,42 @@ pub fn encode_png(pixels: &[u8], w: u32, h: u32) -> image::ImageResult<Vec<u8>> 
 /// Draws `figure` as an SVG document.
 pub fn render_svg<F: Figure>(figure: &F) -> Result<String> {
     let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, figure.size()).into_drawing_area();
-        root.fill(&WHITE)
-            .map_err(|e| draw_error(figure.name(), e))?;
-        figure
-            .draw(&root)
-            .map_err(|e| draw_error(figure.name(), e))?;
-        root.present().map_err(|e| draw_error(figure.name(), e))?;
-    }
+    paint(
+        figure,
+        &SVGBackend::with_string(&mut svg, figure.size()).into_drawing_area(),
+    )?;
     Ok(svg)
+}
+
+/// White background, the figure, then flush to the backend.
+fn paint<F: Figure, DB: DrawingBackend>(figure: &F, root: &DrawingArea<DB, Shift>) -> Result<()> {
+    let error = |e: DrawingAreaErrorKind<DB::ErrorType>| draw_error(figure.name(), e);
+    root.fill(&WHITE).map_err(error)?;
+    figure.draw(root).map_err(error)?;
+    root.present().map_err(error)
+}
+
+/// Draws the series legend of `chart` at `position`, in the style every figure shares.
+pub fn draw_legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> DrawResult<DB>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+}
+
+/// A legend entry drawn as a short line in `colour`.
+pub fn legend_line(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
 }
 
 /// Writes `dir/<name>.png` and `dir/<name>.svg`.

@@ -18,6 +18,15 @@ impl Target {
     pub fn met(&self, report: &Report) -> Option<bool> {
         (self.value)(report).map(|v| v >= self.at_least)
     }
+
+    /// `"met"`, `"below target"` or `"undefined"`.
+    pub fn status(&self, report: &Report) -> &'static str {
+        match self.met(report) {
+            Some(true) => "met",
+            Some(false) => "below target",
+            None => "undefined",
+        }
+    }
 }
 
 /// The seed's table: accuracy >= 93%, ROC AUC >= 0.95, PR AUC >= 0.90, mean confidence

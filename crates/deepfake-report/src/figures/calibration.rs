@@ -7,7 +7,7 @@ use plotters::prelude::*;
 
 use super::percent;
 use crate::render::palette::{FAKE, GREY, REAL};
-use crate::render::{DrawResult, Figure};
+use crate::render::{DrawResult, Figure, draw_legend, legend_line};
 
 /// Accuracy against mean confidence per equal-width confidence bin, with the diagonal of
 /// perfect calibration; bar labels give the bin counts.
@@ -83,7 +83,7 @@ impl Figure for ReliabilityFigure {
                 GREY.stroke_width(2),
             ))?
             .label("perfect calibration")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREY.stroke_width(2)));
+            .legend(legend_line(GREY));
         chart
             .draw_series(
                 self.bins
@@ -93,13 +93,7 @@ impl Figure for ReliabilityFigure {
             )?
             .label("accuracy at mean confidence of bin")
             .legend(|(x, y)| Circle::new((x + 10, y), 4, FAKE.filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     }
 }
@@ -187,13 +181,7 @@ impl Figure for ConfidenceDistribution {
                 Rectangle::new([(x, y - 5), (x + 15, y + 5)], colour.filled())
             });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     }
 }

@@ -5,11 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::render::palette::{FAKE, GREY, REAL};
-use crate::render::{DrawResult, Figure};
-
-fn legend_line(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
-    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-}
+use crate::render::{DrawResult, Figure, draw_legend, legend_line};
 
 /// The ROC curve with the chance diagonal and the Youden-optimal point.
 pub struct RocFigure<'a> {
@@ -80,13 +76,7 @@ impl Figure for RocFigure<'_> {
                 ))
                 .legend(|(x, y)| Circle::new((x + 10, y), 5, FAKE.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         Ok(())
     }
 }
@@ -159,13 +149,7 @@ impl Figure for PrFigure<'_> {
             .draw_series(LineSeries::new(points, REAL.stroke_width(2)))?
             .label("detector")
             .legend(legend_line(REAL));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
         Ok(())
     }
 }

@@ -14,8 +14,17 @@ use crate::targets::HEADLINE_TARGETS;
 /// not; plus the sample count and the calibration and error summary.
 pub struct Dashboard {
     title: String,
-    rows: Vec<(&'static str, Option<f64>, f64)>,
+    rows: Vec<Row>,
     footer: Vec<String>,
+}
+
+/// One headline metric as shown.
+struct Row {
+    name: &'static str,
+    value: Option<f64>,
+    target: f64,
+    met: Option<bool>,
+    status: &'static str,
 }
 
 impl Dashboard {
@@ -24,7 +33,16 @@ impl Dashboard {
         let report: &Report = inputs.report;
         let rows = HEADLINE_TARGETS
             .iter()
-            .map(|t| (t.name, (t.value)(report), t.at_least))
+            .map(|t| {
+                let value = (t.value)(report);
+                Row {
+                    name: t.name,
+                    value,
+                    target: t.at_least,
+                    met: t.met(report),
+                    status: t.status(report),
+                }
+            })
             .collect();
         let m = &report.confusion_matrix;
         let mut footer = vec![
@@ -84,17 +102,24 @@ impl Figure for Dashboard {
         ))?;
         root.draw(&Text::new(shorten(&self.title, 120), (30, 52), left(13.0)))?;
         let (bar_x, bar_w, row_h) = (250i32, 520i32, 78i32);
-        for (i, (name, value, target)) in self.rows.iter().enumerate() {
+        for (i, row) in self.rows.iter().enumerate() {
+            let Row {
+                name,
+                value,
+                target,
+                met,
+                status,
+            } = *row;
             let y = 96 + i as i32 * row_h;
-            root.draw(&Text::new(*name, (30, y + 18), left(20.0)))?;
+            root.draw(&Text::new(name, (30, y + 18), left(20.0)))?;
             root.draw(&Rectangle::new(
                 [(bar_x, y), (bar_x + bar_w, y + 36)],
                 GREY.mix(0.15).filled(),
             ))?;
-            let (status, colour) = match value {
-                Some(v) if *v >= *target => ("met", GOOD),
-                Some(_) => ("below target", FAKE),
-                None => ("undefined", GREY),
+            let colour = match met {
+                Some(true) => GOOD,
+                Some(false) => FAKE,
+                None => GREY,
             };
             if let Some(v) = value {
                 let end = bar_x + (f64::from(bar_w) * v.clamp(0.0, 1.0)) as i32;

@@ -5,7 +5,7 @@ use plotters::prelude::*;
 
 use crate::inputs::EpochPoint;
 use crate::render::palette::{FAKE, REAL};
-use crate::render::{DrawResult, Figure};
+use crate::render::{DrawResult, Figure, draw_legend, legend_line};
 
 /// Two panels: loss (train, validation) and accuracy (train, validation) against epoch.
 pub struct TrainingCurves<'a> {
@@ -57,18 +57,12 @@ impl Figure for TrainingCurves<'_> {
             chart
                 .draw_series(LineSeries::new(train, REAL.stroke_width(2)).point_size(3))?
                 .label("train")
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], REAL.stroke_width(2)));
+                .legend(legend_line(REAL));
             chart
                 .draw_series(LineSeries::new(valid, FAKE.stroke_width(2)).point_size(3))?
                 .label("validation")
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], FAKE.stroke_width(2)));
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .label_font(("sans-serif", 15))
-                .draw()?;
+                .legend(legend_line(FAKE));
+            draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         }
         Ok(())
     }
