@@ -10,6 +10,7 @@ pub mod predict;
 pub use deepfake_data as data;
 pub use deepfake_metrics as metrics;
 pub use deepfake_model as model;
+pub use deepfake_onnx as onnx;
 pub use deepfake_report as report;
 pub use deepfake_train as train;
 pub use device::{DeviceError, parse_device};

@@ -7,6 +7,7 @@ mod eval;
 mod parity;
 mod python;
 mod synth;
+mod verify_onnx;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -41,6 +42,9 @@ enum Command {
     /// Benchmarks side by side with the Python peers: `bench data`, `bench predict`,
     /// `bench metrics`.
     Bench(bench::Args),
+    /// Run an exported .onnx in ONNX Runtime (installed into target/venv on first use) and
+    /// compare with Burn on random and real inputs (max |diff| <= 1e-4); times both.
+    VerifyOnnx(verify_onnx::Args),
 }
 
 fn main() -> Result<()> {
@@ -51,5 +55,6 @@ fn main() -> Result<()> {
         Command::Synth(args) => synth::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::VerifyOnnx(args) => verify_onnx::run(args),
     }
 }

@@ -132,13 +132,15 @@ pub struct Detector {
 }
 
 /// Key rewrites from the PyTorch reference `DeepfakeDetector`'s state dict to our paths.
-const REFERENCE_REMAPS: [KeyRemap; 6] = [
+const REFERENCE_REMAPS: [KeyRemap; 8] = [
     (r"\.downsample\.0\.", ".downsample.conv."),
     (r"\.downsample\.1\.", ".downsample.bn."),
     (r"^classifier\.0\.", "classifier.fc1."),
     (r"^classifier\.3\.", "classifier.fc2."),
     PYTORCH_LSTM_REMAPS[0],
     PYTORCH_LSTM_REMAPS[1],
+    PYTORCH_LSTM_REMAPS[2],
+    PYTORCH_LSTM_REMAPS[3],
 ];
 
 impl Detector {
@@ -188,12 +190,11 @@ impl Detector {
     }
 }
 
-/// `[B, T, C]` -> `[B, C]`, the mean over T, from slices and adds only (exportable to ONNX).
+/// `[B, T, C]` -> `[B, C]`, the mean over T as a sum and a division (ONNX `ReduceSum`; the
+/// exporter lowers no mean).
 fn mean_over_time(x: Tensor<3>) -> Tensor<2> {
-    let [_, steps, _] = x.dims();
-    let mut sum: Tensor<2> = x.clone().narrow(1, 0, 1).squeeze_dim(1);
-    for t in 1..steps {
-        sum = sum + x.clone().narrow(1, t, 1).squeeze_dim(1);
-    }
-    sum.div_scalar(steps as f64)
+    let [_, steps, channels] = x.dims();
+    x.sum_dim(1)
+        .reshape([-1, channels as i32])
+        .div_scalar(steps as f64)
 }

@@ -1,16 +1,19 @@
-//! A multi-layer (bi)directional LSTM in PyTorch's layout, built only from operations the ONNX
-//! exporter lowers (matmul, slice, reshape, concat, sigmoid, tanh), with a dynamic batch axis.
+//! A multi-layer (bi)directional LSTM with PyTorch's gate order, built only from operations the
+//! ONNX exporter lowers with a dynamic batch axis (linear, gather, reshape, concat, sigmoid,
+//! tanh): no slices on batched tensors and no transposes.
 //!
 //! burn-nn's `BiLstm` is single-layer, orders its gates differently and does not export, so
 //! this is our own. PyTorch `nn.LSTM(batch_first=True)` weights load by key name:
 //! `weight_ih_l{k}[_reverse]` `[4H, In]`, `weight_hh_l{k}[_reverse]` `[4H, H]`,
 //! `bias_ih_l{k}[_reverse]` and `bias_hh_l{k}[_reverse]` `[4H]`, gates stacked as i, f, g, o.
+//! Each (weight, bias) pair is held in an `nn::Linear` (weight `[In, 4H]`, Burn's layout), so
+//! burn-store transposes it on PyTorch import and export like any Linear layer.
 
 use burn::config::Config;
-use burn::module::{Module, Param};
-use burn::nn::Initializer;
+use burn::module::Module;
+use burn::nn::{Initializer, Linear};
 use burn::tensor::activation::{sigmoid, tanh};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::error::{Error, Result};
 use crate::pytorch::KeyRemap;
@@ -52,11 +55,13 @@ impl LstmConfig {
             max: bound,
         };
         let h = self.hidden_size;
+        let linear = |input: usize| Linear {
+            weight: init.init([input, 4 * h], device),
+            bias: Some(init.init([4 * h], device)),
+        };
         let direction = |input: usize| LstmDirection {
-            weight_ih: init.init([4 * h, input], device),
-            weight_hh: init.init([4 * h, h], device),
-            bias_ih: init.init([4 * h], device),
-            bias_hh: init.init([4 * h], device),
+            input_to_gates: linear(input),
+            hidden_to_gates: linear(h),
         };
         let layers = (0..self.num_layers)
             .map(|layer| {
@@ -75,34 +80,47 @@ impl LstmConfig {
     }
 }
 
-/// The weights of one direction of one layer, in PyTorch's layout.
+/// The weights of one direction of one layer.
 #[derive(Module, Debug)]
 pub struct LstmDirection {
-    /// Input-to-gates weights `[4H, In]`, gate blocks i, f, g, o.
-    pub weight_ih: Param<Tensor<2>>,
-    /// Hidden-to-gates weights `[4H, H]`.
-    pub weight_hh: Param<Tensor<2>>,
-    /// Input-side gate bias `[4H]`.
-    pub bias_ih: Param<Tensor<1>>,
-    /// Hidden-side gate bias `[4H]`.
-    pub bias_hh: Param<Tensor<1>>,
+    /// Input-to-gates: weight `[In, 4H]` (PyTorch `weight_ih` transposed), bias `[4H]`
+    /// (`bias_ih`); gate blocks i, f, g, o along the output axis.
+    pub input_to_gates: Linear,
+    /// Hidden-to-gates: weight `[H, 4H]` (`weight_hh` transposed), bias `[4H]` (`bias_hh`).
+    pub hidden_to_gates: Linear,
+}
+
+/// Integer index tensor `[start, start + 1, ..., start + len - 1]`, built from data so that
+/// the ONNX exporter stores it as a constant.
+fn index_range(start: usize, len: usize, device: &Device) -> Tensor<1, Int> {
+    let indices: Vec<i64> = (start..start + len).map(|i| i as i64).collect();
+    Tensor::from_data(TensorData::new(indices, [len]), device)
 }
 
 impl LstmDirection {
     /// Runs the recurrence over `x: [B, T, In]` from zero state, in time order or reversed.
     /// Returns one hidden state `[B, H]` per time step, indexed by time (not by visit order).
+    ///
+    /// Steps and gates are taken with `select` (ONNX Gather) rather than slices or reshapes:
+    /// burn-onnx keeps the batch axis dynamic only through operations whose output axes it
+    /// can trace back to the input.
     fn run(&self, x: Tensor<3>, reversed: bool) -> Vec<Tensor<2>> {
-        let [_, steps, input] = x.dims();
-        let [gates4, hidden] = self.weight_hh.dims();
-        let hidden_size = hidden;
-        // Input projections for all steps at once: [B*T, In] x [In, 4H] + biases -> [B, T, 4H].
-        let projected = x
-            .reshape([-1, input as i32])
-            .matmul(self.weight_ih.val().transpose())
-            .add(self.bias_ih.val().unsqueeze_dim::<2>(0))
-            .add(self.bias_hh.val().unsqueeze_dim::<2>(0))
-            .reshape([-1, steps as i32, gates4 as i32]);
-        let weight_hh_t = self.weight_hh.val().transpose();
+        let [_, steps, _] = x.dims();
+        let [hidden_size, gates_width] = self.hidden_to_gates.weight.dims();
+        let device = x.device();
+        // Input projections of all steps at once: [B, T, In] -> [B, T, 4H].
+        let projected = self.input_to_gates.forward(x);
+        let step = |t: usize| {
+            projected
+                .clone()
+                .select(1, index_range(t, 1, &device))
+                .reshape([-1, gates_width as i32])
+        };
+        // Columns of gate k (i, f, g, o) in a [B, 4H] row.
+        let gate_columns: Vec<Tensor<1, Int>> = (0..4)
+            .map(|k| index_range(k * hidden_size, hidden_size, &device))
+            .collect();
+        let gate = |gates: &Tensor<2>, k: usize| gates.clone().select(1, gate_columns[k].clone());
 
         let mut outputs: Vec<Option<Tensor<2>>> = vec![None; steps];
         let order: Vec<usize> = if reversed {
@@ -111,24 +129,17 @@ impl LstmDirection {
             (0..steps).collect()
         };
         // Zero initial state shaped like the batch (from the input, so the batch axis stays
-        // dynamic). It goes through `weight_hh` like every later state, as in PyTorch: then
-        // `weight_hh` gets a (zero) gradient even when T = 1, and weight decay moves it as
-        // torch's Adam does.
-        let zeros = projected
-            .clone()
-            .narrow(1, 0, 1)
-            .squeeze_dim::<2>(1)
-            .narrow(1, 0, hidden_size)
-            .mul_scalar(0.0);
+        // dynamic). It goes through `hidden_to_gates` like every later state, as in PyTorch:
+        // then `weight_hh` gets a (zero) gradient even when T = 1, and weight decay moves it
+        // as torch's Adam does.
+        let zeros = gate(&step(0), 0).mul_scalar(0.0);
         let (mut h, mut cell) = (zeros.clone(), zeros);
         for t in order {
-            let step_input: Tensor<2> = projected.clone().narrow(1, t, 1).squeeze_dim(1);
-            let gates = step_input + h.matmul(weight_hh_t.clone());
-            let gate = |k: usize| gates.clone().narrow(1, k * hidden_size, hidden_size);
-            let input_gate = sigmoid(gate(0));
-            let forget_gate = sigmoid(gate(1));
-            let candidate = tanh(gate(2));
-            let output_gate = sigmoid(gate(3));
+            let gates = step(t) + self.hidden_to_gates.forward(h);
+            let input_gate = sigmoid(gate(&gates, 0));
+            let forget_gate = sigmoid(gate(&gates, 1));
+            let candidate = tanh(gate(&gates, 2));
+            let output_gate = sigmoid(gate(&gates, 3));
             cell = forget_gate * cell + input_gate * candidate;
             h = output_gate * tanh(cell.clone());
             outputs[t] = Some(h.clone());
@@ -190,13 +201,21 @@ impl Lstm {
 }
 
 /// Key rewrites from `nn.LSTM`'s flat names (bare or under some `prefix.`) to this module's paths.
-pub(crate) const PYTORCH_LSTM_REMAPS: [KeyRemap; 2] = [
+pub(crate) const PYTORCH_LSTM_REMAPS: [KeyRemap; 4] = [
     (
-        r"^(.*\.)?(weight|bias)_(ih|hh)_l(\d+)_reverse$",
-        "${1}layers.${4}.reverse.${2}_${3}",
+        r"^(.*\.)?(weight|bias)_ih_l(\d+)_reverse$",
+        "${1}layers.${3}.reverse.input_to_gates.${2}",
     ),
     (
-        r"^(.*\.)?(weight|bias)_(ih|hh)_l(\d+)$",
-        "${1}layers.${4}.forward.${2}_${3}",
+        r"^(.*\.)?(weight|bias)_hh_l(\d+)_reverse$",
+        "${1}layers.${3}.reverse.hidden_to_gates.${2}",
+    ),
+    (
+        r"^(.*\.)?(weight|bias)_ih_l(\d+)$",
+        "${1}layers.${3}.forward.input_to_gates.${2}",
+    ),
+    (
+        r"^(.*\.)?(weight|bias)_hh_l(\d+)$",
+        "${1}layers.${3}.forward.hidden_to_gates.${2}",
     ),
 ];

@@ -14,18 +14,26 @@ use crate::error::{Error, Result};
 
 /// Our module paths -> the reference module's state-dict keys (the inverse of the import
 /// remaps).
-const TO_PYTORCH: [(&str, &str); 6] = [
+const TO_PYTORCH: [(&str, &str); 8] = [
     (r"\.downsample\.conv\.", ".downsample.0."),
     (r"\.downsample\.bn\.", ".downsample.1."),
     (r"^classifier\.fc1\.", "classifier.0."),
     (r"^classifier\.fc2\.", "classifier.3."),
     (
-        r"^(.*\.)?layers\.(\d+)\.forward\.(weight|bias)_(ih|hh)$",
-        "${1}${3}_${4}_l${2}",
+        r"^(.*\.)?layers\.(\d+)\.forward\.input_to_gates\.(weight|bias)$",
+        "${1}${3}_ih_l${2}",
     ),
     (
-        r"^(.*\.)?layers\.(\d+)\.reverse\.(weight|bias)_(ih|hh)$",
-        "${1}${3}_${4}_l${2}_reverse",
+        r"^(.*\.)?layers\.(\d+)\.forward\.hidden_to_gates\.(weight|bias)$",
+        "${1}${3}_hh_l${2}",
+    ),
+    (
+        r"^(.*\.)?layers\.(\d+)\.reverse\.input_to_gates\.(weight|bias)$",
+        "${1}${3}_ih_l${2}_reverse",
+    ),
+    (
+        r"^(.*\.)?layers\.(\d+)\.reverse\.hidden_to_gates\.(weight|bias)$",
+        "${1}${3}_hh_l${2}_reverse",
     ),
 ];
 

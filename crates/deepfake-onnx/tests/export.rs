@@ -1,0 +1,114 @@
+//! Export behaviour that needs no ONNX runtime: the model in use is untouched, bad options
+//! and malformed graphs are errors, `model_info.json` describes the file.
+
+use burn::tensor::{Device, Distribution, Tensor};
+use deepfake_model::{Detector, DetectorConfig};
+use deepfake_onnx::{
+    ExportOptions, OnnxError, OnnxModelInfo, check_structure, export_onnx, sha256_hex,
+};
+use onnx_ir::{Message, ModelProto};
+
+fn tiny(device: &Device) -> (Detector, DetectorConfig) {
+    let config = DetectorConfig::tiny();
+    let weights = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../deepfake-model/tests/fixtures/tiny_detector.pth");
+    (
+        Detector::from_pytorch(weights, &config, device).expect("tiny fixture loads"),
+        config,
+    )
+}
+
+#[test]
+fn exporting_leaves_the_model_in_use_unchanged() {
+    let device = Device::flex();
+    let (model, config) = tiny(&device);
+    let images = Tensor::<4>::random([3, 3, 64, 64], Distribution::Default, &device);
+    let before: Vec<f32> = model
+        .forward(images.clone())
+        .into_data()
+        .try_to_vec()
+        .unwrap();
+    for static_batch in [false, true] {
+        let options = ExportOptions {
+            static_batch,
+            ..ExportOptions::default()
+        };
+        export_onnx(&model, &config, options, &device).expect("export");
+    }
+    // BatchNorm running statistics are shared between clones; a trace that moved them onto
+    // its capture device would make this forward panic or change.
+    let after: Vec<f32> = model.forward(images).into_data().try_to_vec().unwrap();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn bad_options_are_errors() {
+    let device = Device::flex();
+    let (model, config) = tiny(&device);
+    for options in [
+        ExportOptions {
+            temperature: 0.0,
+            ..ExportOptions::default()
+        },
+        ExportOptions {
+            temperature: f64::NAN,
+            ..ExportOptions::default()
+        },
+        ExportOptions {
+            seq_len: Some(0),
+            ..ExportOptions::default()
+        },
+    ] {
+        let error = export_onnx(&model, &config, options, &device).unwrap_err();
+        assert!(matches!(error, OnnxError::Options(_)), "{error}");
+    }
+}
+
+#[test]
+fn structure_check_rejects_a_graph_with_a_missing_node() {
+    let device = Device::flex();
+    let (model, config) = tiny(&device);
+    let exported = export_onnx(&model, &config, ExportOptions::default(), &device).unwrap();
+    let mut proto = ModelProto::parse_from_bytes(&exported.bytes).unwrap();
+    let graph = proto.graph.as_mut().unwrap();
+    let removed = graph.node.remove(graph.node.len() / 2);
+    let broken = proto.write_to_bytes().unwrap();
+    let error = check_structure(&broken).unwrap_err().to_string();
+    assert!(
+        error.contains("not defined before it") || error.contains("never produced"),
+        "removing {} gave: {error}",
+        removed.op_type
+    );
+
+    let mut proto = ModelProto::parse_from_bytes(&exported.bytes).unwrap();
+    proto.opset_import[0].version = 13;
+    let error = check_structure(&proto.write_to_bytes().unwrap()).unwrap_err();
+    assert!(error.to_string().contains("opset"), "{error}");
+}
+
+#[test]
+fn model_info_describes_the_file_and_round_trips() {
+    let device = Device::flex();
+    let (model, config) = tiny(&device);
+    let options = ExportOptions {
+        seq_len: Some(3),
+        temperature: 0.5,
+        ..ExportOptions::default()
+    };
+    let exported = export_onnx(&model, &config, options, &device).unwrap();
+    let info = OnnxModelInfo::new(&exported, &model, &config, options, "m.onnx", 0.42).unwrap();
+    assert_eq!(info.sha256, sha256_hex(&exported.bytes));
+    assert_eq!(info.sha256.len(), 64);
+    assert_eq!(info.bytes, exported.bytes.len());
+    assert_eq!(info.input.name, "input");
+    assert_eq!(info.input.shape, ["batch", "3", "3", "64", "64"]);
+    assert_eq!(info.outputs[1].name, "p_fake");
+    assert_eq!(info.seq_len, Some(3));
+    assert_eq!((info.temperature, info.threshold), (0.5, 0.42));
+    assert_eq!(info.parameters, deepfake_model::trainable_params(&model));
+    assert_eq!(info.class_names, ["real", "fake"]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model_info.json");
+    info.write(&path).unwrap();
+    assert_eq!(OnnxModelInfo::read(&path).unwrap(), info);
+}
