@@ -12,7 +12,7 @@ use clap::{Parser, ValueEnum};
 use deepfake::eval::Checkpoint;
 use deepfake::model::fs::write_atomic;
 use deepfake::onnx::{ExportOptions, OnnxModelInfo, export_onnx};
-use deepfake::predict::Detector;
+use deepfake::predict::SavedModel;
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
 enum Format {
@@ -60,7 +60,7 @@ fn main() -> Result<()> {
                 .model_dir
         }
     };
-    let detector = Detector::load(&checkpoint, &device)
+    let saved = SavedModel::load(&checkpoint, &device)
         .with_context(|| format!("loading the model from {}", checkpoint.display()))?;
     let default_name = match args.format {
         Format::Onnx => "models/deepfake_detector.onnx",
@@ -80,7 +80,7 @@ fn main() -> Result<()> {
             if args.seq_len.is_some() || args.static_batch {
                 bail!("--seq-len and --static-batch apply to --format onnx only");
             }
-            detector.model().save_pytorch_safetensors(&out)?;
+            saved.model.save_pytorch_safetensors(&out)?;
             println!(
                 "wrote {} ({} bytes) in {:.1} s: load it in PyTorch with \
                  model.load_state_dict(safetensors.torch.load_file(path), strict=True)",
@@ -89,14 +89,14 @@ fn main() -> Result<()> {
                 started.elapsed().as_secs_f64()
             );
         }
-        Format::Onnx => export(&args, &detector, &checkpoint, &out, &device, started)?,
+        Format::Onnx => export(&args, &saved, &checkpoint, &out, &device, started)?,
     }
     Ok(())
 }
 
 fn export(
     args: &Args,
-    detector: &Detector,
+    saved: &SavedModel,
     checkpoint: &Path,
     out: &Path,
     device: &burn::tensor::Device,
@@ -108,14 +108,14 @@ fn export(
         temperature: if args.no_temperature {
             1.0
         } else {
-            detector.temperature()
+            saved.temperature
         },
     };
     eprintln!(
         "tracing the model ({} parameters) ...",
-        deepfake::model::trainable_params(detector.model())
+        deepfake::model::trainable_params(&saved.model)
     );
-    let exported = export_onnx(detector.model(), detector.config(), options, device)?;
+    let exported = export_onnx(&saved.model, &saved.config, options, device)?;
     write_atomic(out, &exported.bytes)?;
     let file_name = out
         .file_name()
@@ -123,11 +123,11 @@ fn export(
         .unwrap_or_default();
     let mut info = OnnxModelInfo::new(
         &exported,
-        detector.model(),
-        detector.config(),
+        &saved.model,
+        &saved.config,
         options,
         &file_name,
-        detector.threshold(),
+        saved.threshold,
     )?;
     info.source = Some(checkpoint.display().to_string());
     let info_path = out.with_file_name("model_info.json");

@@ -6,14 +6,26 @@ use std::path::{Path, PathBuf};
 use burn::tensor::{Device, Tensor, TensorData};
 use deepfake_data::normalize::preprocess_eval;
 use deepfake_data::{DecodeLimits, decode_file};
-use deepfake_model::saved::find_model_dir;
-use deepfake_model::{Detector as Model, DetectorConfig};
-use deepfake_train::ModelInfo;
+use deepfake_model::{ConvKernels, Detector as Model, DetectorConfig, InferenceDetector};
 use image::{DynamicImage, RgbImage};
 use rayon::prelude::*;
 
 use super::error::{PredictError, Result};
 use super::prediction::Prediction;
+use super::saved_model::SavedModel;
+
+/// Whether `device` is Burn's CPU backend (flex), where the host kernels are faster.
+fn is_flex(device: &Device) -> bool {
+    #[cfg(feature = "flex")]
+    {
+        *device == Device::flex()
+    }
+    #[cfg(not(feature = "flex"))]
+    {
+        let _ = device;
+        false
+    }
+}
 
 /// Images per forward pass unless set with [`Detector::with_batch_size`].
 pub const DEFAULT_BATCH_SIZE: usize = 16;
@@ -21,7 +33,8 @@ pub const DEFAULT_BATCH_SIZE: usize = 16;
 /// A detector for inference. Cheap to share across threads by reference.
 #[derive(Debug)]
 pub struct Detector {
-    model: Model,
+    model: InferenceDetector,
+    kernels: ConvKernels,
     config: DetectorConfig,
     device: Device,
     temperature: f64,
@@ -35,31 +48,24 @@ impl Detector {
     /// present, for the calibration temperature and decision threshold) or a training run
     /// folder (its `best/` checkpoint).
     pub fn load(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
-        let path = path.as_ref();
-        let dir =
-            find_model_dir(path).ok_or_else(|| PredictError::NotAModel(path.to_path_buf()))?;
-        let (model, config) = Model::load_dir(&dir, device)?;
-        let mut detector = Self::new(model, config, device);
-        let info_path = dir.join("model_info.json");
-        if info_path.is_file() {
-            let info = ModelInfo::read(&info_path).map_err(|e| PredictError::ModelInfo {
-                path: info_path.clone(),
-                reason: e.to_string(),
-            })?;
-            detector.temperature = info
-                .temperature
-                .filter(|t| t.is_finite() && *t > 0.0)
-                .unwrap_or(1.0);
-            detector.threshold = info.threshold;
-        }
-        Ok(detector)
+        let saved = SavedModel::load(path, device)?;
+        Ok(Self::new(saved.model, saved.config, device)
+            .with_temperature(saved.temperature)
+            .with_threshold(saved.threshold))
     }
 
-    /// Wraps a model already in memory (temperature 1, threshold 0.5). Inference uses
-    /// `model` as given: pass an inference copy (`model.valid()` of an autodiff model).
+    /// Wraps a model already in memory (temperature 1, threshold 0.5). Inference runs on its
+    /// inference form ([`Model::fuse_for_inference`]: BatchNorm folded, running statistics,
+    /// no dropout) with the host CPU kernels on a CPU device; `model` itself is dropped.
     pub fn new(model: Model, config: DetectorConfig, device: &Device) -> Self {
+        let kernels = if is_flex(device) {
+            ConvKernels::HostCpu
+        } else {
+            ConvKernels::Burn
+        };
         Self {
-            model,
+            model: model.fuse_for_inference(),
+            kernels,
             config,
             device: device.clone(),
             temperature: 1.0,
@@ -108,8 +114,8 @@ impl Detector {
         self.threshold
     }
 
-    /// The underlying model.
-    pub fn model(&self) -> &Model {
+    /// The inference form of the model this detector runs.
+    pub fn inference_model(&self) -> &InferenceDetector {
         &self.model
     }
 
@@ -146,7 +152,7 @@ impl Detector {
             let data = TensorData::new(flat, [chunk.len(), 3, size, size]);
             let logits = self
                 .model
-                .forward(Tensor::<4>::from_data(data, &self.device));
+                .forward_with(Tensor::<4>::from_data(data, &self.device), self.kernels);
             out.extend(to_pairs(logits));
         }
         out
@@ -154,7 +160,7 @@ impl Detector {
 
     /// Scores a batch of `[B, 3, S, S]` preprocessed images.
     pub fn predict_tensor(&self, images: Tensor<4>) -> Vec<Prediction> {
-        to_pairs(self.model.forward(images))
+        to_pairs(self.model.forward_with(images, self.kernels))
             .into_iter()
             .map(|l| Prediction::from_logits(l, self.temperature, self.threshold))
             .collect()
@@ -216,7 +222,7 @@ impl Detector {
         let data = TensorData::new(flat, [1, frames.len(), 3, size, size]);
         let logits = self
             .model
-            .forward_sequence(Tensor::<5>::from_data(data, &self.device));
+            .forward_sequence_with(Tensor::<5>::from_data(data, &self.device), self.kernels);
         let pair = to_pairs(logits).into_iter().next().unwrap_or([f32::NAN; 2]);
         Ok(Prediction::from_logits(
             pair,

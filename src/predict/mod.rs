@@ -21,8 +21,10 @@ mod detector;
 mod error;
 mod inputs;
 mod prediction;
+mod saved_model;
 
 pub use detector::{DEFAULT_BATCH_SIZE, Detector};
 pub use error::{PredictError, Result};
 pub use inputs::{InputList, expand_inputs, is_image_file};
 pub use prediction::Prediction;
+pub use saved_model::SavedModel;

@@ -10,6 +10,7 @@ use deepfake_data::loader::{LoaderConfig, load_sample};
 use deepfake_data::synth::{SynthConfig, write_dataset};
 use deepfake_data::{Dataset, Sample};
 
+use crate::bench_output::BenchOutput;
 use crate::python::{find_python, repo_root};
 
 /// Options of `cargo xtask bench`.
@@ -29,6 +30,12 @@ enum What {
     /// The full metrics report (every metric, curves, calibration, 1000-resample bootstrap
     /// skipped) on N random scores.
     Metrics(MetricsArgs),
+    /// Forward pass of the seed preset (backbone and detector, batch 1 and 8): Burn flex vs
+    /// PyTorch eager (default and channels_last) vs ONNX Runtime, same threads.
+    Model(crate::bench_model::ModelArgs),
+    /// Gather the latest results of each benchmark (target/bench/*.md) into
+    /// docs/benchmarks.md with the machine, versions and date.
+    Docs,
 }
 
 #[derive(clap::Args)]
@@ -58,23 +65,7 @@ fn bench_predict(args: PredictArgs) -> Result<()> {
         std::fs::write(dir.join(".complete"), b"")?;
     }
     let images = dir.join("real_vs_fake/real-vs-fake/train");
-    let model = root.join("target/bench-model-seed");
-    if !model.join("model.bpk").is_file() {
-        crate::python::run_checked(
-            Command::new(env!("CARGO"))
-                .args([
-                    "run",
-                    "--quiet",
-                    "--release",
-                    "--example",
-                    "model_info",
-                    "--",
-                ])
-                .args(["--preset", "seed", "--save"])
-                .arg(&model)
-                .current_dir(&root),
-        )?;
-    }
+    let model = crate::bench_model::seed_model()?;
     crate::python::run_checked(
         Command::new(env!("CARGO"))
             .args(["build", "--quiet", "--release", "--example", "predict"])
@@ -135,22 +126,25 @@ fn bench_predict(args: PredictArgs) -> Result<()> {
         let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
         rates.push(report["images_per_second"].as_f64().unwrap_or(f64::NAN));
     }
-    println!(
+    let mut out = BenchOutput::new("predict");
+    out.line(format!(
         "predict, seed preset, {} JPEGs 256x256, batch {}, {threads} threads (decode + resize + normalise + forward):",
         args.images, args.batch_size
-    );
-    println!("  Rust (Burn flex, predict example): {rust_rate:>6.2} images/s");
-    println!(
+    ));
+    out.line(format!(
+        "  Rust (Burn flex, predict example): {rust_rate:>6.2} images/s"
+    ));
+    out.line(format!(
         "  PyTorch eager:                     {:>6.2} images/s  (Rust / PyTorch {:.2}x)",
         rates[0],
         rust_rate / rates[0]
-    );
-    println!(
+    ));
+    out.line(format!(
         "  PyTorch eager, channels_last:      {:>6.2} images/s  (Rust / PyTorch {:.2}x)",
         rates[1],
         rust_rate / rates[1]
-    );
-    Ok(())
+    ));
+    out.save()
 }
 
 #[derive(clap::Args)]
@@ -189,15 +183,16 @@ fn bench_metrics(args: MetricsArgs) -> Result<()> {
         best = best.min(start.elapsed().as_secs_f64());
         auc = report.roc_auc;
     }
-    println!(
+    let mut out = BenchOutput::new("metrics");
+    out.line(format!(
         "Report::compute on {} scores (all metrics, ROC/PR curves, calibration, error analysis; \
          no bootstrap): {:.3} s (best of {}); ROC AUC {:.4}",
         args.n,
         best,
         args.repeat,
         auc.unwrap_or(f64::NAN)
-    );
-    Ok(())
+    ));
+    out.save()
 }
 
 #[derive(clap::Args)]
@@ -224,6 +219,8 @@ pub fn run(args: Args) -> Result<()> {
         What::Data(args) => bench_data(args),
         What::Metrics(args) => bench_metrics(args),
         What::Predict(args) => bench_predict(args),
+        What::Model(args) => crate::bench_model::run(args),
+        What::Docs => crate::bench_docs::write(),
     }
 }
 
@@ -255,18 +252,19 @@ fn bench_data(args: DataArgs) -> Result<()> {
     // Alternate the two pipelines so that drift in the machine's speed hits both alike;
     // report every round's ratio and their median.
     let mut ratios = Vec::new();
+    let mut out = BenchOutput::new("data");
     for round in 1..=args.rounds.max(1) {
         let rust_rate = pool.install(|| rust_pipeline_rate(&samples, &config, args.repeat))?;
         let torch_rate = torchvision_rate(&python, &train_dir, args.size, args.repeat)?;
         let ratio = rust_rate / torch_rate;
-        println!(
+        out.line(format!(
             "round {round}: Rust (deepfake-data, 1 core) {rust_rate:>7.1} images/s | \
              torchvision + PIL (1 core) {torch_rate:>7.1} images/s | ratio {ratio:.2}x"
-        );
+        ));
         ratios.push(ratio);
     }
     ratios.sort_by(f64::total_cmp);
-    println!(
+    out.line(format!(
         "{} images of 256x256 -> {}: median ratio Rust / torchvision {:.2}x (rounds: {})",
         samples.len(),
         args.size,
@@ -276,8 +274,8 @@ fn bench_data(args: DataArgs) -> Result<()> {
             .map(|r| format!("{r:.2}"))
             .collect::<Vec<_>>()
             .join(", ")
-    );
-    Ok(())
+    ));
+    out.save()
 }
 
 /// Images per second of the Rust training pipeline over `samples` (best of `repeat`).

@@ -2,7 +2,11 @@
 
 mod backends;
 mod bench;
+mod bench_docs;
+mod bench_model;
+mod bench_output;
 mod data_info;
+mod demo;
 mod eval;
 mod parity;
 mod python;
@@ -24,6 +28,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The whole product on CPU in a few minutes: synthetic data, train the tiny preset,
+    /// evaluate (HTML report), export ONNX, predict; reuses what exists unless --fresh.
+    Demo(demo::Args),
     /// Full-size parity with PyTorch: writes ResNeXt-50 32x4d and seed-detector references with
     /// torch into target/parity and checks Burn's logits against them (max |diff| <= 1e-4).
     Parity(parity::Args),
@@ -39,8 +46,8 @@ enum Command {
     /// path,label,p_fake CSV (--scores): report.json, figures and index.html. Runs the `eval`
     /// example; `cargo xtask eval --help` lists its options.
     Eval(eval::Args),
-    /// Benchmarks side by side with the Python peers: `bench data`, `bench predict`,
-    /// `bench metrics`.
+    /// Benchmarks side by side with the Python peers: `bench model`, `bench predict`,
+    /// `bench data`, `bench metrics`; `bench docs` writes docs/benchmarks.md.
     Bench(bench::Args),
     /// Run an exported .onnx in ONNX Runtime (installed into target/venv on first use) and
     /// compare with Burn on random and real inputs (max |diff| <= 1e-4); times both.
@@ -49,6 +56,7 @@ enum Command {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
+        Command::Demo(args) => demo::run(args),
         Command::Parity(args) => parity::run(args),
         Command::Backends(args) => backends::run(args),
         Command::DataInfo(args) => data_info::run(args),

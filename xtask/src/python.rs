@@ -13,7 +13,8 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The project's virtual environment for reference tools: `target/venv`.
+/// The project's virtual environment for reference tools: `target/venv`. It sees the system's
+/// site packages (a torch installed there is used, not downloaded again).
 pub fn venv_dir() -> PathBuf {
     repo_root().join("target/venv")
 }
@@ -51,7 +52,7 @@ pub fn find_python(modules: &[&str], packages: &[&str], install: bool) -> Result
     if !venv_python.exists() {
         eprintln!("creating {}", venv_dir().display());
         let status = Command::new("python3")
-            .args(["-m", "venv"])
+            .args(["-m", "venv", "--system-site-packages"])
             .arg(venv_dir())
             .status()
             .context("running python3 -m venv")?;

@@ -10,9 +10,10 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use deepfake::data::normalize::preprocess_eval;
 use deepfake::data::synth::{SynthConfig, render};
+use deepfake::model::Detector;
 use deepfake::model::Label;
 use deepfake::onnx::{OnnxModelInfo, sha256_hex};
-use deepfake::predict::Detector;
+use deepfake::predict::SavedModel;
 use serde_json::json;
 
 use crate::python::{find_python, repo_root};
@@ -66,8 +67,9 @@ pub fn run(args: Args) -> Result<()> {
         (None, None) => bail!("model_info.json names no source model; pass --checkpoint DIR"),
     };
     let device = Device::flex();
-    let detector = Detector::load(&checkpoint, &device)
-        .with_context(|| format!("loading {}", checkpoint.display()))?;
+    let detector = SavedModel::load(&checkpoint, &device)
+        .with_context(|| format!("loading {}", checkpoint.display()))?
+        .model;
     let static_batch = info.input.shape.first().is_some_and(|d| d != "batch");
     let batch = if static_batch {
         1
@@ -228,13 +230,9 @@ fn burn_outputs(
 ) -> (Vec<f32>, Vec<f32>) {
     let data = TensorData::new(case.values.clone(), case.shape.clone());
     let logits = if case.shape.len() == 4 {
-        detector
-            .model()
-            .forward(Tensor::<4>::from_data(data, device))
+        detector.forward(Tensor::<4>::from_data(data, device))
     } else {
-        detector
-            .model()
-            .forward_sequence(Tensor::<5>::from_data(data, device))
+        detector.forward_sequence(Tensor::<5>::from_data(data, device))
     };
     let p: Vec<f32> = softmax(logits.clone().div_scalar(temperature), 1)
         .into_data()

@@ -192,7 +192,7 @@ impl Detector {
 
 /// `[B, T, C]` -> `[B, C]`, the mean over T as a sum and a division (ONNX `ReduceSum`; the
 /// exporter lowers no mean).
-fn mean_over_time(x: Tensor<3>) -> Tensor<2> {
+pub(crate) fn mean_over_time(x: Tensor<3>) -> Tensor<2> {
     let [_, steps, channels] = x.dims();
     x.sum_dim(1)
         .reshape([-1, channels as i32])

@@ -16,9 +16,11 @@
 //! assert_eq!(logits.dims(), [2, 2]);
 //! ```
 
+pub mod cpu_conv;
 pub mod detector;
 pub mod error;
 pub mod fs;
+pub mod fused;
 pub mod lstm;
 pub mod params;
 pub mod preprocess;
@@ -29,6 +31,7 @@ pub mod saved;
 
 pub use detector::{Classifier, Detector, DetectorConfig};
 pub use error::{Error, Result};
+pub use fused::{ConvKernels, InferenceDetector};
 pub use lstm::{Lstm, LstmConfig};
 pub use params::trainable_params;
 pub use preprocess::Label;

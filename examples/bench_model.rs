@@ -1,0 +1,199 @@
+//! Times forward passes of a detector preset on one device: the backbone alone and the whole
+//! detector, at each batch size. `cargo xtask bench model` runs it beside PyTorch and ONNX
+//! Runtime; run it alone for a quick number.
+//!
+//! `cargo run --release --example bench_model -- [--preset seed] [--device cpu|wgpu|cuda]
+//! [--batch-sizes 1,8] [--iters 5] [--checkpoint DIR]`
+//!
+//! Prints one JSON object per (part, batch): runtime, device, part, batch, median seconds per
+//! pass, images per second, and the process's peak resident memory so far.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::module::Module;
+use burn::tensor::{Device, Distribution, Tensor};
+use clap::{Parser, ValueEnum};
+use deepfake::model::{ConvKernels, Detector, DetectorConfig};
+use deepfake::parse_device;
+use serde_json::json;
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Preset {
+    /// Small widths and depths, 64x64 input.
+    Tiny,
+    /// ResNeXt-50 32x4d + 2x512 BiLSTM, 224x224 input.
+    Seed,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Variant {
+    /// The detector as trained (BatchNorm layers, Burn's kernels).
+    Plain,
+    /// BatchNorm folded into the convolutions, Burn's kernels.
+    Fused,
+    /// Folded, with the host CPU kernels on a CPU device (what `predict` uses).
+    Fast,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Part {
+    /// The ResNeXt backbone up to its pooled features.
+    Backbone,
+    /// Backbone, LSTM and classifier: images to logits.
+    Detector,
+}
+
+/// Time the detector's forward pass.
+#[derive(Parser)]
+#[command(name = "bench_model")]
+struct Args {
+    /// Architecture preset (random weights unless --checkpoint).
+    #[arg(long, value_enum, default_value = "seed")]
+    preset: Preset,
+    /// A saved model to time instead of a random preset.
+    #[arg(long)]
+    checkpoint: Option<std::path::PathBuf>,
+    /// Device: cpu, cuda, cuda:N or wgpu.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Batch sizes, comma separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,8")]
+    batch_sizes: Vec<usize>,
+    /// Which form of the model to time.
+    #[arg(long, value_enum, default_value = "fast")]
+    variant: Variant,
+    /// Parts to time, comma separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "backbone,detector"
+    )]
+    parts: Vec<Part>,
+    /// Untimed passes first.
+    #[arg(long, default_value_t = 2)]
+    warmup: usize,
+    /// Timed passes; the median is reported.
+    #[arg(long, default_value_t = 5)]
+    iters: usize,
+    /// Also run two images through a CPU (flex) copy of the model and print the largest
+    /// logit difference (for GPU devices).
+    #[arg(long)]
+    check_against_cpu: bool,
+}
+
+/// Peak resident set size of this process in MB (Linux `VmHWM`), if known.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Runs `pass` (which must wait for its result) `warmup + iters` times; median seconds.
+fn time_passes(warmup: usize, iters: usize, mut pass: impl FnMut()) -> f64 {
+    for _ in 0..warmup {
+        pass();
+    }
+    let times = (0..iters.max(1))
+        .map(|_| {
+            let start = Instant::now();
+            pass();
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    median(times)
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    if args.batch_sizes.contains(&0) {
+        bail!("batch sizes must be at least 1");
+    }
+    let device: Device = parse_device(&args.device)?;
+    let (model, config): (Detector, DetectorConfig) = match &args.checkpoint {
+        Some(dir) => Detector::load_dir(dir, &device)
+            .with_context(|| format!("loading {}", dir.display()))?,
+        None => {
+            let config = match args.preset {
+                Preset::Tiny => DetectorConfig::tiny(),
+                Preset::Seed => DetectorConfig::seed(),
+            };
+            device.seed(0);
+            (config.init(&device)?, config)
+        }
+    };
+    let model = model.valid();
+    let fused = model.fuse_for_inference();
+    let kernels = if args.variant == Variant::Fast && args.device == "cpu" {
+        ConvKernels::HostCpu
+    } else {
+        ConvKernels::Burn
+    };
+    let size = config.image_size;
+    if args.check_against_cpu {
+        let cpu = Device::flex();
+        // `valid()` gives the copy its own BatchNorm statistics before it moves.
+        let on_cpu = model.valid().to_device(&cpu);
+        let images = Tensor::<4>::random([2, 3, size, size], Distribution::Normal(0.0, 1.0), &cpu);
+        let expected: Vec<f32> = on_cpu.forward(images.clone()).into_data().try_to_vec()?;
+        let got: Vec<f32> = model
+            .forward(images.to_device(&device))
+            .into_data()
+            .try_to_vec()?;
+        let diff = expected
+            .iter()
+            .zip(&got)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        println!(
+            "{}",
+            json!({"check": "logits vs flex", "device": args.device, "max_abs_diff": diff,
+                   "logits_max_abs": expected.iter().fold(0.0f32, |m, v| m.max(v.abs()))})
+        );
+    }
+    for &part in &args.parts {
+        for &batch in &args.batch_sizes {
+            let images = Tensor::<4>::random(
+                [batch, 3, size, size],
+                Distribution::Normal(0.0, 1.0),
+                &device,
+            );
+            let seconds = time_passes(args.warmup, args.iters, || {
+                let out = match (part, args.variant) {
+                    (Part::Backbone, Variant::Plain) => {
+                        model.backbone.forward_features(images.clone())
+                    }
+                    (Part::Detector, Variant::Plain) => model.forward(images.clone()),
+                    (Part::Backbone, _) => fused.backbone.forward_features(images.clone(), kernels),
+                    (Part::Detector, _) => fused.forward_with(images.clone(), kernels),
+                };
+                // Reading the result waits for the device.
+                let _ = out.into_data();
+            });
+            let record = json!({
+                "runtime": "burn",
+                "variant": match args.variant {
+                    Variant::Plain => "plain",
+                    Variant::Fused => "fused",
+                    Variant::Fast => "fast",
+                },
+                "device": args.device,
+                "part": match part { Part::Backbone => "backbone", Part::Detector => "detector" },
+                "batch": batch,
+                "image_size": size,
+                "seconds_per_pass": seconds,
+                "images_per_second": batch as f64 / seconds,
+                "peak_rss_mb": peak_rss_mb(),
+            });
+            println!("{record}");
+        }
+    }
+    Ok(())
+}

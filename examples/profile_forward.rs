@@ -1,0 +1,235 @@
+//! Where the time of a forward pass goes: times every layer of the detector (backbone
+//! convolutions by kind, BatchNorm, ReLU, pooling, residual adds, LSTM, classifier) over
+//! several passes and prints a table, largest first. For docs/benchmarks.md and issue #10.
+//!
+//! `cargo run --release --example profile_forward -- [--preset seed] [--batch-size 8] [--iters 3]`
+//!
+//! Burn's CPU backend (flex) runs each operation when it is called, so wall-clock time around
+//! each call is that operation's cost; the table also prints their sum beside the time of
+//! whole forward passes, as a check.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use anyhow::Result;
+use burn::module::Module;
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Distribution, Tensor};
+use clap::{Parser, ValueEnum};
+use deepfake::model::cpu_conv::grouped_conv3x3;
+use deepfake::model::fused::FusedBottleneck;
+use deepfake::model::resnext::Bottleneck;
+use deepfake::model::{ConvKernels, Detector, DetectorConfig, InferenceDetector};
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Preset {
+    /// Small widths and depths, 64x64 input.
+    Tiny,
+    /// ResNeXt-50 32x4d + 2x512 BiLSTM, 224x224 input.
+    Seed,
+}
+
+/// Per-layer timing of the detector's forward pass on CPU.
+#[derive(Parser)]
+#[command(name = "profile_forward")]
+struct Args {
+    /// Architecture preset (random weights).
+    #[arg(long, value_enum, default_value = "seed")]
+    preset: Preset,
+    /// Images per pass.
+    #[arg(long, default_value_t = 8)]
+    batch_size: usize,
+    /// Timed passes (after one warm-up).
+    #[arg(long, default_value_t = 3)]
+    iters: usize,
+    /// Profile the inference form `predict` uses (BatchNorm folded, host CPU kernels)
+    /// instead of the detector as trained.
+    #[arg(long)]
+    fast: bool,
+}
+
+/// Seconds per layer kind, summed over passes.
+#[derive(Default)]
+struct Profile {
+    seconds: BTreeMap<String, f64>,
+}
+
+impl Profile {
+    /// Runs `f`, waits for its result, and adds its time to `kind`.
+    fn time<const D: usize>(&mut self, kind: &str, f: impl FnOnce() -> Tensor<D>) -> Tensor<D> {
+        let start = Instant::now();
+        // Flex runs each operation when it is called (the sum of the rows matches a whole
+        // pass), so no read-back is needed to time it.
+        let out = f();
+        *self.seconds.entry(kind.to_string()).or_default() += start.elapsed().as_secs_f64();
+        out
+    }
+}
+
+fn conv_kind(block_conv: &burn::nn::conv::Conv2d) -> String {
+    let [c_out, c_in_per_group, k, _] = block_conv.weight.dims();
+    let groups = block_conv.groups;
+    if groups > 1 {
+        format!("conv {k}x{k} grouped (g={groups}, {c_in_per_group}/group)")
+    } else {
+        format!("conv {k}x{k} -> {c_out}")
+    }
+}
+
+fn block(profile: &mut Profile, b: &Bottleneck, x: Tensor<4>) -> Tensor<4> {
+    let identity = match &b.downsample {
+        Some(d) => {
+            let y = profile.time("conv 1x1 downsample", || d.conv.forward(x.clone()));
+            profile.time("batchnorm", || d.bn.forward(y))
+        }
+        None => x.clone(),
+    };
+    let kind1 = conv_kind(&b.conv1);
+    let out = profile.time(&kind1, || b.conv1.forward(x));
+    let out = profile.time("batchnorm", || b.bn1.forward(out));
+    let out = profile.time("relu", || relu(out));
+    let out = profile.time("conv 3x3 grouped", || b.conv2.forward(out));
+    let out = profile.time("batchnorm", || b.bn2.forward(out));
+    let out = profile.time("relu", || relu(out));
+    let out = profile.time("conv 1x1 expand", || b.conv3.forward(out));
+    let out = profile.time("batchnorm", || b.bn3.forward(out));
+    let out = profile.time("residual add", || out + identity);
+    profile.time("relu", || relu(out))
+}
+
+fn forward(profile: &mut Profile, model: &Detector, images: Tensor<4>) -> Tensor<2> {
+    let bb = &model.backbone;
+    let x = profile.time("conv 7x7 stem", || bb.conv1.forward(images));
+    let x = profile.time("batchnorm", || bb.bn1.forward(x));
+    let x = profile.time("relu", || relu(x));
+    let mut x = profile.time("maxpool", || bb.maxpool.forward(x));
+    for b in [&bb.layer1, &bb.layer2, &bb.layer3, &bb.layer4]
+        .into_iter()
+        .flatten()
+    {
+        x = block(profile, b, x);
+    }
+    let pooled: Tensor<4> = profile.time("avgpool", || bb.avgpool.forward(x));
+    let features: Tensor<3> = pooled.flatten::<2>(1, 3).unsqueeze_dim(1);
+    let sequence = profile.time("lstm", || model.lstm.forward(features));
+    let mean: Tensor<2> = sequence.sum_dim(1).squeeze_dim(1);
+    profile.time("classifier", || model.classifier.forward(mean))
+}
+
+fn fast_block(profile: &mut Profile, b: &FusedBottleneck, x: Tensor<4>) -> Tensor<4> {
+    let identity = match &b.downsample {
+        Some(conv) => profile.time("conv 1x1 downsample", || conv.forward(x.clone())),
+        None => x.clone(),
+    };
+    let out = profile.time("conv 1x1 reduce", || b.conv1.forward(x));
+    let out = profile.time("relu", || relu(out));
+    let out = if b.conv2.stride == [1, 1] {
+        profile.time("conv 3x3 grouped + relu (host kernel)", || {
+            grouped_conv3x3(&b.conv2, out, true)
+        })
+    } else {
+        let out = profile.time("conv 3x3 grouped stride 2", || b.conv2.forward(out));
+        profile.time("relu", || relu(out))
+    };
+    let out = profile.time("conv 1x1 expand", || b.conv3.forward(out));
+    let out = profile.time("residual add", || out + identity);
+    profile.time("relu", || relu(out))
+}
+
+fn fast_forward(profile: &mut Profile, model: &InferenceDetector, images: Tensor<4>) -> Tensor<2> {
+    let bb = &model.backbone;
+    let x = profile.time("conv 7x7 stem", || bb.conv1.forward(images));
+    let x = profile.time("relu", || relu(x));
+    let mut x = profile.time("maxpool", || bb.maxpool.forward(x));
+    for b in &bb.blocks {
+        x = fast_block(profile, b, x);
+    }
+    let pooled: Tensor<4> = profile.time("avgpool", || bb.avgpool.forward(x));
+    let features: Tensor<3> = pooled.flatten::<2>(1, 3).unsqueeze_dim(1);
+    let sequence = profile.time("lstm", || model.lstm.forward(features));
+    let mean: Tensor<2> = sequence.sum_dim(1).squeeze_dim(1);
+    profile.time("classifier", || model.classifier.forward(mean))
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let device = Device::flex();
+    let config = match args.preset {
+        Preset::Tiny => DetectorConfig::tiny(),
+        Preset::Seed => DetectorConfig::seed(),
+    };
+    device.seed(0);
+    let model = config.init(&device)?.valid();
+    let size = config.image_size;
+    let images = Tensor::<4>::random(
+        [args.batch_size, 3, size, size],
+        Distribution::Normal(0.0, 1.0),
+        &device,
+    );
+    let fused = model.fuse_for_inference();
+    let whole_pass = || {
+        let logits = if args.fast {
+            fused.forward_with(images.clone(), ConvKernels::HostCpu)
+        } else {
+            model.forward(images.clone())
+        };
+        let _ = logits.into_data();
+    };
+    whole_pass();
+    let start = Instant::now();
+    for _ in 0..args.iters {
+        whole_pass();
+    }
+    let whole = start.elapsed().as_secs_f64() / args.iters as f64;
+    let mut profile = Profile::default();
+    for pass in 0..=args.iters {
+        // Pass 0 warms up and is not counted.
+        let mut this_pass = Profile::default();
+        let _ = if args.fast {
+            fast_forward(&mut this_pass, &fused, images.clone())
+        } else {
+            forward(&mut this_pass, &model, images.clone())
+        };
+        if pass > 0 {
+            for (k, v) in this_pass.seconds {
+                *profile.seconds.entry(k).or_default() += v;
+            }
+        }
+    }
+    let mut rows: Vec<(String, f64)> = profile
+        .seconds
+        .into_iter()
+        .map(|(k, s)| (k, s / args.iters as f64))
+        .collect();
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let total: f64 = rows.iter().map(|r| r.1).sum();
+    println!(
+        "forward pass{}, {} preset, batch {}, {} threads: {:.3} s per pass ({:.2} images/s); \
+         sum of layers {:.3} s",
+        if args.fast {
+            " (inference form: BatchNorm folded, host CPU kernels)"
+        } else {
+            ""
+        },
+        if args.preset == Preset::Seed {
+            "seed"
+        } else {
+            "tiny"
+        },
+        args.batch_size,
+        rayon::current_num_threads(),
+        whole,
+        args.batch_size as f64 / whole,
+        total
+    );
+    println!("| layer | ms per pass | share |");
+    println!("|---|---|---|");
+    for (kind, seconds) in rows {
+        println!(
+            "| {kind} | {:.1} | {:.1}% |",
+            seconds * 1e3,
+            100.0 * seconds / total
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,85 @@
+"""PyTorch side of `cargo xtask bench model`: times the seed preset's backbone
+(torchvision resnext50_32x4d without fc) and the whole reference detector (issue #2's module),
+random weights, eval mode, inference_mode, at each batch size.
+
+    python3 scripts/bench_model_torch.py [--device cpu|cuda] [--threads N] [--channels-last]
+        [--batch-sizes 1,8] [--parts backbone,detector] [--warmup 2] [--iters 5]
+
+Prints one JSON line per (part, batch) with the same fields as the Rust `bench_model` example.
+Peak memory: the process's max RSS on CPU, torch.cuda.max_memory_allocated on CUDA.
+"""
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+
+import torch
+import torchvision
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_model import DeepfakeDetector  # noqa: E402
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--device", default="cpu")
+parser.add_argument("--threads", type=int, default=os.cpu_count())
+parser.add_argument("--channels-last", action="store_true")
+parser.add_argument("--batch-sizes", default="1,8")
+parser.add_argument("--parts", default="backbone,detector")
+parser.add_argument("--warmup", type=int, default=2)
+parser.add_argument("--iters", type=int, default=5)
+args = parser.parse_args()
+torch.set_num_threads(args.threads)
+torch.manual_seed(0)
+device = torch.device(args.device)
+layout = torch.channels_last if args.channels_last else torch.contiguous_format
+
+
+def build(part):
+    if part == "backbone":
+        model = torchvision.models.resnext50_32x4d()
+        model.fc = torch.nn.Identity()
+    else:
+        model = DeepfakeDetector()
+    return model.eval().to(device=device, memory_format=layout)
+
+
+def sync():
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def peak_mb():
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+for part in args.parts.split(","):
+    model = build(part)
+    for batch in [int(b) for b in args.batch_sizes.split(",")]:
+        x = torch.randn(batch, 3, 224, 224, device=device).contiguous(memory_format=layout)
+        times = []
+        with torch.inference_mode():
+            for i in range(args.warmup + args.iters):
+                sync()
+                start = time.perf_counter()
+                model(x)
+                sync()
+                if i >= args.warmup:
+                    times.append(time.perf_counter() - start)
+        seconds = statistics.median(times)
+        print(json.dumps({
+            "runtime": "pytorch-channels-last" if args.channels_last else "pytorch",
+            "version": torch.__version__,
+            "device": args.device,
+            "part": part,
+            "batch": batch,
+            "image_size": 224,
+            "seconds_per_pass": seconds,
+            "images_per_second": batch / seconds,
+            "peak_rss_mb": peak_mb(),
+        }), flush=True)

@@ -1,0 +1,57 @@
+//! A saved model as found on disk: weights, architecture, and the calibration written beside
+//! them by evaluation.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use deepfake_model::saved::find_model_dir;
+use deepfake_model::{Detector as Model, DetectorConfig};
+use deepfake_train::ModelInfo;
+
+use super::error::{PredictError, Result};
+
+/// The model of a saved folder (or of a run's `best/`) with its calibration temperature
+/// and decision threshold from `model_info.json` (1 and 0.5 when absent).
+#[derive(Debug)]
+pub struct SavedModel {
+    /// The detector as trained.
+    pub model: Model,
+    /// Its architecture.
+    pub config: DetectorConfig,
+    /// Calibration temperature (1 = none).
+    pub temperature: f64,
+    /// Decision threshold on P(fake).
+    pub threshold: f64,
+    /// The folder it was read from (`config.json`, `model.bpk`).
+    pub dir: PathBuf,
+}
+
+impl SavedModel {
+    /// Opens a saved model folder or a training run folder (its `best/` checkpoint).
+    pub fn load(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
+        let path = path.as_ref();
+        let dir =
+            find_model_dir(path).ok_or_else(|| PredictError::NotAModel(path.to_path_buf()))?;
+        let (model, config) = Model::load_dir(&dir, device)?;
+        let (mut temperature, mut threshold) = (1.0, 0.5);
+        let info_path = dir.join("model_info.json");
+        if info_path.is_file() {
+            let info = ModelInfo::read(&info_path).map_err(|e| PredictError::ModelInfo {
+                path: info_path.clone(),
+                reason: e.to_string(),
+            })?;
+            temperature = info
+                .temperature
+                .filter(|t| t.is_finite() && *t > 0.0)
+                .unwrap_or(1.0);
+            threshold = info.threshold;
+        }
+        Ok(Self {
+            model,
+            config,
+            temperature,
+            threshold,
+            dir,
+        })
+    }
+}

@@ -1,0 +1,86 @@
+//! `cargo xtask bench docs`: writes the latest results of every benchmark
+//! (`target/bench/<name>.md`) into docs/benchmarks.md, between its results markers, with the
+//! machine, the versions and the date. Text outside the markers is kept.
+
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use crate::bench_output::results_dir;
+use crate::python::repo_root;
+
+const START: &str = "<!-- results:start (cargo xtask bench docs) -->";
+const END: &str = "<!-- results:end -->";
+
+/// Benchmarks in page order, with their headings.
+const SECTIONS: [(&str, &str); 5] = [
+    (
+        "model",
+        "Forward pass: Burn vs PyTorch vs ONNX Runtime (`cargo xtask bench model`)",
+    ),
+    (
+        "predict",
+        "End-to-end predict (`cargo xtask bench predict`)",
+    ),
+    ("data", "Data pipeline (`cargo xtask bench data`)"),
+    ("metrics", "Metrics report (`cargo xtask bench metrics`)"),
+    ("gpu", "GPU (device machine; see the section's own notes)"),
+];
+
+fn command_output(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+pub fn write() -> Result<()> {
+    let mut results = String::new();
+    results.push_str(&format!(
+        "Measured {} on {} ({} threads), {}; Burn 0.22.1 (flex).\n\n",
+        command_output("date", &["-u", "+%Y-%m-%d"]),
+        cpu_model(),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        command_output("rustc", &["-V"]),
+    ));
+    for (name, heading) in SECTIONS {
+        let path = results_dir().join(format!("{name}.md"));
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(_) => format!("not measured (run `cargo xtask bench {name}`)\n"),
+        };
+        let body = if text.trim_start().starts_with('|') || name == "model" || name == "gpu" {
+            text
+        } else {
+            format!("```text\n{}```\n", text)
+        };
+        results.push_str(&format!("### {heading}\n\n{body}\n"));
+    }
+    let page = repo_root().join("docs/benchmarks.md");
+    let old = std::fs::read_to_string(&page).unwrap_or_default();
+    let new = match (old.find(START), old.find(END)) {
+        (Some(a), Some(b)) if a < b => {
+            format!("{}{START}\n{results}{}", &old[..a], &old[b..])
+        }
+        _ => format!("# Benchmarks\n\n{START}\n{results}{END}\n\n{old}"),
+    };
+    std::fs::create_dir_all(page.parent().context("docs folder")?)?;
+    std::fs::write(&page, new)?;
+    println!("wrote {}", page.display());
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! `cargo xtask bench model`: forward-pass speed of the seed preset (backbone and whole
+//! detector, 224x224, batch 1 and 8) in Burn flex, PyTorch eager (default and channels_last)
+//! and ONNX Runtime, in one run, same threads; ratios and peak memory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::bench_output::BenchOutput;
+use crate::python::{find_python, repo_root, run_checked};
+
+/// Options of `cargo xtask bench model`.
+#[derive(clap::Args)]
+pub struct ModelArgs {
+    /// Batch sizes, comma separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,8")]
+    batch_sizes: Vec<usize>,
+    /// Timed passes per case (after 2 warm-up passes); the median is reported.
+    #[arg(long, default_value_t = 5)]
+    iters: usize,
+    /// Threads for every runtime [default: all cores].
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Create target/venv (with the system's torch) and pip install onnxruntime and onnx
+    /// into it if no Python has them.
+    #[arg(long)]
+    install: bool,
+}
+
+/// The random-weight seed preset saved for benchmarks (`target/bench-model-seed`).
+pub fn seed_model() -> Result<PathBuf> {
+    let root = repo_root();
+    let model = root.join("target/bench-model-seed");
+    if !model.join("model.bpk").is_file() {
+        run_checked(
+            Command::new(env!("CARGO"))
+                .args([
+                    "run",
+                    "--quiet",
+                    "--release",
+                    "--example",
+                    "model_info",
+                    "--",
+                ])
+                .args(["--preset", "seed", "--save"])
+                .arg(&model)
+                .current_dir(&root),
+        )?;
+    }
+    Ok(model)
+}
+
+/// The seed preset exported to ONNX by the `export` example (re-exported when older than the
+/// model).
+fn seed_onnx(model: &Path) -> Result<PathBuf> {
+    let root = repo_root();
+    let onnx = root.join("target/bench-onnx-seed/deepfake_detector.onnx");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(&onnx) < modified(&model.join("model.bpk")) {
+        run_checked(
+            Command::new(env!("CARGO"))
+                .args(["run", "--quiet", "--release", "--example", "export", "--"])
+                .arg("--checkpoint")
+                .arg(model)
+                .arg("--out")
+                .arg(&onnx)
+                .current_dir(&root),
+        )?;
+    }
+    Ok(onnx)
+}
+
+/// Runs a command that prints one JSON object per line; returns them.
+fn json_lines(command: &mut Command, what: &str) -> Result<Vec<Value>> {
+    let output = command
+        .output()
+        .with_context(|| format!("running {what}"))?;
+    if !output.status.success() {
+        bail!(
+            "{what} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).with_context(|| format!("{what} printed {l}")))
+        .collect()
+}
+
+pub fn run(args: ModelArgs) -> Result<()> {
+    let root = repo_root();
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let batches = args
+        .batch_sizes
+        .iter()
+        .map(|b| b.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let iters = args.iters.to_string();
+    let model = seed_model()?;
+    let onnx = seed_onnx(&model)?;
+    run_checked(
+        Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--release", "--example", "bench_model"])
+            .current_dir(&root),
+    )?;
+    let python = find_python(
+        &["torch", "torchvision", "onnxruntime", "onnx"],
+        &["onnxruntime", "onnx"],
+        args.install,
+    )?;
+    let mut records = Vec::new();
+    eprintln!("Burn flex ...");
+    records.extend(json_lines(
+        Command::new(root.join("target/release/examples/bench_model"))
+            .arg("--checkpoint")
+            .arg(&model)
+            .args(["--batch-sizes", &batches, "--iters", &iters])
+            .env("RAYON_NUM_THREADS", threads.to_string()),
+        "the bench_model example",
+    )?);
+    for channels_last in [false, true] {
+        eprintln!(
+            "PyTorch eager{} ...",
+            if channels_last { ", channels_last" } else { "" }
+        );
+        let mut command = Command::new(&python);
+        command
+            .arg(root.join("scripts/bench_model_torch.py"))
+            .args(["--threads", &threads.to_string()])
+            .args(["--batch-sizes", &batches, "--iters", &iters]);
+        if channels_last {
+            command.arg("--channels-last");
+        }
+        records.extend(json_lines(&mut command, "scripts/bench_model_torch.py")?);
+    }
+    eprintln!("ONNX Runtime ...");
+    records.extend(json_lines(
+        Command::new(&python)
+            .arg(root.join("scripts/bench_model_ort.py"))
+            .arg("--detector")
+            .arg(&onnx)
+            .args(["--threads", &threads.to_string()])
+            .args(["--batch-sizes", &batches, "--iters", &iters]),
+        "scripts/bench_model_ort.py",
+    )?);
+    print_table(&records, threads)
+}
+
+/// One row per (part, batch): images/s of each runtime, ratios of Burn to the best PyTorch
+/// layout and to ONNX Runtime, and peak memory.
+fn print_table(records: &[Value], threads: usize) -> Result<()> {
+    let mut rows: BTreeMap<(String, u64), BTreeMap<String, (f64, f64)>> = BTreeMap::new();
+    let mut versions: BTreeMap<String, String> = BTreeMap::new();
+    for r in records {
+        let runtime = r["runtime"].as_str().unwrap_or("?").to_string();
+        if let Some(v) = r["version"].as_str() {
+            versions.insert(runtime.clone(), v.to_string());
+        }
+        let key = (
+            r["part"].as_str().unwrap_or("?").to_string(),
+            r["batch"].as_u64().unwrap_or(0),
+        );
+        rows.entry(key).or_default().insert(
+            runtime,
+            (
+                r["images_per_second"].as_f64().unwrap_or(f64::NAN),
+                r["peak_rss_mb"].as_f64().unwrap_or(f64::NAN),
+            ),
+        );
+    }
+    let mut out = BenchOutput::new("model");
+    out.line(format!(
+        "Seed preset forward pass, 224x224, random weights, {threads} threads, CPU (images/s; \
+         peak RSS of each process in MB)"
+    ));
+    out.line(format!(
+        "versions: {}",
+        versions
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    out.line("");
+    out.line(
+        "| part | batch | Burn flex | PyTorch | PyTorch channels_last | ONNX Runtime | Burn / best PyTorch | Burn / ORT | peak MB Burn / PyTorch / ORT |",
+    );
+    out.line("|---|---|---|---|---|---|---|---|---|");
+    let get = |m: &BTreeMap<String, (f64, f64)>, k: &str| {
+        m.get(k).copied().unwrap_or((f64::NAN, f64::NAN))
+    };
+    for ((part, batch), m) in &rows {
+        let burn = get(m, "burn");
+        let torch = get(m, "pytorch");
+        let torch_cl = get(m, "pytorch-channels-last");
+        let ort = get(m, "onnxruntime");
+        let best_torch = torch.0.max(torch_cl.0);
+        out.line(format!(
+            "| {part} | {batch} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2}x | {:.2}x | {:.0} / {:.0} / {:.0} |",
+            burn.0,
+            torch.0,
+            torch_cl.0,
+            ort.0,
+            burn.0 / best_torch,
+            burn.0 / ort.0,
+            burn.1,
+            torch.1.max(torch_cl.1),
+            ort.1
+        ));
+    }
+    out.save()
+}
