@@ -42,6 +42,9 @@ enum Part {
     Backbone,
     /// Backbone, LSTM and classifier: images to logits.
     Detector,
+    /// One training step of the whole detector: forward in training mode, cross-entropy,
+    /// backward, Adam (torch's) update, on the autodiff version of the device.
+    TrainStep,
 }
 
 /// Time the detector's forward pass.
@@ -111,6 +114,50 @@ fn time_passes(warmup: usize, iters: usize, mut pass: impl FnMut()) -> f64 {
     median(times)
 }
 
+/// Median seconds of a training step at `batch` (random images and labels, Adam lr 1e-3,
+/// weight decay 1e-4 as the seed's recipe).
+fn time_train_steps(
+    args: &Args,
+    model: &Detector,
+    size: usize,
+    batch: usize,
+    device: &Device,
+) -> Result<f64> {
+    let autodiff = device.clone().autodiff();
+    let mut model = model.clone().to_device(&autodiff).train();
+    let mut optimizer = deepfake::train::step::torch_adam(1e-4);
+    let images = Tensor::<4>::random(
+        [batch, 3, size, size],
+        Distribution::Normal(0.0, 1.0),
+        &autodiff,
+    );
+    let labels: Vec<i64> = (0..batch as i64).map(|i| i % 2).collect();
+    let labels = Tensor::<1, burn::tensor::Int>::from_data(
+        burn::tensor::TensorData::new(labels, [batch]),
+        &autodiff,
+    );
+    let mut times = Vec::new();
+    for i in 0..args.warmup + args.iters.max(1) {
+        let start = Instant::now();
+        let (next, output) = deepfake::train::step::train_step(
+            model,
+            &mut optimizer,
+            images.clone(),
+            labels.clone(),
+            1e-3,
+            None,
+        );
+        model = next;
+        if !output.loss.is_finite() {
+            bail!("the training step's loss is {}", output.loss);
+        }
+        if i >= args.warmup {
+            times.push(start.elapsed().as_secs_f64());
+        }
+    }
+    Ok(median(times))
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
     if args.batch_sizes.contains(&0) {
@@ -129,6 +176,7 @@ fn main() -> Result<()> {
             (config.init(&device)?, config)
         }
     };
+    let trainable = model.clone();
     let model = model.valid();
     let fused = model.fuse_for_inference();
     let kernels = if args.variant == Variant::Fast && args.device == "cpu" {
@@ -160,6 +208,22 @@ fn main() -> Result<()> {
     }
     for &part in &args.parts {
         for &batch in &args.batch_sizes {
+            if part == Part::TrainStep {
+                let seconds = time_train_steps(&args, &trainable, size, batch, &device)?;
+                let record = json!({
+                    "runtime": "burn",
+                    "device": args.device,
+                    "part": "train_step",
+                    "preset": match args.preset { Preset::Tiny => "tiny", Preset::Seed => "seed" },
+                    "batch": batch,
+                    "image_size": size,
+                    "seconds_per_pass": seconds,
+                    "images_per_second": batch as f64 / seconds,
+                    "peak_rss_mb": peak_rss_mb(),
+                });
+                println!("{record}");
+                continue;
+            }
             let images = Tensor::<4>::random(
                 [batch, 3, size, size],
                 Distribution::Normal(0.0, 1.0),
@@ -173,6 +237,7 @@ fn main() -> Result<()> {
                     (Part::Detector, Variant::Plain) => model.forward(images.clone()),
                     (Part::Backbone, _) => fused.backbone.forward_features(images.clone(), kernels),
                     (Part::Detector, _) => fused.forward_with(images.clone(), kernels),
+                    (Part::TrainStep, _) => unreachable!("timed above"),
                 };
                 // Reading the result waits for the device.
                 let _ = out.into_data();
@@ -185,7 +250,11 @@ fn main() -> Result<()> {
                     Variant::Fast => "fast",
                 },
                 "device": args.device,
-                "part": match part { Part::Backbone => "backbone", Part::Detector => "detector" },
+                "part": match part {
+                    Part::Backbone => "backbone",
+                    Part::Detector => "detector",
+                    Part::TrainStep => "train_step",
+                },
                 "batch": batch,
                 "image_size": size,
                 "seconds_per_pass": seconds,

@@ -123,14 +123,12 @@ fn fast_block(profile: &mut Profile, b: &FusedBottleneck, x: Tensor<4>) -> Tenso
     };
     let out = profile.time("conv 1x1 reduce", || b.conv1.forward(x));
     let out = profile.time("relu", || relu(out));
-    let out = if b.conv2.stride == [1, 1] {
-        profile.time("conv 3x3 grouped + relu (host kernel)", || {
-            grouped_conv3x3(&b.conv2, out, true)
-        })
+    let kind = if b.conv2.stride == [1, 1] {
+        "conv 3x3 grouped + relu (host kernel)"
     } else {
-        let out = profile.time("conv 3x3 grouped stride 2", || b.conv2.forward(out));
-        profile.time("relu", || relu(out))
+        "conv 3x3 grouped stride 2 + relu (host kernel)"
     };
+    let out = profile.time(kind, || grouped_conv3x3(&b.conv2, out, true));
     let out = profile.time("conv 1x1 expand", || b.conv3.forward(out));
     let out = profile.time("residual add", || out + identity);
     profile.time("relu", || relu(out))

@@ -1,9 +1,12 @@
-"""PyTorch side of `cargo xtask bench model`: times the seed preset's backbone
-(torchvision resnext50_32x4d without fc) and the whole reference detector (issue #2's module),
-random weights, eval mode, inference_mode, at each batch size.
+"""PyTorch side of `cargo xtask bench model` and `bench train`: times the seed preset's
+backbone (torchvision resnext50_32x4d without fc) and the whole reference detector (issue #2's
+module), random weights, eval mode, inference_mode, at each batch size; or (part train_step)
+one training step of the detector (train mode, cross-entropy, backward, Adam lr 1e-3 weight
+decay 1e-4), for the seed or the tiny preset.
 
     python3 scripts/bench_model_torch.py [--device cpu|cuda] [--threads N] [--channels-last]
-        [--batch-sizes 1,8] [--parts backbone,detector] [--warmup 2] [--iters 5]
+        [--batch-sizes 1,8] [--parts backbone,detector,train_step] [--preset seed|tiny]
+        [--warmup 2] [--iters 5]
 
 Prints one JSON line per (part, batch) with the same fields as the Rust `bench_model` example.
 Peak memory: the process's max RSS on CPU, torch.cuda.max_memory_allocated on CUDA.
@@ -21,7 +24,7 @@ import torch
 import torchvision
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_model import DeepfakeDetector  # noqa: E402
+from reference_model import DeepfakeDetector, tiny_detector  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--device", default="cpu")
@@ -31,6 +34,7 @@ parser.add_argument("--batch-sizes", default="1,8")
 parser.add_argument("--parts", default="backbone,detector")
 parser.add_argument("--warmup", type=int, default=2)
 parser.add_argument("--iters", type=int, default=5)
+parser.add_argument("--preset", default="seed", choices=["seed", "tiny"])
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
@@ -38,7 +42,13 @@ device = torch.device(args.device)
 layout = torch.channels_last if args.channels_last else torch.contiguous_format
 
 
+size = 224 if args.preset == "seed" else 64
+
+
 def build(part):
+    if part == "train_step":
+        model = DeepfakeDetector() if args.preset == "seed" else tiny_detector()
+        return model.train().to(device=device, memory_format=layout)
     if part == "backbone":
         model = torchvision.models.resnext50_32x4d()
         model.fc = torch.nn.Identity()
@@ -58,9 +68,39 @@ def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def train_step_seconds(model, batch):
+    x = torch.randn(batch, 3, size, size, device=device).contiguous(memory_format=layout)
+    labels = (torch.arange(batch, device=device) % 2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    times = []
+    for i in range(args.warmup + args.iters):
+        sync()
+        start = time.perf_counter()
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), labels)
+        loss.backward()
+        optimizer.step()
+        loss.item()
+        sync()
+        if i >= args.warmup:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 for part in args.parts.split(","):
     model = build(part)
     for batch in [int(b) for b in args.batch_sizes.split(",")]:
+        if part == "train_step":
+            seconds = train_step_seconds(model, batch)
+            print(json.dumps({
+                "runtime": "pytorch-channels-last" if args.channels_last else "pytorch",
+                "version": torch.__version__, "device": args.device, "part": part,
+                "preset": args.preset, "batch": batch, "image_size": size,
+                "seconds_per_pass": seconds, "images_per_second": batch / seconds,
+                "peak_rss_mb": peak_mb(),
+            }), flush=True)
+            continue
         x = torch.randn(batch, 3, 224, 224, device=device).contiguous(memory_format=layout)
         times = []
         with torch.inference_mode():

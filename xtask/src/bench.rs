@@ -33,6 +33,8 @@ enum What {
     /// Forward pass of the seed preset (backbone and detector, batch 1 and 8): Burn flex vs
     /// PyTorch eager (default and channels_last) vs ONNX Runtime, same threads.
     Model(crate::bench_model::ModelArgs),
+    /// One training step of the tiny and the seed preset: Burn flex vs PyTorch eager.
+    Train(crate::bench_model::TrainArgs),
     /// Gather the latest results of each benchmark (target/bench/*.md) into
     /// docs/benchmarks.md with the machine, versions and date.
     Docs,
@@ -220,6 +222,7 @@ pub fn run(args: Args) -> Result<()> {
         What::Metrics(args) => bench_metrics(args),
         What::Predict(args) => bench_predict(args),
         What::Model(args) => crate::bench_model::run(args),
+        What::Train(args) => crate::bench_model::run_train(args),
         What::Docs => crate::bench_docs::write(),
     }
 }

@@ -64,7 +64,7 @@ pub fn write() -> Result<()> {
             Ok(text) => text,
             Err(_) => format!("not measured (run `cargo xtask bench {name}`)\n"),
         };
-        let body = if text.trim_start().starts_with('|') || name == "model" || name == "gpu" {
+        let body = if ["model", "train", "gpu"].contains(&name) {
             text
         } else {
             format!("```text\n{}```\n", text)

@@ -217,3 +217,92 @@ fn print_table(records: &[Value], threads: usize) -> Result<()> {
     }
     out.save()
 }
+
+/// Options of `cargo xtask bench train`.
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    /// Timed steps per case (after one warm-up step); the median is reported.
+    #[arg(long, default_value_t = 3)]
+    iters: usize,
+    /// Threads for both runtimes [default: all cores].
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+/// One training step (forward, cross-entropy, backward, Adam) of the tiny preset (batch 32,
+/// 64x64) and the seed preset (batch 8, 224x224): Burn flex (autodiff) vs PyTorch eager.
+pub fn run_train(args: TrainArgs) -> Result<()> {
+    let root = repo_root();
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    run_checked(
+        Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--release", "--example", "bench_model"])
+            .current_dir(&root),
+    )?;
+    let python = find_python(&["torch", "torchvision"], &["torch", "torchvision"], false)?;
+    let iters = args.iters.to_string();
+    let mut out = BenchOutput::new("train");
+    out.line(format!(
+        "One training step (train mode, cross-entropy, backward, Adam lr 1e-3 wd 1e-4), random \
+         weights and data, {threads} threads, CPU (images/s; peak RSS in MB)"
+    ));
+    out.line("");
+    out.line(
+        "| preset | batch | Burn flex | PyTorch eager | Burn / PyTorch | peak MB Burn / PyTorch |",
+    );
+    out.line("|---|---|---|---|---|---|");
+    for (preset, batch) in [("tiny", "32"), ("seed", "8")] {
+        eprintln!("{preset} preset: Burn ...");
+        let burn = json_lines(
+            Command::new(root.join("target/release/examples/bench_model"))
+                .args([
+                    "--preset",
+                    preset,
+                    "--parts",
+                    "train-step",
+                    "--batch-sizes",
+                    batch,
+                ])
+                .args(["--warmup", "1", "--iters", &iters])
+                .env("RAYON_NUM_THREADS", threads.to_string()),
+            "the bench_model example",
+        )?;
+        eprintln!("{preset} preset: PyTorch ...");
+        let torch = json_lines(
+            Command::new(&python)
+                .arg(root.join("scripts/bench_model_torch.py"))
+                .args([
+                    "--preset",
+                    preset,
+                    "--parts",
+                    "train_step",
+                    "--batch-sizes",
+                    batch,
+                ])
+                .args([
+                    "--threads",
+                    &threads.to_string(),
+                    "--warmup",
+                    "1",
+                    "--iters",
+                    &iters,
+                ]),
+            "scripts/bench_model_torch.py",
+        )?;
+        let rate = |v: &[Value]| v.first().and_then(|r| r["images_per_second"].as_f64());
+        let peak = |v: &[Value]| v.first().and_then(|r| r["peak_rss_mb"].as_f64());
+        let (b, t) = (
+            rate(&burn).unwrap_or(f64::NAN),
+            rate(&torch).unwrap_or(f64::NAN),
+        );
+        out.line(format!(
+            "| {preset} | {batch} | {b:.2} | {t:.2} | {:.2}x | {:.0} / {:.0} |",
+            b / t,
+            peak(&burn).unwrap_or(f64::NAN),
+            peak(&torch).unwrap_or(f64::NAN)
+        ));
+    }
+    out.save()
+}

@@ -8,10 +8,10 @@
 //! when the CPU has them, chosen at run time).
 //!
 //! It takes and returns Burn tensors and works on a host copy of the data, so use it only on a
-//! CPU device. Measured per shape by `cargo test --release -p deepfake-model --lib timing --
-//! --ignored --nocapture`: 1.5x to 3.4x faster than Burn 0.22 flex's `conv2d` at stride 1
-//! for ResNeXt-50's grouped layers at batch 8, slower at stride 2 (a scalar loop), so the
-//! inference detector uses it at stride 1 only. A 1x1 convolution as a batched matmul was
+//! CPU device. Stride 2 splits the padded input into its four row/column parity phases, so
+//! every tap is still a contiguous run. Timed per shape against flex's `conv2d` by
+//! `cargo test --release -p deepfake-model --lib timing -- --ignored --nocapture`.
+//! A 1x1 convolution as a batched matmul was
 //! tried and was slower than flex's own 1x1 `conv2d`. Upstream route: a direct path in
 //! burn-flex's `conv2d` for `groups > 1` with few channels per group.
 
@@ -19,9 +19,19 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::{Tensor, TensorData};
 use rayon::prelude::*;
 
-/// A 3x3 convolution with padding 1, any stride and groups, bias, optionally followed by ReLU:
-/// `[B, C_in, H, W]` -> `[B, C_out, H', W']`, computed on the host.
+/// A 3x3 convolution with padding 1, stride 1 or 2, any groups, bias, optionally followed by
+/// ReLU: `[B, C_in, H, W]` -> `[B, C_out, H', W']`, computed on the host. Other strides fall
+/// back to Burn's `conv2d`.
 pub fn grouped_conv3x3(conv: &Conv2d, x: Tensor<4>, apply_relu: bool) -> Tensor<4> {
+    let [stride_y, stride_x] = conv.stride;
+    if stride_y != stride_x || stride_y > 2 {
+        let out = conv.forward(x);
+        return if apply_relu {
+            burn::tensor::activation::relu(out)
+        } else {
+            out
+        };
+    }
     let device = x.device();
     let [batch, c_in, h, w] = x.dims();
     let [c_out, c_in_group, _, _] = conv.weight.dims();
@@ -89,58 +99,55 @@ fn group_conv(
     apply_relu: bool,
 ) {
     let (pw, ph) = (s.w + 2, s.h + 2);
-    // Zero-padded input planes of this group, [C_in/groups, H+2, W+2], plus slack so that
-    // the last chunk of a plane may read past its end.
-    let mut padded = vec![0.0f32; s.c_in_group * ph * pw + 2 * pw + CHUNK];
-    for ci in 0..s.c_in_group {
-        let plane = &image[(g * s.c_in_group + ci) * s.h * s.w..][..s.h * s.w];
-        for y in 0..s.h {
-            let dst = &mut padded[ci * ph * pw + (y + 1) * pw + 1..][..s.w];
-            dst.copy_from_slice(&plane[y * s.w..(y + 1) * s.w]);
-        }
-    }
-    let plane_len = ph * pw;
-    if s.stride == 1 {
-        // Outputs in padded-width rows (two junk columns per row, cropped below), so that each
-        // tap reads a contiguous run of the padded plane.
-        let rows = s.out_h * pw;
-        let mut acc = vec![0.0f32; rows];
-        for co in 0..s.c_out_group {
-            let oc = g * s.c_out_group + co;
-            let k = &weight[oc * s.c_in_group * 9..][..s.c_in_group * 9];
-            plane_conv(&mut acc, &padded, plane_len, pw, k, bias[oc]);
-            let dst = &mut out[co * s.out_h * s.out_w..(co + 1) * s.out_h * s.out_w];
-            for y in 0..s.out_h {
-                dst[y * s.out_w..(y + 1) * s.out_w].copy_from_slice(&acc[y * pw..y * pw + s.out_w]);
-            }
-            if apply_relu {
-                dst.iter_mut().for_each(|v| *v = v.max(0.0));
+    // The group's input as planes where every tap of an output row is a contiguous run:
+    // stride 1: each zero-padded channel, [H+2, W+2]; stride 2: each padded channel split into
+    // its four (row parity, column parity) phases, [2, 2, ceil((H+2)/2), ceil((W+2)/2)].
+    let (row_width, channel_len, offsets, data) = if s.stride == 1 {
+        let offsets: [usize; 9] = std::array::from_fn(|t| (t / 3) * pw + t % 3);
+        let mut data = vec![0.0f32; s.c_in_group * ph * pw + 2 * pw + CHUNK];
+        for ci in 0..s.c_in_group {
+            let plane = &image[(g * s.c_in_group + ci) * s.h * s.w..][..s.h * s.w];
+            for y in 0..s.h {
+                data[ci * ph * pw + (y + 1) * pw + 1..][..s.w]
+                    .copy_from_slice(&plane[y * s.w..(y + 1) * s.w]);
             }
         }
+        (pw, ph * pw, offsets, data)
     } else {
-        for co in 0..s.c_out_group {
-            let oc = g * s.c_out_group + co;
-            let dst = &mut out[co * s.out_h * s.out_w..(co + 1) * s.out_h * s.out_w];
-            dst.fill(bias[oc]);
-            for ci in 0..s.c_in_group {
-                let plane = &padded[ci * plane_len..(ci + 1) * plane_len];
-                let k = &weight[(oc * s.c_in_group + ci) * 9..][..9];
-                for oy in 0..s.out_h {
-                    let row = &mut dst[oy * s.out_w..(oy + 1) * s.out_w];
-                    for ky in 0..3 {
-                        let src = &plane[(oy * s.stride + ky) * pw..];
-                        for (ox, o) in row.iter_mut().enumerate() {
-                            let x0 = ox * s.stride;
-                            *o += k[ky * 3] * src[x0]
-                                + k[ky * 3 + 1] * src[x0 + 1]
-                                + k[ky * 3 + 2] * src[x0 + 2];
-                        }
-                    }
+        let (ph2, pw2) = (ph.div_ceil(2), pw.div_ceil(2));
+        let phase_len = ph2 * pw2;
+        let offsets: [usize; 9] = std::array::from_fn(|t| {
+            let (ky, kx) = (t / 3, t % 3);
+            ((ky % 2) * 2 + kx % 2) * phase_len + (ky / 2) * pw2 + kx / 2
+        });
+        let mut data = vec![0.0f32; s.c_in_group * 4 * phase_len + 2 * pw2 + CHUNK];
+        for ci in 0..s.c_in_group {
+            let plane = &image[(g * s.c_in_group + ci) * s.h * s.w..][..s.h * s.w];
+            let phases = &mut data[ci * 4 * phase_len..(ci + 1) * 4 * phase_len];
+            for y in 0..s.h {
+                let py = y + 1;
+                for x in 0..s.w {
+                    let px = x + 1;
+                    let phase = (py % 2) * 2 + px % 2;
+                    phases[phase * phase_len + (py / 2) * pw2 + px / 2] = plane[y * s.w + x];
                 }
             }
-            if apply_relu {
-                dst.iter_mut().for_each(|v| *v = v.max(0.0));
-            }
+        }
+        (pw2, 4 * phase_len, offsets, data)
+    };
+    // Outputs in rows of `row_width` (junk columns past `out_w`, cropped below).
+    let mut acc = vec![0.0f32; s.out_h * row_width];
+    for co in 0..s.c_out_group {
+        let oc = g * s.c_out_group + co;
+        let k = &weight[oc * s.c_in_group * 9..][..s.c_in_group * 9];
+        plane_conv(&mut acc, &data, channel_len, &offsets, k, bias[oc]);
+        let dst = &mut out[co * s.out_h * s.out_w..(co + 1) * s.out_h * s.out_w];
+        for y in 0..s.out_h {
+            dst[y * s.out_w..(y + 1) * s.out_w]
+                .copy_from_slice(&acc[y * row_width..y * row_width + s.out_w]);
+        }
+        if apply_relu {
+            dst.iter_mut().for_each(|v| *v = v.max(0.0));
         }
     }
 }
@@ -148,43 +155,48 @@ fn group_conv(
 /// Outputs per register-resident accumulator block.
 const CHUNK: usize = 64;
 
-/// One output plane (padded-width layout, `acc.len()` values) of a stride-1 3x3 convolution:
-/// `acc[i] = bias + sum over input planes c and taps (ky, kx) of k[c][ky][kx] *
-/// padded[c * plane_len + i + ky * pw + kx]`. Works in blocks of [`CHUNK`] outputs held in
+/// One output plane (`acc.len()` values in rows of the input layout's width) of a 3x3
+/// convolution: `acc[i] = bias + sum over input channels c and taps t of k[c][t] *
+/// data[c * channel_len + offsets[t] + i]`. Works in blocks of [`CHUNK`] outputs held in
 /// registers, so each multiply-add costs one load.
-fn plane_conv(acc: &mut [f32], padded: &[f32], plane_len: usize, pw: usize, k: &[f32], bias: f32) {
+fn plane_conv(
+    acc: &mut [f32],
+    data: &[f32],
+    channel_len: usize,
+    offsets: &[usize; 9],
+    k: &[f32],
+    bias: f32,
+) {
     #[cfg(target_arch = "x86_64")]
     {
         if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
             // SAFETY: the CPU supports the features the function is compiled for.
-            unsafe { plane_conv_avx2(acc, padded, plane_len, pw, k, bias) };
+            unsafe { plane_conv_avx2(acc, data, channel_len, offsets, k, bias) };
             return;
         }
     }
-    plane_conv_portable(acc, padded, plane_len, pw, k, bias);
+    plane_conv_portable(acc, data, channel_len, offsets, k, bias);
 }
 
 #[inline(always)]
 fn plane_conv_portable(
     acc: &mut [f32],
-    padded: &[f32],
-    plane_len: usize,
-    pw: usize,
+    data: &[f32],
+    channel_len: usize,
+    offsets: &[usize; 9],
     k: &[f32],
     bias: f32,
 ) {
-    let planes = k.len() / 9;
+    let channels = k.len() / 9;
     let mut start = 0;
     while start < acc.len() {
         let mut block = [bias; CHUNK];
-        for c in 0..planes {
-            for ky in 0..3 {
-                for kx in 0..3 {
-                    let w = k[c * 9 + ky * 3 + kx];
-                    let src = &padded[c * plane_len + start + ky * pw + kx..][..CHUNK];
-                    for (b, x) in block.iter_mut().zip(src) {
-                        *b += w * x;
-                    }
+        for c in 0..channels {
+            for (t, offset) in offsets.iter().enumerate() {
+                let w = k[c * 9 + t];
+                let src = &data[c * channel_len + offset + start..][..CHUNK];
+                for (b, x) in block.iter_mut().zip(src) {
+                    *b += w * x;
                 }
             }
         }
@@ -198,13 +210,13 @@ fn plane_conv_portable(
 #[target_feature(enable = "avx2,fma")]
 fn plane_conv_avx2(
     acc: &mut [f32],
-    padded: &[f32],
-    plane_len: usize,
-    pw: usize,
+    data: &[f32],
+    channel_len: usize,
+    offsets: &[usize; 9],
     k: &[f32],
     bias: f32,
 ) {
-    plane_conv_portable(acc, padded, plane_len, pw, k, bias)
+    plane_conv_portable(acc, data, channel_len, offsets, k, bias)
 }
 #[cfg(test)]
 mod tests {

@@ -24,8 +24,8 @@ pub enum ConvKernels {
     /// Burn's own operations: right on every device.
     #[default]
     Burn,
-    /// The host kernel of [`crate::cpu_conv`] for the stride-1 grouped 3x3 convolutions:
-    /// faster on a CPU device (flex); on a GPU it would copy those activations to the host.
+    /// The host kernel of [`crate::cpu_conv`] for the grouped 3x3 convolutions: faster on a
+    /// CPU device (flex); on a GPU it would copy those activations to the host.
     HostCpu,
 }
 
@@ -99,11 +99,7 @@ impl FusedBottleneck {
                     None => x.clone(),
                 };
                 let out = relu(self.conv1.forward(x));
-                let out = if self.conv2.stride == [1, 1] {
-                    grouped_conv3x3(&self.conv2, out, true)
-                } else {
-                    relu(self.conv2.forward(out))
-                };
+                let out = grouped_conv3x3(&self.conv2, out, true);
                 relu(self.conv3.forward(out) + identity)
             }
         }
