@@ -176,9 +176,8 @@ fn main() -> Result<()> {
             (config.init(&device)?, config)
         }
     };
-    let trainable = model.clone();
+    let trainable = args.parts.contains(&Part::TrainStep).then(|| model.clone());
     let model = model.valid();
-    let fused = model.fuse_for_inference();
     let kernels = if args.variant == Variant::Fast && args.device == "cpu" {
         ConvKernels::HostCpu
     } else {
@@ -206,10 +205,18 @@ fn main() -> Result<()> {
                    "logits_max_abs": expected.iter().fold(0.0f32, |m, v| m.max(v.abs()))})
         );
     }
+    // Only the form being timed stays in memory (peak memory is part of the report).
+    let (plain, fused) = match args.variant {
+        Variant::Plain => (Some(model), None),
+        _ => (None, Some(model.into_inference())),
+    };
     for &part in &args.parts {
         for &batch in &args.batch_sizes {
             if part == Part::TrainStep {
-                let seconds = time_train_steps(&args, &trainable, size, batch, &device)?;
+                let Some(trainable) = &trainable else {
+                    bail!("no trainable copy");
+                };
+                let seconds = time_train_steps(&args, trainable, size, batch, &device)?;
                 let record = json!({
                     "runtime": "burn",
                     "device": args.device,
@@ -230,14 +237,16 @@ fn main() -> Result<()> {
                 &device,
             );
             let seconds = time_passes(args.warmup, args.iters, || {
-                let out = match (part, args.variant) {
-                    (Part::Backbone, Variant::Plain) => {
+                let out = match (part, &plain, &fused) {
+                    (Part::Backbone, Some(model), _) => {
                         model.backbone.forward_features(images.clone())
                     }
-                    (Part::Detector, Variant::Plain) => model.forward(images.clone()),
-                    (Part::Backbone, _) => fused.backbone.forward_features(images.clone(), kernels),
-                    (Part::Detector, _) => fused.forward_with(images.clone(), kernels),
-                    (Part::TrainStep, _) => unreachable!("timed above"),
+                    (Part::Detector, Some(model), _) => model.forward(images.clone()),
+                    (Part::Backbone, _, Some(fused)) => {
+                        fused.backbone.forward_features(images.clone(), kernels)
+                    }
+                    (Part::Detector, _, Some(fused)) => fused.forward_with(images.clone(), kernels),
+                    _ => unreachable!("one form of the model is always kept"),
                 };
                 // Reading the result waits for the device.
                 let _ = out.into_data();

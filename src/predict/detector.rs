@@ -55,8 +55,8 @@ impl Detector {
     }
 
     /// Wraps a model already in memory (temperature 1, threshold 0.5). Inference runs on its
-    /// inference form ([`Model::fuse_for_inference`]: BatchNorm folded, running statistics,
-    /// no dropout) with the host CPU kernels on a CPU device; `model` itself is dropped.
+    /// inference form ([`Model::into_inference`]: BatchNorm folded, running statistics,
+    /// no dropout) with the host CPU kernels on a CPU device; `model` is consumed.
     pub fn new(model: Model, config: DetectorConfig, device: &Device) -> Self {
         let kernels = if is_flex(device) {
             ConvKernels::HostCpu
@@ -64,7 +64,7 @@ impl Detector {
             ConvKernels::Burn
         };
         Self {
-            model: model.fuse_for_inference(),
+            model: model.into_inference(),
             kernels,
             config,
             device: device.clone(),

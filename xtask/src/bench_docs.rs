@@ -13,10 +13,14 @@ const START: &str = "<!-- results:start (cargo xtask bench docs) -->";
 const END: &str = "<!-- results:end -->";
 
 /// Benchmarks in page order, with their headings.
-const SECTIONS: [(&str, &str); 5] = [
+const SECTIONS: [(&str, &str); 6] = [
     (
         "model",
         "Forward pass: Burn vs PyTorch vs ONNX Runtime (`cargo xtask bench model`)",
+    ),
+    (
+        "train",
+        "Training step: Burn vs PyTorch (`cargo xtask bench train`)",
     ),
     (
         "predict",

@@ -122,8 +122,9 @@ pub fn run(args: Args) -> Result<()> {
 
     println!(
         "\nDone in {:.0} s. Everything is under {}:\n\
-         \x20 data     {}  (SYNTHETIC: drawn shapes with planted 'fake' traces, not faces;\n\
-         \x20          the numbers below say the pipeline works, not how well it detects deepfakes)\n\
+         \x20 data     {}  (SYNTHETIC: procedural face-like images with planted 'fake' traces,\n\
+         \x20          not faces: the numbers above show the pipeline works, not how well it\n\
+         \x20          detects deepfakes)\n\
          \x20 model    {}/best  (tiny preset: small ResNeXt + BiLSTM, 64x64 input)\n\
          \x20 report   {}  (open in a browser: accuracy, ROC/PR AUC, calibration, errors)\n\
          \x20 onnx     {}  (+ model_info.json; check it with: cargo xtask verify-onnx {})\n\

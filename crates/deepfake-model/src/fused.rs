@@ -55,6 +55,44 @@ pub fn fold_batch_norm(conv: &Conv2d, bn: &BatchNorm) -> Conv2d {
     }
 }
 
+/// [`fold_batch_norm`] taking ownership: the weight tensor is scaled in place when nothing
+/// else holds it, so folding needs no second copy of the weights.
+pub fn fold_batch_norm_owned(conv: Conv2d, bn: BatchNorm) -> Conv2d {
+    let scale = bn
+        .running_var
+        .value()
+        .add_scalar(bn.epsilon)
+        .sqrt()
+        .recip()
+        .mul(bn.gamma.val());
+    let [channels] = scale.dims();
+    let shift = bn.running_mean.value().mul(scale.clone());
+    let bias = match &conv.bias {
+        Some(bias) => bias.val().mul(scale.clone()).add(bn.beta.val()).sub(shift),
+        None => bn.beta.val().sub(shift),
+    };
+    drop(bn);
+    let Conv2d {
+        weight,
+        stride,
+        kernel_size,
+        dilation,
+        groups,
+        padding,
+        ..
+    } = conv;
+    let (_, weight, _) = weight.consume();
+    Conv2d {
+        weight: Param::from_tensor(weight.mul(scale.reshape([channels, 1, 1, 1]))),
+        bias: Some(Param::from_tensor(bias)),
+        stride,
+        kernel_size,
+        dilation,
+        groups,
+        padding,
+    }
+}
+
 /// A bottleneck block with its three BatchNorms (and the projection's) folded.
 #[derive(Module, Debug)]
 pub struct FusedBottleneck {
@@ -69,6 +107,17 @@ pub struct FusedBottleneck {
 }
 
 impl FusedBottleneck {
+    fn from_owned(block: Bottleneck) -> Self {
+        Self {
+            conv1: fold_batch_norm_owned(block.conv1, block.bn1),
+            conv2: fold_batch_norm_owned(block.conv2, block.bn2),
+            conv3: fold_batch_norm_owned(block.conv3, block.bn3),
+            downsample: block
+                .downsample
+                .map(|d| fold_batch_norm_owned(d.conv, d.bn)),
+        }
+    }
+
     fn new(block: &Bottleneck) -> Self {
         Self {
             conv1: fold_batch_norm(&block.conv1, &block.bn1),
@@ -192,11 +241,47 @@ impl InferenceDetector {
 impl Detector {
     /// An inference copy with every BatchNorm folded into its convolution (exact within
     /// float rounding; the detector itself is unchanged). Uses the running statistics, as
-    /// `valid()` does.
+    /// `valid()` does. Holds a second copy of the backbone's weights while both live; use
+    /// [`into_inference`](Self::into_inference) when the detector is not needed any more.
     pub fn fuse_for_inference(&self) -> InferenceDetector {
         let model = self.valid();
         InferenceDetector {
             backbone: FusedResNeXt::new(&model.backbone),
+            lstm: model.lstm,
+            classifier: model.classifier,
+        }
+    }
+
+    /// [`fuse_for_inference`](Self::fuse_for_inference), consuming the detector: each block's
+    /// weights are released as soon as it is folded, so memory stays near one copy of the
+    /// model instead of two.
+    pub fn into_inference(self) -> InferenceDetector {
+        let model = self.valid();
+        drop(self);
+        let ResNeXt {
+            conv1,
+            bn1,
+            maxpool,
+            layer1,
+            layer2,
+            layer3,
+            layer4,
+            avgpool,
+            ..
+        } = model.backbone;
+        let stem = fold_batch_norm_owned(conv1, bn1);
+        let blocks = [layer1, layer2, layer3, layer4]
+            .into_iter()
+            .flatten()
+            .map(FusedBottleneck::from_owned)
+            .collect();
+        InferenceDetector {
+            backbone: FusedResNeXt {
+                conv1: stem,
+                maxpool,
+                blocks,
+                avgpool,
+            },
             lstm: model.lstm,
             classifier: model.classifier,
         }
