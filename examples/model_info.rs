@@ -40,6 +40,10 @@ struct Args {
     /// Seed of the random initialisation.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Load these weights (a PyTorch state dict of the reference module, `.pth` or
+    /// `.safetensors`) instead of a random initialisation.
+    #[arg(long)]
+    from_pytorch: Option<std::path::PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -50,7 +54,10 @@ fn main() -> Result<()> {
         Preset::Seed => DetectorConfig::seed(),
     };
     device.seed(args.seed);
-    let detector = config.init(&device)?;
+    let detector = match &args.from_pytorch {
+        Some(path) => deepfake::model::Detector::from_pytorch(path, &config, &device)?,
+        None => config.init(&device)?,
+    };
     if let Some(dir) = &args.save {
         detector.save(&config, dir)?;
         println!("saved to {}", dir.display());

@@ -9,6 +9,7 @@ mod data_info;
 mod demo;
 mod eval;
 mod parity;
+mod plugin;
 mod python;
 mod synth;
 mod verify_onnx;
@@ -52,6 +53,12 @@ enum Command {
     /// Run an exported .onnx in ONNX Runtime (installed into target/venv on first use) and
     /// compare with Burn on random and real inputs (max |diff| <= 1e-4); times both.
     VerifyOnnx(verify_onnx::Args),
+    /// Build the browser extension in plugin/: export the model into plugin/model/, install
+    /// the npm dependencies and copy ONNX Runtime Web's WASM files; prints how to load it.
+    Plugin(plugin::PluginArgs),
+    /// Test the extension's page in headless Chromium against the Rust predict output
+    /// (|p_fake difference| <= 1e-3) and screenshot it (target/plugin-test/).
+    PluginTest(plugin::PluginTestArgs),
 }
 
 fn main() -> Result<()> {
@@ -64,5 +71,7 @@ fn main() -> Result<()> {
         Command::Eval(args) => eval::run(args),
         Command::Bench(args) => bench::run(args),
         Command::VerifyOnnx(args) => verify_onnx::run(args),
+        Command::Plugin(args) => plugin::run_plugin(args),
+        Command::PluginTest(args) => plugin::run_plugin_test(args),
     }
 }

@@ -1,0 +1,240 @@
+//! `cargo xtask plugin` builds the browser extension in `plugin/` (model export, npm
+//! dependencies, ONNX Runtime Web's WASM files); `cargo xtask plugin-test` tests its page in a
+//! headless Chromium against the Rust `predict` output.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use deepfake::model::Label;
+use deepfake_data::synth::{SynthConfig, render};
+
+use crate::python::{repo_root, run_checked};
+
+/// Options of `cargo xtask plugin`.
+#[derive(clap::Args)]
+pub struct PluginArgs {
+    /// Saved model or training run to ship [default: the newest run in runs/].
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+}
+
+/// Options of `cargo xtask plugin-test`.
+#[derive(clap::Args)]
+pub struct PluginTestArgs {
+    /// Chromium binary (also `$CHROMIUM`).
+    #[arg(long, default_value = "/usr/bin/chromium")]
+    chromium: PathBuf,
+    /// A trained model to test with [default: demo/runs/tiny from `cargo xtask demo` when it
+    /// exists, else a tiny model trained here for a few epochs on synthetic data].
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+}
+
+/// The extension's own files (what `Load unpacked` needs besides model/ and vendor/).
+const EXTENSION_FILES: [&str; 9] = [
+    "manifest.json",
+    "background.js",
+    "content.js",
+    "content.css",
+    "popup.html",
+    "popup.css",
+    "popup.js",
+    "detector.js",
+    "preprocess.js",
+];
+
+/// ONNX Runtime Web's files the page loads (single-threaded WASM build).
+const ORT_FILES: [&str; 3] = [
+    "ort.wasm.min.js",
+    "ort-wasm-simd-threaded.wasm",
+    "ort-wasm-simd-threaded.mjs",
+];
+
+/// `npm ci` (or `npm install` without a lock file) in `plugin/` when its modules are missing.
+fn npm_install(plugin: &Path) -> Result<()> {
+    if plugin.join("node_modules/onnxruntime-web").is_dir()
+        && plugin.join("node_modules/playwright-core").is_dir()
+    {
+        return Ok(());
+    }
+    let verb = if plugin.join("package-lock.json").is_file() {
+        "ci"
+    } else {
+        "install"
+    };
+    eprintln!("npm {verb} in {}", plugin.display());
+    run_checked(
+        Command::new("npm")
+            .args([verb, "--no-audit", "--no-fund"])
+            .current_dir(plugin),
+    )
+    .context("installing the extension's npm dependencies (needs node and npm)")
+}
+
+/// Copies ONNX Runtime Web's files into `vendor`.
+fn copy_ort(plugin: &Path, vendor: &Path) -> Result<()> {
+    std::fs::create_dir_all(vendor)?;
+    let dist = plugin.join("node_modules/onnxruntime-web/dist");
+    for file in ORT_FILES {
+        std::fs::copy(dist.join(file), vendor.join(file))
+            .with_context(|| format!("copying {} from {}", file, dist.display()))?;
+    }
+    Ok(())
+}
+
+fn cargo_example(name: &str, args: &[&std::ffi::OsStr]) -> Result<()> {
+    run_checked(
+        Command::new(env!("CARGO"))
+            .args(["run", "--quiet", "--release", "--example", name, "--"])
+            .args(args)
+            .current_dir(repo_root()),
+    )
+}
+
+pub fn run_plugin(args: PluginArgs) -> Result<()> {
+    let plugin = repo_root().join("plugin");
+    npm_install(&plugin)?;
+    copy_ort(&plugin, &plugin.join("vendor"))?;
+    let out = plugin.join("model/deepfake_detector.onnx");
+    let mut export: Vec<&std::ffi::OsStr> = Vec::new();
+    if let Some(checkpoint) = &args.checkpoint {
+        export.push("--checkpoint".as_ref());
+        export.push(checkpoint.as_os_str());
+    }
+    export.push("--out".as_ref());
+    export.push(out.as_os_str());
+    cargo_example("export", &export)?;
+    println!(
+        "\nThe extension is ready in {}.\nChrome / Chromium: open chrome://extensions, turn on \
+         Developer mode, click \"Load unpacked\" and choose that folder. Then right-click any \
+         image -> \"Check image for deepfake\", or click the toolbar icon and drop a file.",
+        plugin.display()
+    );
+    Ok(())
+}
+
+pub fn run_plugin_test(args: PluginTestArgs) -> Result<()> {
+    let root = repo_root();
+    let plugin = root.join("plugin");
+    let dir = root.join("target/plugin-test");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (site, images) = (dir.join("site"), dir.join("images"));
+    std::fs::create_dir_all(&images)?;
+    npm_install(&plugin)?;
+    for file in EXTENSION_FILES {
+        std::fs::create_dir_all(&site)?;
+        std::fs::copy(plugin.join(file), site.join(file))
+            .with_context(|| format!("copying plugin/{file}"))?;
+    }
+    copy_ort(&plugin, &site.join("vendor"))?;
+
+    // A trained model makes P(fake) vary from image to image, so the comparison tests the
+    // preprocessing (an untrained one gives nearly the same P(fake) for every image).
+    eprintln!("model and its ONNX export ...");
+    let demo = root.join("demo/runs/tiny/best");
+    let model = match &args.checkpoint {
+        Some(checkpoint) => checkpoint.clone(),
+        None if demo.join("model.bpk").is_file() => demo,
+        None => {
+            // A few epochs on a little synthetic data: enough for P(fake) to spread out.
+            let data = dir.join("data");
+            let config = SynthConfig {
+                per_class: 200,
+                size: 64,
+                ..SynthConfig::default()
+            };
+            deepfake_data::synth::write_dataset(&data, &config)?;
+            let run = dir.join("run");
+            cargo_example(
+                "train",
+                &[
+                    "--preset".as_ref(),
+                    "tiny".as_ref(),
+                    "--data".as_ref(),
+                    data.as_os_str(),
+                    "--out".as_ref(),
+                    run.as_os_str(),
+                    "--epochs".as_ref(),
+                    "8".as_ref(),
+                    "--batch-size".as_ref(),
+                    "16".as_ref(),
+                    "--quiet".as_ref(),
+                ],
+            )?;
+            run.join("best")
+        }
+    };
+    let onnx = site.join("model/deepfake_detector.onnx");
+    cargo_example(
+        "export",
+        &[
+            "--checkpoint".as_ref(),
+            model.as_os_str(),
+            "--out".as_ref(),
+            onnx.as_os_str(),
+        ],
+    )?;
+
+    // Fixture images: synthetic faces at 256 (downscaled to 64) and one at 48 (upscaled),
+    // as PNG so that the browser and Rust decode the same pixels.
+    for (i, size) in [256u32, 256, 256, 256, 256, 256, 48]
+        .into_iter()
+        .enumerate()
+    {
+        let label = if i % 2 == 0 { Label::Real } else { Label::Fake };
+        let config = SynthConfig {
+            size,
+            ..SynthConfig::default()
+        };
+        let image = render(label, i as u64, &config);
+        let path = images.join(format!("{}_{i}_{size}.png", label.name()));
+        image
+            .save(&path)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let predict = Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--release", "--example", "predict", "--"])
+        .arg("--checkpoint")
+        .arg(&model)
+        .args(["--format", "json"])
+        .arg(&images)
+        .current_dir(&root)
+        .output()
+        .context("running the predict example")?;
+    if !predict.status.success() {
+        bail!(
+            "predict failed: {}",
+            String::from_utf8_lossy(&predict.stderr)
+        );
+    }
+    let expected = dir.join("predict.json");
+    std::fs::write(&expected, &predict.stdout)?;
+
+    eprintln!("headless Chromium ...");
+    let status = Command::new("node")
+        .arg(plugin.join("test/plugin.test.mjs"))
+        .arg("--site")
+        .arg(&site)
+        .arg("--images")
+        .arg(&images)
+        .arg("--expected")
+        .arg(&expected)
+        .arg("--out")
+        .arg(&dir)
+        .env("CHROMIUM", &args.chromium)
+        .current_dir(&plugin)
+        .status()
+        .context("running node (needs Node.js 18 or later)")?;
+    if !status.success() {
+        bail!(
+            "the browser test failed (details above; screenshots in {})",
+            dir.display()
+        );
+    }
+    println!(
+        "plugin test passed; screenshot: {}",
+        dir.join("popup.png").display()
+    );
+    Ok(())
+}
