@@ -2,14 +2,16 @@
 // Debian's `chromium`): loads popup.html from a localhost server with the exported tiny model,
 // scores each fixture image through the file input, and compares P(fake) with the Rust
 // `predict` output for the same files. Also checks that an unreadable cross-origin image is
-// reported, and saves a screenshot of the popup with a result.
+// reported, loads the directory as the unpacked extension and scores an image in its own
+// chrome-extension:// page, and saves screenshots of the popup.
 //
 //   node test/plugin.test.mjs --site DIR --images DIR --expected predict.json --out DIR
 //
 // `cargo xtask plugin-test` prepares the arguments and runs it.
 
 import { createServer } from "node:http";
-import { readFile, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { extname, join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -85,8 +87,56 @@ try {
   await page.screenshot({ path: join(args.out, "popup-cross-origin.png") });
 } finally {
   await browser.close();
-  site.close();
-  other.close();
+}
+
+// The same page as the unpacked extension itself (manifest, CSP with wasm-unsafe-eval,
+// service worker, files served from chrome-extension://): one image must score the same.
+{
+  const profile = await mkdtemp(join(tmpdir(), "deepfake-extension-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync",
+      `--disable-extensions-except=${resolve(args.site)}`, `--load-extension=${resolve(args.site)}`],
+    viewport: { width: 380, height: 620 },
+  });
+  try {
+    const worker = context.serviceWorkers()[0]
+      || await context.waitForEvent("serviceworker", { timeout: 30000 });
+    const id = new URL(worker.url()).host;
+    const page = await context.newPage();
+    await page.goto(`chrome-extension://${id}/popup.html`);
+    await page.waitForSelector("body[data-ready=true]", { timeout: 60000 });
+    const expected = JSON.parse(await readFile(args.expected, "utf8"));
+    const file = expected[0].path.split("/").pop();
+    await page.setInputFiles("#file", join(args.images, file));
+    await page.waitForFunction((name) => document.querySelector("#result")?.dataset.name === name, file);
+    const got = await page.evaluate(() => Number(document.querySelector("#result").dataset.pFake));
+    const diff = Math.abs(got - expected[0].p_fake);
+    rows.push({ file, extension_id: id, browser: got, rust: expected[0].p_fake, diff });
+    if (!(diff <= TOLERANCE)) failures++;
+    await page.screenshot({ path: join(args.out, "popup-extension.png") });
+
+    // The context-menu path: the window opened with ?src= fetches the page's image with the
+    // extension's host permission (cross-origin is allowed here) and scores it.
+    const src = `http://127.0.0.1:${other.address().port}/${file}`;
+    await page.goto(`chrome-extension://${id}/popup.html?src=${encodeURIComponent(src)}`);
+    await page.waitForFunction(
+      () => document.querySelector("#result")?.dataset.pFake || !document.querySelector("#error").hidden,
+      null, { timeout: 60000 });
+    const viaUrl = await page.evaluate(() => Number(document.querySelector("#result").dataset.pFake));
+    const urlDiff = Math.abs(viaUrl - expected[0].p_fake);
+    rows.push({ file: `${file} via ?src=`, browser: viaUrl, rust: expected[0].p_fake, diff: urlDiff });
+    if (!(urlDiff <= TOLERANCE)) failures++;
+  } catch (e) {
+    rows.push({ extension: "failed to load or score", error: String(e) });
+    failures++;
+  } finally {
+    await context.close();
+    site.close();
+    other.close();
+  }
 }
 for (const row of rows) console.log(JSON.stringify(row));
 const diffs = rows.filter((r) => r.diff !== undefined).map((r) => r.diff);
