@@ -129,6 +129,24 @@ try {
     const urlDiff = Math.abs(viaUrl - expected[0].p_fake);
     rows.push({ file: `${file} via ?src=`, browser: viaUrl, rust: expected[0].p_fake, diff: urlDiff });
     if (!(urlDiff <= TOLERANCE)) failures++;
+
+    // The badge: a page showing the image, checked by tab id as the context menu does; the
+    // content script must mark the image with the verdict.
+    const host = await context.newPage();
+    await host.goto(`${base}/badge-test.html?img=${encodeURIComponent(src)}`);
+    await host.waitForFunction(() => document.querySelector("img")?.complete);
+    const tabId = await page.evaluate(async (url) => {
+      const tabs = await chrome.tabs.query({});
+      return tabs.find((t) => t.url && t.url.startsWith(url))?.id;
+    }, `${base}/badge-test.html`);
+    await page.goto(`chrome-extension://${id}/popup.html?src=${encodeURIComponent(src)}&tab=${tabId}`);
+    await page.waitForFunction(() => document.querySelector("#result")?.dataset.pFake, null, { timeout: 60000 });
+    await host.waitForSelector(".deepfake-badge", { timeout: 10000 });
+    const badge = await host.textContent(".deepfake-badge");
+    const badgeOk = /^(Fake|Real) \d+\.\d%$/.test(badge);
+    rows.push({ badge, tab: tabId, ok: badgeOk });
+    if (!badgeOk) failures++;
+    await host.screenshot({ path: join(args.out, "page-badge.png") });
   } catch (e) {
     rows.push({ extension: "failed to load or score", error: String(e) });
     failures++;

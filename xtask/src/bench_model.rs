@@ -24,10 +24,6 @@ pub struct ModelArgs {
     /// Threads for every runtime [default: all cores].
     #[arg(long)]
     threads: Option<usize>,
-    /// Create target/venv (with the system's torch) and pip install onnxruntime and onnx
-    /// into it if no Python has them.
-    #[arg(long)]
-    install: bool,
 }
 
 /// The random-weight seed preset saved for benchmarks (`target/bench-model-seed`).
@@ -110,10 +106,11 @@ pub fn run(args: ModelArgs) -> Result<()> {
             .args(["build", "--quiet", "--release", "--example", "bench_model"])
             .current_dir(&root),
     )?;
+    // On first use: target/venv (seeing the system's torch) with onnxruntime and onnx.
     let python = find_python(
         &["torch", "torchvision", "onnxruntime", "onnx"],
         &["onnxruntime", "onnx"],
-        args.install,
+        true,
     )?;
     let mut records = Vec::new();
     eprintln!("Burn flex ...");

@@ -128,6 +128,10 @@ pub fn run_plugin_test(args: PluginTestArgs) -> Result<()> {
             .with_context(|| format!("copying plugin/{file}"))?;
     }
     copy_ort(&plugin, &site.join("vendor"))?;
+    std::fs::copy(
+        plugin.join("test/badge-test.html"),
+        site.join("badge-test.html"),
+    )?;
 
     // A trained model makes P(fake) vary from image to image, so the comparison tests the
     // preprocessing (an untrained one gives nearly the same P(fake) for every image).
