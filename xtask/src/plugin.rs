@@ -25,6 +25,10 @@ pub struct PluginTestArgs {
     /// Chromium binary (also `$CHROMIUM`).
     #[arg(long, default_value = "/usr/bin/chromium")]
     chromium: PathBuf,
+    /// Run the examples from the dev profile (what `cargo test` already built) instead of
+    /// building them in release: for CI.
+    #[arg(long)]
+    dev_build: bool,
     /// A trained model to test with [default: demo/runs/tiny from `cargo xtask demo` when it
     /// exists, else a tiny model trained here for a few epochs on synthetic data].
     #[arg(long)]
@@ -83,13 +87,19 @@ fn copy_ort(plugin: &Path, vendor: &Path) -> Result<()> {
     Ok(())
 }
 
-fn cargo_example(name: &str, args: &[&std::ffi::OsStr]) -> Result<()> {
-    run_checked(
-        Command::new(env!("CARGO"))
-            .args(["run", "--quiet", "--release", "--example", name, "--"])
-            .args(args)
-            .current_dir(repo_root()),
-    )
+/// `cargo run --example name -- args`, in release unless `dev`.
+fn example_command(name: &str, dev: bool) -> Command {
+    let mut command = Command::new(env!("CARGO"));
+    command.args(["run", "--quiet"]);
+    if !dev {
+        command.arg("--release");
+    }
+    command.args(["--example", name, "--"]).current_dir(repo_root());
+    command
+}
+
+fn cargo_example(name: &str, args: &[&std::ffi::OsStr], dev: bool) -> Result<()> {
+    run_checked(example_command(name, dev).args(args))
 }
 
 pub fn run_plugin(args: PluginArgs) -> Result<()> {
@@ -104,7 +114,7 @@ pub fn run_plugin(args: PluginArgs) -> Result<()> {
     }
     export.push("--out".as_ref());
     export.push(out.as_os_str());
-    cargo_example("export", &export)?;
+    cargo_example("export", &export, false)?;
     println!(
         "\nThe extension is ready in {}.\nChrome / Chromium: open chrome://extensions, turn on \
          Developer mode, click \"Load unpacked\" and choose that folder. Then right-click any \
@@ -165,6 +175,7 @@ pub fn run_plugin_test(args: PluginTestArgs) -> Result<()> {
                     "16".as_ref(),
                     "--quiet".as_ref(),
                 ],
+                args.dev_build,
             )?;
             run.join("best")
         }
@@ -178,6 +189,7 @@ pub fn run_plugin_test(args: PluginTestArgs) -> Result<()> {
             "--out".as_ref(),
             onnx.as_os_str(),
         ],
+        args.dev_build,
     )?;
 
     // Fixture images: synthetic faces at 256 (downscaled to 64) and one at 48 (upscaled),
@@ -197,13 +209,11 @@ pub fn run_plugin_test(args: PluginTestArgs) -> Result<()> {
             .save(&path)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    let predict = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--release", "--example", "predict", "--"])
+    let predict = example_command("predict", args.dev_build)
         .arg("--checkpoint")
         .arg(&model)
         .args(["--format", "json"])
         .arg(&images)
-        .current_dir(&root)
         .output()
         .context("running the predict example")?;
     if !predict.status.success() {
