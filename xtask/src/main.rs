@@ -47,7 +47,7 @@ enum Command {
     /// path,label,p_fake CSV (--scores): report.json, figures and index.html. Runs the `eval`
     /// example; `cargo xtask eval --help` lists its options.
     Eval(eval::Args),
-    /// Benchmarks side by side with the Python peers: `bench model`, `bench predict`,
+    /// Benchmarks side by side with the Python peers: `bench model`, `bench train`, `bench predict`,
     /// `bench data`, `bench metrics`; `bench docs` writes docs/benchmarks.md.
     Bench(bench::Args),
     /// Run an exported .onnx in ONNX Runtime (installed into target/venv on first use) and

@@ -94,7 +94,9 @@ fn example_command(name: &str, dev: bool) -> Command {
     if !dev {
         command.arg("--release");
     }
-    command.args(["--example", name, "--"]).current_dir(repo_root());
+    command
+        .args(["--example", name, "--"])
+        .current_dir(repo_root());
     command
 }
 

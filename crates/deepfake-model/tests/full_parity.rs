@@ -8,7 +8,8 @@ mod common;
 use std::path::PathBuf;
 
 use burn::tensor::{Device, Tensor};
-use deepfake_model::{Detector, DetectorConfig, ResNeXt};
+use deepfake_model::fused::FusedResNeXt;
+use deepfake_model::{ConvKernels, Detector, DetectorConfig, ResNeXt};
 
 const TOLERANCE: f32 = 1e-4;
 
@@ -31,11 +32,20 @@ fn resnext50_32x4d_matches_torchvision() {
         .expect("load torchvision weights");
     let input: Tensor<4> = read("resnext50_io.safetensors", "input", &device);
     let diff = common::max_abs_diff(
-        model.forward(input),
+        model.forward(input.clone()),
         read("resnext50_io.safetensors", "logits", &device),
     );
     println!("PARITY resnext50_32x4d logits max |diff| = {diff:.3e}");
     assert!(diff <= TOLERANCE);
+
+    // The folded backbone with the host kernel, through torchvision's own fc.
+    let fused = FusedResNeXt::new(&model);
+    let fc = model.fc.as_ref().expect("ImageNet fc");
+    let logits = fc.forward(fused.forward_features(input, ConvKernels::HostCpu));
+    let diff_fused =
+        common::max_abs_diff(logits, read("resnext50_io.safetensors", "logits", &device));
+    println!("PARITY resnext50_32x4d folded + host kernel logits max |diff| = {diff_fused:.3e}");
+    assert!(diff_fused <= TOLERANCE);
 }
 
 #[test]
@@ -62,4 +72,16 @@ fn seed_detector_matches_reference_module() {
     println!("PARITY seed detector image logits max |diff| = {diff_images:.3e}");
     println!("PARITY seed detector sequence logits max |diff| = {diff_sequences:.3e}");
     assert!(diff_images <= TOLERANCE && diff_sequences <= TOLERANCE);
+
+    // The inference form predict runs: BatchNorm folded, host kernel for the 32-group 3x3
+    // convolutions at full size.
+    let fused = detector.into_inference();
+    let diff_fused = common::max_abs_diff(
+        fused.forward_with(read::<4>(file, "images", &device), ConvKernels::HostCpu),
+        read(file, "image_logits", &device),
+    );
+    println!(
+        "PARITY seed detector, inference form (folded + host kernel) max |diff| = {diff_fused:.3e}"
+    );
+    assert!(diff_fused <= TOLERANCE);
 }
