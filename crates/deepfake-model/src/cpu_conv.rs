@@ -9,11 +9,10 @@
 //!
 //! It takes and returns Burn tensors and works on a host copy of the data, so use it only on a
 //! CPU device. Stride 2 splits the padded input into its four row/column parity phases, so
-//! every tap is still a contiguous run. Timed per shape against flex's `conv2d` by
-//! `cargo test --release -p deepfake-model --lib timing -- --ignored --nocapture`.
-//! A 1x1 convolution as a batched matmul was
-//! tried and was slower than flex's own 1x1 `conv2d`. Upstream route: a direct path in
-//! burn-flex's `conv2d` for `groups > 1` with few channels per group.
+//! every tap is still a contiguous run. Timed in place by `examples/profile_forward.rs --fast`
+//! (docs/benchmarks.md: 503 -> 149 ms of a batch-8 seed-preset pass). A 1x1 convolution as a
+//! batched matmul was tried and was slower than flex's own 1x1 `conv2d`. Upstream route: a
+//! direct path in burn-flex's `conv2d` for `groups > 1` with few channels per group.
 
 use burn::nn::conv::Conv2d;
 use burn::tensor::{Tensor, TensorData};
@@ -259,60 +258,6 @@ mod tests {
             let got_relu = grouped_conv3x3(&conv, x, true);
             let diff = max_diff(burn::tensor::activation::relu(expected), got_relu);
             assert!(diff <= 1e-5, "with relu: {diff}");
-        }
-    }
-}
-
-#[cfg(test)]
-mod timing {
-    use super::*;
-    use burn::nn::PaddingConfig2d;
-    use burn::nn::conv::Conv2dConfig;
-    use burn::tensor::{Device, Distribution};
-
-    #[test]
-    #[ignore = "timing, run by hand in release"]
-    fn time_resnext_grouped_shapes() {
-        let device = Device::flex();
-        for (c, s, h) in [
-            (128, 1, 56),
-            (256, 2, 56),
-            (256, 1, 28),
-            (512, 1, 14),
-            (1024, 1, 7),
-        ] {
-            let conv = Conv2dConfig::new([c, c], [3, 3])
-                .with_groups(32)
-                .with_stride([s, s])
-                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-                .init(&device);
-            let x = Tensor::<4>::random([8, c, h, h], Distribution::Normal(0.0, 1.0), &device);
-            let t = std::time::Instant::now();
-            for _ in 0..3 {
-                let _ = grouped_conv3x3(&conv, x.clone(), true);
-            }
-            let ours = t.elapsed().as_secs_f64() / 3.0;
-            let t = std::time::Instant::now();
-            for _ in 0..3 {
-                let _ = conv.forward(x.clone());
-            }
-            let burn = t.elapsed().as_secs_f64() / 3.0;
-            let t = std::time::Instant::now();
-            for _ in 0..3 {
-                let v = host_values(x.clone());
-                let _ = Tensor::<4>::from_data(TensorData::new(v, [8, c, h, h]), &device);
-            }
-            println!(
-                "  copy out and in: {:.1} ms",
-                t.elapsed().as_secs_f64() / 3.0 * 1e3
-            );
-            let macs = 8.0 * (c * c / 32 * 9) as f64 * ((h / s) * (h / s)) as f64;
-            println!(
-                "c {c} stride {s} {h}x{h}: ours {:.1} ms ({:.1} GMAC/s), burn {:.1} ms",
-                ours * 1e3,
-                macs / ours / 1e9,
-                burn * 1e3
-            );
         }
     }
 }
