@@ -15,7 +15,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
 use clap::{Parser, ValueEnum};
 use deepfake::model::{ConvKernels, Detector, DetectorConfig};
-use deepfake::parse_device;
+use deepfake::{conv_kernels_for, parse_device};
 use serde_json::json;
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -84,6 +84,31 @@ struct Args {
     /// logit difference (for GPU devices).
     #[arg(long)]
     check_against_cpu: bool,
+}
+
+/// The command-line name of a value (`seed`, `fast`, `train-step`).
+fn name(value: &impl ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
+}
+
+/// Prints one result as a JSON line (the schema `cargo xtask bench` reads).
+fn print_record(args: &Args, part: Part, batch: usize, image_size: usize, seconds: f64) {
+    let record = json!({
+        "runtime": "burn",
+        "device": args.device,
+        "preset": name(&args.preset),
+        "variant": name(&args.variant),
+        "part": name(&part).replace('-', "_"),
+        "batch": batch,
+        "image_size": image_size,
+        "seconds_per_pass": seconds,
+        "images_per_second": batch as f64 / seconds,
+        "peak_rss_mb": peak_rss_mb(),
+    });
+    println!("{record}");
 }
 
 /// Peak resident set size of this process in MB (Linux `VmHWM`), if known.
@@ -178,10 +203,9 @@ fn main() -> Result<()> {
     };
     let trainable = args.parts.contains(&Part::TrainStep).then(|| model.clone());
     let model = model.valid();
-    let kernels = if args.variant == Variant::Fast && args.device == "cpu" {
-        ConvKernels::HostCpu
-    } else {
-        ConvKernels::Burn
+    let kernels = match args.variant {
+        Variant::Fast => conv_kernels_for(&device),
+        _ => ConvKernels::Burn,
     };
     let size = config.image_size;
     if args.check_against_cpu {
@@ -217,18 +241,7 @@ fn main() -> Result<()> {
                     bail!("no trainable copy");
                 };
                 let seconds = time_train_steps(&args, trainable, size, batch, &device)?;
-                let record = json!({
-                    "runtime": "burn",
-                    "device": args.device,
-                    "part": "train_step",
-                    "preset": match args.preset { Preset::Tiny => "tiny", Preset::Seed => "seed" },
-                    "batch": batch,
-                    "image_size": size,
-                    "seconds_per_pass": seconds,
-                    "images_per_second": batch as f64 / seconds,
-                    "peak_rss_mb": peak_rss_mb(),
-                });
-                println!("{record}");
+                print_record(&args, part, batch, size, seconds);
                 continue;
             }
             let images = Tensor::<4>::random(
@@ -251,26 +264,7 @@ fn main() -> Result<()> {
                 // Reading the result waits for the device.
                 let _ = out.into_data();
             });
-            let record = json!({
-                "runtime": "burn",
-                "variant": match args.variant {
-                    Variant::Plain => "plain",
-                    Variant::Fused => "fused",
-                    Variant::Fast => "fast",
-                },
-                "device": args.device,
-                "part": match part {
-                    Part::Backbone => "backbone",
-                    Part::Detector => "detector",
-                    Part::TrainStep => "train_step",
-                },
-                "batch": batch,
-                "image_size": size,
-                "seconds_per_pass": seconds,
-                "images_per_second": batch as f64 / seconds,
-                "peak_rss_mb": peak_rss_mb(),
-            });
-            println!("{record}");
+            print_record(&args, part, batch, size, seconds);
         }
     }
     Ok(())

@@ -19,7 +19,7 @@ use clap::{Parser, ValueEnum};
 use deepfake::model::cpu_conv::grouped_conv3x3;
 use deepfake::model::fused::FusedBottleneck;
 use deepfake::model::resnext::Bottleneck;
-use deepfake::model::{ConvKernels, Detector, DetectorConfig, InferenceDetector};
+use deepfake::model::{Classifier, ConvKernels, Detector, DetectorConfig, InferenceDetector, Lstm};
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
 enum Preset {
@@ -66,16 +66,6 @@ impl Profile {
     }
 }
 
-fn conv_kind(block_conv: &burn::nn::conv::Conv2d) -> String {
-    let [c_out, c_in_per_group, k, _] = block_conv.weight.dims();
-    let groups = block_conv.groups;
-    if groups > 1 {
-        format!("conv {k}x{k} grouped (g={groups}, {c_in_per_group}/group)")
-    } else {
-        format!("conv {k}x{k} -> {c_out}")
-    }
-}
-
 fn block(profile: &mut Profile, b: &Bottleneck, x: Tensor<4>) -> Tensor<4> {
     let identity = match &b.downsample {
         Some(d) => {
@@ -84,8 +74,7 @@ fn block(profile: &mut Profile, b: &Bottleneck, x: Tensor<4>) -> Tensor<4> {
         }
         None => x.clone(),
     };
-    let kind1 = conv_kind(&b.conv1);
-    let out = profile.time(&kind1, || b.conv1.forward(x));
+    let out = profile.time("conv 1x1 reduce", || b.conv1.forward(x));
     let out = profile.time("batchnorm", || b.bn1.forward(out));
     let out = profile.time("relu", || relu(out));
     let out = profile.time("conv 3x3 grouped", || b.conv2.forward(out));
@@ -95,6 +84,20 @@ fn block(profile: &mut Profile, b: &Bottleneck, x: Tensor<4>) -> Tensor<4> {
     let out = profile.time("batchnorm", || b.bn3.forward(out));
     let out = profile.time("residual add", || out + identity);
     profile.time("relu", || relu(out))
+}
+
+/// Pooled features `[B, F, 1, 1]` (one frame each) -> LSTM -> classifier -> logits.
+fn head(
+    profile: &mut Profile,
+    lstm: &Lstm,
+    classifier: &Classifier,
+    pooled: Tensor<4>,
+) -> Tensor<2> {
+    let features: Tensor<3> = pooled.flatten::<2>(1, 3).unsqueeze_dim(1);
+    let sequence = profile.time("lstm", || lstm.forward(features));
+    // One time step: the mean over time is that step.
+    let step: Tensor<2> = sequence.squeeze_dim(1);
+    profile.time("classifier", || classifier.forward(step))
 }
 
 fn forward(profile: &mut Profile, model: &Detector, images: Tensor<4>) -> Tensor<2> {
@@ -110,10 +113,7 @@ fn forward(profile: &mut Profile, model: &Detector, images: Tensor<4>) -> Tensor
         x = block(profile, b, x);
     }
     let pooled: Tensor<4> = profile.time("avgpool", || bb.avgpool.forward(x));
-    let features: Tensor<3> = pooled.flatten::<2>(1, 3).unsqueeze_dim(1);
-    let sequence = profile.time("lstm", || model.lstm.forward(features));
-    let mean: Tensor<2> = sequence.sum_dim(1).squeeze_dim(1);
-    profile.time("classifier", || model.classifier.forward(mean))
+    head(profile, &model.lstm, &model.classifier, pooled)
 }
 
 fn fast_block(profile: &mut Profile, b: &FusedBottleneck, x: Tensor<4>) -> Tensor<4> {
@@ -143,10 +143,7 @@ fn fast_forward(profile: &mut Profile, model: &InferenceDetector, images: Tensor
         x = fast_block(profile, b, x);
     }
     let pooled: Tensor<4> = profile.time("avgpool", || bb.avgpool.forward(x));
-    let features: Tensor<3> = pooled.flatten::<2>(1, 3).unsqueeze_dim(1);
-    let sequence = profile.time("lstm", || model.lstm.forward(features));
-    let mean: Tensor<2> = sequence.sum_dim(1).squeeze_dim(1);
-    profile.time("classifier", || model.classifier.forward(mean))
+    head(profile, &model.lstm, &model.classifier, pooled)
 }
 
 fn main() -> Result<()> {

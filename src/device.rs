@@ -1,6 +1,7 @@
 //! Turning a `--device cpu|cuda[:N]|wgpu` flag into a Burn [`Device`].
 
 use burn::tensor::Device;
+use deepfake_model::ConvKernels;
 
 /// Why a device flag could not be honoured.
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +105,17 @@ fn cuda(flag: &str, _index: usize) -> Result<Device, DeviceError> {
         device: flag.to_string(),
         feature: "cuda",
     })
+}
+
+/// The convolution kernels of the inference form for `device`: the host CPU kernel on Burn's
+/// CPU backend (flex), where it is faster, and Burn's own operations everywhere else.
+pub fn conv_kernels_for(device: &Device) -> ConvKernels {
+    #[cfg(feature = "flex")]
+    if *device == Device::flex() {
+        return ConvKernels::HostCpu;
+    }
+    let _ = device;
+    ConvKernels::Burn
 }
 
 #[cfg(test)]

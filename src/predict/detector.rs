@@ -14,19 +14,6 @@ use super::error::{PredictError, Result};
 use super::prediction::Prediction;
 use super::saved_model::SavedModel;
 
-/// Whether `device` is Burn's CPU backend (flex), where the host kernels are faster.
-fn is_flex(device: &Device) -> bool {
-    #[cfg(feature = "flex")]
-    {
-        *device == Device::flex()
-    }
-    #[cfg(not(feature = "flex"))]
-    {
-        let _ = device;
-        false
-    }
-}
-
 /// Images per forward pass unless set with [`Detector::with_batch_size`].
 pub const DEFAULT_BATCH_SIZE: usize = 16;
 
@@ -58,14 +45,9 @@ impl Detector {
     /// inference form ([`Model::into_inference`]: BatchNorm folded, running statistics,
     /// no dropout) with the host CPU kernels on a CPU device; `model` is consumed.
     pub fn new(model: Model, config: DetectorConfig, device: &Device) -> Self {
-        let kernels = if is_flex(device) {
-            ConvKernels::HostCpu
-        } else {
-            ConvKernels::Burn
-        };
         Self {
             model: model.into_inference(),
-            kernels,
+            kernels: crate::device::conv_kernels_for(device),
             config,
             device: device.clone(),
             temperature: 1.0,

@@ -5,13 +5,13 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use deepfake_data::loader::{LoaderConfig, load_sample};
 use deepfake_data::synth::{SynthConfig, write_dataset};
 use deepfake_data::{Dataset, Sample};
 
 use crate::bench_output::BenchOutput;
-use crate::python::{find_python, repo_root};
+use crate::python::{find_python, output_checked, repo_root};
 
 /// Options of `cargo xtask bench`.
 #[derive(clap::Args)]
@@ -74,21 +74,19 @@ fn bench_predict(args: PredictArgs) -> Result<()> {
             .current_dir(&root),
     )?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let rust = Command::new(root.join("target/release/examples/predict"))
-        .args([
-            "--format",
-            "jsonl",
-            "--batch-size",
-            &args.batch_size.to_string(),
-            "--checkpoint",
-        ])
-        .arg(&model)
-        .arg(&images)
-        .output()
-        .context("running the predict example")?;
-    if !rust.status.success() {
-        bail!("predict failed: {}", String::from_utf8_lossy(&rust.stderr));
-    }
+    let rust = output_checked(
+        Command::new(root.join("target/release/examples/predict"))
+            .args([
+                "--format",
+                "jsonl",
+                "--batch-size",
+                &args.batch_size.to_string(),
+                "--checkpoint",
+            ])
+            .arg(&model)
+            .arg(&images),
+        "the predict example",
+    )?;
     // Summary line on stderr: "N inputs: ... ; R inputs/s".
     let summary = String::from_utf8_lossy(&rust.stderr);
     let rust_rate: f64 = summary
@@ -118,13 +116,7 @@ fn bench_predict(args: PredictArgs) -> Result<()> {
         if channels_last {
             command.arg("--channels-last");
         }
-        let output = command.output().context("running the PyTorch benchmark")?;
-        if !output.status.success() {
-            bail!(
-                "PyTorch benchmark failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
+        let output = output_checked(&mut command, "the PyTorch benchmark")?;
         let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
         rates.push(report["images_per_second"].as_f64().unwrap_or(f64::NAN));
     }
@@ -296,19 +288,14 @@ fn rust_pipeline_rate(samples: &[Sample], config: &LoaderConfig, repeat: usize) 
 
 /// Images per second of the torchvision/PIL pipeline on one thread (best of `repeat`).
 fn torchvision_rate(python: &Path, dir: &Path, size: u32, repeat: usize) -> Result<f64> {
-    let output = Command::new(python)
-        .arg(repo_root().join("scripts/bench_data_torchvision.py"))
-        .arg(dir)
-        .args(["--size", &size.to_string(), "--repeat", &repeat.to_string()])
-        .env("OMP_NUM_THREADS", "1")
-        .output()
-        .context("running the torchvision benchmark")?;
-    if !output.status.success() {
-        bail!(
-            "torchvision benchmark failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    let output = output_checked(
+        Command::new(python)
+            .arg(repo_root().join("scripts/bench_data_torchvision.py"))
+            .arg(dir)
+            .args(["--size", &size.to_string(), "--repeat", &repeat.to_string()])
+            .env("OMP_NUM_THREADS", "1"),
+        "the torchvision benchmark",
+    )?;
     let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
     report["images_per_second"]
         .as_f64()

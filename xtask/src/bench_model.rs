@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde_json::Value;
 
 use crate::bench_output::BenchOutput;
-use crate::python::{find_python, repo_root, run_checked};
+use crate::python::{find_python, output_checked, repo_root, run_checked};
 
 /// Options of `cargo xtask bench model`.
 #[derive(clap::Args)]
@@ -71,15 +71,7 @@ fn seed_onnx(model: &Path) -> Result<PathBuf> {
 
 /// Runs a command that prints one JSON object per line; returns them.
 fn json_lines(command: &mut Command, what: &str) -> Result<Vec<Value>> {
-    let output = command
-        .output()
-        .with_context(|| format!("running {what}"))?;
-    if !output.status.success() {
-        bail!(
-            "{what} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    let output = output_checked(command, what)?;
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter(|l| l.starts_with('{'))

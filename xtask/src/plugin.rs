@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use deepfake::model::Label;
 use deepfake_data::synth::{SynthConfig, render};
 
-use crate::python::{repo_root, run_checked};
+use crate::python::{output_checked, repo_root, run_checked};
 
 /// Options of `cargo xtask plugin`.
 #[derive(clap::Args)]
@@ -211,19 +211,14 @@ pub fn run_plugin_test(args: PluginTestArgs) -> Result<()> {
             .save(&path)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    let predict = example_command("predict", args.dev_build)
-        .arg("--checkpoint")
-        .arg(&model)
-        .args(["--format", "json"])
-        .arg(&images)
-        .output()
-        .context("running the predict example")?;
-    if !predict.status.success() {
-        bail!(
-            "predict failed: {}",
-            String::from_utf8_lossy(&predict.stderr)
-        );
-    }
+    let predict = output_checked(
+        example_command("predict", args.dev_build)
+            .arg("--checkpoint")
+            .arg(&model)
+            .args(["--format", "json"])
+            .arg(&images),
+        "the predict example",
+    )?;
     let expected = dir.join("predict.json");
     std::fs::write(&expected, &predict.stdout)?;
 

@@ -72,6 +72,21 @@ pub fn find_python(modules: &[&str], packages: &[&str], install: bool) -> Result
     Ok(venv_python)
 }
 
+/// Runs a command and returns its output, failing with `what` and its stderr when it does
+/// not succeed.
+pub fn output_checked(command: &mut Command, what: &str) -> Result<std::process::Output> {
+    let output = command
+        .output()
+        .with_context(|| format!("running {what}"))?;
+    if !output.status.success() {
+        bail!(
+            "{what} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(output)
+}
+
 /// Runs a command, failing with its name when it does not succeed.
 pub fn run_checked(command: &mut Command) -> Result<()> {
     let status = command

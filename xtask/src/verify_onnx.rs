@@ -16,7 +16,7 @@ use deepfake::onnx::{OnnxModelInfo, sha256_hex};
 use deepfake::predict::SavedModel;
 use serde_json::json;
 
-use crate::python::{find_python, repo_root};
+use crate::python::{find_python, output_checked, repo_root};
 
 /// Options of `cargo xtask verify-onnx`.
 #[derive(clap::Args)]
@@ -92,20 +92,15 @@ pub fn run(args: Args) -> Result<()> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let python = find_python(&["onnxruntime", "numpy"], &["onnxruntime", "numpy"], true)?;
     eprintln!("running ONNX Runtime ({threads} threads) ...");
-    let output = Command::new(&python)
-        .arg(repo_root().join("scripts/verify_onnx_ort.py"))
-        .arg(&args.file)
-        .arg(&dir)
-        .args(["--threads", &threads.to_string()])
-        .args(["--repeat", &args.repeat.to_string()])
-        .output()
-        .context("running scripts/verify_onnx_ort.py")?;
-    if !output.status.success() {
-        bail!(
-            "ONNX Runtime failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    let output = output_checked(
+        Command::new(&python)
+            .arg(repo_root().join("scripts/verify_onnx_ort.py"))
+            .arg(&args.file)
+            .arg(&dir)
+            .args(["--threads", &threads.to_string()])
+            .args(["--repeat", &args.repeat.to_string()]),
+        "ONNX Runtime (scripts/verify_onnx_ort.py)",
+    )?;
     let ort: serde_json::Value =
         serde_json::from_slice(&output.stdout).context("reading the ONNX Runtime script's JSON")?;
 
@@ -215,9 +210,7 @@ fn make_cases(info: &OnnxModelInfo, batch: usize, static_batch: bool) -> Vec<Cas
         shape: shape(images),
         values,
     });
-    let mut timing = random("timing", batch, 3);
-    timing.name = "timing".into();
-    cases.push(timing);
+    cases.push(random("timing", batch, 3));
     cases
 }
 

@@ -8,34 +8,36 @@
 //! when the CPU has them, chosen at run time).
 //!
 //! It takes and returns Burn tensors and works on a host copy of the data, so use it only on a
-//! CPU device. Stride 2 splits the padded input into its four row/column parity phases, so
-//! every tap is still a contiguous run. Timed in place by `examples/profile_forward.rs --fast`
+//! CPU device. A strided convolution splits the padded input into its row/column phases
+//! (stride x stride of them), so every tap is still a contiguous run. Timed in place by `examples/profile_forward.rs --fast`
 //! (docs/benchmarks.md: 503 -> 149 ms of a batch-8 seed-preset pass). A 1x1 convolution as a
 //! batched matmul was tried and was slower than flex's own 1x1 `conv2d`. Upstream route: a
 //! direct path in burn-flex's `conv2d` for `groups > 1` with few channels per group.
 
+use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
+use burn::tensor::activation::relu;
 use burn::tensor::{Tensor, TensorData};
 use rayon::prelude::*;
 
-/// A 3x3 convolution with padding 1, stride 1 or 2, any groups, bias, optionally followed by
-/// ReLU: `[B, C_in, H, W]` -> `[B, C_out, H', W']`, computed on the host. Other strides fall
-/// back to Burn's `conv2d`.
+/// A 3x3 convolution with padding 1, any groups, the same stride on both axes, bias,
+/// optionally followed by ReLU: `[B, C_in, H, W]` -> `[B, C_out, H', W']`, computed on the
+/// host. Any other convolution goes to Burn's `conv2d`.
 pub fn grouped_conv3x3(conv: &Conv2d, x: Tensor<4>, apply_relu: bool) -> Tensor<4> {
-    let [stride_y, stride_x] = conv.stride;
-    if stride_y != stride_x || stride_y > 2 {
+    let [stride, stride_x] = conv.stride;
+    let supported = conv.kernel_size == [3, 3]
+        && conv.dilation == [1, 1]
+        && conv.padding == PaddingConfig2d::Explicit(1, 1, 1, 1)
+        && stride == stride_x
+        && stride >= 1;
+    if !supported {
         let out = conv.forward(x);
-        return if apply_relu {
-            burn::tensor::activation::relu(out)
-        } else {
-            out
-        };
+        return if apply_relu { relu(out) } else { out };
     }
     let device = x.device();
     let [batch, c_in, h, w] = x.dims();
     let [c_out, c_in_group, _, _] = conv.weight.dims();
     let groups = conv.groups;
-    let [stride, _] = conv.stride;
     let out_h = (h + 2 - 3) / stride + 1;
     let out_w = (w + 2 - 3) / stride + 1;
     let input = host_values(x);
@@ -97,43 +99,34 @@ fn group_conv(
     out: &mut [f32],
     apply_relu: bool,
 ) {
-    let (pw, ph) = (s.w + 2, s.h + 2);
-    // The group's input as planes where every tap of an output row is a contiguous run:
-    // stride 1: each zero-padded channel, [H+2, W+2]; stride 2: each padded channel split into
-    // its four (row parity, column parity) phases, [2, 2, ceil((H+2)/2), ceil((W+2)/2)].
-    let (row_width, channel_len, offsets, data) = if s.stride == 1 {
-        let offsets: [usize; 9] = std::array::from_fn(|t| (t / 3) * pw + t % 3);
-        let mut data = vec![0.0f32; s.c_in_group * ph * pw + 2 * pw + CHUNK];
-        for ci in 0..s.c_in_group {
-            let plane = &image[(g * s.c_in_group + ci) * s.h * s.w..][..s.h * s.w];
-            for y in 0..s.h {
-                data[ci * ph * pw + (y + 1) * pw + 1..][..s.w]
-                    .copy_from_slice(&plane[y * s.w..(y + 1) * s.w]);
+    // The group's zero-padded input ([H+2, W+2] per channel) split into its stride x stride
+    // phases (padded row % stride, padded column % stride), each [ceil((H+2)/stride),
+    // ceil((W+2)/stride)]: tap (ky, kx) of every output then reads one contiguous run of phase
+    // (ky % stride, kx % stride) starting at (ky / stride, kx / stride). At stride 1 there is
+    // one phase, the padded channel itself.
+    let st = s.stride;
+    let (ph, pw) = ((s.h + 2).div_ceil(st), (s.w + 2).div_ceil(st));
+    let phase_len = ph * pw;
+    let channel_len = st * st * phase_len;
+    let offsets: [usize; 9] = std::array::from_fn(|t| {
+        let (ky, kx) = (t / 3, t % 3);
+        ((ky % st) * st + kx % st) * phase_len + (ky / st) * pw + kx / st
+    });
+    // Slack at the end: the last block of a plane may read past it.
+    let mut data = vec![0.0f32; s.c_in_group * channel_len + 2 * pw + CHUNK];
+    for ci in 0..s.c_in_group {
+        let plane = &image[(g * s.c_in_group + ci) * s.h * s.w..][..s.h * s.w];
+        let phases = &mut data[ci * channel_len..(ci + 1) * channel_len];
+        for (y, row) in plane.chunks_exact(s.w).enumerate() {
+            let py = y + 1;
+            for (x, &value) in row.iter().enumerate() {
+                let px = x + 1;
+                let phase = (py % st) * st + px % st;
+                phases[phase * phase_len + (py / st) * pw + px / st] = value;
             }
         }
-        (pw, ph * pw, offsets, data)
-    } else {
-        let (ph2, pw2) = (ph.div_ceil(2), pw.div_ceil(2));
-        let phase_len = ph2 * pw2;
-        let offsets: [usize; 9] = std::array::from_fn(|t| {
-            let (ky, kx) = (t / 3, t % 3);
-            ((ky % 2) * 2 + kx % 2) * phase_len + (ky / 2) * pw2 + kx / 2
-        });
-        let mut data = vec![0.0f32; s.c_in_group * 4 * phase_len + 2 * pw2 + CHUNK];
-        for ci in 0..s.c_in_group {
-            let plane = &image[(g * s.c_in_group + ci) * s.h * s.w..][..s.h * s.w];
-            let phases = &mut data[ci * 4 * phase_len..(ci + 1) * 4 * phase_len];
-            for y in 0..s.h {
-                let py = y + 1;
-                for x in 0..s.w {
-                    let px = x + 1;
-                    let phase = (py % 2) * 2 + px % 2;
-                    phases[phase * phase_len + (py / 2) * pw2 + px / 2] = plane[y * s.w + x];
-                }
-            }
-        }
-        (pw2, 4 * phase_len, offsets, data)
-    };
+    }
+    let row_width = pw;
     // Outputs in rows of `row_width` (junk columns past `out_w`, cropped below).
     let mut acc = vec![0.0f32; s.out_h * row_width];
     for co in 0..s.c_out_group {
@@ -238,6 +231,7 @@ mod tests {
             (64, 32, 2, 15, 13),
             (64, 4, 1, 7, 9),
             (96, 32, 2, 8, 8),
+            (32, 8, 3, 10, 11),
             (8, 1, 1, 5, 6),
         ] {
             let conv = Conv2dConfig::new([channels, channels], [3, 3])

@@ -29,35 +29,9 @@ pub enum ConvKernels {
     HostCpu,
 }
 
-/// `conv` followed by `bn` (inference statistics) as one convolution with a bias.
-pub fn fold_batch_norm(conv: &Conv2d, bn: &BatchNorm) -> Conv2d {
-    let scale = bn
-        .running_var
-        .value()
-        .add_scalar(bn.epsilon)
-        .sqrt()
-        .recip()
-        .mul(bn.gamma.val());
-    let [channels] = scale.dims();
-    let weight = conv
-        .weight
-        .val()
-        .mul(scale.clone().reshape([channels, 1, 1, 1]));
-    let shift = bn.running_mean.value().mul(scale.clone());
-    let bias = match &conv.bias {
-        Some(bias) => bias.val().mul(scale).add(bn.beta.val()).sub(shift),
-        None => bn.beta.val().sub(shift),
-    };
-    Conv2d {
-        weight: Param::from_tensor(weight),
-        bias: Some(Param::from_tensor(bias)),
-        ..conv.clone()
-    }
-}
-
-/// [`fold_batch_norm`] taking ownership: the weight tensor is scaled in place when nothing
-/// else holds it, so folding needs no second copy of the weights.
-pub fn fold_batch_norm_owned(conv: Conv2d, bn: BatchNorm) -> Conv2d {
+/// `conv` followed by `bn` (inference statistics) as one convolution with a bias. Takes both
+/// by value: the weight tensor is scaled in place when nothing else holds it.
+pub fn fold_batch_norm(conv: Conv2d, bn: BatchNorm) -> Conv2d {
     let scale = bn
         .running_var
         .value()
@@ -71,25 +45,11 @@ pub fn fold_batch_norm_owned(conv: Conv2d, bn: BatchNorm) -> Conv2d {
         Some(bias) => bias.val().mul(scale.clone()).add(bn.beta.val()).sub(shift),
         None => bn.beta.val().sub(shift),
     };
-    drop(bn);
-    let Conv2d {
-        weight,
-        stride,
-        kernel_size,
-        dilation,
-        groups,
-        padding,
-        ..
-    } = conv;
-    let (_, weight, _) = weight.consume();
+    let (_, weight, _) = conv.weight.consume();
     Conv2d {
         weight: Param::from_tensor(weight.mul(scale.reshape([channels, 1, 1, 1]))),
         bias: Some(Param::from_tensor(bias)),
-        stride,
-        kernel_size,
-        dilation,
-        groups,
-        padding,
+        ..conv
     }
 }
 
@@ -107,51 +67,28 @@ pub struct FusedBottleneck {
 }
 
 impl FusedBottleneck {
-    fn from_owned(block: Bottleneck) -> Self {
+    /// Folds the block's BatchNorms into its convolutions.
+    pub fn new(block: Bottleneck) -> Self {
         Self {
-            conv1: fold_batch_norm_owned(block.conv1, block.bn1),
-            conv2: fold_batch_norm_owned(block.conv2, block.bn2),
-            conv3: fold_batch_norm_owned(block.conv3, block.bn3),
-            downsample: block
-                .downsample
-                .map(|d| fold_batch_norm_owned(d.conv, d.bn)),
-        }
-    }
-
-    fn new(block: &Bottleneck) -> Self {
-        Self {
-            conv1: fold_batch_norm(&block.conv1, &block.bn1),
-            conv2: fold_batch_norm(&block.conv2, &block.bn2),
-            conv3: fold_batch_norm(&block.conv3, &block.bn3),
-            downsample: block
-                .downsample
-                .as_ref()
-                .map(|d| fold_batch_norm(&d.conv, &d.bn)),
+            conv1: fold_batch_norm(block.conv1, block.bn1),
+            conv2: fold_batch_norm(block.conv2, block.bn2),
+            conv3: fold_batch_norm(block.conv3, block.bn3),
+            downsample: block.downsample.map(|d| fold_batch_norm(d.conv, d.bn)),
         }
     }
 
     /// `[B, C_in, H, W]` -> `[B, C_out, H / stride, W / stride]`.
     pub fn forward(&self, x: Tensor<4>, kernels: ConvKernels) -> Tensor<4> {
-        match kernels {
-            ConvKernels::Burn => {
-                let identity = match &self.downsample {
-                    Some(conv) => conv.forward(x.clone()),
-                    None => x.clone(),
-                };
-                let out = relu(self.conv1.forward(x));
-                let out = relu(self.conv2.forward(out));
-                relu(self.conv3.forward(out) + identity)
-            }
-            ConvKernels::HostCpu => {
-                let identity = match &self.downsample {
-                    Some(conv) => conv.forward(x.clone()),
-                    None => x.clone(),
-                };
-                let out = relu(self.conv1.forward(x));
-                let out = grouped_conv3x3(&self.conv2, out, true);
-                relu(self.conv3.forward(out) + identity)
-            }
-        }
+        let identity = match &self.downsample {
+            Some(conv) => conv.forward(x.clone()),
+            None => x.clone(),
+        };
+        let out = relu(self.conv1.forward(x));
+        let out = match kernels {
+            ConvKernels::Burn => relu(self.conv2.forward(out)),
+            ConvKernels::HostCpu => grouped_conv3x3(&self.conv2, out, true),
+        };
+        relu(self.conv3.forward(out) + identity)
     }
 }
 
@@ -169,22 +106,29 @@ pub struct FusedResNeXt {
 }
 
 impl FusedResNeXt {
-    /// Folds `backbone` (its `fc`, if any, is dropped).
-    pub fn new(backbone: &ResNeXt) -> Self {
+    /// Folds `backbone` (its `fc`, if any, is dropped); each block's original weights are
+    /// released as soon as it is folded.
+    pub fn new(backbone: ResNeXt) -> Self {
+        let ResNeXt {
+            conv1,
+            bn1,
+            maxpool,
+            layer1,
+            layer2,
+            layer3,
+            layer4,
+            avgpool,
+            ..
+        } = backbone;
         Self {
-            conv1: fold_batch_norm(&backbone.conv1, &backbone.bn1),
-            maxpool: backbone.maxpool.clone(),
-            blocks: [
-                &backbone.layer1,
-                &backbone.layer2,
-                &backbone.layer3,
-                &backbone.layer4,
-            ]
-            .into_iter()
-            .flatten()
-            .map(FusedBottleneck::new)
-            .collect(),
-            avgpool: backbone.avgpool.clone(),
+            conv1: fold_batch_norm(conv1, bn1),
+            maxpool,
+            blocks: [layer1, layer2, layer3, layer4]
+                .into_iter()
+                .flatten()
+                .map(FusedBottleneck::new)
+                .collect(),
+            avgpool,
         }
     }
 
@@ -244,44 +188,16 @@ impl Detector {
     /// `valid()` does. Holds a second copy of the backbone's weights while both live; use
     /// [`into_inference`](Self::into_inference) when the detector is not needed any more.
     pub fn fuse_for_inference(&self) -> InferenceDetector {
-        let model = self.valid();
-        InferenceDetector {
-            backbone: FusedResNeXt::new(&model.backbone),
-            lstm: model.lstm,
-            classifier: model.classifier,
-        }
+        self.valid().into_inference()
     }
 
-    /// [`fuse_for_inference`](Self::fuse_for_inference), consuming the detector: each block's
-    /// weights are released as soon as it is folded, so memory stays near one copy of the
-    /// model instead of two.
+    /// [`fuse_for_inference`](Self::fuse_for_inference), consuming the detector.
     pub fn into_inference(self) -> InferenceDetector {
+        // `valid()` gives inference statistics and no autodiff; the original is not needed.
         let model = self.valid();
         drop(self);
-        let ResNeXt {
-            conv1,
-            bn1,
-            maxpool,
-            layer1,
-            layer2,
-            layer3,
-            layer4,
-            avgpool,
-            ..
-        } = model.backbone;
-        let stem = fold_batch_norm_owned(conv1, bn1);
-        let blocks = [layer1, layer2, layer3, layer4]
-            .into_iter()
-            .flatten()
-            .map(FusedBottleneck::from_owned)
-            .collect();
         InferenceDetector {
-            backbone: FusedResNeXt {
-                conv1: stem,
-                maxpool,
-                blocks,
-                avgpool,
-            },
+            backbone: FusedResNeXt::new(model.backbone),
             lstm: model.lstm,
             classifier: model.classifier,
         }

@@ -39,7 +39,7 @@ fn resnext50_32x4d_matches_torchvision() {
     assert!(diff <= TOLERANCE);
 
     // The folded backbone with the host kernel, through torchvision's own fc.
-    let fused = FusedResNeXt::new(&model);
+    let fused = FusedResNeXt::new(model.clone());
     let fc = model.fc.as_ref().expect("ImageNet fc");
     let logits = fc.forward(fused.forward_features(input, ConvKernels::HostCpu));
     let diff_fused =

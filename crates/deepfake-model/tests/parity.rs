@@ -6,8 +6,8 @@ mod common;
 use burn::tensor::{Device, Tensor};
 use common::{fixture, max_abs_diff, read_tensor};
 use deepfake_model::{
-    ConvKernels, Detector, DetectorConfig, Lstm, LstmConfig, ResNeXt, ResNeXtConfig,
-    trainable_params,
+    ConvKernels, Detector, DetectorConfig, InferenceDetector, Lstm, LstmConfig, ResNeXt,
+    ResNeXtConfig, trainable_params,
 };
 
 const TOLERANCE: f32 = 1e-5;
@@ -166,34 +166,45 @@ fn pytorch_safetensors_round_trip_gives_identical_logits() {
     assert_eq!(ours, expected);
 }
 
+/// The inference form's logits for the fixture's images and sequences are PyTorch's (1e-5).
+fn check_inference_form(fused: &InferenceDetector, kernels: ConvKernels) {
+    let device = Device::flex();
+    let file = "tiny_detector_io.safetensors";
+    let diff_images = max_abs_diff(
+        fused.forward_with(read_tensor(file, "images", &device), kernels),
+        read_tensor(file, "image_logits", &device),
+    );
+    let diff_sequences = max_abs_diff(
+        fused.forward_sequence_with(read_tensor(file, "sequences", &device), kernels),
+        read_tensor(file, "sequence_logits", &device),
+    );
+    assert!(
+        diff_images <= TOLERANCE,
+        "{kernels:?}: image logits differ by {diff_images}"
+    );
+    assert!(
+        diff_sequences <= TOLERANCE,
+        "{kernels:?}: sequence logits differ by {diff_sequences}"
+    );
+}
+
+fn tiny_reference_detector() -> Detector {
+    Detector::from_pytorch(
+        fixture("tiny_detector.pth"),
+        &DetectorConfig::tiny(),
+        &Device::flex(),
+    )
+    .unwrap()
+}
+
 /// BatchNorm folded into the convolutions (`fuse_for_inference`) gives PyTorch's numbers too,
 /// for images and sequences, and leaves the detector itself unchanged.
 #[test]
 fn fused_inference_detector_matches_reference_module() {
-    let device = Device::flex();
-    let detector = Detector::from_pytorch(
-        fixture("tiny_detector.pth"),
-        &DetectorConfig::tiny(),
-        &device,
-    )
-    .unwrap();
+    let detector = tiny_reference_detector();
     let fused = detector.fuse_for_inference();
-    let file = "tiny_detector_io.safetensors";
-    let images: Tensor<4> = read_tensor(file, "images", &device);
-    let sequences: Tensor<5> = read_tensor(file, "sequences", &device);
-    let diff_images = max_abs_diff(
-        fused.forward(images.clone()),
-        read_tensor(file, "image_logits", &device),
-    );
-    let diff_sequences = max_abs_diff(
-        fused.forward_sequence(sequences),
-        read_tensor(file, "sequence_logits", &device),
-    );
-    assert!(diff_images <= 1e-5, "image logits differ by {diff_images}");
-    assert!(
-        diff_sequences <= 1e-5,
-        "sequence logits differ by {diff_sequences}"
-    );
+    check_inference_form(&fused, ConvKernels::Burn);
+    let images: Tensor<4> = read_tensor("tiny_detector_io.safetensors", "images", &Device::flex());
     assert!(
         max_abs_diff(fused.forward(images.clone()), detector.forward(images)) <= 1e-5,
         "fused and unfused detectors disagree"
@@ -201,31 +212,10 @@ fn fused_inference_detector_matches_reference_module() {
     check_tiny_detector(&detector);
 }
 
-/// The host CPU kernels (1x1 as matmul, direct grouped 3x3) give PyTorch's numbers.
+/// The consuming fold (`into_inference`) with the host kernel for the grouped 3x3
+/// convolutions (stride 1 and 2 in the tiny preset) gives PyTorch's numbers.
 #[test]
 fn host_cpu_kernels_match_reference_module() {
-    let device = Device::flex();
-    let detector = Detector::from_pytorch(
-        fixture("tiny_detector.pth"),
-        &DetectorConfig::tiny(),
-        &device,
-    )
-    .unwrap();
-    let fused = detector.fuse_for_inference();
-    let file = "tiny_detector_io.safetensors";
-    let images: Tensor<4> = read_tensor(file, "images", &device);
-    let sequences: Tensor<5> = read_tensor(file, "sequences", &device);
-    let diff_images = max_abs_diff(
-        fused.forward_with(images, ConvKernels::HostCpu),
-        read_tensor(file, "image_logits", &device),
-    );
-    let diff_sequences = max_abs_diff(
-        fused.forward_sequence_with(sequences, ConvKernels::HostCpu),
-        read_tensor(file, "sequence_logits", &device),
-    );
-    assert!(diff_images <= 1e-5, "image logits differ by {diff_images}");
-    assert!(
-        diff_sequences <= 1e-5,
-        "sequence logits differ by {diff_sequences}"
-    );
+    let fused = tiny_reference_detector().into_inference();
+    check_inference_form(&fused, ConvKernels::HostCpu);
 }

@@ -62,7 +62,10 @@ pub fn rename_graph_io(bytes: &[u8], inputs: &[&str], outputs: &[&str]) -> Resul
         .graph
         .as_mut()
         .ok_or_else(|| OnnxError::Structure("the model has no graph".into()))?;
-    let runtime_inputs = runtime_inputs(graph);
+    let runtime_inputs: Vec<String> = runtime_inputs(graph)
+        .into_iter()
+        .map(|v| v.name.clone())
+        .collect();
     if runtime_inputs.len() != inputs.len() || graph.output.len() != outputs.len() {
         return Err(OnnxError::Structure(format!(
             "expected {} input(s) and {} output(s), the graph has {} and {}",
@@ -106,14 +109,13 @@ pub fn rename_graph_io(bytes: &[u8], inputs: &[&str], outputs: &[&str]) -> Resul
         .map_err(|e| OnnxError::Protobuf(e.to_string()))
 }
 
-/// Names of the graph inputs that are not weights.
-fn runtime_inputs(graph: &GraphProto) -> Vec<String> {
+/// The graph inputs that are not weights.
+fn runtime_inputs(graph: &GraphProto) -> Vec<&ValueInfoProto> {
     let weights: HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
     graph
         .input
         .iter()
-        .map(|v| v.name.clone())
-        .filter(|name| !weights.contains(name.as_str()))
+        .filter(|v| !weights.contains(v.name.as_str()))
         .collect()
 }
 
@@ -221,16 +223,10 @@ pub fn check_structure(bytes: &[u8]) -> Result<GraphSummary> {
             return fail(format!("graph output {} is never produced", output.name));
         }
     }
-    let weights: HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
     Ok(GraphSummary {
         ir_version: model.ir_version,
         opset: OPSET,
-        inputs: graph
-            .input
-            .iter()
-            .filter(|v| !weights.contains(v.name.as_str()))
-            .map(summarise)
-            .collect(),
+        inputs: runtime_inputs(graph).into_iter().map(summarise).collect(),
         outputs: graph.output.iter().map(summarise).collect(),
         nodes: graph.node.len(),
         operators,

@@ -98,6 +98,11 @@ fn model_info_describes_the_file_and_round_trips() {
     let exported = export_onnx(&model, &config, options, &device).unwrap();
     let info = OnnxModelInfo::new(&exported, &model, &config, options, "m.onnx", 0.42).unwrap();
     assert_eq!(info.sha256, sha256_hex(&exported.bytes));
+    // FIPS 180-2 test vector: the digest itself is independent of this crate.
+    assert_eq!(
+        sha256_hex(b"abc"),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
     assert_eq!(info.sha256.len(), 64);
     assert_eq!(info.bytes, exported.bytes.len());
     assert_eq!(info.input.name, "input");
