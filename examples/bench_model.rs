@@ -14,8 +14,8 @@ use anyhow::{Context, Result, bail};
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
 use clap::{Parser, ValueEnum};
-use deepfake::model::{ConvKernels, Detector, DetectorConfig};
-use deepfake::{conv_kernels_for, parse_device};
+use deepfake::model::{Detector, DetectorConfig};
+use deepfake::{inference_form_for, parse_device};
 use serde_json::json;
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -32,7 +32,7 @@ enum Variant {
     Plain,
     /// BatchNorm folded into the convolutions, Burn's kernels.
     Fused,
-    /// Folded, with the host CPU kernels on a CPU device (what `predict` uses).
+    /// Folded, the backbone on the host CPU kernels on a CPU device (what `predict` uses).
     Fast,
 }
 
@@ -203,10 +203,6 @@ fn main() -> Result<()> {
     };
     let trainable = args.parts.contains(&Part::TrainStep).then(|| model.clone());
     let model = model.valid();
-    let kernels = match args.variant {
-        Variant::Fast => conv_kernels_for(&device),
-        _ => ConvKernels::Burn,
-    };
     let size = config.image_size;
     if args.check_against_cpu {
         let cpu = Device::flex();
@@ -232,7 +228,8 @@ fn main() -> Result<()> {
     // Only the form being timed stays in memory (peak memory is part of the report).
     let (plain, fused) = match args.variant {
         Variant::Plain => (Some(model), None),
-        _ => (None, Some(model.into_inference())),
+        Variant::Fused => (None, Some(model.into_inference())),
+        Variant::Fast => (None, Some(inference_form_for(model, &device))),
     };
     for &part in &args.parts {
         for &batch in &args.batch_sizes {
@@ -256,9 +253,9 @@ fn main() -> Result<()> {
                     }
                     (Part::Detector, Some(model), _) => model.forward(images.clone()),
                     (Part::Backbone, _, Some(fused)) => {
-                        fused.backbone.forward_features(images.clone(), kernels)
+                        fused.backbone.forward_features(images.clone())
                     }
-                    (Part::Detector, _, Some(fused)) => fused.forward_with(images.clone(), kernels),
+                    (Part::Detector, _, Some(fused)) => fused.forward(images.clone()),
                     _ => unreachable!("one form of the model is always kept"),
                 };
                 // Reading the result waits for the device.

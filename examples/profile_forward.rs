@@ -14,12 +14,12 @@ use std::time::Instant;
 use anyhow::Result;
 use burn::module::Module;
 use burn::tensor::activation::relu;
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use clap::{Parser, ValueEnum};
-use deepfake::model::cpu_conv::grouped_conv3x3;
-use deepfake::model::fused::FusedBottleneck;
 use deepfake::model::resnext::Bottleneck;
-use deepfake::model::{Classifier, ConvKernels, Detector, DetectorConfig, InferenceDetector, Lstm};
+use deepfake::model::{
+    Classifier, Detector, DetectorConfig, InferenceBackbone, InferenceDetector, Lstm,
+};
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
 enum Preset {
@@ -42,8 +42,8 @@ struct Args {
     /// Timed passes (after one warm-up).
     #[arg(long, default_value_t = 3)]
     iters: usize,
-    /// Profile the inference form `predict` uses (BatchNorm folded, host CPU kernels)
-    /// instead of the detector as trained.
+    /// Profile the inference form `predict` uses on a CPU (BatchNorm folded, the backbone on
+    /// the host CPU kernels) instead of the detector as trained.
     #[arg(long)]
     fast: bool,
 }
@@ -116,33 +116,29 @@ fn forward(profile: &mut Profile, model: &Detector, images: Tensor<4>) -> Tensor
     head(profile, &model.lstm, &model.classifier, pooled)
 }
 
-fn fast_block(profile: &mut Profile, b: &FusedBottleneck, x: Tensor<4>) -> Tensor<4> {
-    let identity = match &b.downsample {
-        Some(conv) => profile.time("conv 1x1 downsample", || conv.forward(x.clone())),
-        None => x.clone(),
-    };
-    let out = profile.time("conv 1x1 reduce", || b.conv1.forward(x));
-    let out = profile.time("relu", || relu(out));
-    let kind = if b.conv2.stride == [1, 1] {
-        "conv 3x3 grouped + relu (host kernel)"
-    } else {
-        "conv 3x3 grouped stride 2 + relu (host kernel)"
-    };
-    let out = profile.time(kind, || grouped_conv3x3(&b.conv2, out, true));
-    let out = profile.time("conv 1x1 expand", || b.conv3.forward(out));
-    let out = profile.time("residual add", || out + identity);
-    profile.time("relu", || relu(out))
-}
-
+/// The inference form `predict` runs on a CPU: the host backbone times its own layers
+/// ([`CpuResNeXt::forward_host_timed`]); their thread-seconds are scaled to the backbone's wall
+/// time, so the rows still add up to a pass when images run in parallel.
 fn fast_forward(profile: &mut Profile, model: &InferenceDetector, images: Tensor<4>) -> Tensor<2> {
-    let bb = &model.backbone;
-    let x = profile.time("conv 7x7 stem", || bb.conv1.forward(images));
-    let x = profile.time("relu", || relu(x));
-    let mut x = profile.time("maxpool", || bb.maxpool.forward(x));
-    for b in &bb.blocks {
-        x = fast_block(profile, b, x);
+    let InferenceBackbone::Cpu(backbone) = &model.backbone else {
+        unreachable!("built with into_cpu_inference");
+    };
+    let device = images.device();
+    let [batch, _, height, width] = images.dims();
+    let pixels: Vec<f32> = images.into_data().try_to_vec().expect("f32 images");
+    let start = Instant::now();
+    let (features, times) = backbone.forward_host_timed(&pixels, batch, [height, width]);
+    let wall = start.elapsed().as_secs_f64();
+    let thread_seconds: f64 = times.seconds.values().sum();
+    for (kind, seconds) in times.seconds {
+        *profile.seconds.entry(kind.to_string()).or_default() +=
+            seconds * wall / thread_seconds.max(f64::MIN_POSITIVE);
     }
-    let pooled: Tensor<4> = profile.time("avgpool", || bb.avgpool.forward(x));
+    let pooled = Tensor::<2>::from_data(
+        TensorData::new(features, [batch, backbone.feature_dim()]),
+        &device,
+    )
+    .reshape([batch as i32, -1, 1, 1]);
     head(profile, &model.lstm, &model.classifier, pooled)
 }
 
@@ -161,10 +157,10 @@ fn main() -> Result<()> {
         Distribution::Normal(0.0, 1.0),
         &device,
     );
-    let fused = model.fuse_for_inference();
+    let fused = model.clone().into_cpu_inference();
     let whole_pass = || {
         let logits = if args.fast {
-            fused.forward_with(images.clone(), ConvKernels::HostCpu)
+            fused.forward(images.clone())
         } else {
             model.forward(images.clone())
         };
@@ -202,7 +198,7 @@ fn main() -> Result<()> {
         "forward pass{}, {} preset, batch {}, {} threads: {:.3} s per pass ({:.2} images/s); \
          sum of layers {:.3} s",
         if args.fast {
-            " (inference form: BatchNorm folded, host CPU kernels)"
+            " (inference form: BatchNorm folded, host CPU backbone)"
         } else {
             ""
         },

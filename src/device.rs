@@ -1,7 +1,7 @@
 //! Turning a `--device cpu|cuda[:N]|wgpu` flag into a Burn [`Device`].
 
 use burn::tensor::Device;
-use deepfake_model::ConvKernels;
+use deepfake_model::{Detector, InferenceDetector};
 
 /// Why a device flag could not be honoured.
 #[derive(Debug, thiserror::Error)]
@@ -107,15 +107,16 @@ fn cuda(flag: &str, _index: usize) -> Result<Device, DeviceError> {
     })
 }
 
-/// The convolution kernels of the inference form for `device`: the host CPU kernel on Burn's
-/// CPU backend (flex), where it is faster, and Burn's own operations everywhere else.
-pub fn conv_kernels_for(device: &Device) -> ConvKernels {
+/// The inference form of `model` (on `device`) for `device`: the backbone on the host CPU
+/// kernels on Burn's CPU backend (flex), where they are faster, and on Burn's own operations
+/// everywhere else. Consumes the model; the weights are never held twice.
+pub fn inference_form_for(model: Detector, device: &Device) -> InferenceDetector {
     #[cfg(feature = "flex")]
     if *device == Device::flex() {
-        return ConvKernels::HostCpu;
+        return model.into_cpu_inference();
     }
     let _ = device;
-    ConvKernels::Burn
+    model.into_inference()
 }
 
 #[cfg(test)]

@@ -13,5 +13,5 @@ pub use deepfake_model as model;
 pub use deepfake_onnx as onnx;
 pub use deepfake_report as report;
 pub use deepfake_train as train;
-pub use device::{DeviceError, conv_kernels_for, parse_device};
+pub use device::{DeviceError, inference_form_for, parse_device};
 pub use predict::{Detector, Prediction};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use burn::tensor::{Device, Tensor, TensorData};
 use deepfake_data::normalize::preprocess_eval;
 use deepfake_data::{DecodeLimits, decode_file};
-use deepfake_model::{ConvKernels, Detector as Model, DetectorConfig, InferenceDetector};
+use deepfake_model::{Detector as Model, DetectorConfig, InferenceDetector};
 use image::{DynamicImage, RgbImage};
 use rayon::prelude::*;
 
@@ -21,7 +21,6 @@ pub const DEFAULT_BATCH_SIZE: usize = 16;
 #[derive(Debug)]
 pub struct Detector {
     model: InferenceDetector,
-    kernels: ConvKernels,
     config: DetectorConfig,
     device: Device,
     temperature: f64,
@@ -42,12 +41,12 @@ impl Detector {
     }
 
     /// Wraps a model already in memory (temperature 1, threshold 0.5). Inference runs on its
-    /// inference form ([`Model::into_inference`]: BatchNorm folded, running statistics,
-    /// no dropout) with the host CPU kernels on a CPU device; `model` is consumed.
+    /// inference form (BatchNorm folded, running statistics, no dropout; the backbone on the
+    /// host CPU kernels on a CPU device: [`crate::device::inference_form_for`]); `model` is
+    /// consumed.
     pub fn new(model: Model, config: DetectorConfig, device: &Device) -> Self {
         Self {
-            model: model.into_inference(),
-            kernels: crate::device::conv_kernels_for(device),
+            model: crate::device::inference_form_for(model, device),
             config,
             device: device.clone(),
             temperature: 1.0,
@@ -134,7 +133,7 @@ impl Detector {
             let data = TensorData::new(flat, [chunk.len(), 3, size, size]);
             let logits = self
                 .model
-                .forward_with(Tensor::<4>::from_data(data, &self.device), self.kernels);
+                .forward(Tensor::<4>::from_data(data, &self.device));
             out.extend(to_pairs(logits));
         }
         out
@@ -142,7 +141,7 @@ impl Detector {
 
     /// Scores a batch of `[B, 3, S, S]` preprocessed images.
     pub fn predict_tensor(&self, images: Tensor<4>) -> Vec<Prediction> {
-        to_pairs(self.model.forward_with(images, self.kernels))
+        to_pairs(self.model.forward(images))
             .into_iter()
             .map(|l| Prediction::from_logits(l, self.temperature, self.threshold))
             .collect()
@@ -204,7 +203,7 @@ impl Detector {
         let data = TensorData::new(flat, [1, frames.len(), 3, size, size]);
         let logits = self
             .model
-            .forward_sequence_with(Tensor::<5>::from_data(data, &self.device), self.kernels);
+            .forward_sequence(Tensor::<5>::from_data(data, &self.device));
         let pair = to_pairs(logits).into_iter().next().unwrap_or([f32::NAN; 2]);
         Ok(Prediction::from_logits(
             pair,

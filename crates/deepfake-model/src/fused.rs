@@ -13,21 +13,10 @@ use burn::nn::pool::{AdaptiveAvgPool2d, MaxPool2d};
 use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 
-use crate::cpu_conv::grouped_conv3x3;
+use crate::cpu::CpuResNeXt;
 use crate::detector::{Classifier, Detector, mean_over_time};
 use crate::lstm::Lstm;
 use crate::resnext::{Bottleneck, ResNeXt};
-
-/// Which implementation runs the backbone's convolutions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ConvKernels {
-    /// Burn's own operations: right on every device.
-    #[default]
-    Burn,
-    /// The host kernel of [`crate::cpu_conv`] for the grouped 3x3 convolutions: faster on a
-    /// CPU device (flex); on a GPU it would copy those activations to the host.
-    HostCpu,
-}
 
 /// `conv` followed by `bn` (inference statistics) as one convolution with a bias. Takes both
 /// by value: the weight tensor is scaled in place when nothing else holds it.
@@ -78,16 +67,13 @@ impl FusedBottleneck {
     }
 
     /// `[B, C_in, H, W]` -> `[B, C_out, H / stride, W / stride]`.
-    pub fn forward(&self, x: Tensor<4>, kernels: ConvKernels) -> Tensor<4> {
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let identity = match &self.downsample {
             Some(conv) => conv.forward(x.clone()),
             None => x.clone(),
         };
         let out = relu(self.conv1.forward(x));
-        let out = match kernels {
-            ConvKernels::Burn => relu(self.conv2.forward(out)),
-            ConvKernels::HostCpu => grouped_conv3x3(&self.conv2, out, true),
-        };
+        let out = relu(self.conv2.forward(out));
         relu(self.conv3.forward(out) + identity)
     }
 }
@@ -133,21 +119,42 @@ impl FusedResNeXt {
     }
 
     /// Pooled features: `[B, 3, H, W]` -> `[B, feature_dim]`.
-    pub fn forward_features(&self, images: Tensor<4>, kernels: ConvKernels) -> Tensor<2> {
+    pub fn forward_features(&self, images: Tensor<4>) -> Tensor<2> {
         let mut x = self.maxpool.forward(relu(self.conv1.forward(images)));
         for block in &self.blocks {
-            x = block.forward(x, kernels);
+            x = block.forward(x);
         }
         self.avgpool.forward(x).flatten(1, 3)
     }
 }
 
-/// The detector for inference only: BatchNorm folded, no dropout, a choice of convolution
-/// kernels. Build it with [`Detector::fuse_for_inference`].
-#[derive(Module, Debug)]
+/// Where the inference backbone runs.
+#[derive(Debug)]
+pub enum InferenceBackbone {
+    /// Burn's own operations on the model's device: right on every device.
+    Burn(Box<FusedResNeXt>),
+    /// The host kernels of [`crate::cpu`]: faster on a CPU device (flex); on a GPU they
+    /// would copy every batch to the host.
+    Cpu(CpuResNeXt),
+}
+
+impl InferenceBackbone {
+    /// Pooled features: `[B, 3, H, W]` -> `[B, feature_dim]`.
+    pub fn forward_features(&self, images: Tensor<4>) -> Tensor<2> {
+        match self {
+            Self::Burn(backbone) => backbone.forward_features(images),
+            Self::Cpu(backbone) => backbone.forward_features(images),
+        }
+    }
+}
+
+/// The detector for inference only: BatchNorm folded, no dropout, the backbone on Burn's
+/// operations or on the host CPU kernels. Build it with [`Detector::fuse_for_inference`],
+/// [`Detector::into_inference`] or [`Detector::into_cpu_inference`].
+#[derive(Debug)]
 pub struct InferenceDetector {
     /// Backbone with folded BatchNorm.
-    pub backbone: FusedResNeXt,
+    pub backbone: InferenceBackbone,
     /// The LSTM, unchanged.
     pub lstm: Lstm,
     /// The classifier, unchanged (dropout is inactive in inference).
@@ -155,26 +162,16 @@ pub struct InferenceDetector {
 }
 
 impl InferenceDetector {
-    /// Scores single images: `[B, 3, H, W]` -> logits `[B, 2]`, with Burn's kernels.
+    /// Scores single images: `[B, 3, H, W]` -> logits `[B, 2]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        self.forward_with(images, ConvKernels::Burn)
+        self.forward_sequence(images.unsqueeze_dim(1))
     }
 
-    /// [`forward`](Self::forward) with the given convolution kernels.
-    pub fn forward_with(&self, images: Tensor<4>, kernels: ConvKernels) -> Tensor<2> {
-        self.forward_sequence_with(images.unsqueeze_dim(1), kernels)
-    }
-
-    /// Scores frame sequences: `[B, T, 3, H, W]` -> logits `[B, 2]`, with Burn's kernels.
+    /// Scores frame sequences: `[B, T, 3, H, W]` -> logits `[B, 2]`.
     pub fn forward_sequence(&self, frames: Tensor<5>) -> Tensor<2> {
-        self.forward_sequence_with(frames, ConvKernels::Burn)
-    }
-
-    /// [`forward_sequence`](Self::forward_sequence) with the given convolution kernels.
-    pub fn forward_sequence_with(&self, frames: Tensor<5>, kernels: ConvKernels) -> Tensor<2> {
         let [_, steps, channels, height, width] = frames.dims();
         let flat: Tensor<4> = frames.reshape([-1, channels as i32, height as i32, width as i32]);
-        let features = self.backbone.forward_features(flat, kernels);
+        let features = self.backbone.forward_features(flat);
         let feature_dim = features.dims()[1];
         let sequence: Tensor<3> = features.reshape([-1, steps as i32, feature_dim as i32]);
         self.classifier
@@ -184,22 +181,45 @@ impl InferenceDetector {
 
 impl Detector {
     /// An inference copy with every BatchNorm folded into its convolution (exact within
-    /// float rounding; the detector itself is unchanged). Uses the running statistics, as
-    /// `valid()` does. Holds a second copy of the backbone's weights while both live; use
-    /// [`into_inference`](Self::into_inference) when the detector is not needed any more.
+    /// float rounding; the detector itself is unchanged), running on Burn's operations.
+    /// Uses the running statistics, as `valid()` does. Holds a second copy of the
+    /// backbone's weights while both live; use [`into_inference`](Self::into_inference)
+    /// when the detector is not needed any more.
     pub fn fuse_for_inference(&self) -> InferenceDetector {
         self.valid().into_inference()
     }
 
     /// [`fuse_for_inference`](Self::fuse_for_inference), consuming the detector.
     pub fn into_inference(self) -> InferenceDetector {
+        let (backbone, lstm, classifier) = self.into_folded_parts();
+        InferenceDetector {
+            backbone: InferenceBackbone::Burn(Box::new(backbone)),
+            lstm,
+            classifier,
+        }
+    }
+
+    /// The inference form with the backbone on the host CPU kernels ([`CpuResNeXt`]), for a
+    /// detector on a CPU device; the LSTM and classifier stay on the detector's device. Each
+    /// layer's tensors are released as soon as they are copied, so the weights are never held
+    /// twice.
+    pub fn into_cpu_inference(self) -> InferenceDetector {
+        let (backbone, lstm, classifier) = self.into_folded_parts();
+        InferenceDetector {
+            backbone: InferenceBackbone::Cpu(CpuResNeXt::new(backbone)),
+            lstm,
+            classifier,
+        }
+    }
+
+    fn into_folded_parts(self) -> (FusedResNeXt, Lstm, Classifier) {
         // `valid()` gives inference statistics and no autodiff; the original is not needed.
         let model = self.valid();
         drop(self);
-        InferenceDetector {
-            backbone: FusedResNeXt::new(model.backbone),
-            lstm: model.lstm,
-            classifier: model.classifier,
-        }
+        (
+            FusedResNeXt::new(model.backbone),
+            model.lstm,
+            model.classifier,
+        )
     }
 }

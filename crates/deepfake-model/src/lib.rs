@@ -16,7 +16,7 @@
 //! assert_eq!(logits.dims(), [2, 2]);
 //! ```
 
-pub mod cpu_conv;
+pub mod cpu;
 pub mod detector;
 pub mod error;
 pub mod fs;
@@ -31,7 +31,7 @@ pub mod saved;
 
 pub use detector::{Classifier, Detector, DetectorConfig};
 pub use error::{Error, Result};
-pub use fused::{ConvKernels, InferenceDetector};
+pub use fused::{InferenceBackbone, InferenceDetector};
 pub use lstm::{Lstm, LstmConfig};
 pub use params::trainable_params;
 pub use preprocess::Label;

@@ -8,8 +8,9 @@ mod common;
 use std::path::PathBuf;
 
 use burn::tensor::{Device, Tensor};
+use deepfake_model::cpu::CpuResNeXt;
 use deepfake_model::fused::FusedResNeXt;
-use deepfake_model::{ConvKernels, Detector, DetectorConfig, ResNeXt};
+use deepfake_model::{Detector, DetectorConfig, ResNeXt};
 
 const TOLERANCE: f32 = 1e-4;
 
@@ -38,14 +39,20 @@ fn resnext50_32x4d_matches_torchvision() {
     println!("PARITY resnext50_32x4d logits max |diff| = {diff:.3e}");
     assert!(diff <= TOLERANCE);
 
-    // The folded backbone with the host kernel, through torchvision's own fc.
-    let fused = FusedResNeXt::new(model.clone());
-    let fc = model.fc.as_ref().expect("ImageNet fc");
-    let logits = fc.forward(fused.forward_features(input, ConvKernels::HostCpu));
+    // The folded backbone on Burn's operations and on the host CPU kernels, through
+    // torchvision's own fc.
+    let fc = model.fc.clone().expect("ImageNet fc");
+    let fused = FusedResNeXt::new(model);
+    let logits = fc.forward(fused.forward_features(input.clone()));
     let diff_fused =
         common::max_abs_diff(logits, read("resnext50_io.safetensors", "logits", &device));
-    println!("PARITY resnext50_32x4d folded + host kernel logits max |diff| = {diff_fused:.3e}");
-    assert!(diff_fused <= TOLERANCE);
+    println!("PARITY resnext50_32x4d folded logits max |diff| = {diff_fused:.3e}");
+    let host = CpuResNeXt::new(fused);
+    let logits = fc.forward(host.forward_features(input));
+    let diff_host =
+        common::max_abs_diff(logits, read("resnext50_io.safetensors", "logits", &device));
+    println!("PARITY resnext50_32x4d host CPU backbone logits max |diff| = {diff_host:.3e}");
+    assert!(diff_fused <= TOLERANCE && diff_host <= TOLERANCE);
 }
 
 #[test]
@@ -73,15 +80,20 @@ fn seed_detector_matches_reference_module() {
     println!("PARITY seed detector sequence logits max |diff| = {diff_sequences:.3e}");
     assert!(diff_images <= TOLERANCE && diff_sequences <= TOLERANCE);
 
-    // The inference form predict runs: BatchNorm folded, host kernel for the 32-group 3x3
-    // convolutions at full size.
-    let fused = detector.into_inference();
+    // The inference form predict runs on a CPU: BatchNorm folded, the backbone on the host
+    // CPU kernels (32-group 3x3 convolutions at full size).
+    let fused = detector.into_cpu_inference();
     let diff_fused = common::max_abs_diff(
-        fused.forward_with(read::<4>(file, "images", &device), ConvKernels::HostCpu),
+        fused.forward(read::<4>(file, "images", &device)),
         read(file, "image_logits", &device),
     );
-    println!(
-        "PARITY seed detector, inference form (folded + host kernel) max |diff| = {diff_fused:.3e}"
+    let diff_fused_sequences = common::max_abs_diff(
+        fused.forward_sequence(read::<5>(file, "sequences", &device)),
+        read(file, "sequence_logits", &device),
     );
-    assert!(diff_fused <= TOLERANCE);
+    println!(
+        "PARITY seed detector, CPU inference form max |diff| = {diff_fused:.3e} (images), \
+         {diff_fused_sequences:.3e} (sequences)"
+    );
+    assert!(diff_fused <= TOLERANCE && diff_fused_sequences <= TOLERANCE);
 }

@@ -6,8 +6,8 @@ mod common;
 use burn::tensor::{Device, Tensor};
 use common::{fixture, max_abs_diff, read_tensor};
 use deepfake_model::{
-    ConvKernels, Detector, DetectorConfig, InferenceDetector, Lstm, LstmConfig, ResNeXt,
-    ResNeXtConfig, trainable_params,
+    Detector, DetectorConfig, InferenceDetector, Lstm, LstmConfig, ResNeXt, ResNeXtConfig,
+    trainable_params,
 };
 
 const TOLERANCE: f32 = 1e-5;
@@ -167,24 +167,24 @@ fn pytorch_safetensors_round_trip_gives_identical_logits() {
 }
 
 /// The inference form's logits for the fixture's images and sequences are PyTorch's (1e-5).
-fn check_inference_form(fused: &InferenceDetector, kernels: ConvKernels) {
+fn check_inference_form(fused: &InferenceDetector, what: &str) {
     let device = Device::flex();
     let file = "tiny_detector_io.safetensors";
     let diff_images = max_abs_diff(
-        fused.forward_with(read_tensor(file, "images", &device), kernels),
+        fused.forward(read_tensor(file, "images", &device)),
         read_tensor(file, "image_logits", &device),
     );
     let diff_sequences = max_abs_diff(
-        fused.forward_sequence_with(read_tensor(file, "sequences", &device), kernels),
+        fused.forward_sequence(read_tensor(file, "sequences", &device)),
         read_tensor(file, "sequence_logits", &device),
     );
     assert!(
         diff_images <= TOLERANCE,
-        "{kernels:?}: image logits differ by {diff_images}"
+        "{what}: image logits differ by {diff_images}"
     );
     assert!(
         diff_sequences <= TOLERANCE,
-        "{kernels:?}: sequence logits differ by {diff_sequences}"
+        "{what}: sequence logits differ by {diff_sequences}"
     );
 }
 
@@ -203,7 +203,7 @@ fn tiny_reference_detector() -> Detector {
 fn fused_inference_detector_matches_reference_module() {
     let detector = tiny_reference_detector();
     let fused = detector.fuse_for_inference();
-    check_inference_form(&fused, ConvKernels::Burn);
+    check_inference_form(&fused, "folded, Burn operations");
     let images: Tensor<4> = read_tensor("tiny_detector_io.safetensors", "images", &Device::flex());
     assert!(
         max_abs_diff(fused.forward(images.clone()), detector.forward(images)) <= 1e-5,
@@ -212,10 +212,18 @@ fn fused_inference_detector_matches_reference_module() {
     check_tiny_detector(&detector);
 }
 
-/// The consuming fold (`into_inference`) with the host kernel for the grouped 3x3
-/// convolutions (stride 1 and 2 in the tiny preset) gives PyTorch's numbers.
+/// The host CPU backbone (`into_cpu_inference`: grouped 3x3 at stride 1 and 2, strided
+/// projections, fused epilogues) gives PyTorch's numbers, whether the images of a batch run on
+/// one thread each (batch >= threads) or every layer is split over the threads (fewer images
+/// than threads), and on a single thread.
 #[test]
-fn host_cpu_kernels_match_reference_module() {
-    let fused = tiny_reference_detector().into_inference();
-    check_inference_form(&fused, ConvKernels::HostCpu);
+fn host_cpu_backbone_matches_reference_module() {
+    let fused = tiny_reference_detector().into_cpu_inference();
+    for threads in [1, 2, 16] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| check_inference_form(&fused, &format!("host backbone, {threads} threads")));
+    }
 }

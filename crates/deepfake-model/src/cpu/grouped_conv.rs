@@ -1,82 +1,63 @@
-//! A CPU kernel for the inference detector's grouped 3x3 convolutions, the largest single cost
-//! of a forward pass in Burn 0.22 flex (see docs/benchmarks.md, "Profile").
+//! The grouped 3x3 convolution of the host backbone, the largest single cost of a forward
+//! pass in Burn 0.22 flex (see docs/benchmarks.md, "Profile").
 //!
-//! [`grouped_conv3x3`] is a direct 3x3 convolution for many small groups (ResNeXt's 32 groups
-//! of 4 to 32 channels), where an im2col + GEMM has too little work per group. It pads each
-//! group's input once and computes each output plane in blocks of 64 outputs kept in
-//! registers, reading each tap as a contiguous run, which the compiler vectorises (AVX2 + FMA
-//! when the CPU has them, chosen at run time).
-//!
-//! It takes and returns Burn tensors and works on a host copy of the data, so use it only on a
-//! CPU device. A strided convolution splits the padded input into its row/column phases
-//! (stride x stride of them), so every tap is still a contiguous run. Timed in place by `examples/profile_forward.rs --fast`
-//! (docs/benchmarks.md: 503 -> 149 ms of a batch-8 seed-preset pass). A 1x1 convolution as a
-//! batched matmul was tried and was slower than flex's own 1x1 `conv2d`. Upstream route: a
-//! direct path in burn-flex's `conv2d` for `groups > 1` with few channels per group.
+//! A direct 3x3 convolution for many small groups (ResNeXt's 32 groups of 4 to 32 channels),
+//! where an im2col + GEMM has too little work per group. It pads each group's input once and
+//! computes each output plane in blocks of 64 outputs kept in registers, reading each tap as a
+//! contiguous run, which the compiler vectorises (AVX2 + FMA when the CPU has them, chosen at
+//! run time). A strided convolution splits the padded input into its row/column phases
+//! (stride x stride of them), so every tap is still a contiguous run. Upstream route: a direct
+//! path in burn-flex's `conv2d` for `groups > 1` with few channels per group.
 
-use burn::nn::PaddingConfig2d;
-use burn::nn::conv::Conv2d;
-use burn::tensor::activation::relu;
-use burn::tensor::{Tensor, TensorData};
 use rayon::prelude::*;
 
-/// A 3x3 convolution with padding 1, any groups, the same stride on both axes, bias,
-/// optionally followed by ReLU: `[B, C_in, H, W]` -> `[B, C_out, H', W']`, computed on the
-/// host. Any other convolution goes to Burn's `conv2d`.
-pub fn grouped_conv3x3(conv: &Conv2d, x: Tensor<4>, apply_relu: bool) -> Tensor<4> {
-    let [stride, stride_x] = conv.stride;
-    let supported = conv.kernel_size == [3, 3]
-        && conv.dilation == [1, 1]
-        && conv.padding == PaddingConfig2d::Explicit(1, 1, 1, 1)
-        && stride == stride_x
-        && stride >= 1;
-    if !supported {
-        let out = conv.forward(x);
-        return if apply_relu { relu(out) } else { out };
-    }
-    let device = x.device();
-    let [batch, c_in, h, w] = x.dims();
-    let [c_out, c_in_group, _, _] = conv.weight.dims();
-    let groups = conv.groups;
-    let out_h = (h + 2 - 3) / stride + 1;
-    let out_w = (w + 2 - 3) / stride + 1;
-    let input = host_values(x);
-    let weight = host_values(conv.weight.val());
-    let bias = conv
-        .bias
-        .as_ref()
-        .map(|b| host_values(b.val()))
-        .unwrap_or_else(|| vec![0.0; c_out]);
-    let shape = Shape {
-        h,
-        w,
-        c_in_group,
-        c_out_group: c_out / groups,
-        stride,
-        out_h,
-        out_w,
-    };
-    let mut output = vec![0.0f32; batch * c_out * out_h * out_w];
-    // One task per (image, group): the group's padded input is built once and reused by its
-    // output channels.
-    output
-        .par_chunks_mut(shape.c_out_group * out_h * out_w)
-        .enumerate()
-        .for_each(|(task, out)| {
-            let (b, g) = (task / groups, task % groups);
-            let image = &input[b * c_in * h * w..(b + 1) * c_in * h * w];
-            group_conv(&shape, image, &weight, &bias, g, out, apply_relu);
-        });
-    Tensor::from_data(
-        TensorData::new(output, [batch, c_out, out_h, out_w]),
-        &device,
-    )
+/// A 3x3 convolution with padding 1, `groups` groups, the same stride on both axes and a
+/// bias, followed by ReLU, on one image in host memory.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupedConv3x3 {
+    /// `[C_out, C_in / groups, 3, 3]`, row-major.
+    pub weight: Vec<f32>,
+    /// `[C_out]`.
+    pub bias: Vec<f32>,
+    pub c_in: usize,
+    pub c_out: usize,
+    pub groups: usize,
+    pub stride: usize,
 }
 
-fn host_values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    // Our tensors are f32 by construction; an empty vector would make the shapes disagree
-    // and Burn would report it on the next operation.
-    t.into_data().try_into_vec::<f32>().unwrap_or_default()
+impl GroupedConv3x3 {
+    /// Output height and width for an `h x w` input.
+    pub fn out_size(&self, [h, w]: [usize; 2]) -> [usize; 2] {
+        [(h - 1) / self.stride + 1, (w - 1) / self.stride + 1]
+    }
+
+    /// `relu(conv(x) + bias)`: `x` is `[C_in, H, W]`, the result `[C_out, H', W']` goes to
+    /// `out` (resized). `threads > 1` spreads the groups over the rayon pool.
+    pub fn forward_relu(&self, x: &[f32], [h, w]: [usize; 2], out: &mut Vec<f32>, threads: usize) {
+        assert_eq!(x.len(), self.c_in * h * w, "grouped conv input");
+        let [out_h, out_w] = self.out_size([h, w]);
+        let shape = Shape {
+            h,
+            w,
+            c_in_group: self.c_in / self.groups,
+            c_out_group: self.c_out / self.groups,
+            stride: self.stride,
+            out_h,
+            out_w,
+        };
+        out.resize(self.c_out * out_h * out_w, 0.0);
+        let group_len = shape.c_out_group * out_h * out_w;
+        // One task per group: the group's padded input is built once and reused by its
+        // output channels.
+        let run = |(g, dst): (usize, &mut [f32])| {
+            group_conv(&shape, x, &self.weight, &self.bias, g, dst);
+        };
+        if threads > 1 {
+            out.par_chunks_mut(group_len).enumerate().for_each(run);
+        } else {
+            out.chunks_mut(group_len).enumerate().for_each(run);
+        }
+    }
 }
 
 struct Shape {
@@ -89,16 +70,9 @@ struct Shape {
     out_w: usize,
 }
 
-/// The output channels of group `g` of one image into `out` (`[C_out/groups, H', W']`).
-fn group_conv(
-    s: &Shape,
-    image: &[f32],
-    weight: &[f32],
-    bias: &[f32],
-    g: usize,
-    out: &mut [f32],
-    apply_relu: bool,
-) {
+/// The output channels of group `g` of one image into `out` (`[C_out/groups, H', W']`), ReLU
+/// applied.
+fn group_conv(s: &Shape, image: &[f32], weight: &[f32], bias: &[f32], g: usize, out: &mut [f32]) {
     // The group's zero-padded input ([H+2, W+2] per channel) split into its stride x stride
     // phases (padded row % stride, padded column % stride), each [ceil((H+2)/stride),
     // ceil((W+2)/stride)]: tap (ky, kx) of every output then reads one contiguous run of phase
@@ -138,9 +112,7 @@ fn group_conv(
             dst[y * s.out_w..(y + 1) * s.out_w]
                 .copy_from_slice(&acc[y * row_width..y * row_width + s.out_w]);
         }
-        if apply_relu {
-            dst.iter_mut().for_each(|v| *v = v.max(0.0));
-        }
+        dst.iter_mut().for_each(|v| *v = v.max(0.0));
     }
 }
 
@@ -217,11 +189,11 @@ mod tests {
     use super::*;
     use burn::nn::PaddingConfig2d;
     use burn::nn::conv::Conv2dConfig;
-    use burn::tensor::{Device, Distribution};
+    use burn::tensor::activation::relu;
+    use burn::tensor::{Device, Distribution, Tensor};
 
-    fn max_diff(a: Tensor<4>, b: Tensor<4>) -> f32 {
-        assert_eq!(a.dims(), b.dims());
-        (a - b).abs().max().into_scalar()
+    fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_into_vec::<f32>().unwrap()
     }
 
     #[test]
@@ -243,17 +215,30 @@ mod tests {
                 .with_bias(true)
                 .init(&device);
             let x =
-                Tensor::<4>::random([2, channels, h, w], Distribution::Normal(0.0, 1.0), &device);
-            let expected = conv.forward(x.clone());
-            let got = grouped_conv3x3(&conv, x.clone(), false);
-            let diff = max_diff(expected.clone(), got);
-            assert!(
-                diff <= 1e-5,
-                "{channels} ch, {groups} groups, stride {stride}: {diff}"
-            );
-            let got_relu = grouped_conv3x3(&conv, x, true);
-            let diff = max_diff(burn::tensor::activation::relu(expected), got_relu);
-            assert!(diff <= 1e-5, "with relu: {diff}");
+                Tensor::<4>::random([1, channels, h, w], Distribution::Normal(0.0, 1.0), &device);
+            let expected = host(relu(conv.forward(x.clone())));
+            let host_conv = GroupedConv3x3 {
+                weight: host(conv.weight.val()),
+                bias: host(conv.bias.as_ref().unwrap().val()),
+                c_in: channels,
+                c_out: channels,
+                groups,
+                stride,
+            };
+            for threads in [1, 2] {
+                let mut got = vec![7.0; 3];
+                host_conv.forward_relu(&host(x.clone()), [h, w], &mut got, threads);
+                assert_eq!(got.len(), expected.len());
+                let diff = got
+                    .iter()
+                    .zip(&expected)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0f32, f32::max);
+                assert!(
+                    diff <= 1e-5,
+                    "{channels} ch, {groups} groups, stride {stride}, {threads} threads: {diff}"
+                );
+            }
         }
     }
 }

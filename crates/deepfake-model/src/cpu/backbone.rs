@@ -1,0 +1,397 @@
+//! The inference backbone (BatchNorm folded) in host memory, run by the host kernels of this
+//! module: every activation of one image stays in a few reused buffers, every 1x1 convolution
+//! is one matrix product with its bias, ReLU and residual add fused around it, and the images
+//! of a batch run in parallel (or, for fewer images than threads, each layer does).
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2d;
+use burn::tensor::{Tensor, TensorData};
+use rayon::prelude::*;
+
+use super::grouped_conv::GroupedConv3x3;
+use super::layers::{DenseConv, PointwiseConv, max_pool, mean_pool};
+use crate::fused::{FusedBottleneck, FusedResNeXt};
+
+/// One bottleneck block: 1x1 reduce -> grouped 3x3 -> 1x1 expand, plus the skip path.
+#[derive(Debug, Clone)]
+struct CpuBottleneck {
+    reduce: PointwiseConv,
+    grouped: GroupedConv3x3,
+    /// Its bias is added on the skip path: `skip_bias` without a projection, folded into
+    /// the projection's bias with one.
+    expand: PointwiseConv,
+    projection: Option<PointwiseConv>,
+    /// `expand`'s bias, added to the identity when there is no projection.
+    skip_bias: Vec<f32>,
+}
+
+/// The buffers one image's forward pass reuses from layer to layer (grown once, never
+/// shrunk), so no layer allocates or faults in fresh pages.
+#[derive(Debug, Default)]
+struct Workspace {
+    /// The current activation `[C, H, W]`.
+    x: Vec<f32>,
+    /// Output of the reducing 1x1.
+    reduced: Vec<f32>,
+    /// Output of the grouped 3x3.
+    grouped: Vec<f32>,
+    /// The block output being built (skip path, then `+=` the expanding 1x1).
+    out: Vec<f32>,
+    /// im2col strips and strided gathers.
+    scratch: Vec<f32>,
+}
+
+impl CpuBottleneck {
+    fn new(block: FusedBottleneck) -> Self {
+        let reduce = pointwise(block.conv1);
+        let grouped = grouped3x3(block.conv2);
+        let mut expand = pointwise(block.conv3);
+        let skip_bias = std::mem::take(&mut expand.bias);
+        let (projection, skip_bias) = match block.downsample {
+            Some(conv) => {
+                let mut projection = pointwise(conv);
+                for (p, e) in projection.bias.iter_mut().zip(&skip_bias) {
+                    *p += e;
+                }
+                (Some(projection), Vec::new())
+            }
+            None => (None, skip_bias),
+        };
+        Self {
+            reduce,
+            grouped,
+            expand,
+            projection,
+            skip_bias,
+        }
+    }
+
+    /// `ws.x` (`[C_in, H, W]`) -> `ws.x` (`[C_out, H', W']`); returns `[H', W']`.
+    fn forward(
+        &self,
+        ws: &mut Workspace,
+        size: [usize; 2],
+        threads: usize,
+        timer: &mut Option<&mut LayerTimes>,
+    ) -> [usize; 2] {
+        let out_size = self.grouped.out_size(size);
+        let plane = out_size[0] * out_size[1];
+        let start = Instant::now();
+        // Skip path with the expanding convolution's bias.
+        match &self.projection {
+            Some(projection) => {
+                projection.forward(&ws.x, size, &mut ws.out, &mut ws.scratch, false, threads)
+            }
+            None => {
+                ws.out.clear();
+                for (values, &b) in ws.x.chunks_exact(plane).zip(&self.skip_bias) {
+                    ws.out.extend(values.iter().map(|v| v + b));
+                }
+            }
+        }
+        let start = LayerTimes::lap(timer, "skip path (projection 1x1 or copy)", start);
+        self.reduce
+            .forward(&ws.x, size, &mut ws.reduced, &mut ws.scratch, true, threads);
+        let start = LayerTimes::lap(timer, "conv 1x1 reduce + relu", start);
+        self.grouped
+            .forward_relu(&ws.reduced, size, &mut ws.grouped, threads);
+        let kind = if self.grouped.stride == 1 {
+            "conv 3x3 grouped + relu"
+        } else {
+            "conv 3x3 grouped stride 2 + relu"
+        };
+        let start = LayerTimes::lap(timer, kind, start);
+        self.expand
+            .accumulate(&ws.grouped, plane, &mut ws.out, threads);
+        ws.out.iter_mut().for_each(|v| *v = v.max(0.0));
+        LayerTimes::lap(timer, "conv 1x1 expand + residual + relu", start);
+        std::mem::swap(&mut ws.x, &mut ws.out);
+        out_size
+    }
+}
+
+/// Seconds spent per layer kind, added up over the images of a batch (thread-seconds when
+/// the images run in parallel).
+#[derive(Debug, Default, Clone)]
+pub struct LayerTimes {
+    /// Seconds per layer kind.
+    pub seconds: BTreeMap<&'static str, f64>,
+}
+
+impl LayerTimes {
+    /// Adds the time since `start` to `kind` (when timing) and returns the time now.
+    fn lap(timer: &mut Option<&mut LayerTimes>, kind: &'static str, start: Instant) -> Instant {
+        let now = Instant::now();
+        if let Some(times) = timer {
+            *times.seconds.entry(kind).or_default() += (now - start).as_secs_f64();
+        }
+        now
+    }
+
+    fn add_all(&mut self, other: &LayerTimes) {
+        for (kind, seconds) in &other.seconds {
+            *self.seconds.entry(kind).or_default() += seconds;
+        }
+    }
+}
+
+/// The ResNeXt feature extractor for inference on a CPU, its weights in host memory.
+/// Build it from the folded backbone with [`CpuResNeXt::new`]; equal to
+/// [`FusedResNeXt::forward_features`] within float rounding (tested to 1e-4).
+#[derive(Debug, Clone)]
+pub struct CpuResNeXt {
+    stem: DenseConv,
+    /// `[kernel, stride, padding]` of the max pool after the stem.
+    max_pool: [usize; 3],
+    blocks: Vec<CpuBottleneck>,
+    feature_dim: usize,
+}
+
+impl CpuResNeXt {
+    /// Moves the folded backbone's weights to host memory, releasing each layer's tensors
+    /// as soon as it is copied.
+    ///
+    /// # Panics
+    /// If a layer has a form the host kernels do not implement. [`crate::ResNeXtConfig`]
+    /// only builds supported ones: a dense stem with symmetric padding, a square max pool,
+    /// 1x1 convolutions without padding, 3x3 grouped convolutions with padding 1, global
+    /// average pooling.
+    pub fn new(backbone: FusedResNeXt) -> Self {
+        let FusedResNeXt {
+            conv1,
+            maxpool,
+            blocks,
+            avgpool,
+        } = backbone;
+        assert_eq!(avgpool.output_size, [1, 1], "global average pool");
+        let [kernel, kernel_w] = maxpool.kernel_size;
+        let [stride, stride_w] = maxpool.stride;
+        let padding = symmetric_padding(&maxpool.padding);
+        assert!(
+            kernel == kernel_w && stride == stride_w && maxpool.dilation == [1, 1],
+            "square max pool"
+        );
+        assert!(!maxpool.ceil_mode, "max pool with floor rounding");
+        let blocks: Vec<CpuBottleneck> = blocks.into_iter().map(CpuBottleneck::new).collect();
+        let stem = dense(conv1);
+        let feature_dim = blocks.last().map_or(stem.c_out, |b| b.expand.c_out);
+        Self {
+            stem,
+            max_pool: [kernel, stride, padding],
+            blocks,
+            feature_dim,
+        }
+    }
+
+    /// Channels of the pooled features.
+    pub fn feature_dim(&self) -> usize {
+        self.feature_dim
+    }
+
+    /// Pooled features: `[B, 3, H, W]` -> `[B, feature_dim]`, on the images' device.
+    pub fn forward_features(&self, images: Tensor<4>) -> Tensor<2> {
+        let device = images.device();
+        let [batch, channels, height, width] = images.dims();
+        assert_eq!(channels, self.stem.c_in, "image channels");
+        let pixels = images
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("converted to f32");
+        let features = self.forward_host(&pixels, batch, [height, width]);
+        Tensor::from_data(
+            TensorData::new(features, [batch, self.feature_dim]),
+            &device,
+        )
+    }
+
+    /// Pooled features of `batch` images `[3, H, W]` stored one after another in `images`:
+    /// `[B, feature_dim]`, row-major.
+    ///
+    /// # Panics
+    /// If `images.len()` is not `batch * 3 * H * W`.
+    pub fn forward_host(&self, images: &[f32], batch: usize, size: [usize; 2]) -> Vec<f32> {
+        let image_len = self.stem.c_in * size[0] * size[1];
+        assert_eq!(images.len(), batch * image_len, "image buffer length");
+        self.run(images, batch, size, false).0
+    }
+
+    /// [`forward_host`](Self::forward_host), also timing every layer kind (for
+    /// `examples/profile_forward.rs`).
+    pub fn forward_host_timed(
+        &self,
+        images: &[f32],
+        batch: usize,
+        size: [usize; 2],
+    ) -> (Vec<f32>, LayerTimes) {
+        let image_len = self.stem.c_in * size[0] * size[1];
+        assert_eq!(images.len(), batch * image_len, "image buffer length");
+        self.run(images, batch, size, true)
+    }
+
+    fn run(
+        &self,
+        images: &[f32],
+        batch: usize,
+        size: [usize; 2],
+        timed: bool,
+    ) -> (Vec<f32>, LayerTimes) {
+        let image_len = self.stem.c_in * size[0] * size[1];
+        let mut features = vec![0.0f32; batch * self.feature_dim];
+        let mut times = LayerTimes::default();
+        if batch == 0 {
+            return (features, times);
+        }
+        let threads = rayon::current_num_threads();
+        if batch >= threads && threads > 1 {
+            // One image per task, each on one thread: no synchronisation inside the network.
+            let per_image: Vec<LayerTimes> = features
+                .par_chunks_mut(self.feature_dim)
+                .zip(images.par_chunks(image_len))
+                .map_init(Workspace::default, |ws, (out, image)| {
+                    let mut times = LayerTimes::default();
+                    let timer = timed.then_some(&mut times);
+                    self.forward_image(image, size, out, ws, 1, timer);
+                    times
+                })
+                .collect();
+            per_image.iter().for_each(|t| times.add_all(t));
+        } else {
+            // Fewer images than threads: every layer splits its work instead.
+            let mut ws = Workspace::default();
+            for (out, image) in features
+                .chunks_mut(self.feature_dim)
+                .zip(images.chunks(image_len))
+            {
+                let timer = timed.then_some(&mut times);
+                self.forward_image(image, size, out, &mut ws, threads, timer);
+            }
+        }
+        (features, times)
+    }
+
+    /// One image `[3, H, W]` -> its pooled features `[feature_dim]` in `out`.
+    fn forward_image(
+        &self,
+        image: &[f32],
+        size: [usize; 2],
+        out: &mut [f32],
+        ws: &mut Workspace,
+        threads: usize,
+        mut timer: Option<&mut LayerTimes>,
+    ) {
+        let start = Instant::now();
+        self.stem
+            .forward_relu(image, size, &mut ws.out, &mut ws.scratch, threads);
+        let stem_size = self.stem.out_size(size);
+        let start = LayerTimes::lap(&mut timer, "conv 7x7 stem + relu", start);
+        let mut size = max_pool(
+            &ws.out,
+            [self.stem.c_out, stem_size[0], stem_size[1]],
+            self.max_pool,
+            &mut ws.x,
+        );
+        LayerTimes::lap(&mut timer, "maxpool", start);
+        for block in &self.blocks {
+            size = block.forward(ws, size, threads, &mut timer);
+        }
+        let start = Instant::now();
+        mean_pool(&ws.x, size[0] * size[1], out);
+        LayerTimes::lap(&mut timer, "avgpool", start);
+    }
+}
+
+/// The padding of a layer with the same padding on every side.
+fn symmetric_padding(padding: &PaddingConfig2d) -> usize {
+    match *padding {
+        PaddingConfig2d::Valid => 0,
+        PaddingConfig2d::Explicit(top, left, bottom, right)
+            if top == left && top == bottom && top == right =>
+        {
+            top
+        }
+        ref other => panic!("the host backbone needs symmetric explicit padding, got {other:?}"),
+    }
+}
+
+/// A convolution's weight `[C_out, C_in / groups, kh, kw]` and bias, in host memory.
+fn host_weights(conv: Conv2d) -> (Vec<f32>, Vec<f32>, [usize; 4]) {
+    let dims = conv.weight.dims();
+    let to_host = |t: TensorData| {
+        t.convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("converted to f32")
+    };
+    let bias = match conv.bias {
+        Some(bias) => to_host(bias.val().into_data()),
+        None => vec![0.0; dims[0]],
+    };
+    (to_host(conv.weight.val().into_data()), bias, dims)
+}
+
+fn pointwise(conv: Conv2d) -> PointwiseConv {
+    let [stride, stride_w] = conv.stride;
+    assert!(
+        conv.kernel_size == [1, 1] && conv.groups == 1 && stride == stride_w,
+        "1x1 convolution"
+    );
+    assert_eq!(
+        symmetric_padding(&conv.padding),
+        0,
+        "1x1 convolution without padding"
+    );
+    let (weight, bias, [c_out, c_in, _, _]) = host_weights(conv);
+    PointwiseConv {
+        weight,
+        bias,
+        c_in,
+        c_out,
+        stride,
+    }
+}
+
+fn grouped3x3(conv: Conv2d) -> GroupedConv3x3 {
+    let [stride, stride_w] = conv.stride;
+    assert!(
+        conv.kernel_size == [3, 3] && conv.dilation == [1, 1] && stride == stride_w,
+        "3x3 convolution"
+    );
+    assert_eq!(
+        symmetric_padding(&conv.padding),
+        1,
+        "3x3 convolution with padding 1"
+    );
+    let groups = conv.groups;
+    let (weight, bias, [c_out, c_in_group, _, _]) = host_weights(conv);
+    GroupedConv3x3 {
+        weight,
+        bias,
+        c_in: c_in_group * groups,
+        c_out,
+        groups,
+        stride,
+    }
+}
+
+fn dense(conv: Conv2d) -> DenseConv {
+    let [stride, stride_w] = conv.stride;
+    let [kernel, kernel_w] = conv.kernel_size;
+    assert!(
+        kernel == kernel_w && stride == stride_w && conv.groups == 1 && conv.dilation == [1, 1],
+        "square dense convolution"
+    );
+    let padding = symmetric_padding(&conv.padding);
+    let (weight, bias, [c_out, c_in, _, _]) = host_weights(conv);
+    DenseConv {
+        weight,
+        bias,
+        c_in,
+        c_out,
+        kernel,
+        stride,
+        padding,
+    }
+}

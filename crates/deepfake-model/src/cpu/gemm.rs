@@ -1,0 +1,143 @@
+//! Matrix products of the host backbone, on the `gemm` crate (the kernels burn-flex's own
+//! matmul and 1x1 convolutions use; AVX2/AVX-512/NEON picked at run time).
+
+/// `dst[i * dst_stride + j] (=, or += when `accumulate`) sum_p lhs[i * k + p] *
+/// rhs[p * rhs_stride + j]` for `i < m`, `j < n`: a row-major `[m, k] x [k, n]` product whose
+/// right operand and destination may be column windows of wider row-major matrices.
+/// `threads > 1` splits the product over that many threads of the current rayon pool.
+///
+/// # Panics
+/// If a slice is too short for the shape or strides (a bug in the caller, not bad input).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn matmul(
+    dst: &mut [f32],
+    dst_stride: usize,
+    lhs: &[f32],
+    rhs: &[f32],
+    rhs_stride: usize,
+    [m, k, n]: [usize; 3],
+    accumulate: bool,
+    threads: usize,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(
+        dst_stride >= n && dst.len() >= (m - 1) * dst_stride + n,
+        "matmul: dst"
+    );
+    if k == 0 {
+        if !accumulate {
+            dst.chunks_mut(dst_stride)
+                .for_each(|row| row[..n].fill(0.0));
+        }
+        return;
+    }
+    assert!(lhs.len() >= m * k, "matmul: lhs");
+    assert!(
+        rhs_stride >= n && rhs.len() >= (k - 1) * rhs_stride + n,
+        "matmul: rhs"
+    );
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: the asserts above keep every element the strides address inside its slice,
+    // `dst` is borrowed mutably (no aliasing with `lhs`/`rhs`), and all strides fit isize
+    // because they index allocated slices.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            dst_stride as isize,
+            accumulate,
+            lhs.as_ptr(),
+            1,
+            k as isize,
+            rhs.as_ptr(),
+            1,
+            rhs_stride as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(lhs: &[f32], rhs: &[f32], rhs_stride: usize, [m, k, n]: [usize; 3]) -> Vec<f32> {
+        let mut out = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                out[i * n + j] = (0..k)
+                    .map(|p| lhs[i * k + p] * rhs[p * rhs_stride + j])
+                    .sum();
+            }
+        }
+        out
+    }
+
+    fn values(len: usize, seed: u32) -> Vec<f32> {
+        (0..len)
+            .map(|i| {
+                ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) % 1000) as f32 / 500.0
+                    - 1.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn products_match_the_definition_with_windows_and_accumulation() {
+        for (shape, rhs_stride, dst_stride, threads) in [
+            ([5, 7, 3], 3, 3, 1),
+            ([64, 147, 40], 50, 45, 2),
+            ([3, 1, 9], 9, 12, 1),
+        ] {
+            let [m, k, n] = shape;
+            let lhs = values(m * k, 1);
+            let rhs = values(k * rhs_stride, 2);
+            let expected = naive(&lhs, &rhs, rhs_stride, shape);
+            let mut dst = vec![0.5f32; m * dst_stride];
+            matmul(
+                &mut dst, dst_stride, &lhs, &rhs, rhs_stride, shape, false, threads,
+            );
+            for i in 0..m {
+                for j in 0..n {
+                    let got = dst[i * dst_stride + j];
+                    assert!(
+                        (got - expected[i * n + j]).abs() < 1e-4,
+                        "{shape:?} ({i},{j})"
+                    );
+                }
+                // Columns past the window are untouched.
+                assert!(
+                    dst[i * dst_stride + n..(i + 1) * dst_stride]
+                        .iter()
+                        .all(|&v| v == 0.5)
+                );
+            }
+            matmul(
+                &mut dst, dst_stride, &lhs, &rhs, rhs_stride, shape, true, threads,
+            );
+            for i in 0..m {
+                for j in 0..n {
+                    let got = dst[i * dst_stride + j];
+                    assert!(
+                        (got - 2.0 * expected[i * n + j]).abs() < 1e-4,
+                        "accumulate {shape:?}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! The host backbone's other layers on one image in host memory (`[C, H, W]`, row-major):
+//! 1x1 convolutions as one matrix product, the stem's dense convolution by im2col in strips,
+//! max pooling and global average pooling.
+
+use super::gemm::matmul;
+
+/// Columns of the stem's im2col matrix built at once: a strip small enough to stay in cache.
+const IM2COL_COLUMNS: usize = 2048;
+
+/// A 1x1 convolution with a bias, groups 1, no padding, any stride: `[C_out, C_in]` weights
+/// times the (subsampled) input planes `[C_in, H' * W']`.
+#[derive(Debug, Clone)]
+pub(crate) struct PointwiseConv {
+    /// `[C_out, C_in]`, row-major.
+    pub weight: Vec<f32>,
+    /// `[C_out]`.
+    pub bias: Vec<f32>,
+    pub c_in: usize,
+    pub c_out: usize,
+    pub stride: usize,
+}
+
+impl PointwiseConv {
+    /// Output height and width for an `h x w` input.
+    pub fn out_size(&self, [h, w]: [usize; 2]) -> [usize; 2] {
+        [(h - 1) / self.stride + 1, (w - 1) / self.stride + 1]
+    }
+
+    /// `out = W x + bias` (then ReLU when `relu`): `x` is `[C_in, H, W]`, `out` becomes
+    /// `[C_out, H', W']`. A strided convolution first gathers the sampled pixels into
+    /// `scratch`.
+    pub fn forward(
+        &self,
+        x: &[f32],
+        [h, w]: [usize; 2],
+        out: &mut Vec<f32>,
+        scratch: &mut Vec<f32>,
+        relu: bool,
+        threads: usize,
+    ) {
+        assert_eq!(x.len(), self.c_in * h * w, "1x1 conv input");
+        let [oh, ow] = self.out_size([h, w]);
+        let input: &[f32] = if self.stride == 1 {
+            x
+        } else {
+            scratch.clear();
+            for plane in x.chunks_exact(h * w) {
+                for row in plane.chunks_exact(w).step_by(self.stride) {
+                    scratch.extend(row.iter().step_by(self.stride));
+                }
+            }
+            scratch
+        };
+        let plane = oh * ow;
+        out.resize(self.c_out * plane, 0.0);
+        matmul(
+            out,
+            plane,
+            &self.weight,
+            input,
+            plane,
+            [self.c_out, self.c_in, plane],
+            false,
+            threads,
+        );
+        add_bias(out, &self.bias, plane, relu);
+    }
+
+    /// `out += W x`, without the bias (stride 1): the block's expanding convolution adds
+    /// onto the skip path this way.
+    pub fn accumulate(&self, x: &[f32], plane: usize, out: &mut [f32], threads: usize) {
+        assert_eq!(self.stride, 1, "accumulate is for stride-1 convolutions");
+        matmul(
+            out,
+            plane,
+            &self.weight,
+            x,
+            plane,
+            [self.c_out, self.c_in, plane],
+            true,
+            threads,
+        );
+    }
+}
+
+/// A dense (groups 1) `k x k` convolution with a bias, stride and symmetric zero padding,
+/// followed by ReLU: the stem.
+#[derive(Debug, Clone)]
+pub(crate) struct DenseConv {
+    /// `[C_out, C_in * k * k]`, row-major (PyTorch's `[C_out, C_in, k, k]`).
+    pub weight: Vec<f32>,
+    /// `[C_out]`.
+    pub bias: Vec<f32>,
+    pub c_in: usize,
+    pub c_out: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub padding: usize,
+}
+
+impl DenseConv {
+    /// Output height and width for an `h x w` input.
+    pub fn out_size(&self, [h, w]: [usize; 2]) -> [usize; 2] {
+        let size = |n: usize| (n + 2 * self.padding - self.kernel) / self.stride + 1;
+        [size(h), size(w)]
+    }
+
+    /// `relu(conv(x) + bias)`: `x` is `[C_in, H, W]`, `out` becomes `[C_out, H', W']`. The
+    /// im2col matrix is built a strip of output rows at a time in `scratch`.
+    pub fn forward_relu(
+        &self,
+        x: &[f32],
+        [h, w]: [usize; 2],
+        out: &mut Vec<f32>,
+        scratch: &mut Vec<f32>,
+        threads: usize,
+    ) {
+        assert_eq!(x.len(), self.c_in * h * w, "stem input");
+        let [oh, ow] = self.out_size([h, w]);
+        let plane = oh * ow;
+        let taps = self.c_in * self.kernel * self.kernel;
+        out.resize(self.c_out * plane, 0.0);
+        let rows_per_strip = (IM2COL_COLUMNS / ow).max(1);
+        for first_row in (0..oh).step_by(rows_per_strip) {
+            let rows = rows_per_strip.min(oh - first_row);
+            let columns = rows * ow;
+            scratch.clear();
+            scratch.resize(taps * columns, 0.0);
+            self.im2col(x, [h, w], first_row, rows, ow, scratch);
+            matmul(
+                &mut out[first_row * ow..],
+                plane,
+                &self.weight,
+                scratch,
+                columns,
+                [self.c_out, taps, columns],
+                false,
+                threads,
+            );
+        }
+        add_bias(out, &self.bias, plane, true);
+    }
+
+    /// Rows `(c, ky, kx)` of the im2col matrix for output rows `first_row..first_row + rows`
+    /// into `cols` (`[C_in * k * k, rows * ow]`, zero where the tap falls in the padding).
+    fn im2col(
+        &self,
+        x: &[f32],
+        [h, w]: [usize; 2],
+        first_row: usize,
+        rows: usize,
+        ow: usize,
+        cols: &mut [f32],
+    ) {
+        let k = self.kernel;
+        let columns = rows * ow;
+        for (tap, dst) in cols.chunks_exact_mut(columns).enumerate() {
+            let (c, ky, kx) = (tap / (k * k), tap / k % k, tap % k);
+            let plane = &x[c * h * w..(c + 1) * h * w];
+            for (r, dst_row) in dst.chunks_exact_mut(ow).enumerate() {
+                // Input row of this tap, if inside the image.
+                let iy = (first_row + r) * self.stride + ky;
+                if iy < self.padding || iy - self.padding >= h {
+                    continue;
+                }
+                let src = &plane[(iy - self.padding) * w..][..w];
+                for (ox, value) in dst_row.iter_mut().enumerate() {
+                    let ix = ox * self.stride + kx;
+                    if ix >= self.padding && ix - self.padding < w {
+                        *value = src[ix - self.padding];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds `bias[c]` to every value of plane `c` of `x` (`[C, plane]`), then ReLU if asked.
+pub(crate) fn add_bias(x: &mut [f32], bias: &[f32], plane: usize, relu: bool) {
+    for (values, &b) in x.chunks_exact_mut(plane).zip(bias) {
+        if relu {
+            values.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
+        } else {
+            values.iter_mut().for_each(|v| *v += b);
+        }
+    }
+}
+
+/// Max pooling with a square `kernel`, `stride` and `padding` (padded positions never win,
+/// as in PyTorch): `x` is `[C, H, W]`, `out` becomes `[C, H', W']`.
+pub(crate) fn max_pool(
+    x: &[f32],
+    [c, h, w]: [usize; 3],
+    [kernel, stride, padding]: [usize; 3],
+    out: &mut Vec<f32>,
+) -> [usize; 2] {
+    let size = |n: usize| (n + 2 * padding - kernel) / stride + 1;
+    let (oh, ow) = (size(h), size(w));
+    out.resize(c * oh * ow, 0.0);
+    // The input range a window starting at padded position `start` covers.
+    let window = |start: usize, len: usize| {
+        let begin = start.saturating_sub(padding);
+        let end = (start + kernel).saturating_sub(padding).min(len);
+        begin..end
+    };
+    for (plane, dst) in x.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
+        for oy in 0..oh {
+            let rows = window(oy * stride, h);
+            for ox in 0..ow {
+                let cols = window(ox * stride, w);
+                let mut best = f32::NEG_INFINITY;
+                for y in rows.clone() {
+                    for &v in &plane[y * w + cols.start..y * w + cols.end] {
+                        best = best.max(v);
+                    }
+                }
+                dst[oy * ow + ox] = best;
+            }
+        }
+    }
+    [oh, ow]
+}
+
+/// The mean of each plane of `x` (`[C, plane]`) into `out` (`[C]`).
+pub(crate) fn mean_pool(x: &[f32], plane: usize, out: &mut [f32]) {
+    for (values, mean) in x.chunks_exact(plane).zip(out) {
+        *mean = values.iter().sum::<f32>() / plane as f32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::PaddingConfig2d;
+    use burn::nn::conv::Conv2dConfig;
+    use burn::nn::pool::MaxPool2dConfig;
+    use burn::tensor::activation::relu;
+    use burn::tensor::{Device, Distribution, Tensor};
+
+    fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_into_vec::<f32>().unwrap()
+    }
+
+    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn pointwise_conv_equals_burn_conv2d_at_stride_1_and_2() {
+        let device = Device::flex();
+        for (c_in, c_out, stride, h, w) in [(16, 24, 1, 7, 9), (16, 32, 2, 7, 8), (8, 4, 2, 6, 6)] {
+            let conv = Conv2dConfig::new([c_in, c_out], [1, 1])
+                .with_stride([stride, stride])
+                .with_bias(true)
+                .init(&device);
+            let x = Tensor::<4>::random([1, c_in, h, w], Distribution::Normal(0.0, 1.0), &device);
+            let host_conv = PointwiseConv {
+                weight: host(conv.weight.val()),
+                bias: host(conv.bias.as_ref().unwrap().val()),
+                c_in,
+                c_out,
+                stride,
+            };
+            let (mut out, mut scratch) = (Vec::new(), Vec::new());
+            for relu_after in [false, true] {
+                let expected = conv.forward(x.clone());
+                let expected = host(if relu_after { relu(expected) } else { expected });
+                host_conv.forward(
+                    &host(x.clone()),
+                    [h, w],
+                    &mut out,
+                    &mut scratch,
+                    relu_after,
+                    2,
+                );
+                let diff = max_diff(&out, &expected);
+                assert!(diff <= 1e-5, "{c_in}->{c_out} stride {stride}: {diff}");
+            }
+        }
+    }
+
+    #[test]
+    fn stem_conv_equals_burn_conv2d() {
+        let device = Device::flex();
+        // The ResNeXt stem (7x7, stride 2, padding 3) on odd sizes, and a small 3x3 one.
+        for (c_in, c_out, kernel, stride, padding, h, w) in
+            [(3, 8, 7, 2, 3, 37, 30), (2, 5, 3, 1, 1, 6, 5)]
+        {
+            let conv = Conv2dConfig::new([c_in, c_out], [kernel, kernel])
+                .with_stride([stride, stride])
+                .with_padding(PaddingConfig2d::Explicit(
+                    padding, padding, padding, padding,
+                ))
+                .with_bias(true)
+                .init(&device);
+            let x = Tensor::<4>::random([1, c_in, h, w], Distribution::Normal(0.0, 1.0), &device);
+            let expected = host(relu(conv.forward(x.clone())));
+            let stem = DenseConv {
+                weight: host(conv.weight.val()),
+                bias: host(conv.bias.as_ref().unwrap().val()),
+                c_in,
+                c_out,
+                kernel,
+                stride,
+                padding,
+            };
+            let (mut out, mut scratch) = (Vec::new(), Vec::new());
+            stem.forward_relu(&host(x), [h, w], &mut out, &mut scratch, 1);
+            let diff = max_diff(&out, &expected);
+            assert!(diff <= 1e-5, "{kernel}x{kernel} stride {stride}: {diff}");
+        }
+    }
+
+    #[test]
+    fn max_pool_equals_burn_max_pool2d() {
+        let device = Device::flex();
+        let pool = MaxPool2dConfig::new([3, 3])
+            .with_strides([2, 2])
+            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .init();
+        for (h, w) in [(8, 8), (7, 10)] {
+            // Negative values too: padding must not win.
+            let x = Tensor::<4>::random([1, 3, h, w], Distribution::Normal(-1.0, 1.0), &device);
+            let expected = host(pool.forward(x.clone()));
+            let mut out = Vec::new();
+            let [oh, ow] = max_pool(&host(x), [3, h, w], [3, 2, 1], &mut out);
+            assert_eq!(3 * oh * ow, expected.len());
+            assert_eq!(max_diff(&out, &expected), 0.0);
+        }
+    }
+
+    #[test]
+    fn mean_pool_averages_each_plane() {
+        let mut out = [0.0; 2];
+        mean_pool(&[1.0, 2.0, 3.0, 4.0, -1.0, -3.0], 3, &mut out);
+        assert_eq!(out, [2.0, 0.0]);
+    }
+}
