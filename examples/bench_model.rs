@@ -202,7 +202,12 @@ fn main() -> Result<()> {
         }
     };
     let trainable = args.parts.contains(&Part::TrainStep).then(|| model.clone());
-    let model = model.valid();
+    // `valid()` borrows: the block drops the original, so the inference forms below really
+    // own (and can release) the weights they convert.
+    let model = {
+        let original = model;
+        original.valid()
+    };
     let size = config.image_size;
     if args.check_against_cpu {
         let cpu = Device::flex();

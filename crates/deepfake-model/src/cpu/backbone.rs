@@ -4,6 +4,7 @@
 //! of a batch run in parallel (or, for fewer images than threads, each layer does).
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use burn::nn::PaddingConfig2d;
@@ -42,6 +43,55 @@ struct Workspace {
     out: Vec<f32>,
     /// im2col strips and strided gathers.
     scratch: Vec<f32>,
+}
+
+/// Workspaces kept between forward passes, so a pass does not fault in fresh pages for its
+/// activations (~15 MB per image at 224x224).
+#[derive(Debug, Default)]
+struct WorkspacePool(Mutex<Vec<Workspace>>);
+
+impl WorkspacePool {
+    /// A workspace from the pool (or a new one), returned to it when dropped.
+    fn take(&self) -> PooledWorkspace<'_> {
+        let workspace = self
+            .0
+            .lock()
+            .map(|mut pool| pool.pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        PooledWorkspace {
+            workspace,
+            pool: self,
+        }
+    }
+}
+
+/// A workspace on loan from a [`WorkspacePool`].
+struct PooledWorkspace<'a> {
+    workspace: Workspace,
+    pool: &'a WorkspacePool,
+}
+
+impl std::ops::Deref for PooledWorkspace<'_> {
+    type Target = Workspace;
+    fn deref(&self) -> &Workspace {
+        &self.workspace
+    }
+}
+
+impl std::ops::DerefMut for PooledWorkspace<'_> {
+    fn deref_mut(&mut self) -> &mut Workspace {
+        &mut self.workspace
+    }
+}
+
+impl Drop for PooledWorkspace<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut pool) = self.pool.0.lock() {
+            pool.push(std::mem::take(&mut self.workspace));
+        }
+    }
 }
 
 impl CpuBottleneck {
@@ -141,13 +191,15 @@ impl LayerTimes {
 /// The ResNeXt feature extractor for inference on a CPU, its weights in host memory.
 /// Build it from the folded backbone with [`CpuResNeXt::new`]; equal to
 /// [`FusedResNeXt::forward_features`] within float rounding (tested to 1e-4).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CpuResNeXt {
     stem: DenseConv,
     /// `[kernel, stride, padding]` of the max pool after the stem.
     max_pool: [usize; 3],
     blocks: Vec<CpuBottleneck>,
     feature_dim: usize,
+    /// Buffers kept between passes (at most one per thread that ran an image at once).
+    workspaces: WorkspacePool,
 }
 
 impl CpuResNeXt {
@@ -183,6 +235,7 @@ impl CpuResNeXt {
             max_pool: [kernel, stride, padding],
             blocks,
             feature_dim,
+            workspaces: WorkspacePool::default(),
         }
     }
 
@@ -246,29 +299,41 @@ impl CpuResNeXt {
             return (features, times);
         }
         let threads = rayon::current_num_threads();
-        if batch >= threads && threads > 1 {
-            // One image per task, each on one thread: no synchronisation inside the network.
-            let per_image: Vec<LayerTimes> = features
-                .par_chunks_mut(self.feature_dim)
-                .zip(images.par_chunks(image_len))
-                .map_init(Workspace::default, |ws, (out, image)| {
-                    let mut times = LayerTimes::default();
-                    let timer = timed.then_some(&mut times);
-                    self.forward_image(image, size, out, ws, 1, timer);
-                    times
-                })
-                .collect();
-            per_image.iter().for_each(|t| times.add_all(t));
+        // Whole rounds of `threads` images run one image per thread (no synchronisation
+        // inside the network); the images left over run one at a time with every layer split
+        // over the threads.
+        let parallel_images = if threads > 1 {
+            batch / threads * threads
         } else {
-            // Fewer images than threads: every layer splits its work instead.
-            let mut ws = Workspace::default();
-            for (out, image) in features
-                .chunks_mut(self.feature_dim)
-                .zip(images.chunks(image_len))
-            {
-                let timer = timed.then_some(&mut times);
-                self.forward_image(image, size, out, &mut ws, threads, timer);
-            }
+            0
+        };
+        let (features_parallel, features_rest) =
+            features.split_at_mut(parallel_images * self.feature_dim);
+        let (images_parallel, images_rest) = images.split_at(parallel_images * image_len);
+        let per_image: Vec<LayerTimes> = features_parallel
+            .par_chunks_mut(self.feature_dim)
+            .zip(images_parallel.par_chunks(image_len))
+            .map(|(out, image)| {
+                let mut times = LayerTimes::default();
+                let mut ws = self.workspaces.take();
+                self.forward_image(image, size, out, &mut ws, 1, timed.then_some(&mut times));
+                times
+            })
+            .collect();
+        per_image.iter().for_each(|t| times.add_all(t));
+        let mut ws = self.workspaces.take();
+        for (out, image) in features_rest
+            .chunks_mut(self.feature_dim)
+            .zip(images_rest.chunks(image_len))
+        {
+            self.forward_image(
+                image,
+                size,
+                out,
+                &mut ws,
+                threads,
+                timed.then_some(&mut times),
+            );
         }
         (features, times)
     }

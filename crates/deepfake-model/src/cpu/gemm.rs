@@ -4,7 +4,9 @@
 /// `dst[i * dst_stride + j] (=, or += when `accumulate`) sum_p lhs[i * k + p] *
 /// rhs[p * rhs_stride + j]` for `i < m`, `j < n`: a row-major `[m, k] x [k, n]` product whose
 /// right operand and destination may be column windows of wider row-major matrices.
-/// `threads > 1` splits the product over that many threads of the current rayon pool.
+/// `threads > 1` cuts the product into that many blocks of rows (or of columns, whichever
+/// side is longer) computed on the current rayon pool, each by a single-threaded kernel: no
+/// synchronisation inside the kernel, which measured faster than gemm's own threading here.
 ///
 /// # Panics
 /// If a slice is too short for the shape or strides (a bug in the caller, not bad input).
@@ -38,36 +40,92 @@ pub(crate) fn matmul(
         rhs_stride >= n && rhs.len() >= (k - 1) * rhs_stride + n,
         "matmul: rhs"
     );
-    let parallelism = if threads > 1 {
-        gemm::Parallelism::Rayon(threads)
-    } else {
-        gemm::Parallelism::None
+    let product = Product {
+        dst: dst.as_mut_ptr(),
+        dst_stride,
+        lhs: lhs.as_ptr(),
+        rhs: rhs.as_ptr(),
+        rhs_stride,
+        k,
+        accumulate,
     };
-    // SAFETY: the asserts above keep every element the strides address inside its slice,
-    // `dst` is borrowed mutably (no aliasing with `lhs`/`rhs`), and all strides fit isize
-    // because they index allocated slices.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            dst_stride as isize,
-            accumulate,
-            lhs.as_ptr(),
-            1,
-            k as isize,
-            rhs.as_ptr(),
-            1,
-            rhs_stride as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
-        );
+    // Blocks: split the longer side, at most one block per `MIN_BLOCK` rows or columns.
+    let blocks = threads.min(m.max(n).div_ceil(MIN_BLOCK)).max(1);
+    if blocks == 1 {
+        // SAFETY: the asserts above cover the whole product.
+        unsafe { product.block(0..m, 0..n) };
+        return;
+    }
+    let split = |len: usize, b: usize| len * b / blocks..len * (b + 1) / blocks;
+    let product = &product;
+    rayon::scope(|scope| {
+        for b in 0..blocks {
+            let (rows, cols) = if m >= n {
+                (split(m, b), 0..n)
+            } else {
+                (0..m, split(n, b))
+            };
+            // SAFETY: the blocks are disjoint parts of the product the asserts cover, so no
+            // two threads write the same element.
+            scope.spawn(move |_| unsafe { product.block(rows, cols) });
+        }
+    });
+}
+
+/// Rows or columns below which a block is not split further.
+const MIN_BLOCK: usize = 16;
+
+/// A checked product in raw form, shared by the threads computing its blocks.
+struct Product {
+    dst: *mut f32,
+    dst_stride: usize,
+    lhs: *const f32,
+    rhs: *const f32,
+    rhs_stride: usize,
+    k: usize,
+    accumulate: bool,
+}
+
+// SAFETY: the pointers come from slices borrowed for the whole `matmul` call; threads only
+// write disjoint blocks of `dst` and read `lhs`/`rhs`.
+unsafe impl Sync for Product {}
+
+impl Product {
+    /// Computes the block `rows x cols` on this thread.
+    ///
+    /// # Safety
+    /// The block must lie inside the product `matmul` checked, and no other thread may write
+    /// it at the same time.
+    unsafe fn block(&self, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>) {
+        let (m, n) = (rows.len(), cols.len());
+        if m == 0 || n == 0 {
+            return;
+        }
+        // SAFETY: (caller) every element addressed lies inside the checked slices; strides
+        // fit isize because they index allocated slices.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                self.k,
+                self.dst.add(rows.start * self.dst_stride + cols.start),
+                1,
+                self.dst_stride as isize,
+                self.accumulate,
+                self.lhs.add(rows.start * self.k),
+                1,
+                self.k as isize,
+                self.rhs.add(cols.start),
+                1,
+                self.rhs_stride as isize,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
+        }
     }
 }
 
@@ -102,6 +160,8 @@ mod tests {
             ([5, 7, 3], 3, 3, 1),
             ([64, 147, 40], 50, 45, 2),
             ([3, 1, 9], 9, 12, 1),
+            ([100, 20, 40], 40, 40, 3),
+            ([20, 30, 100], 100, 110, 2),
         ] {
             let [m, k, n] = shape;
             let lhs = values(m * k, 1);
