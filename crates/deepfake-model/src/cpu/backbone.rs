@@ -13,7 +13,7 @@ use burn::tensor::{Tensor, TensorData};
 use rayon::prelude::*;
 
 use super::grouped_conv::GroupedConv3x3;
-use super::layers::{DenseConv, PointwiseConv, max_pool, mean_pool};
+use super::layers::{DenseConv, PointwiseConv, for_each_plane, max_pool, mean_pool};
 use crate::fused::{FusedBottleneck, FusedResNeXt};
 
 /// One bottleneck block: 1x1 reduce -> grouped 3x3 -> 1x1 expand, plus the skip path.
@@ -136,10 +136,14 @@ impl CpuBottleneck {
                 projection.forward(&ws.x, size, &mut ws.out, &mut ws.scratch, false, threads)
             }
             None => {
-                ws.out.clear();
-                for (values, &b) in ws.x.chunks_exact(plane).zip(&self.skip_bias) {
-                    ws.out.extend(values.iter().map(|v| v + b));
-                }
+                ws.out.resize(ws.x.len(), 0.0);
+                let (x, bias) = (&ws.x, &self.skip_bias);
+                for_each_plane(&mut ws.out, plane, threads, |c, values| {
+                    let identity = &x[c * plane..(c + 1) * plane];
+                    for (v, &i) in values.iter_mut().zip(identity) {
+                        *v = i + bias[c];
+                    }
+                });
             }
         }
         let start = LayerTimes::lap(timer, "skip path (projection 1x1 or copy)", start);
@@ -156,7 +160,9 @@ impl CpuBottleneck {
         let start = LayerTimes::lap(timer, kind, start);
         self.expand
             .accumulate(&ws.grouped, plane, &mut ws.out, threads);
-        ws.out.iter_mut().for_each(|v| *v = v.max(0.0));
+        for_each_plane(&mut ws.out, plane, threads, |_, values| {
+            values.iter_mut().for_each(|v| *v = v.max(0.0));
+        });
         LayerTimes::lap(timer, "conv 1x1 expand + residual + relu", start);
         std::mem::swap(&mut ws.x, &mut ws.out);
         out_size
@@ -358,6 +364,7 @@ impl CpuResNeXt {
             [self.stem.c_out, stem_size[0], stem_size[1]],
             self.max_pool,
             &mut ws.x,
+            threads,
         );
         LayerTimes::lap(&mut timer, "maxpool", start);
         for block in &self.blocks {

@@ -2,6 +2,8 @@
 //! 1x1 convolutions as one matrix product, the stem's dense convolution by im2col in strips,
 //! max pooling and global average pooling.
 
+use rayon::prelude::*;
+
 use super::gemm::matmul;
 
 /// Columns of the stem's im2col matrix built at once: a strip small enough to stay in cache.
@@ -63,7 +65,7 @@ impl PointwiseConv {
             false,
             threads,
         );
-        add_bias(out, &self.bias, plane, relu);
+        add_bias(out, &self.bias, plane, relu, threads);
     }
 
     /// `out += W x`, without the bias (stride 1): the block's expanding convolution adds
@@ -138,7 +140,7 @@ impl DenseConv {
                 threads,
             );
         }
-        add_bias(out, &self.bias, plane, true);
+        add_bias(out, &self.bias, plane, true, threads);
     }
 
     /// Rows `(c, ky, kx)` of the im2col matrix for output rows `first_row..first_row + rows`
@@ -175,15 +177,35 @@ impl DenseConv {
     }
 }
 
+/// Runs `f(c, values)` on every plane `c` of `x` (`[C, plane]`), spread over the rayon pool
+/// when `threads > 1`.
+pub(crate) fn for_each_plane(
+    x: &mut [f32],
+    plane: usize,
+    threads: usize,
+    f: impl Fn(usize, &mut [f32]) + Send + Sync,
+) {
+    if threads > 1 {
+        x.par_chunks_mut(plane)
+            .enumerate()
+            .for_each(|(c, values)| f(c, values));
+    } else {
+        x.chunks_mut(plane)
+            .enumerate()
+            .for_each(|(c, values)| f(c, values));
+    }
+}
+
 /// Adds `bias[c]` to every value of plane `c` of `x` (`[C, plane]`), then ReLU if asked.
-pub(crate) fn add_bias(x: &mut [f32], bias: &[f32], plane: usize, relu: bool) {
-    for (values, &b) in x.chunks_exact_mut(plane).zip(bias) {
+pub(crate) fn add_bias(x: &mut [f32], bias: &[f32], plane: usize, relu: bool, threads: usize) {
+    for_each_plane(x, plane, threads, |c, values| {
+        let b = bias[c];
         if relu {
             values.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
         } else {
             values.iter_mut().for_each(|v| *v += b);
         }
-    }
+    });
 }
 
 /// Max pooling with a square `kernel`, `stride` and `padding` (padded positions never win,
@@ -193,6 +215,7 @@ pub(crate) fn max_pool(
     [c, h, w]: [usize; 3],
     [kernel, stride, padding]: [usize; 3],
     out: &mut Vec<f32>,
+    threads: usize,
 ) -> [usize; 2] {
     let size = |n: usize| (n + 2 * padding - kernel) / stride + 1;
     let (oh, ow) = (size(h), size(w));
@@ -203,7 +226,8 @@ pub(crate) fn max_pool(
         let end = (start + kernel).saturating_sub(padding).min(len);
         begin..end
     };
-    for (plane, dst) in x.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
+    for_each_plane(out, oh * ow, threads, |channel, dst| {
+        let plane = &x[channel * h * w..(channel + 1) * h * w];
         for oy in 0..oh {
             let rows = window(oy * stride, h);
             for ox in 0..ow {
@@ -217,7 +241,7 @@ pub(crate) fn max_pool(
                 dst[oy * ow + ox] = best;
             }
         }
-    }
+    });
     [oh, ow]
 }
 
@@ -327,7 +351,7 @@ mod tests {
             let x = Tensor::<4>::random([1, 3, h, w], Distribution::Normal(-1.0, 1.0), &device);
             let expected = host(pool.forward(x.clone()));
             let mut out = Vec::new();
-            let [oh, ow] = max_pool(&host(x), [3, h, w], [3, 2, 1], &mut out);
+            let [oh, ow] = max_pool(&host(x), [3, h, w], [3, 2, 1], &mut out, 2);
             assert_eq!(3 * oh * ow, expected.len());
             assert_eq!(max_diff(&out, &expected), 0.0);
         }
