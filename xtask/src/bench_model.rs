@@ -24,6 +24,10 @@ pub struct ModelArgs {
     /// Threads for every runtime [default: all cores].
     #[arg(long)]
     threads: Option<usize>,
+    /// Rounds: the four runtimes run one after another this many times, and each case
+    /// reports the median of its rounds (a shared machine's speed drifts over minutes).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
 }
 
 /// The random-weight seed preset saved for benchmarks (`target/bench-model-seed`).
@@ -105,47 +109,51 @@ pub fn run(args: ModelArgs) -> Result<()> {
         true,
     )?;
     let mut records = Vec::new();
-    eprintln!("Burn flex ...");
-    records.extend(json_lines(
-        Command::new(root.join("target/release/examples/bench_model"))
-            .arg("--checkpoint")
-            .arg(&model)
-            .args(["--batch-sizes", &batches, "--iters", &iters])
-            .env("RAYON_NUM_THREADS", threads.to_string()),
-        "the bench_model example",
-    )?);
-    for channels_last in [false, true] {
-        eprintln!(
-            "PyTorch eager{} ...",
-            if channels_last { ", channels_last" } else { "" }
-        );
-        let mut command = Command::new(&python);
-        command
-            .arg(root.join("scripts/bench_model_torch.py"))
-            .args(["--threads", &threads.to_string()])
-            .args(["--batch-sizes", &batches, "--iters", &iters]);
-        if channels_last {
-            command.arg("--channels-last");
+    let rounds = args.rounds.max(1);
+    for round in 1..=rounds {
+        eprintln!("round {round}/{rounds}: Burn flex ...");
+        records.extend(json_lines(
+            Command::new(root.join("target/release/examples/bench_model"))
+                .arg("--checkpoint")
+                .arg(&model)
+                .args(["--batch-sizes", &batches, "--iters", &iters])
+                .env("RAYON_NUM_THREADS", threads.to_string()),
+            "the bench_model example",
+        )?);
+        for channels_last in [false, true] {
+            eprintln!(
+                "round {round}/{rounds}: PyTorch eager{} ...",
+                if channels_last { ", channels_last" } else { "" }
+            );
+            let mut command = Command::new(&python);
+            command
+                .arg(root.join("scripts/bench_model_torch.py"))
+                .args(["--threads", &threads.to_string()])
+                .args(["--batch-sizes", &batches, "--iters", &iters]);
+            if channels_last {
+                command.arg("--channels-last");
+            }
+            records.extend(json_lines(&mut command, "scripts/bench_model_torch.py")?);
         }
-        records.extend(json_lines(&mut command, "scripts/bench_model_torch.py")?);
+        eprintln!("round {round}/{rounds}: ONNX Runtime ...");
+        records.extend(json_lines(
+            Command::new(&python)
+                .arg(root.join("scripts/bench_model_ort.py"))
+                .arg("--detector")
+                .arg(&onnx)
+                .args(["--threads", &threads.to_string()])
+                .args(["--batch-sizes", &batches, "--iters", &iters]),
+            "scripts/bench_model_ort.py",
+        )?);
     }
-    eprintln!("ONNX Runtime ...");
-    records.extend(json_lines(
-        Command::new(&python)
-            .arg(root.join("scripts/bench_model_ort.py"))
-            .arg("--detector")
-            .arg(&onnx)
-            .args(["--threads", &threads.to_string()])
-            .args(["--batch-sizes", &batches, "--iters", &iters]),
-        "scripts/bench_model_ort.py",
-    )?);
-    print_table(&records, threads)
+    print_table(&records, threads, rounds)
 }
 
-/// One row per (part, batch): images/s of each runtime, ratios of Burn to the best PyTorch
-/// layout and to ONNX Runtime, and peak memory.
-fn print_table(records: &[Value], threads: usize) -> Result<()> {
-    let mut rows: BTreeMap<(String, u64), BTreeMap<String, (f64, f64)>> = BTreeMap::new();
+/// One row per (part, batch): images/s of each runtime (median over the rounds), ratios of
+/// Burn to the best PyTorch layout and to ONNX Runtime, and peak memory (largest of the
+/// rounds).
+fn print_table(records: &[Value], threads: usize, rounds: usize) -> Result<()> {
+    let mut samples: BTreeMap<(String, u64), BTreeMap<String, Vec<(f64, f64)>>> = BTreeMap::new();
     let mut versions: BTreeMap<String, String> = BTreeMap::new();
     for r in records {
         let runtime = r["runtime"].as_str().unwrap_or("?").to_string();
@@ -156,18 +164,35 @@ fn print_table(records: &[Value], threads: usize) -> Result<()> {
             r["part"].as_str().unwrap_or("?").to_string(),
             r["batch"].as_u64().unwrap_or(0),
         );
-        rows.entry(key).or_default().insert(
-            runtime,
-            (
+        samples
+            .entry(key)
+            .or_default()
+            .entry(runtime)
+            .or_default()
+            .push((
                 r["images_per_second"].as_f64().unwrap_or(f64::NAN),
                 r["peak_rss_mb"].as_f64().unwrap_or(f64::NAN),
-            ),
-        );
+            ));
     }
+    let rows: BTreeMap<(String, u64), BTreeMap<String, (f64, f64)>> = samples
+        .into_iter()
+        .map(|(key, runtimes)| {
+            let runtimes = runtimes
+                .into_iter()
+                .map(|(runtime, mut values)| {
+                    values.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    let median = values[values.len() / 2].0;
+                    let peak = values.iter().map(|v| v.1).fold(f64::NAN, f64::max);
+                    (runtime, (median, peak))
+                })
+                .collect();
+            (key, runtimes)
+        })
+        .collect();
     let mut out = BenchOutput::new("model");
     out.line(format!(
-        "Seed preset forward pass, 224x224, random weights, {threads} threads, CPU (images/s; \
-         peak RSS of each process in MB)"
+        "Seed preset forward pass, 224x224, random weights, {threads} threads, CPU (images/s, \
+         median of {rounds} rounds with the runtimes interleaved; peak RSS of each process in MB)"
     ));
     out.line(format!(
         "versions: {}",

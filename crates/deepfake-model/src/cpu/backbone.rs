@@ -159,10 +159,7 @@ impl CpuBottleneck {
         };
         let start = LayerTimes::lap(timer, kind, start);
         self.expand
-            .accumulate(&ws.grouped, plane, &mut ws.out, threads);
-        for_each_plane(&mut ws.out, plane, threads, |_, values| {
-            values.iter_mut().for_each(|v| *v = v.max(0.0));
-        });
+            .accumulate(&ws.grouped, plane, &mut ws.out, true, threads);
         LayerTimes::lap(timer, "conv 1x1 expand + residual + relu", start);
         std::mem::swap(&mut ws.x, &mut ws.out);
         out_size

@@ -1,15 +1,26 @@
 //! Matrix products of the host backbone, on the `gemm` crate (the kernels burn-flex's own
 //! matmul and 1x1 convolutions use; AVX2/AVX-512/NEON picked at run time).
 
+/// What is applied to each block of the product right after it is computed, while it is
+/// still in cache: `v = v + bias[row]`, then `max(v, 0)` when `relu`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Epilogue<'a> {
+    /// One value per row of the product (per output channel).
+    pub bias: Option<&'a [f32]>,
+    pub relu: bool,
+}
+
 /// `dst[i * dst_stride + j] (=, or += when `accumulate`) sum_p lhs[i * k + p] *
 /// rhs[p * rhs_stride + j]` for `i < m`, `j < n`: a row-major `[m, k] x [k, n]` product whose
 /// right operand and destination may be column windows of wider row-major matrices.
 /// `threads > 1` cuts the product into that many blocks of rows (or of columns, whichever
 /// side is longer) computed on the current rayon pool, each by a single-threaded kernel: no
-/// synchronisation inside the kernel, which measured faster than gemm's own threading here.
+/// synchronisation inside the kernel (as fast as gemm's own threading on the seed preset's
+/// shapes), and each block applies `epilogue` right after it is computed.
 ///
 /// # Panics
-/// If a slice is too short for the shape or strides (a bug in the caller, not bad input).
+/// If a slice is too short for the shape or strides, or the bias for the rows (a bug in the
+/// caller, not bad input).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn matmul(
     dst: &mut [f32],
@@ -19,6 +30,7 @@ pub(crate) fn matmul(
     rhs_stride: usize,
     [m, k, n]: [usize; 3],
     accumulate: bool,
+    epilogue: Epilogue<'_>,
     threads: usize,
 ) {
     if m == 0 || n == 0 {
@@ -28,10 +40,13 @@ pub(crate) fn matmul(
         dst_stride >= n && dst.len() >= (m - 1) * dst_stride + n,
         "matmul: dst"
     );
+    assert!(epilogue.bias.is_none_or(|b| b.len() >= m), "matmul: bias");
     if k == 0 {
-        if !accumulate {
-            dst.chunks_mut(dst_stride)
-                .for_each(|row| row[..n].fill(0.0));
+        for (i, row) in dst.chunks_mut(dst_stride).take(m).enumerate() {
+            if !accumulate {
+                row[..n].fill(0.0);
+            }
+            apply(&mut row[..n], i, epilogue);
         }
         return;
     }
@@ -48,6 +63,7 @@ pub(crate) fn matmul(
         rhs_stride,
         k,
         accumulate,
+        epilogue,
     };
     // Blocks: split the longer side, at most one block per `MIN_BLOCK` rows or columns.
     let blocks = threads.min(m.max(n).div_ceil(MIN_BLOCK)).max(1);
@@ -76,7 +92,7 @@ pub(crate) fn matmul(
 const MIN_BLOCK: usize = 16;
 
 /// A checked product in raw form, shared by the threads computing its blocks.
-struct Product {
+struct Product<'a> {
     dst: *mut f32,
     dst_stride: usize,
     lhs: *const f32,
@@ -84,13 +100,14 @@ struct Product {
     rhs_stride: usize,
     k: usize,
     accumulate: bool,
+    epilogue: Epilogue<'a>,
 }
 
 // SAFETY: the pointers come from slices borrowed for the whole `matmul` call; threads only
 // write disjoint blocks of `dst` and read `lhs`/`rhs`.
-unsafe impl Sync for Product {}
+unsafe impl Sync for Product<'_> {}
 
-impl Product {
+impl Product<'_> {
     /// Computes the block `rows x cols` on this thread.
     ///
     /// # Safety
@@ -126,6 +143,27 @@ impl Product {
                 gemm::Parallelism::None,
             );
         }
+        if self.epilogue.bias.is_none() && !self.epilogue.relu {
+            return;
+        }
+        for i in rows {
+            // SAFETY: (caller) row `i`, columns `cols`, lie inside `dst` and belong to this
+            // block only.
+            let row = unsafe {
+                std::slice::from_raw_parts_mut(self.dst.add(i * self.dst_stride + cols.start), n)
+            };
+            apply(row, i, self.epilogue);
+        }
+    }
+}
+
+/// `epilogue` on `values`, part of row `row` of the product.
+fn apply(values: &mut [f32], row: usize, epilogue: Epilogue<'_>) {
+    let bias = epilogue.bias.map_or(0.0, |b| b[row]);
+    if epilogue.relu {
+        values.iter_mut().for_each(|v| *v = (*v + bias).max(0.0));
+    } else if epilogue.bias.is_some() {
+        values.iter_mut().for_each(|v| *v += bias);
     }
 }
 
@@ -144,6 +182,11 @@ mod tests {
         }
         out
     }
+
+    const NONE: Epilogue<'static> = Epilogue {
+        bias: None,
+        relu: false,
+    };
 
     fn values(len: usize, seed: u32) -> Vec<f32> {
         (0..len)
@@ -169,7 +212,7 @@ mod tests {
             let expected = naive(&lhs, &rhs, rhs_stride, shape);
             let mut dst = vec![0.5f32; m * dst_stride];
             matmul(
-                &mut dst, dst_stride, &lhs, &rhs, rhs_stride, shape, false, threads,
+                &mut dst, dst_stride, &lhs, &rhs, rhs_stride, shape, false, NONE, threads,
             );
             for i in 0..m {
                 for j in 0..n {
@@ -186,8 +229,35 @@ mod tests {
                         .all(|&v| v == 0.5)
                 );
             }
+            let bias = values(m, 3);
+            let mut with_epilogue = dst.clone();
+            let epilogue = Epilogue {
+                bias: Some(&bias),
+                relu: true,
+            };
             matmul(
-                &mut dst, dst_stride, &lhs, &rhs, rhs_stride, shape, true, threads,
+                &mut with_epilogue,
+                dst_stride,
+                &lhs,
+                &rhs,
+                rhs_stride,
+                shape,
+                false,
+                epilogue,
+                threads,
+            );
+            for i in 0..m {
+                for j in 0..n {
+                    let expected = (expected[i * n + j] + bias[i]).max(0.0);
+                    let got = with_epilogue[i * dst_stride + j];
+                    assert!(
+                        (got - expected).abs() < 1e-4,
+                        "epilogue {shape:?} ({i},{j})"
+                    );
+                }
+            }
+            matmul(
+                &mut dst, dst_stride, &lhs, &rhs, rhs_stride, shape, true, NONE, threads,
             );
             for i in 0..m {
                 for j in 0..n {

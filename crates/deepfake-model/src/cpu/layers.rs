@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::gemm::matmul;
+use super::gemm::{Epilogue, matmul};
 
 /// Columns of the stem's im2col matrix built at once: a strip small enough to stay in cache.
 const IM2COL_COLUMNS: usize = 2048;
@@ -55,6 +55,10 @@ impl PointwiseConv {
         };
         let plane = oh * ow;
         out.resize(self.c_out * plane, 0.0);
+        let epilogue = Epilogue {
+            bias: Some(&self.bias),
+            relu,
+        };
         matmul(
             out,
             plane,
@@ -63,15 +67,16 @@ impl PointwiseConv {
             plane,
             [self.c_out, self.c_in, plane],
             false,
+            epilogue,
             threads,
         );
-        add_bias(out, &self.bias, plane, relu, threads);
     }
 
-    /// `out += W x`, without the bias (stride 1): the block's expanding convolution adds
-    /// onto the skip path this way.
-    pub fn accumulate(&self, x: &[f32], plane: usize, out: &mut [f32], threads: usize) {
+    /// `out += W x` without the bias (stride 1), then ReLU if asked: the block's expanding
+    /// convolution adds onto the skip path this way.
+    pub fn accumulate(&self, x: &[f32], plane: usize, out: &mut [f32], relu: bool, threads: usize) {
         assert_eq!(self.stride, 1, "accumulate is for stride-1 convolutions");
+        let epilogue = Epilogue { bias: None, relu };
         matmul(
             out,
             plane,
@@ -80,6 +85,7 @@ impl PointwiseConv {
             plane,
             [self.c_out, self.c_in, plane],
             true,
+            epilogue,
             threads,
         );
     }
@@ -129,6 +135,10 @@ impl DenseConv {
             scratch.clear();
             scratch.resize(taps * columns, 0.0);
             self.im2col(x, [h, w], first_row, rows, ow, scratch);
+            let epilogue = Epilogue {
+                bias: Some(&self.bias),
+                relu: true,
+            };
             matmul(
                 &mut out[first_row * ow..],
                 plane,
@@ -137,10 +147,10 @@ impl DenseConv {
                 columns,
                 [self.c_out, taps, columns],
                 false,
+                epilogue,
                 threads,
             );
         }
-        add_bias(out, &self.bias, plane, true, threads);
     }
 
     /// Rows `(c, ky, kx)` of the im2col matrix for output rows `first_row..first_row + rows`
@@ -194,18 +204,6 @@ pub(crate) fn for_each_plane(
             .enumerate()
             .for_each(|(c, values)| f(c, values));
     }
-}
-
-/// Adds `bias[c]` to every value of plane `c` of `x` (`[C, plane]`), then ReLU if asked.
-pub(crate) fn add_bias(x: &mut [f32], bias: &[f32], plane: usize, relu: bool, threads: usize) {
-    for_each_plane(x, plane, threads, |c, values| {
-        let b = bias[c];
-        if relu {
-            values.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
-        } else {
-            values.iter_mut().for_each(|v| *v += b);
-        }
-    });
 }
 
 /// Max pooling with a square `kernel`, `stride` and `padding` (padded positions never win,
