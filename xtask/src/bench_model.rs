@@ -149,11 +149,14 @@ pub fn run(args: ModelArgs) -> Result<()> {
     print_table(&records, threads, rounds)
 }
 
+/// A benchmark case: (part, batch size).
+type Case = (String, u64);
+
 /// One row per (part, batch): images/s of each runtime (median over the rounds), ratios of
 /// Burn to the best PyTorch layout and to ONNX Runtime, and peak memory (largest of the
 /// rounds).
 fn print_table(records: &[Value], threads: usize, rounds: usize) -> Result<()> {
-    let mut samples: BTreeMap<(String, u64), BTreeMap<String, Vec<(f64, f64)>>> = BTreeMap::new();
+    let mut samples: BTreeMap<Case, BTreeMap<String, Vec<(f64, f64)>>> = BTreeMap::new();
     let mut versions: BTreeMap<String, String> = BTreeMap::new();
     for r in records {
         let runtime = r["runtime"].as_str().unwrap_or("?").to_string();
@@ -174,7 +177,7 @@ fn print_table(records: &[Value], threads: usize, rounds: usize) -> Result<()> {
                 r["peak_rss_mb"].as_f64().unwrap_or(f64::NAN),
             ));
     }
-    let rows: BTreeMap<(String, u64), BTreeMap<String, (f64, f64)>> = samples
+    let rows: BTreeMap<Case, BTreeMap<String, (f64, f64)>> = samples
         .into_iter()
         .map(|(key, runtimes)| {
             let runtimes = runtimes
