@@ -248,6 +248,9 @@ impl CpuResNeXt {
     }
 
     /// Pooled features: `[B, 3, H, W]` -> `[B, feature_dim]`, on the images' device.
+    ///
+    /// # Panics
+    /// If the images do not have the stem's channel count (as Burn's `conv2d` would).
     pub fn forward_features(&self, images: Tensor<4>) -> Tensor<2> {
         let device = images.device();
         let [batch, channels, height, width] = images.dims();
