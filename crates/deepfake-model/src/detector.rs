@@ -151,13 +151,12 @@ impl Detector {
 
     /// Scores frame sequences: `[B, T, 3, H, W]` -> logits `[B, 2]`.
     pub fn forward_sequence(&self, frames: Tensor<5>) -> Tensor<2> {
-        let [_, steps, channels, height, width] = frames.dims();
-        let flat: Tensor<4> = frames.reshape([-1, channels as i32, height as i32, width as i32]);
-        let features = self.backbone.forward_features(flat);
-        let feature_dim = features.dims()[1];
-        let sequence: Tensor<3> = features.reshape([-1, steps as i32, feature_dim as i32]);
-        let pooled = mean_over_time(self.lstm.forward(sequence));
-        self.classifier.forward(pooled)
+        score_frames(
+            frames,
+            |flat| self.backbone.forward_features(flat),
+            &self.lstm,
+            &self.classifier,
+        )
     }
 
     /// Builds a detector from `config` and loads the state dict of the PyTorch reference
@@ -188,6 +187,23 @@ impl Detector {
         };
         Ok(self)
     }
+}
+
+/// The detector's path from frames to logits, shared by the trained and the inference forms:
+/// `[B, T, 3, H, W]` -> `backbone` on all `B * T` frames (`[B * T, 3, H, W]` -> `[B * T, F]`)
+/// -> LSTM over each sequence -> mean over time -> classifier -> `[B, 2]`.
+pub(crate) fn score_frames(
+    frames: Tensor<5>,
+    backbone: impl FnOnce(Tensor<4>) -> Tensor<2>,
+    lstm: &Lstm,
+    classifier: &Classifier,
+) -> Tensor<2> {
+    let [_, steps, channels, height, width] = frames.dims();
+    let flat: Tensor<4> = frames.reshape([-1, channels as i32, height as i32, width as i32]);
+    let features = backbone(flat);
+    let feature_dim = features.dims()[1];
+    let sequence: Tensor<3> = features.reshape([-1, steps as i32, feature_dim as i32]);
+    classifier.forward(mean_over_time(lstm.forward(sequence)))
 }
 
 /// `[B, T, C]` -> `[B, C]`, the mean over T as a sum and a division (ONNX `ReduceSum`; the

@@ -14,7 +14,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 
 use crate::cpu::CpuResNeXt;
-use crate::detector::{Classifier, Detector, mean_over_time};
+use crate::detector::{Classifier, Detector, score_frames};
 use crate::lstm::Lstm;
 use crate::resnext::{Bottleneck, ResNeXt};
 
@@ -169,13 +169,12 @@ impl InferenceDetector {
 
     /// Scores frame sequences: `[B, T, 3, H, W]` -> logits `[B, 2]`.
     pub fn forward_sequence(&self, frames: Tensor<5>) -> Tensor<2> {
-        let [_, steps, channels, height, width] = frames.dims();
-        let flat: Tensor<4> = frames.reshape([-1, channels as i32, height as i32, width as i32]);
-        let features = self.backbone.forward_features(flat);
-        let feature_dim = features.dims()[1];
-        let sequence: Tensor<3> = features.reshape([-1, steps as i32, feature_dim as i32]);
-        self.classifier
-            .forward(mean_over_time(self.lstm.forward(sequence)))
+        score_frames(
+            frames,
+            |flat| self.backbone.forward_features(flat),
+            &self.lstm,
+            &self.classifier,
+        )
     }
 }
 

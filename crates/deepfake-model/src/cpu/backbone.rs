@@ -200,7 +200,6 @@ pub struct CpuResNeXt {
     /// `[kernel, stride, padding]` of the max pool after the stem.
     max_pool: [usize; 3],
     blocks: Vec<CpuBottleneck>,
-    feature_dim: usize,
     /// Buffers kept between passes (at most one per thread that ran an image at once).
     workspaces: WorkspacePool,
 }
@@ -231,20 +230,19 @@ impl CpuResNeXt {
         );
         assert!(!maxpool.ceil_mode, "max pool with floor rounding");
         let blocks: Vec<CpuBottleneck> = blocks.into_iter().map(CpuBottleneck::new).collect();
-        let stem = dense(conv1);
-        let feature_dim = blocks.last().map_or(stem.c_out, |b| b.expand.c_out);
         Self {
-            stem,
+            stem: dense(conv1),
             max_pool: [kernel, stride, padding],
             blocks,
-            feature_dim,
             workspaces: WorkspacePool::default(),
         }
     }
 
     /// Channels of the pooled features.
     pub fn feature_dim(&self) -> usize {
-        self.feature_dim
+        self.blocks
+            .last()
+            .map_or(self.stem.c_out, |block| block.expand.c_out)
     }
 
     /// Pooled features: `[B, 3, H, W]` -> `[B, feature_dim]`, on the images' device.
@@ -262,7 +260,7 @@ impl CpuResNeXt {
             .expect("converted to f32");
         let features = self.forward_host(&pixels, batch, [height, width]);
         Tensor::from_data(
-            TensorData::new(features, [batch, self.feature_dim]),
+            TensorData::new(features, [batch, self.feature_dim()]),
             &device,
         )
     }
@@ -273,8 +271,6 @@ impl CpuResNeXt {
     /// # Panics
     /// If `images.len()` is not `batch * 3 * H * W`.
     pub fn forward_host(&self, images: &[f32], batch: usize, size: [usize; 2]) -> Vec<f32> {
-        let image_len = self.stem.c_in * size[0] * size[1];
-        assert_eq!(images.len(), batch * image_len, "image buffer length");
         self.run(images, batch, size, false).0
     }
 
@@ -286,8 +282,6 @@ impl CpuResNeXt {
         batch: usize,
         size: [usize; 2],
     ) -> (Vec<f32>, LayerTimes) {
-        let image_len = self.stem.c_in * size[0] * size[1];
-        assert_eq!(images.len(), batch * image_len, "image buffer length");
         self.run(images, batch, size, true)
     }
 
@@ -299,7 +293,9 @@ impl CpuResNeXt {
         timed: bool,
     ) -> (Vec<f32>, LayerTimes) {
         let image_len = self.stem.c_in * size[0] * size[1];
-        let mut features = vec![0.0f32; batch * self.feature_dim];
+        assert_eq!(images.len(), batch * image_len, "image buffer length");
+        let feature_dim = self.feature_dim();
+        let mut features = vec![0.0f32; batch * feature_dim];
         let mut times = LayerTimes::default();
         if batch == 0 {
             return (features, times);
@@ -314,10 +310,10 @@ impl CpuResNeXt {
             0
         };
         let (features_parallel, features_rest) =
-            features.split_at_mut(parallel_images * self.feature_dim);
+            features.split_at_mut(parallel_images * feature_dim);
         let (images_parallel, images_rest) = images.split_at(parallel_images * image_len);
         let per_image: Vec<LayerTimes> = features_parallel
-            .par_chunks_mut(self.feature_dim)
+            .par_chunks_mut(feature_dim)
             .zip(images_parallel.par_chunks(image_len))
             .map(|(out, image)| {
                 let mut times = LayerTimes::default();
@@ -329,7 +325,7 @@ impl CpuResNeXt {
         per_image.iter().for_each(|t| times.add_all(t));
         let mut ws = self.workspaces.take();
         for (out, image) in features_rest
-            .chunks_mut(self.feature_dim)
+            .chunks_mut(feature_dim)
             .zip(images_rest.chunks(image_len))
         {
             self.forward_image(

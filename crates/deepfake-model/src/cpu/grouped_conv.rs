@@ -230,14 +230,11 @@ fn planes_conv_avx2(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cpu::test_support::{host, max_diff};
     use burn::nn::PaddingConfig2d;
     use burn::nn::conv::Conv2dConfig;
     use burn::tensor::activation::relu;
     use burn::tensor::{Device, Distribution, Tensor};
-
-    fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        t.into_data().try_into_vec::<f32>().unwrap()
-    }
 
     #[test]
     fn grouped_3x3_equals_burn_conv2d_for_resnext_shapes() {
@@ -271,12 +268,7 @@ mod tests {
             for threads in [1, 2] {
                 let mut got = vec![7.0; 3];
                 host_conv.forward_relu(&host(x.clone()), [h, w], &mut got, threads);
-                assert_eq!(got.len(), expected.len());
-                let diff = got
-                    .iter()
-                    .zip(&expected)
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0.0f32, f32::max);
+                let diff = max_diff(&got, &expected);
                 assert!(
                     diff <= 1e-5,
                     "{channels} ch, {groups} groups, stride {stride}, {threads} threads: {diff}"

@@ -253,23 +253,12 @@ pub(crate) fn mean_pool(x: &[f32], plane: usize, out: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cpu::test_support::{host, max_diff};
     use burn::nn::PaddingConfig2d;
     use burn::nn::conv::Conv2dConfig;
     use burn::nn::pool::MaxPool2dConfig;
     use burn::tensor::activation::relu;
     use burn::tensor::{Device, Distribution, Tensor};
-
-    fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        t.into_data().try_into_vec::<f32>().unwrap()
-    }
-
-    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-        assert_eq!(a.len(), b.len());
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max)
-    }
 
     #[test]
     fn pointwise_conv_equals_burn_conv2d_at_stride_1_and_2() {

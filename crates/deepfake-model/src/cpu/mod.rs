@@ -12,3 +12,23 @@ mod grouped_conv;
 mod layers;
 
 pub use backbone::{CpuResNeXt, LayerTimes};
+
+/// Helpers of the kernels' tests, which compare each kernel with Burn's own operation.
+#[cfg(test)]
+mod test_support {
+    use burn::tensor::Tensor;
+
+    /// A tensor's values in host memory.
+    pub fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_into_vec::<f32>().unwrap()
+    }
+
+    /// Largest absolute difference of two equally long slices.
+    pub fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max)
+    }
+}
