@@ -46,6 +46,10 @@ struct Args {
     /// the host CPU kernels) instead of the detector as trained.
     #[arg(long)]
     fast: bool,
+    /// Report each layer's (and the whole pass's) fastest pass instead of the mean: steadier
+    /// on a shared machine whose other load comes and goes.
+    #[arg(long)]
+    fastest: bool,
 }
 
 /// Seconds per layer kind, summed over passes.
@@ -136,7 +140,7 @@ fn fast_forward(profile: &mut Profile, model: &InferenceDetector, images: Tensor
     let wall = start.elapsed().as_secs_f64();
     let thread_seconds: f64 = times.seconds.values().sum();
     for (kind, seconds) in times.seconds {
-        *profile.seconds.entry(kind.to_string()).or_default() +=
+        *profile.seconds.entry(kind).or_default() +=
             seconds * wall / thread_seconds.max(f64::MIN_POSITIVE);
     }
     let pooled = Tensor::<2>::from_data(
@@ -176,11 +180,17 @@ fn main() -> Result<()> {
         let _ = logits.into_data();
     };
     whole_pass();
-    let start = Instant::now();
+    let mut pass_seconds = Vec::new();
     for _ in 0..args.iters {
+        let start = Instant::now();
         whole_pass();
+        pass_seconds.push(start.elapsed().as_secs_f64());
     }
-    let whole = start.elapsed().as_secs_f64() / args.iters as f64;
+    let whole = if args.fastest {
+        pass_seconds.iter().copied().fold(f64::INFINITY, f64::min)
+    } else {
+        pass_seconds.iter().sum::<f64>() / args.iters as f64
+    };
     let mut profile = Profile::default();
     for pass in 0..=args.iters {
         // Pass 0 warms up and is not counted.
@@ -192,15 +202,16 @@ fn main() -> Result<()> {
         };
         if pass > 0 {
             for (k, v) in this_pass.seconds {
-                *profile.seconds.entry(k).or_default() += v;
+                if args.fastest {
+                    let best = profile.seconds.entry(k).or_insert(f64::INFINITY);
+                    *best = best.min(v);
+                } else {
+                    *profile.seconds.entry(k).or_default() += v / args.iters as f64;
+                }
             }
         }
     }
-    let mut rows: Vec<(String, f64)> = profile
-        .seconds
-        .into_iter()
-        .map(|(k, s)| (k, s / args.iters as f64))
-        .collect();
+    let mut rows: Vec<(String, f64)> = profile.seconds.into_iter().collect();
     rows.sort_by(|a, b| b.1.total_cmp(&a.1));
     let total: f64 = rows.iter().map(|r| r.1).sum();
     println!(

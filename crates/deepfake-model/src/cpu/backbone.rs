@@ -152,12 +152,17 @@ impl CpuBottleneck {
         let start = LayerTimes::lap(timer, "conv 1x1 reduce + relu", start);
         self.grouped
             .forward_relu(&ws.reduced, size, &mut ws.grouped, threads);
-        let kind = if self.grouped.stride == 1 {
-            "conv 3x3 grouped + relu"
+        let start = if timer.is_some() {
+            let stride = match self.grouped.stride {
+                1 => String::new(),
+                s => format!(" stride {s}"),
+            };
+            let [oh, ow] = out_size;
+            let kind = format!("conv 3x3 grouped{stride} + relu ({oh}x{ow} out)");
+            LayerTimes::lap(timer, &kind, start)
         } else {
-            "conv 3x3 grouped stride 2 + relu"
+            start
         };
-        let start = LayerTimes::lap(timer, kind, start);
         self.expand
             .accumulate(&ws.grouped, plane, &mut ws.out, true, threads);
         LayerTimes::lap(timer, "conv 1x1 expand + residual + relu", start);
@@ -171,22 +176,22 @@ impl CpuBottleneck {
 #[derive(Debug, Default, Clone)]
 pub struct LayerTimes {
     /// Seconds per layer kind.
-    pub seconds: BTreeMap<&'static str, f64>,
+    pub seconds: BTreeMap<String, f64>,
 }
 
 impl LayerTimes {
     /// Adds the time since `start` to `kind` (when timing) and returns the time now.
-    fn lap(timer: &mut Option<&mut LayerTimes>, kind: &'static str, start: Instant) -> Instant {
+    fn lap(timer: &mut Option<&mut LayerTimes>, kind: &str, start: Instant) -> Instant {
         let now = Instant::now();
         if let Some(times) = timer {
-            *times.seconds.entry(kind).or_default() += (now - start).as_secs_f64();
+            *times.seconds.entry(kind.to_string()).or_default() += (now - start).as_secs_f64();
         }
         now
     }
 
     fn add_all(&mut self, other: &LayerTimes) {
         for (kind, seconds) in &other.seconds {
-            *self.seconds.entry(kind).or_default() += seconds;
+            *self.seconds.entry(kind.clone()).or_default() += seconds;
         }
     }
 }
@@ -434,14 +439,7 @@ fn grouped3x3(conv: Conv2d) -> GroupedConv3x3 {
     );
     let groups = conv.groups;
     let (weight, bias, [c_out, c_in_group, _, _]) = host_weights(conv);
-    GroupedConv3x3 {
-        weight,
-        bias,
-        c_in: c_in_group * groups,
-        c_out,
-        groups,
-        stride,
-    }
+    GroupedConv3x3::new(weight, bias, [c_in_group * groups, c_out], groups, stride)
 }
 
 fn dense(conv: Conv2d) -> DenseConv {

@@ -10,6 +10,7 @@ mod backbone;
 mod gemm;
 mod grouped_conv;
 mod layers;
+mod packed;
 
 pub use backbone::{CpuResNeXt, LayerTimes};
 
