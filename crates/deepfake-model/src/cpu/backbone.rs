@@ -13,7 +13,7 @@ use burn::tensor::{Tensor, TensorData};
 use rayon::prelude::*;
 
 use super::grouped_conv::GroupedConv3x3;
-use super::layers::{DenseConv, PointwiseConv, for_each_plane, max_pool, mean_pool};
+use super::layers::{DenseConv, PointwiseConv, max_pool, mean_pool};
 use crate::fused::{FusedBottleneck, FusedResNeXt};
 
 /// One bottleneck block: 1x1 reduce -> grouped 3x3 -> 1x1 expand, plus the skip path.
@@ -39,7 +39,7 @@ struct Workspace {
     reduced: Vec<f32>,
     /// Output of the grouped 3x3.
     grouped: Vec<f32>,
-    /// The block output being built (skip path, then `+=` the expanding 1x1).
+    /// The output of a block with a projection (the projection, then `+=` the expanding 1x1).
     out: Vec<f32>,
     /// im2col strips and strided gathers.
     scratch: Vec<f32>,
@@ -129,24 +129,14 @@ impl CpuBottleneck {
     ) -> [usize; 2] {
         let out_size = self.grouped.out_size(size);
         let plane = out_size[0] * out_size[1];
-        let start = Instant::now();
-        // Skip path with the expanding convolution's bias.
-        match &self.projection {
-            Some(projection) => {
-                projection.forward(&ws.x, size, &mut ws.out, &mut ws.scratch, false, threads)
-            }
-            None => {
-                ws.out.resize(ws.x.len(), 0.0);
-                let (x, bias) = (&ws.x, &self.skip_bias);
-                for_each_plane(&mut ws.out, plane, threads, |c, values| {
-                    let identity = &x[c * plane..(c + 1) * plane];
-                    for (v, &i) in values.iter_mut().zip(identity) {
-                        *v = i + bias[c];
-                    }
-                });
-            }
+        let mut start = Instant::now();
+        // A projected skip path (with the expanding convolution's bias folded in) goes to
+        // `ws.out`; the identity stays in `ws.x`, which the expanding convolution then adds
+        // onto in place.
+        if let Some(projection) = &self.projection {
+            projection.forward(&ws.x, size, &mut ws.out, &mut ws.scratch, false, threads);
+            start = LayerTimes::lap(timer, "skip path (projection 1x1)", start);
         }
-        let start = LayerTimes::lap(timer, "skip path (projection 1x1 or copy)", start);
         self.reduce
             .forward(&ws.x, size, &mut ws.reduced, &mut ws.scratch, true, threads);
         let start = LayerTimes::lap(timer, "conv 1x1 reduce + relu", start);
@@ -163,10 +153,16 @@ impl CpuBottleneck {
         } else {
             start
         };
+        let (sum, bias) = match self.projection {
+            Some(_) => (&mut ws.out, None),
+            None => (&mut ws.x, Some(&self.skip_bias[..])),
+        };
         self.expand
-            .accumulate(&ws.grouped, plane, &mut ws.out, true, threads);
+            .accumulate(&ws.grouped, plane, sum, bias, true, threads);
         LayerTimes::lap(timer, "conv 1x1 expand + residual + relu", start);
-        std::mem::swap(&mut ws.x, &mut ws.out);
+        if self.projection.is_some() {
+            std::mem::swap(&mut ws.x, &mut ws.out);
+        }
         out_size
     }
 }

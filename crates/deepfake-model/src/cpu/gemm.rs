@@ -91,6 +91,10 @@ pub(crate) fn matmul(
 /// Rows or columns below which a block is not split further.
 const MIN_BLOCK: usize = 16;
 
+/// Output values (64K = 256 KB, half this CPU generation's L2) above which a block with an
+/// epilogue is computed in strips of columns.
+const STRIP_VALUES: usize = 64 * 1024;
+
 /// A checked product in raw form, shared by the threads computing its blocks.
 struct Product<'a> {
     dst: *mut f32,
@@ -108,12 +112,34 @@ struct Product<'a> {
 unsafe impl Sync for Product<'_> {}
 
 impl Product<'_> {
-    /// Computes the block `rows x cols` on this thread.
+    /// Computes the block `rows x cols` on this thread, in strips of columns small enough
+    /// for the epilogue to find each strip still in cache.
     ///
     /// # Safety
     /// The block must lie inside the product `matmul` checked, and no other thread may write
     /// it at the same time.
     unsafe fn block(&self, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>) {
+        let has_epilogue = self.epilogue.bias.is_some() || self.epilogue.relu;
+        if !has_epilogue || rows.len() * cols.len() <= STRIP_VALUES {
+            // SAFETY: (caller).
+            unsafe { self.strip(rows, cols) };
+            return;
+        }
+        let width = (STRIP_VALUES / rows.len()).next_multiple_of(16).max(64);
+        let mut start = cols.start;
+        while start < cols.end {
+            let end = (start + width).min(cols.end);
+            // SAFETY: (caller) a part of the caller's block.
+            unsafe { self.strip(rows.clone(), start..end) };
+            start = end;
+        }
+    }
+
+    /// [`Self::block`] in one call of the kernel, then the epilogue.
+    ///
+    /// # Safety
+    /// As [`Self::block`].
+    unsafe fn strip(&self, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>) {
         let (m, n) = (rows.len(), cols.len());
         if m == 0 || n == 0 {
             return;
@@ -205,6 +231,9 @@ mod tests {
             ([3, 1, 9], 9, 12, 1),
             ([100, 20, 40], 40, 40, 3),
             ([20, 30, 100], 100, 110, 2),
+            // Blocks above STRIP_VALUES: the epilogue runs strip by strip.
+            ([48, 9, 1500], 1510, 1505, 1),
+            ([96, 5, 1500], 1500, 1500, 2),
         ] {
             let [m, k, n] = shape;
             let lhs = values(m * k, 1);

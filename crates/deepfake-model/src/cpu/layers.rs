@@ -72,11 +72,20 @@ impl PointwiseConv {
         );
     }
 
-    /// `out += W x` without the bias (stride 1), then ReLU if asked: the block's expanding
-    /// convolution adds onto the skip path this way.
-    pub fn accumulate(&self, x: &[f32], plane: usize, out: &mut [f32], relu: bool, threads: usize) {
+    /// `out += W x + bias` (stride 1; without a bias when `bias` is `None`, not the
+    /// convolution's own), then ReLU if asked: the block's expanding convolution adds onto
+    /// the skip path this way.
+    pub fn accumulate(
+        &self,
+        x: &[f32],
+        plane: usize,
+        out: &mut [f32],
+        bias: Option<&[f32]>,
+        relu: bool,
+        threads: usize,
+    ) {
         assert_eq!(self.stride, 1, "accumulate is for stride-1 convolutions");
-        let epilogue = Epilogue { bias: None, relu };
+        let epilogue = Epilogue { bias, relu };
         matmul(
             out,
             plane,
@@ -290,6 +299,24 @@ mod tests {
                 );
                 let diff = max_diff(&out, &expected);
                 assert!(diff <= 1e-5, "{c_in}->{c_out} stride {stride}: {diff}");
+            }
+            // Adding onto a skip path in place: relu(skip + conv(x)), the bias given
+            // separately (here the convolution's own).
+            if stride == 1 {
+                let skip =
+                    Tensor::<4>::random([1, c_out, h, w], Distribution::Normal(0.0, 1.0), &device);
+                let expected = host(relu(skip.clone() + conv.forward(x.clone())));
+                let mut sum = host(skip);
+                host_conv.accumulate(
+                    &host(x.clone()),
+                    h * w,
+                    &mut sum,
+                    Some(&host_conv.bias),
+                    true,
+                    2,
+                );
+                let diff = max_diff(&sum, &expected);
+                assert!(diff <= 1e-5, "{c_in}->{c_out} accumulate: {diff}");
             }
         }
     }
