@@ -6,8 +6,8 @@ mod common;
 use burn::tensor::{Device, Tensor};
 use common::{fixture, max_abs_diff, read_tensor};
 use deepfake_model::{
-    Detector, DetectorConfig, InferenceDetector, Lstm, LstmConfig, ResNeXt, ResNeXtConfig,
-    trainable_params,
+    Detector, DetectorConfig, InferenceBackbone, InferenceDetector, Lstm, LstmConfig, ResNeXt,
+    ResNeXtConfig, trainable_params,
 };
 
 const TOLERANCE: f32 = 1e-5;
@@ -215,15 +215,32 @@ fn fused_inference_detector_matches_reference_module() {
 /// The host CPU backbone (`into_cpu_inference`: grouped 3x3 at stride 1 and 2, strided
 /// projections, fused epilogues) gives PyTorch's numbers, whether the images of a batch run on
 /// one thread each (batch >= threads) or every layer is split over the threads (fewer images
-/// than threads), and on a single thread.
+/// than threads), and on a single thread; with the blocks run image by image, on the whole
+/// batch at once (channel-major activations), or the first ones one way and the rest the
+/// other.
 #[test]
 fn host_cpu_backbone_matches_reference_module() {
-    let fused = tiny_reference_detector().into_cpu_inference();
-    for threads in [1, 2, 16] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| check_inference_form(&fused, &format!("host backbone, {threads} threads")));
+    let mut fused = tiny_reference_detector().into_cpu_inference();
+    let InferenceBackbone::Cpu(backbone) = &mut fused.backbone else {
+        panic!("into_cpu_inference builds the host backbone");
+    };
+    let blocks = backbone.batched_from();
+    assert!(
+        blocks >= 2,
+        "the tiny preset's blocks are small enough to run image by image"
+    );
+    for batched_from in [blocks, 0, 1] {
+        if let InferenceBackbone::Cpu(backbone) = &mut fused.backbone {
+            backbone.set_batched_from(batched_from);
+        }
+        for threads in [1, 2, 16] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let what =
+                format!("host backbone, batched from block {batched_from}, {threads} threads");
+            pool.install(|| check_inference_form(&fused, &what));
+        }
     }
 }

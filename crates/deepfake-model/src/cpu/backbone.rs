@@ -119,16 +119,24 @@ impl CpuBottleneck {
         }
     }
 
-    /// `ws.x` (`[C_in, H, W]`) -> `ws.x` (`[C_out, H', W']`); returns `[H', W']`.
+    /// Bytes of the 1x1 convolutions' weights (nearly all of a block's).
+    fn pointwise_weight_bytes(&self) -> usize {
+        let projection = self.projection.as_ref().map_or(0, |p| p.weight.len());
+        4 * (self.reduce.weight.len() + self.expand.weight.len() + projection)
+    }
+
+    /// `ws.x` (`[C_in, B, H, W]`, `batch` images channel-major) -> `ws.x` (`[C_out, B, H',
+    /// W']`); returns `[H', W']`.
     fn forward(
         &self,
         ws: &mut Workspace,
-        size: [usize; 2],
+        [batch, h, w]: [usize; 3],
         threads: usize,
         timer: &mut Option<&mut LayerTimes>,
     ) -> [usize; 2] {
-        let out_size = self.grouped.out_size(size);
-        let plane = out_size[0] * out_size[1];
+        let size = [batch, h, w];
+        let out_size = self.grouped.out_size([h, w]);
+        let plane = batch * out_size[0] * out_size[1];
         let mut start = Instant::now();
         // A projected skip path (with the expanding convolution's bias folded in) goes to
         // `ws.out`; the identity stays in `ws.x`, which the expanding convolution then adds
@@ -167,20 +175,31 @@ impl CpuBottleneck {
     }
 }
 
-/// Seconds spent per layer kind, added up over the images of a batch (thread-seconds when
-/// the images run in parallel).
+/// Thread-seconds spent per layer kind over a batch: the sum over the threads of a pass,
+/// whether they ran images side by side or shared each layer.
 #[derive(Debug, Default, Clone)]
 pub struct LayerTimes {
-    /// Seconds per layer kind.
+    /// Thread-seconds per layer kind.
     pub seconds: BTreeMap<String, f64>,
+    /// Threads each timed layer keeps busy (0 counts as 1).
+    threads: usize,
 }
 
 impl LayerTimes {
+    /// Times for layers that each keep `threads` threads busy.
+    fn on_threads(threads: usize) -> Self {
+        Self {
+            threads,
+            ..Self::default()
+        }
+    }
+
     /// Adds the time since `start` to `kind` (when timing) and returns the time now.
     fn lap(timer: &mut Option<&mut LayerTimes>, kind: &str, start: Instant) -> Instant {
         let now = Instant::now();
         if let Some(times) = timer {
-            *times.seconds.entry(kind.to_string()).or_default() += (now - start).as_secs_f64();
+            let thread_seconds = (now - start).as_secs_f64() * times.threads.max(1) as f64;
+            *times.seconds.entry(kind.to_string()).or_default() += thread_seconds;
         }
         now
     }
@@ -201,9 +220,21 @@ pub struct CpuResNeXt {
     /// `[kernel, stride, padding]` of the max pool after the stem.
     max_pool: [usize; 3],
     blocks: Vec<CpuBottleneck>,
-    /// Buffers kept between passes (at most one per thread that ran an image at once).
+    /// The first of the blocks that run on the whole batch at once (see
+    /// [`BATCHED_BLOCK_BYTES`]); the stem and the blocks before it run image by image.
+    batched_from: usize,
+    /// Buffers kept between passes (at most one per thread that ran an image at once, and
+    /// one for the batch).
     workspaces: WorkspacePool,
 }
+
+/// Blocks with more 1x1 weights than this (4x a core's L2 on current x86 server CPUs), and
+/// all blocks after the first such one, run on the whole batch at once: their weights are
+/// then read once per batch, split between the threads, instead of once per image by every
+/// thread, and their products are wider (ResNeXt-50: layers 3 and 4, 88 MB of the 100 MB of
+/// weights, planes of 14x14 and 7x7). The earlier blocks, with large planes and small
+/// weights, run one image per thread.
+const BATCHED_BLOCK_BYTES: usize = 2 << 20;
 
 impl CpuResNeXt {
     /// Moves the folded backbone's weights to host memory, releasing each layer's tensors
@@ -231,12 +262,30 @@ impl CpuResNeXt {
         );
         assert!(!maxpool.ceil_mode, "max pool with floor rounding");
         let blocks: Vec<CpuBottleneck> = blocks.into_iter().map(CpuBottleneck::new).collect();
+        let batched_from = blocks
+            .iter()
+            .position(|block| block.pointwise_weight_bytes() > BATCHED_BLOCK_BYTES)
+            .unwrap_or(blocks.len());
         Self {
             stem: dense(conv1),
             max_pool: [kernel, stride, padding],
             blocks,
+            batched_from,
             workspaces: WorkspacePool::default(),
         }
+    }
+
+    /// Index of the first block that runs on the whole batch at once (`blocks` when none
+    /// does); set by [`BATCHED_BLOCK_BYTES`].
+    pub fn batched_from(&self) -> usize {
+        self.batched_from
+    }
+
+    /// Makes blocks `first_block..` run on the whole batch at once and the earlier ones
+    /// image by image (clamped to the block count). For tests and tuning: the results are
+    /// the same either way, within float rounding.
+    pub fn set_batched_from(&mut self, first_block: usize) {
+        self.batched_from = first_block.min(self.blocks.len());
     }
 
     /// Channels of the pooled features.
@@ -302,6 +351,25 @@ impl CpuResNeXt {
             return (features, times);
         }
         let threads = rayon::current_num_threads();
+        let (early, late) = self.blocks.split_at(self.batched_from);
+        // The batch's activations `[C, B, H, W]` after the early blocks, in the workspace the
+        // late blocks then use.
+        let mut batched = self.workspaces.take();
+        let gathered = Mutex::new((&mut batched.x, [0, 0, 0]));
+        let keep = |ws: &mut Workspace, image: usize, [c, h, w]: [usize; 3]| {
+            let plane = h * w;
+            let mut gathered = gathered.lock().unwrap_or_else(|e| e.into_inner());
+            let (x, shape) = &mut *gathered;
+            if batch == 1 {
+                std::mem::swap(*x, &mut ws.x);
+            } else {
+                x.resize(c * batch * plane, 0.0);
+                for (channel, values) in ws.x.chunks_exact(plane).enumerate() {
+                    x[(channel * batch + image) * plane..][..plane].copy_from_slice(values);
+                }
+            }
+            *shape = [c, h, w];
+        };
         // Whole rounds of `threads` images run one image per thread (no synchronisation
         // inside the network); the images left over run one at a time with every layer split
         // over the threads.
@@ -310,53 +378,65 @@ impl CpuResNeXt {
         } else {
             0
         };
-        let (features_parallel, features_rest) =
-            features.split_at_mut(parallel_images * feature_dim);
         let (images_parallel, images_rest) = images.split_at(parallel_images * image_len);
-        let per_image: Vec<LayerTimes> = features_parallel
-            .par_chunks_mut(feature_dim)
-            .zip(images_parallel.par_chunks(image_len))
-            .map(|(out, image)| {
+        let per_image: Vec<LayerTimes> = images_parallel
+            .par_chunks(image_len)
+            .enumerate()
+            .map(|(i, image)| {
                 let mut times = LayerTimes::default();
                 let mut ws = self.workspaces.take();
-                self.forward_image(image, size, out, &mut ws, 1, timed.then_some(&mut times));
+                let shape =
+                    self.forward_image(image, size, early, &mut ws, 1, timed.then_some(&mut times));
+                keep(&mut ws, i, shape);
                 times
             })
             .collect();
         per_image.iter().for_each(|t| times.add_all(t));
-        let mut ws = self.workspaces.take();
-        for (out, image) in features_rest
-            .chunks_mut(feature_dim)
-            .zip(images_rest.chunks(image_len))
+        let mut shared = LayerTimes::on_threads(threads);
         {
-            self.forward_image(
-                image,
-                size,
-                out,
-                &mut ws,
-                threads,
-                timed.then_some(&mut times),
-            );
+            let mut ws = self.workspaces.take();
+            for (i, image) in images_rest.chunks(image_len).enumerate() {
+                let shape = self.forward_image(
+                    image,
+                    size,
+                    early,
+                    &mut ws,
+                    threads,
+                    timed.then_some(&mut shared),
+                );
+                keep(&mut ws, parallel_images + i, shape);
+            }
         }
+        let [channels, mut h, mut w] = gathered.into_inner().unwrap_or_else(|e| e.into_inner()).1;
+        let mut timer = timed.then_some(&mut shared);
+        for block in late {
+            [h, w] = block.forward(&mut batched, [batch, h, w], threads, &mut timer);
+        }
+        let channels = late.last().map_or(channels, |block| block.expand.c_out);
+        let start = Instant::now();
+        mean_pool(&batched.x, [channels, batch, h * w], &mut features);
+        LayerTimes::lap(&mut timer, "avgpool", start);
+        times.add_all(&shared);
         (features, times)
     }
 
-    /// One image `[3, H, W]` -> its pooled features `[feature_dim]` in `out`.
+    /// One image `[3, H, W]` through the stem and `blocks`, its activation left in `ws.x`;
+    /// returns its shape `[C, H', W']`.
     fn forward_image(
         &self,
         image: &[f32],
         size: [usize; 2],
-        out: &mut [f32],
+        blocks: &[CpuBottleneck],
         ws: &mut Workspace,
         threads: usize,
         mut timer: Option<&mut LayerTimes>,
-    ) {
+    ) -> [usize; 3] {
         let start = Instant::now();
         self.stem
             .forward_relu(image, size, &mut ws.out, &mut ws.scratch, threads);
         let stem_size = self.stem.out_size(size);
         let start = LayerTimes::lap(&mut timer, "conv 7x7 stem + relu", start);
-        let mut size = max_pool(
+        let [mut h, mut w] = max_pool(
             &ws.out,
             [self.stem.c_out, stem_size[0], stem_size[1]],
             self.max_pool,
@@ -364,12 +444,13 @@ impl CpuResNeXt {
             threads,
         );
         LayerTimes::lap(&mut timer, "maxpool", start);
-        for block in &self.blocks {
-            size = block.forward(ws, size, threads, &mut timer);
+        for block in blocks {
+            [h, w] = block.forward(ws, [1, h, w], threads, &mut timer);
         }
-        let start = Instant::now();
-        mean_pool(&ws.x, size[0] * size[1], out);
-        LayerTimes::lap(&mut timer, "avgpool", start);
+        let channels = blocks
+            .last()
+            .map_or(self.stem.c_out, |block| block.expand.c_out);
+        [channels, h, w]
     }
 }
 

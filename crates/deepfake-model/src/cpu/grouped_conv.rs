@@ -83,12 +83,20 @@ impl GroupedConv3x3 {
         [(h - 1) / self.stride + 1, (w - 1) / self.stride + 1]
     }
 
-    /// `relu(conv(x) + bias)`: `x` is `[C_in, H, W]`, the result `[C_out, H', W']` goes to
-    /// `out` (resized). `threads > 1` spreads the groups over the rayon pool.
-    pub fn forward_relu(&self, x: &[f32], [h, w]: [usize; 2], out: &mut Vec<f32>, threads: usize) {
-        assert_eq!(x.len(), self.c_in * h * w, "grouped conv input");
+    /// `relu(conv(x) + bias)` on `batch` images stored channel-major: `x` is
+    /// `[C_in, B, H, W]`, the result `[C_out, B, H', W']` goes to `out` (resized). `threads >
+    /// 1` spreads the groups over the rayon pool.
+    pub fn forward_relu(
+        &self,
+        x: &[f32],
+        [batch, h, w]: [usize; 3],
+        out: &mut Vec<f32>,
+        threads: usize,
+    ) {
+        assert_eq!(x.len(), self.c_in * batch * h * w, "grouped conv input");
         let [out_h, out_w] = self.out_size([h, w]);
         let shape = Shape {
+            batch,
             h,
             w,
             c_in_group: self.c_in / self.groups,
@@ -97,10 +105,10 @@ impl GroupedConv3x3 {
             out_h,
             out_w,
         };
-        out.resize(self.c_out * out_h * out_w, 0.0);
-        let group_len = shape.c_out_group * out_h * out_w;
-        // One task per group: the group's padded input is built once and reused by its
-        // output channels.
+        out.resize(self.c_out * batch * out_h * out_w, 0.0);
+        let group_len = shape.c_out_group * batch * out_h * out_w;
+        // One task per group: per image, the group's padded input is built once and reused
+        // by all its output channels.
         let run = |(g, dst): (usize, &mut [f32])| {
             group_conv(&shape, x, self, g, dst);
         };
@@ -113,6 +121,7 @@ impl GroupedConv3x3 {
 }
 
 struct Shape {
+    batch: usize,
     h: usize,
     w: usize,
     c_in_group: usize,
@@ -122,9 +131,9 @@ struct Shape {
     out_w: usize,
 }
 
-/// The output channels of group `g` of one image into `out` (`[C_out/groups, H', W']`), ReLU
-/// applied.
-fn group_conv(s: &Shape, image: &[f32], conv: &GroupedConv3x3, g: usize, out: &mut [f32]) {
+/// The output channels of group `g` of every image of `x` (`[C_in, B, H, W]`) into `out`
+/// (`[C_out/groups, B, H', W']`), ReLU applied.
+fn group_conv(s: &Shape, x: &[f32], conv: &GroupedConv3x3, g: usize, out: &mut [f32]) {
     // The group's zero-padded input ([H+2, W+2] per channel) split into its stride x stride
     // phases (padded row % stride, padded column % stride), each [ceil((H+2)/stride),
     // ceil((W+2)/stride)]: tap (ky, kx) of every output then reads one contiguous run of phase
@@ -138,10 +147,29 @@ fn group_conv(s: &Shape, image: &[f32], conv: &GroupedConv3x3, g: usize, out: &m
         let (ky, kx) = (t / 3, t % 3);
         ((ky % st) * st + kx % st) * phase_len + (ky / st) * pw + kx / st
     });
-    // Slack at the end: the last block of a plane may read past it.
+    // Slack at the end: the last block of a plane may read past it. The padding stays zero
+    // from image to image; every other value is overwritten.
     let mut data = vec![0.0f32; s.c_in_group * channel_len + 2 * pw + CHUNK];
+    for image in 0..s.batch {
+        pad_group(s, x, g, image, [pw, phase_len, channel_len], &mut data);
+        convolve_group(s, conv, g, image, &data, [pw, channel_len], &offsets, out);
+    }
+}
+
+/// Image `image` of group `g`'s input channels into `data`, padded and split into phases
+/// (see [`group_conv`]).
+fn pad_group(
+    s: &Shape,
+    x: &[f32],
+    g: usize,
+    image: usize,
+    [pw, phase_len, channel_len]: [usize; 3],
+    data: &mut [f32],
+) {
+    let st = s.stride;
     for ci in 0..s.c_in_group {
-        let plane = &image[(g * s.c_in_group + ci) * s.h * s.w..][..s.h * s.w];
+        let channel = g * s.c_in_group + ci;
+        let plane = &x[(channel * s.batch + image) * s.h * s.w..][..s.h * s.w];
         let phases = &mut data[ci * channel_len..(ci + 1) * channel_len];
         for (y, row) in plane.chunks_exact(s.w).enumerate() {
             let py = y + 1;
@@ -164,16 +192,30 @@ fn group_conv(s: &Shape, image: &[f32], conv: &GroupedConv3x3, g: usize, out: &m
             }
         }
     }
+}
+
+/// The group's output channels of image `image` from its padded input `data`, into `out`
+/// (`[C_out/groups, B, H', W']`).
+#[allow(clippy::too_many_arguments)]
+fn convolve_group(
+    s: &Shape,
+    conv: &GroupedConv3x3,
+    g: usize,
+    image: usize,
+    data: &[f32],
+    [pw, channel_len]: [usize; 2],
+    offsets: &[usize; 9],
+    out: &mut [f32],
+) {
     let row_width = pw;
     let plane_len = s.out_h * row_width;
     let out_len = s.out_h * s.out_w;
     // Outputs in rows of `row_width` (junk columns past `out_w`), cropped into `out` with the
     // ReLU.
     let crop = |acc: &[f32], acc_stride: usize, first: usize, count: usize, out: &mut [f32]| {
-        for (plane, dst) in acc
-            .chunks(acc_stride)
-            .zip(out[first * out_len..(first + count) * out_len].chunks_exact_mut(out_len))
-        {
+        let planes = (first..first + count).map(|co| (co * s.batch + image) * out_len);
+        for (plane, start) in acc.chunks(acc_stride).zip(planes) {
+            let dst = &mut out[start..start + out_len];
             for (src_row, dst_row) in plane[..plane_len]
                 .chunks_exact(row_width)
                 .zip(dst.chunks_exact_mut(s.out_w))
@@ -203,7 +245,7 @@ fn group_conv(s: &Shape, image: &[f32], conv: &GroupedConv3x3, g: usize, out: &m
                 g * panels..(g + 1) * panels,
                 &conv.bias,
                 false,
-                &data,
+                data,
                 &rows,
                 plane_len,
             );
@@ -221,9 +263,9 @@ fn group_conv(s: &Shape, image: &[f32], conv: &GroupedConv3x3, g: usize, out: &m
         let acc = &mut acc[..count * plane_len];
         planes_conv(
             acc,
-            &data,
+            data,
             channel_len,
-            &offsets,
+            offsets,
             k,
             &conv.bias[oc..oc + count],
         );
@@ -341,14 +383,14 @@ mod tests {
     #[test]
     fn grouped_3x3_equals_burn_conv2d_for_resnext_shapes() {
         let device = Device::flex();
-        // (channels, groups, stride, height, width), ResNeXt-like and odd sizes.
-        for (channels, groups, stride, h, w) in [
-            (128, 32, 1, 14, 14),
-            (64, 32, 2, 15, 13),
-            (64, 4, 1, 7, 9),
-            (96, 32, 2, 8, 8),
-            (32, 8, 3, 10, 11),
-            (8, 1, 1, 5, 6),
+        // (channels, groups, stride, height, width, batch), ResNeXt-like and odd sizes.
+        for (channels, groups, stride, h, w, batch) in [
+            (128, 32, 1, 14, 14, 1),
+            (64, 32, 2, 15, 13, 2),
+            (64, 4, 1, 7, 9, 3),
+            (96, 32, 2, 8, 8, 1),
+            (32, 8, 3, 10, 11, 2),
+            (8, 1, 1, 5, 6, 1),
         ] {
             let conv = Conv2dConfig::new([channels, channels], [3, 3])
                 .with_groups(groups)
@@ -356,9 +398,14 @@ mod tests {
                 .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
                 .with_bias(true)
                 .init(&device);
-            let x =
-                Tensor::<4>::random([1, channels, h, w], Distribution::Normal(0.0, 1.0), &device);
-            let expected = host(relu(conv.forward(x.clone())));
+            let x = Tensor::<4>::random(
+                [batch, channels, h, w],
+                Distribution::Normal(0.0, 1.0),
+                &device,
+            );
+            // The host kernels take and give [C, B, H, W].
+            let expected = host(relu(conv.forward(x.clone())).swap_dims(0, 1));
+            let x = host(x.swap_dims(0, 1));
             let host_conv = GroupedConv3x3::new(
                 host(conv.weight.val()),
                 host(conv.bias.as_ref().unwrap().val()),
@@ -368,11 +415,12 @@ mod tests {
             );
             for threads in [1, 2] {
                 let mut got = vec![7.0; 3];
-                host_conv.forward_relu(&host(x.clone()), [h, w], &mut got, threads);
+                host_conv.forward_relu(&x, [batch, h, w], &mut got, threads);
                 let diff = max_diff(&got, &expected);
                 assert!(
                     diff <= 1e-5,
-                    "{channels} ch, {groups} groups, stride {stride}, {threads} threads: {diff}"
+                    "{channels} ch, {groups} groups, stride {stride}, batch {batch}, {threads} \
+                     threads: {diff}"
                 );
             }
         }

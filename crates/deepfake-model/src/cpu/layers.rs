@@ -28,19 +28,19 @@ impl PointwiseConv {
         [(h - 1) / self.stride + 1, (w - 1) / self.stride + 1]
     }
 
-    /// `out = W x + bias` (then ReLU when `relu`): `x` is `[C_in, H, W]`, `out` becomes
-    /// `[C_out, H', W']`. A strided convolution first gathers the sampled pixels into
-    /// `scratch`.
+    /// `out = W x + bias` (then ReLU when `relu`) on `batch` images stored channel-major:
+    /// `x` is `[C_in, B, H, W]`, `out` becomes `[C_out, B, H', W']`. A strided convolution
+    /// first gathers the sampled pixels into `scratch`.
     pub fn forward(
         &self,
         x: &[f32],
-        [h, w]: [usize; 2],
+        [batch, h, w]: [usize; 3],
         out: &mut Vec<f32>,
         scratch: &mut Vec<f32>,
         relu: bool,
         threads: usize,
     ) {
-        assert_eq!(x.len(), self.c_in * h * w, "1x1 conv input");
+        assert_eq!(x.len(), self.c_in * batch * h * w, "1x1 conv input");
         let [oh, ow] = self.out_size([h, w]);
         let input: &[f32] = if self.stride == 1 {
             x
@@ -53,7 +53,7 @@ impl PointwiseConv {
             }
             scratch
         };
-        let plane = oh * ow;
+        let plane = batch * oh * ow;
         out.resize(self.c_out * plane, 0.0);
         let epilogue = Epilogue {
             bias: Some(&self.bias),
@@ -73,8 +73,9 @@ impl PointwiseConv {
     }
 
     /// `out += W x + bias` (stride 1; without a bias when `bias` is `None`, not the
-    /// convolution's own), then ReLU if asked: the block's expanding convolution adds onto
-    /// the skip path this way.
+    /// convolution's own), then ReLU if asked, for `x` `[C_in, plane]` and `out` `[C_out,
+    /// plane]` (`plane` = B * H * W): the block's expanding convolution adds onto the skip path
+    /// this way.
     pub fn accumulate(
         &self,
         x: &[f32],
@@ -185,11 +186,21 @@ impl DenseConv {
                     continue;
                 }
                 let src = &plane[(iy - self.padding) * w..][..w];
-                for (ox, value) in dst_row.iter_mut().enumerate() {
-                    let ix = ox * self.stride + kx;
-                    if ix >= self.padding && ix - self.padding < w {
-                        *value = src[ix - self.padding];
-                    }
+                // Output columns whose input column `ox * stride + kx - padding` is inside
+                // the row: `first..last`.
+                let first = self.padding.saturating_sub(kx).div_ceil(self.stride);
+                let last = ((w + self.padding).saturating_sub(kx))
+                    .div_ceil(self.stride)
+                    .min(ow);
+                if first >= last {
+                    continue;
+                }
+                let src = &src[first * self.stride + kx - self.padding..];
+                for (value, &x) in dst_row[first..last]
+                    .iter_mut()
+                    .zip(src.iter().step_by(self.stride))
+                {
+                    *value = x;
                 }
             }
         }
@@ -252,10 +263,13 @@ pub(crate) fn max_pool(
     [oh, ow]
 }
 
-/// The mean of each plane of `x` (`[C, plane]`) into `out` (`[C]`).
-pub(crate) fn mean_pool(x: &[f32], plane: usize, out: &mut [f32]) {
-    for (values, mean) in x.chunks_exact(plane).zip(out) {
-        *mean = values.iter().sum::<f32>() / plane as f32;
+/// The mean of each plane of `x` (`[C, B, plane]`) into `out` (`[B, C]`).
+pub(crate) fn mean_pool(x: &[f32], [channels, batch, plane]: [usize; 3], out: &mut [f32]) {
+    assert_eq!(x.len(), channels * batch * plane, "mean pool input");
+    assert_eq!(out.len(), batch * channels, "mean pool output");
+    for (i, values) in x.chunks_exact(plane).enumerate() {
+        let (c, b) = (i / batch, i % batch);
+        out[b * channels + c] = values.iter().sum::<f32>() / plane as f32;
     }
 }
 
@@ -272,12 +286,20 @@ mod tests {
     #[test]
     fn pointwise_conv_equals_burn_conv2d_at_stride_1_and_2() {
         let device = Device::flex();
-        for (c_in, c_out, stride, h, w) in [(16, 24, 1, 7, 9), (16, 32, 2, 7, 8), (8, 4, 2, 6, 6)] {
+        for (c_in, c_out, stride, h, w, batch) in [
+            (16, 24, 1, 7, 9, 1),
+            (16, 32, 2, 7, 8, 3),
+            (8, 4, 2, 6, 6, 1),
+            (8, 12, 1, 5, 4, 2),
+        ] {
             let conv = Conv2dConfig::new([c_in, c_out], [1, 1])
                 .with_stride([stride, stride])
                 .with_bias(true)
                 .init(&device);
-            let x = Tensor::<4>::random([1, c_in, h, w], Distribution::Normal(0.0, 1.0), &device);
+            let x =
+                Tensor::<4>::random([batch, c_in, h, w], Distribution::Normal(0.0, 1.0), &device);
+            // The host kernels take and give [C, B, H, W].
+            let channel_major = |t: Tensor<4>| host(t.swap_dims(0, 1));
             let host_conv = PointwiseConv {
                 weight: host(conv.weight.val()),
                 bias: host(conv.bias.as_ref().unwrap().val()),
@@ -288,10 +310,10 @@ mod tests {
             let (mut out, mut scratch) = (Vec::new(), Vec::new());
             for relu_after in [false, true] {
                 let expected = conv.forward(x.clone());
-                let expected = host(if relu_after { relu(expected) } else { expected });
+                let expected = channel_major(if relu_after { relu(expected) } else { expected });
                 host_conv.forward(
-                    &host(x.clone()),
-                    [h, w],
+                    &channel_major(x.clone()),
+                    [batch, h, w],
                     &mut out,
                     &mut scratch,
                     relu_after,
@@ -303,13 +325,16 @@ mod tests {
             // Adding onto a skip path in place: relu(skip + conv(x)), the bias given
             // separately (here the convolution's own).
             if stride == 1 {
-                let skip =
-                    Tensor::<4>::random([1, c_out, h, w], Distribution::Normal(0.0, 1.0), &device);
-                let expected = host(relu(skip.clone() + conv.forward(x.clone())));
-                let mut sum = host(skip);
+                let skip = Tensor::<4>::random(
+                    [batch, c_out, h, w],
+                    Distribution::Normal(0.0, 1.0),
+                    &device,
+                );
+                let expected = channel_major(relu(skip.clone() + conv.forward(x.clone())));
+                let mut sum = channel_major(skip);
                 host_conv.accumulate(
-                    &host(x.clone()),
-                    h * w,
+                    &channel_major(x.clone()),
+                    batch * h * w,
                     &mut sum,
                     Some(&host_conv.bias),
                     true,
@@ -374,7 +399,15 @@ mod tests {
     #[test]
     fn mean_pool_averages_each_plane() {
         let mut out = [0.0; 2];
-        mean_pool(&[1.0, 2.0, 3.0, 4.0, -1.0, -3.0], 3, &mut out);
+        mean_pool(&[1.0, 2.0, 3.0, 4.0, -1.0, -3.0], [2, 1, 3], &mut out);
         assert_eq!(out, [2.0, 0.0]);
+        // [C = 2, B = 2, plane = 2] -> [B, C].
+        let mut out = [0.0; 4];
+        mean_pool(
+            &[1.0, 3.0, 10.0, 20.0, -1.0, -3.0, 0.5, 1.5],
+            [2, 2, 2],
+            &mut out,
+        );
+        assert_eq!(out, [2.0, -2.0, 15.0, 1.0]);
     }
 }
