@@ -223,9 +223,13 @@ pub struct CpuResNeXt {
     /// The first of the blocks that run on the whole batch at once (see
     /// [`BATCHED_BLOCK_BYTES`]); the stem and the blocks before it run image by image.
     batched_from: usize,
-    /// Buffers kept between passes (at most one per thread that ran an image at once, and
-    /// one for the batch).
+    /// Buffers kept between passes for the images run one per thread (at most one per
+    /// thread) and for the images left over.
     workspaces: WorkspacePool,
+    /// Buffers kept between passes for the blocks run on the whole batch (and for a batch
+    /// of one image all the way), apart from the per-image ones so that no buffer grows to
+    /// both sizes.
+    batch_workspace: WorkspacePool,
 }
 
 /// Blocks with more 1x1 weights than this (4x a core's L2 on current x86 server CPUs), and
@@ -272,6 +276,7 @@ impl CpuResNeXt {
             blocks,
             batched_from,
             workspaces: WorkspacePool::default(),
+            batch_workspace: WorkspacePool::default(),
         }
     }
 
@@ -354,60 +359,24 @@ impl CpuResNeXt {
         let (early, late) = self.blocks.split_at(self.batched_from);
         // The batch's activations `[C, B, H, W]` after the early blocks, in the workspace the
         // late blocks then use.
-        let mut batched = self.workspaces.take();
-        let gathered = Mutex::new((&mut batched.x, [0, 0, 0]));
-        let keep = |ws: &mut Workspace, image: usize, [c, h, w]: [usize; 3]| {
-            let plane = h * w;
-            let mut gathered = gathered.lock().unwrap_or_else(|e| e.into_inner());
-            let (x, shape) = &mut *gathered;
-            if batch == 1 {
-                std::mem::swap(*x, &mut ws.x);
-            } else {
-                x.resize(c * batch * plane, 0.0);
-                for (channel, values) in ws.x.chunks_exact(plane).enumerate() {
-                    x[(channel * batch + image) * plane..][..plane].copy_from_slice(values);
-                }
-            }
-            *shape = [c, h, w];
-        };
-        // Whole rounds of `threads` images run one image per thread (no synchronisation
-        // inside the network); the images left over run one at a time with every layer split
-        // over the threads.
-        let parallel_images = if threads > 1 {
-            batch / threads * threads
-        } else {
-            0
-        };
-        let (images_parallel, images_rest) = images.split_at(parallel_images * image_len);
-        let per_image: Vec<LayerTimes> = images_parallel
-            .par_chunks(image_len)
-            .enumerate()
-            .map(|(i, image)| {
-                let mut times = LayerTimes::default();
-                let mut ws = self.workspaces.take();
-                let shape =
-                    self.forward_image(image, size, early, &mut ws, 1, timed.then_some(&mut times));
-                keep(&mut ws, i, shape);
-                times
-            })
-            .collect();
-        per_image.iter().for_each(|t| times.add_all(t));
+        let mut batched = self.batch_workspace.take();
         let mut shared = LayerTimes::on_threads(threads);
-        {
-            let mut ws = self.workspaces.take();
-            for (i, image) in images_rest.chunks(image_len).enumerate() {
-                let shape = self.forward_image(
-                    image,
-                    size,
-                    early,
-                    &mut ws,
-                    threads,
-                    timed.then_some(&mut shared),
-                );
-                keep(&mut ws, parallel_images + i, shape);
-            }
-        }
-        let [channels, mut h, mut w] = gathered.into_inner().unwrap_or_else(|e| e.into_inner()).1;
+        let [channels, mut h, mut w] = if batch == 1 {
+            // Nothing to gather: one workspace all the way.
+            self.forward_image(
+                images,
+                size,
+                early,
+                &mut batched,
+                threads,
+                timed.then_some(&mut shared),
+            )
+        } else {
+            let (shape, per_image) =
+                self.gather_early(images, batch, size, early, &mut batched.x, timed);
+            per_image.iter().for_each(|t| times.add_all(t));
+            shape
+        };
         let mut timer = timed.then_some(&mut shared);
         for block in late {
             [h, w] = block.forward(&mut batched, [batch, h, w], threads, &mut timer);
@@ -418,6 +387,69 @@ impl CpuResNeXt {
         LayerTimes::lap(&mut timer, "avgpool", start);
         times.add_all(&shared);
         (features, times)
+    }
+
+    /// The stem and `early` blocks on each image, their activations gathered channel-major
+    /// into `gathered` (`[C, B, H', W']`): whole rounds of `threads` images run one image per
+    /// thread (no synchronisation inside the network), the images left over one at a time
+    /// with every layer split over the threads. Returns `[C, H', W']` and the layer times of
+    /// the parallel images and of the others.
+    fn gather_early(
+        &self,
+        images: &[f32],
+        batch: usize,
+        size: [usize; 2],
+        early: &[CpuBottleneck],
+        gathered: &mut Vec<f32>,
+        timed: bool,
+    ) -> ([usize; 3], Vec<LayerTimes>) {
+        let threads = rayon::current_num_threads();
+        let image_len = images.len() / batch;
+        let gathered = Mutex::new((gathered, [0, 0, 0]));
+        let keep = |ws: &Workspace, image: usize, [c, h, w]: [usize; 3]| {
+            let plane = h * w;
+            let mut gathered = gathered.lock().unwrap_or_else(|e| e.into_inner());
+            let (x, shape) = &mut *gathered;
+            x.resize(c * batch * plane, 0.0);
+            for (channel, values) in ws.x.chunks_exact(plane).enumerate() {
+                x[(channel * batch + image) * plane..][..plane].copy_from_slice(values);
+            }
+            *shape = [c, h, w];
+        };
+        let parallel_images = if threads > 1 {
+            batch / threads * threads
+        } else {
+            0
+        };
+        let (images_parallel, images_rest) = images.split_at(parallel_images * image_len);
+        let mut times: Vec<LayerTimes> = images_parallel
+            .par_chunks(image_len)
+            .enumerate()
+            .map(|(i, image)| {
+                let mut times = LayerTimes::default();
+                let mut ws = self.workspaces.take();
+                let shape =
+                    self.forward_image(image, size, early, &mut ws, 1, timed.then_some(&mut times));
+                keep(&ws, i, shape);
+                times
+            })
+            .collect();
+        let mut shared = LayerTimes::on_threads(threads);
+        for (i, image) in images_rest.chunks(image_len).enumerate() {
+            let mut ws = self.workspaces.take();
+            let shape = self.forward_image(
+                image,
+                size,
+                early,
+                &mut ws,
+                threads,
+                timed.then_some(&mut shared),
+            );
+            keep(&ws, parallel_images + i, shape);
+        }
+        times.push(shared);
+        let shape = gathered.into_inner().unwrap_or_else(|e| e.into_inner()).1;
+        (shape, times)
     }
 
     /// One image `[3, H, W]` through the stem and `blocks`, its activation left in `ws.x`;
