@@ -232,12 +232,15 @@ pub struct CpuResNeXt {
     batch_workspace: WorkspacePool,
 }
 
-/// Blocks with more 1x1 weights than this (4x a core's L2 on current x86 server CPUs), and
-/// all blocks after the first such one, run on the whole batch at once: their weights are
-/// then read once per batch, split between the threads, instead of once per image by every
-/// thread, and their products are wider (ResNeXt-50: layers 3 and 4, 88 MB of the 100 MB of
-/// weights, planes of 14x14 and 7x7). The earlier blocks, with large planes and small
-/// weights, run one image per thread.
+/// From the first stride-1 block with more 1x1 weights than this (4x a core's L2 on current
+/// x86 server CPUs) on, the blocks run on the whole batch at once: their weights are then
+/// read once per batch, split between the threads, instead of once per image by every
+/// thread, and their products are wider (ResNeXt-50: blocks 8-15, layer 3 but its first
+/// block, and layer 4: about 80 MB of the 100 MB of weights, planes of 14x14 and 7x7). The
+/// earlier blocks, with large planes and small weights, run one image per thread. A strided
+/// block is not the first batched one: it reduces at its input's larger resolution, and
+/// would hold the whole batch at that size (batch 8: 38 MB of buffers instead of 21, for
+/// the same speed within this machine's noise).
 const BATCHED_BLOCK_BYTES: usize = 2 << 20;
 
 impl CpuResNeXt {
@@ -268,7 +271,9 @@ impl CpuResNeXt {
         let blocks: Vec<CpuBottleneck> = blocks.into_iter().map(CpuBottleneck::new).collect();
         let batched_from = blocks
             .iter()
-            .position(|block| block.pointwise_weight_bytes() > BATCHED_BLOCK_BYTES)
+            .position(|block| {
+                block.grouped.stride == 1 && block.pointwise_weight_bytes() > BATCHED_BLOCK_BYTES
+            })
             .unwrap_or(blocks.len());
         Self {
             stem: dense(conv1),
