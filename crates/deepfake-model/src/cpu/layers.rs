@@ -227,7 +227,8 @@ pub(crate) fn for_each_plane(
 }
 
 /// Max pooling with a square `kernel`, `stride` and `padding` (padded positions never win,
-/// as in PyTorch): `x` is `[C, H, W]`, `out` becomes `[C, H', W']`.
+/// as in PyTorch): `x` is `[C, H, W]`, `out` becomes `[C, H', W']`. Separable: the maximum
+/// over each window's columns for every input row, then over each window's rows.
 pub(crate) fn max_pool(
     x: &[f32],
     [c, h, w]: [usize; 3],
@@ -238,25 +239,35 @@ pub(crate) fn max_pool(
     let size = |n: usize| (n + 2 * padding - kernel) / stride + 1;
     let (oh, ow) = (size(h), size(w));
     out.resize(c * oh * ow, 0.0);
-    // The input range a window starting at padded position `start` covers.
-    let window = |start: usize, len: usize| {
-        let begin = start.saturating_sub(padding);
-        let end = (start + kernel).saturating_sub(padding).min(len);
-        begin..end
+    // The input range of window `i` along an axis of length `len`.
+    let windows = |count: usize, len: usize| -> Vec<std::ops::Range<usize>> {
+        (0..count)
+            .map(|i| {
+                let start = i * stride;
+                let begin = start.saturating_sub(padding);
+                let end = (start + kernel).saturating_sub(padding).min(len);
+                begin..end
+            })
+            .collect()
     };
+    let (row_windows, col_windows) = (windows(oh, h), windows(ow, w));
     for_each_plane(out, oh * ow, threads, |channel, dst| {
         let plane = &x[channel * h * w..(channel + 1) * h * w];
-        for oy in 0..oh {
-            let rows = window(oy * stride, h);
-            for ox in 0..ow {
-                let cols = window(ox * stride, w);
-                let mut best = f32::NEG_INFINITY;
-                for y in rows.clone() {
-                    for &v in &plane[y * w + cols.start..y * w + cols.end] {
-                        best = best.max(v);
-                    }
+        // [H, W'] maxima over the column windows.
+        let mut row_max = vec![f32::NEG_INFINITY; h * ow];
+        for (row, maxima) in plane.chunks_exact(w).zip(row_max.chunks_exact_mut(ow)) {
+            for (m, cols) in maxima.iter_mut().zip(&col_windows) {
+                *m = row[cols.clone()]
+                    .iter()
+                    .fold(f32::NEG_INFINITY, |a, &v| a.max(v));
+            }
+        }
+        for (dst_row, rows) in dst.chunks_exact_mut(ow).zip(&row_windows) {
+            dst_row.fill(f32::NEG_INFINITY);
+            for maxima in row_max[rows.start * ow..rows.end * ow].chunks_exact(ow) {
+                for (d, &m) in dst_row.iter_mut().zip(maxima) {
+                    *d = d.max(m);
                 }
-                dst[oy * ow + ox] = best;
             }
         }
     });
