@@ -12,7 +12,7 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::{Tensor, TensorData};
 use rayon::prelude::*;
 
-use super::grouped_conv::GroupedConv3x3;
+use super::grouped_conv::GroupedConv;
 use super::layers::{DenseConv, PointwiseConv, max_pool, mean_pool};
 use crate::fused::{FusedBottleneck, FusedResNeXt};
 
@@ -20,7 +20,7 @@ use crate::fused::{FusedBottleneck, FusedResNeXt};
 #[derive(Debug, Clone)]
 struct CpuBottleneck {
     reduce: PointwiseConv,
-    grouped: GroupedConv3x3,
+    grouped: GroupedConv,
     /// Its bias is added on the skip path: `skip_bias` without a projection, folded into
     /// the projection's bias with one.
     expand: PointwiseConv,
@@ -540,7 +540,7 @@ fn pointwise(conv: Conv2d) -> PointwiseConv {
     }
 }
 
-fn grouped3x3(conv: Conv2d) -> GroupedConv3x3 {
+fn grouped3x3(conv: Conv2d) -> GroupedConv {
     let [stride, stride_w] = conv.stride;
     assert!(
         conv.kernel_size == [3, 3] && conv.dilation == [1, 1] && stride == stride_w,
@@ -553,7 +553,14 @@ fn grouped3x3(conv: Conv2d) -> GroupedConv3x3 {
     );
     let groups = conv.groups;
     let (weight, bias, [c_out, c_in_group, _, _]) = host_weights(conv);
-    GroupedConv3x3::new(weight, bias, [c_in_group * groups, c_out], groups, stride)
+    GroupedConv::new(
+        weight,
+        bias,
+        [c_in_group * groups, c_out],
+        groups,
+        [3, stride, 1],
+    )
+    .expect("every 3x3 grouped convolution has a kernel")
 }
 
 fn dense(conv: Conv2d) -> DenseConv {
@@ -565,13 +572,5 @@ fn dense(conv: Conv2d) -> DenseConv {
     );
     let padding = symmetric_padding(&conv.padding);
     let (weight, bias, [c_out, c_in, _, _]) = host_weights(conv);
-    DenseConv {
-        weight,
-        bias,
-        c_in,
-        c_out,
-        kernel,
-        stride,
-        padding,
-    }
+    DenseConv::new(weight, bias, [c_in, c_out], [kernel, stride, padding])
 }

@@ -1,91 +1,111 @@
-//! The grouped 3x3 convolution of the host backbone, the largest single cost of a forward
-//! pass in Burn 0.22 flex (see docs/benchmarks.md, "Profile").
+//! The grouped convolutions of the host backbone (ResNeXt's 3x3 with 32 groups of 4 to 32
+//! channels, the largest single cost of a forward pass in Burn 0.22 flex, see
+//! docs/benchmarks.md, "Profile"), and the stem's 7x7 convolution as the one-group case.
 //!
-//! ResNeXt's 32 groups of 4 to 32 channels have too little work per group for an im2col
-//! copy + GEMM. Each group's input is padded once, so that every tap of every output is a
-//! contiguous run of the padded plane (outputs in rows of the padded width, the junk columns
-//! cropped at the end); a strided convolution first splits the padded input into its
-//! row/column phases (stride x stride of them) to keep that true. Then:
+//! A group has too little work for an im2col copy + GEMM. Each group's input is padded once,
+//! so that every tap of every output is a contiguous run of the padded plane (outputs in rows
+//! of the padded width, the junk columns cropped at the end); a strided convolution first
+//! splits the padded input into its row/column phases (stride x stride of them) to keep that
+//! true. Then:
 //! - with AVX2 + FMA and a multiple of 4 output channels per group, all the group's outputs
 //!   are one product of the packed weights with the taps read in place
 //!   ([`packed::product_rounded`]: 4 channels x 16 outputs per register tile; about 2x faster
-//!   than the direct kernel on the seed preset's layers);
-//! - otherwise a direct kernel computes two output channels at a time in blocks of 32
-//!   outputs, which the compiler vectorises.
+//!   than the direct kernel on the seed preset's 3x3 layers);
+//! - otherwise, for 3x3 kernels, a direct kernel computes two output channels at a time in
+//!   blocks of 32 outputs, which the compiler vectorises.
 //!
 //! Upstream route: both as a path in burn-flex's `conv2d` for `groups > 1` with few channels
 //! per group.
+
+use std::ops::Range;
 
 use rayon::prelude::*;
 
 use super::packed::{self, MR, PackedWeights};
 
-/// A 3x3 convolution with padding 1, `groups` groups, the same stride on both axes and a
-/// bias, followed by ReLU, on one image in host memory.
+/// A `k x k` convolution with `groups` groups, the same stride and zero padding on both
+/// axes and a bias, followed by ReLU, on images in host memory.
 #[derive(Debug, Clone)]
-pub(crate) struct GroupedConv3x3 {
+pub(crate) struct GroupedConv {
     weight: GroupedWeights,
     /// `[C_out]`.
     pub bias: Vec<f32>,
     pub c_in: usize,
     pub c_out: usize,
     pub groups: usize,
+    pub kernel: usize,
     pub stride: usize,
+    pub padding: usize,
 }
 
 /// The weights in the form the kernel that runs them reads.
 #[derive(Debug, Clone)]
 enum GroupedWeights {
-    /// The `[C_out, C_in / groups * 9]` matrix packed for the register-tile product, used when
-    /// the CPU has AVX2 + FMA and each group has a multiple of [`MR`] output channels.
+    /// The `[C_out, C_in / groups * k * k]` matrix packed for the register-tile product, used
+    /// when the CPU has AVX2 + FMA and each group has a multiple of [`MR`] output channels.
     Packed(PackedWeights),
     /// `[C_out, C_in / groups, 3, 3]`, row-major, for the portable direct kernel.
     Direct(Vec<f32>),
 }
 
-impl GroupedConv3x3 {
-    /// The convolution with weights `[C_out, C_in / groups, 3, 3]` (row-major) and bias
-    /// `[C_out]`.
+impl GroupedConv {
+    /// The convolution with weights `[C_out, C_in / groups, k, k]` (row-major) and bias
+    /// `[C_out]`, or `None` where no kernel here runs it: other than 3x3 needs the packed
+    /// product (AVX2 + FMA, a multiple of [`MR`] output channels per group).
     ///
     /// # Panics
-    /// If the channel counts are not multiples of `groups` or the weights do not match them.
+    /// If the channel counts are not multiples of `groups`, the weights do not match them,
+    /// or the padding is not below the kernel size.
     pub fn new(
         weight: Vec<f32>,
         bias: Vec<f32>,
         [c_in, c_out]: [usize; 2],
         groups: usize,
-        stride: usize,
-    ) -> Self {
+        [kernel, stride, padding]: [usize; 3],
+    ) -> Option<Self> {
         assert!(
             groups > 0 && c_in % groups == 0 && c_out % groups == 0,
             "grouped conv: channels"
         );
-        let taps = c_in / groups * 9;
+        assert!(
+            kernel > 0 && stride > 0 && padding < kernel,
+            "grouped conv: geometry"
+        );
+        let taps = c_in / groups * kernel * kernel;
         assert_eq!(weight.len(), c_out * taps, "grouped conv: weight shape");
         assert_eq!(bias.len(), c_out, "grouped conv: bias shape");
         let weight = if packed::supported() && (c_out / groups).is_multiple_of(MR) {
             GroupedWeights::Packed(PackedWeights::new(&weight, c_out, taps))
-        } else {
+        } else if kernel == 3 {
             GroupedWeights::Direct(weight)
+        } else {
+            return None;
         };
-        Self {
+        Some(Self {
             weight,
             bias,
             c_in,
             c_out,
             groups,
+            kernel,
             stride,
-        }
+            padding,
+        })
     }
 
     /// Output height and width for an `h x w` input.
     pub fn out_size(&self, [h, w]: [usize; 2]) -> [usize; 2] {
-        [(h - 1) / self.stride + 1, (w - 1) / self.stride + 1]
+        let size = |n: usize| (n + 2 * self.padding - self.kernel) / self.stride + 1;
+        [size(h), size(w)]
     }
 
     /// `relu(conv(x) + bias)` on `batch` images stored channel-major: `x` is
     /// `[C_in, B, H, W]`, the result `[C_out, B, H', W']` goes to `out` (resized). `threads >
-    /// 1` spreads the groups over the rayon pool.
+    /// 1` spreads the groups over the rayon pool (one group: its output channels).
+    ///
+    /// # Panics
+    /// If `x` does not hold `batch` images of `C_in` channels of `h x w`, or an image is
+    /// smaller than the kernel (bugs in the caller).
     pub fn forward_relu(
         &self,
         x: &[f32],
@@ -94,6 +114,10 @@ impl GroupedConv3x3 {
         threads: usize,
     ) {
         assert_eq!(x.len(), self.c_in * batch * h * w, "grouped conv input");
+        assert!(
+            h + 2 * self.padding >= self.kernel && w + 2 * self.padding >= self.kernel,
+            "grouped conv: image smaller than the kernel"
+        );
         let [out_h, out_w] = self.out_size([h, w]);
         let shape = Shape {
             batch,
@@ -101,21 +125,43 @@ impl GroupedConv3x3 {
             w,
             c_in_group: self.c_in / self.groups,
             c_out_group: self.c_out / self.groups,
+            kernel: self.kernel,
             stride: self.stride,
+            padding: self.padding,
             out_h,
             out_w,
         };
+        let layout = PaddedLayout::new(&shape);
         out.resize(self.c_out * batch * out_h * out_w, 0.0);
-        let group_len = shape.c_out_group * batch * out_h * out_w;
-        // One task per group: per image, the group's padded input is built once and reused
-        // by all its output channels.
-        let run = |(g, dst): (usize, &mut [f32])| {
-            group_conv(&shape, x, self, g, dst);
+        // Tasks: one per group, each padding the group's input once per image for all its
+        // output channels; a single group on several threads is split by output channels
+        // (whole register-tile panels) instead.
+        let parts = match &self.weight {
+            GroupedWeights::Packed(_) if self.groups == 1 && threads > 1 => {
+                threads.min(shape.c_out_group / MR)
+            }
+            _ => 1,
+        };
+        let part_channels = (shape.c_out_group / MR).div_ceil(parts) * MR;
+        let part_channels = if parts == 1 {
+            shape.c_out_group
+        } else {
+            part_channels
+        };
+        let chunk = part_channels * batch * out_h * out_w;
+        let run = |(task, dst): (usize, &mut [f32])| {
+            let (g, first) = if parts == 1 {
+                (task, 0)
+            } else {
+                (0, task * part_channels)
+            };
+            let channels = first..(first + part_channels).min(shape.c_out_group);
+            group_conv(&shape, &layout, x, self, g, channels, dst);
         };
         if threads > 1 {
-            out.par_chunks_mut(group_len).enumerate().for_each(run);
+            out.par_chunks_mut(chunk).enumerate().for_each(run);
         } else {
-            out.chunks_mut(group_len).enumerate().for_each(run);
+            out.chunks_mut(chunk).enumerate().for_each(run);
         }
     }
 }
@@ -126,63 +172,103 @@ struct Shape {
     w: usize,
     c_in_group: usize,
     c_out_group: usize,
+    kernel: usize,
     stride: usize,
+    padding: usize,
     out_h: usize,
     out_w: usize,
 }
 
-/// The output channels of group `g` of every image of `x` (`[C_in, B, H, W]`) into `out`
-/// (`[C_out/groups, B, H', W']`), ReLU applied.
-fn group_conv(s: &Shape, x: &[f32], conv: &GroupedConv3x3, g: usize, out: &mut [f32]) {
-    // The group's zero-padded input ([H+2, W+2] per channel) split into its stride x stride
-    // phases (padded row % stride, padded column % stride), each [ceil((H+2)/stride),
-    // ceil((W+2)/stride)]: tap (ky, kx) of every output then reads one contiguous run of phase
-    // (ky % stride, kx % stride) starting at (ky / stride, kx / stride). At stride 1 there is
-    // one phase, the padded channel itself.
-    let st = s.stride;
-    let (ph, pw) = ((s.h + 2).div_ceil(st), (s.w + 2).div_ceil(st));
-    let phase_len = ph * pw;
-    let channel_len = st * st * phase_len;
-    let offsets: [usize; 9] = std::array::from_fn(|t| {
-        let (ky, kx) = (t / 3, t % 3);
-        ((ky % st) * st + kx % st) * phase_len + (ky / st) * pw + kx / st
-    });
-    // Slack at the end: the last block of a plane may read past it. The padding stays zero
-    // from image to image; every other value is overwritten.
-    let mut data = vec![0.0f32; s.c_in_group * channel_len + 2 * pw + CHUNK];
+/// Where things are in a group's zero-padded input (`[H + 2p, W + 2p]` per channel) split
+/// into its stride x stride phases (padded row % stride, padded column % stride), each
+/// `[ceil((H + 2p) / stride), ceil((W + 2p) / stride)]`: tap (ky, kx) of every output then
+/// reads one contiguous run of phase (ky % stride, kx % stride) starting at (ky / stride,
+/// kx / stride). At stride 1 there is one phase, the padded channel itself.
+struct PaddedLayout {
+    /// Width of a phase (and of the output rows, junk columns included).
+    row_width: usize,
+    phase_len: usize,
+    channel_len: usize,
+    /// Offset of tap `ky * k + kx` in a channel.
+    taps: Vec<usize>,
+    /// Length of the buffer: the channels and slack for reads past the last one.
+    len: usize,
+}
+
+impl PaddedLayout {
+    fn new(s: &Shape) -> Self {
+        let st = s.stride;
+        let (ph, pw) = (
+            (s.h + 2 * s.padding).div_ceil(st),
+            (s.w + 2 * s.padding).div_ceil(st),
+        );
+        let phase_len = ph * pw;
+        let channel_len = st * st * phase_len;
+        let taps = (0..s.kernel * s.kernel)
+            .map(|t| {
+                let (ky, kx) = (t / s.kernel, t % s.kernel);
+                ((ky % st) * st + kx % st) * phase_len + (ky / st) * pw + kx / st
+            })
+            .collect();
+        Self {
+            row_width: pw,
+            phase_len,
+            channel_len,
+            taps,
+            // The last block of a plane may read up to a kernel's rows and a register
+            // block past it.
+            len: s.c_in_group * channel_len + s.kernel * pw + CHUNK,
+        }
+    }
+}
+
+/// Output channels `channels` of group `g` (relative to the group) of every image of `x`
+/// (`[C_in, B, H, W]`) into `out` (`[channels, B, H', W']`), ReLU applied.
+fn group_conv(
+    s: &Shape,
+    layout: &PaddedLayout,
+    x: &[f32],
+    conv: &GroupedConv,
+    g: usize,
+    channels: Range<usize>,
+    out: &mut [f32],
+) {
+    // The padding stays zero from image to image; every other value is overwritten.
+    let mut data = vec![0.0f32; layout.len];
     for image in 0..s.batch {
-        pad_group(s, x, g, image, [pw, phase_len, channel_len], &mut data);
-        convolve_group(s, conv, g, image, &data, [pw, channel_len], &offsets, out);
+        pad_group(s, layout, x, g, image, &mut data);
+        convolve_group(s, layout, conv, g, channels.clone(), image, &data, out);
     }
 }
 
 /// Image `image` of group `g`'s input channels into `data`, padded and split into phases
-/// (see [`group_conv`]).
+/// (see [`PaddedLayout`]).
 fn pad_group(
     s: &Shape,
+    layout: &PaddedLayout,
     x: &[f32],
     g: usize,
     image: usize,
-    [pw, phase_len, channel_len]: [usize; 3],
     data: &mut [f32],
 ) {
-    let st = s.stride;
+    let (st, p, pw) = (s.stride, s.padding, layout.row_width);
     for ci in 0..s.c_in_group {
         let channel = g * s.c_in_group + ci;
         let plane = &x[(channel * s.batch + image) * s.h * s.w..][..s.h * s.w];
-        let phases = &mut data[ci * channel_len..(ci + 1) * channel_len];
+        let phases = &mut data[ci * layout.channel_len..(ci + 1) * layout.channel_len];
         for (y, row) in plane.chunks_exact(s.w).enumerate() {
-            let py = y + 1;
-            let phase_row = (py % st) * st * phase_len + (py / st) * pw;
-            // Input column x sits at padded column x + 1: phase (x + 1) % st, index
-            // (x + 1) / st. At stride 1 that is one copy of the row.
+            let py = y + p;
+            let phase_row = (py % st) * st * layout.phase_len + (py / st) * pw;
+            // Input column x sits at padded column x + p: phase (x + p) % st, index
+            // (x + p) / st. At stride 1 that is one copy of the row.
             if st == 1 {
-                phases[phase_row + 1..][..s.w].copy_from_slice(row);
+                phases[phase_row + p..][..s.w].copy_from_slice(row);
                 continue;
             }
             for phase_x in 0..st {
-                let first_x = (phase_x + st - 1) % st;
-                let dst = &mut phases[phase_row + phase_x * phase_len + (first_x + 1) / st..];
+                let first_x = (phase_x + st - p % st) % st;
+                let dst =
+                    &mut phases[phase_row + phase_x * layout.phase_len + (first_x + p) / st..];
                 for (d, &value) in dst
                     .iter_mut()
                     .zip(row[first_x.min(s.w)..].iter().step_by(st))
@@ -194,24 +280,24 @@ fn pad_group(
     }
 }
 
-/// The group's output channels of image `image` from its padded input `data`, into `out`
-/// (`[C_out/groups, B, H', W']`).
+/// Output channels `channels` of group `g` for image `image`, from its padded input `data`,
+/// into `out` (`[channels, B, H', W']`).
 #[allow(clippy::too_many_arguments)]
 fn convolve_group(
     s: &Shape,
-    conv: &GroupedConv3x3,
+    layout: &PaddedLayout,
+    conv: &GroupedConv,
     g: usize,
+    channels: Range<usize>,
     image: usize,
     data: &[f32],
-    [pw, channel_len]: [usize; 2],
-    offsets: &[usize; 9],
     out: &mut [f32],
 ) {
-    let row_width = pw;
+    let row_width = layout.row_width;
     let plane_len = s.out_h * row_width;
     let out_len = s.out_h * s.out_w;
     // Outputs in rows of `row_width` (junk columns past `out_w`), cropped into `out` with the
-    // ReLU.
+    // ReLU; `first` counts from `channels.start`.
     let crop = |acc: &[f32], acc_stride: usize, first: usize, count: usize, out: &mut [f32]| {
         let planes = (first..first + count).map(|co| (co * s.batch + image) * out_len);
         for (plane, start) in acc.chunks(acc_stride).zip(planes) {
@@ -226,45 +312,49 @@ fn convolve_group(
             }
         }
     };
+    let first_channel = g * s.c_out_group + channels.start;
     let weight = match &conv.weight {
         GroupedWeights::Direct(weight) => weight,
         GroupedWeights::Packed(packed) => {
-            // Every output channel of the group at once: one product of the group's weight rows
-            // with the taps of the padded planes (row `c * 9 + t` at `c * channel_len +
-            // offsets[t]`).
+            // All the channels at once: one product of their weight rows with the taps of
+            // the padded planes (row `c * k * k + t` at `c * channel_len + taps[t]`).
             let rows: Vec<usize> = (0..s.c_in_group)
-                .flat_map(|c| offsets.map(|o| c * channel_len + o))
+                .flat_map(|c| layout.taps.iter().map(move |o| c * layout.channel_len + o))
                 .collect();
             let stride = plane_len.next_multiple_of(8);
-            let mut acc = vec![0.0f32; s.c_out_group * stride];
-            let panels = s.c_out_group / MR;
+            let mut acc = vec![0.0f32; channels.len() * stride];
             packed::product_rounded(
                 &mut acc,
                 stride,
                 packed,
-                g * panels..(g + 1) * panels,
+                first_channel / MR..(first_channel + channels.len()) / MR,
                 &conv.bias,
                 false,
                 data,
                 &rows,
                 plane_len,
             );
-            crop(&acc, stride, 0, s.c_out_group, out);
+            crop(&acc, stride, 0, channels.len(), out);
             return;
         }
     };
+    let offsets: &[usize; 9] = layout
+        .taps
+        .as_slice()
+        .try_into()
+        .expect("the direct kernel is built for 3x3 only");
     // Up to `PAIR` output channels at a time.
     let mut acc = vec![0.0f32; PAIR * plane_len];
     let mut co = 0;
-    while co < s.c_out_group {
-        let count = PAIR.min(s.c_out_group - co);
-        let oc = g * s.c_out_group + co;
+    while co < channels.len() {
+        let count = PAIR.min(channels.len() - co);
+        let oc = first_channel + co;
         let k = &weight[oc * s.c_in_group * 9..][..count * s.c_in_group * 9];
         let acc = &mut acc[..count * plane_len];
         planes_conv(
             acc,
             data,
-            channel_len,
+            layout.channel_len,
             offsets,
             k,
             &conv.bias[oc..oc + count],
@@ -381,46 +471,52 @@ mod tests {
     use burn::tensor::{Device, Distribution, Tensor};
 
     #[test]
-    fn grouped_3x3_equals_burn_conv2d_for_resnext_shapes() {
+    fn grouped_conv_equals_burn_conv2d_for_resnext_shapes() {
         let device = Device::flex();
-        // (channels, groups, stride, height, width, batch), ResNeXt-like and odd sizes.
-        for (channels, groups, stride, h, w, batch) in [
-            (128, 32, 1, 14, 14, 1),
-            (64, 32, 2, 15, 13, 2),
-            (64, 4, 1, 7, 9, 3),
-            (96, 32, 2, 8, 8, 1),
-            (32, 8, 3, 10, 11, 2),
-            (8, 1, 1, 5, 6, 1),
+        // (C_in, C_out, groups, [kernel, stride, padding], height, width, batch): ResNeXt's
+        // grouped 3x3 and its 7x7 stem, with odd sizes.
+        for (c_in, c_out, groups, [kernel, stride, padding], h, w, batch) in [
+            (128, 128, 32, [3, 1, 1], 14, 14, 1),
+            (64, 64, 32, [3, 2, 1], 15, 13, 2),
+            (64, 64, 4, [3, 1, 1], 7, 9, 3),
+            (96, 96, 32, [3, 2, 1], 8, 8, 1),
+            (32, 32, 8, [3, 3, 1], 10, 11, 2),
+            (8, 8, 1, [3, 1, 1], 5, 6, 1),
+            (3, 16, 1, [7, 2, 3], 21, 18, 2),
+            (3, 8, 1, [5, 1, 2], 9, 7, 1),
         ] {
-            let conv = Conv2dConfig::new([channels, channels], [3, 3])
+            let conv = Conv2dConfig::new([c_in, c_out], [kernel, kernel])
                 .with_groups(groups)
                 .with_stride([stride, stride])
-                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .with_padding(PaddingConfig2d::Explicit(
+                    padding, padding, padding, padding,
+                ))
                 .with_bias(true)
                 .init(&device);
-            let x = Tensor::<4>::random(
-                [batch, channels, h, w],
-                Distribution::Normal(0.0, 1.0),
-                &device,
-            );
+            let x =
+                Tensor::<4>::random([batch, c_in, h, w], Distribution::Normal(0.0, 1.0), &device);
             // The host kernels take and give [C, B, H, W].
             let expected = host(relu(conv.forward(x.clone())).swap_dims(0, 1));
             let x = host(x.swap_dims(0, 1));
-            let host_conv = GroupedConv3x3::new(
+            let Some(host_conv) = GroupedConv::new(
                 host(conv.weight.val()),
                 host(conv.bias.as_ref().unwrap().val()),
-                [channels, channels],
+                [c_in, c_out],
                 groups,
-                stride,
-            );
-            for threads in [1, 2] {
+                [kernel, stride, padding],
+            ) else {
+                // Only the packed product runs kernels other than 3x3.
+                assert!(kernel != 3 && !packed::supported());
+                continue;
+            };
+            for threads in [1, 2, 3] {
                 let mut got = vec![7.0; 3];
                 host_conv.forward_relu(&x, [batch, h, w], &mut got, threads);
                 let diff = max_diff(&got, &expected);
                 assert!(
                     diff <= 1e-5,
-                    "{channels} ch, {groups} groups, stride {stride}, batch {batch}, {threads} \
-                     threads: {diff}"
+                    "{c_in}->{c_out}, {groups} groups, {kernel}x{kernel} stride {stride}, \
+                     batch {batch}, {threads} threads: {diff}"
                 );
             }
         }

@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 
 use super::gemm::{Epilogue, matmul};
+use super::grouped_conv::GroupedConv;
 
 /// Columns of the stem's im2col matrix built at once: a strip small enough to stay in cache.
 const IM2COL_COLUMNS: usize = 2048;
@@ -114,17 +115,51 @@ pub(crate) struct DenseConv {
     pub kernel: usize,
     pub stride: usize,
     pub padding: usize,
+    /// The same convolution as one packed product over the padded, phase-split image (no
+    /// im2col copy), where this CPU runs it: used instead of the im2col path.
+    pub phases: Option<Box<GroupedConv>>,
 }
 
 impl DenseConv {
+    /// The convolution with weights `[C_out, C_in, k, k]` (row-major) and bias `[C_out]`.
+    ///
+    /// # Panics
+    /// If the weights do not match the shape, or the padding is not below the kernel size.
+    pub fn new(
+        weight: Vec<f32>,
+        bias: Vec<f32>,
+        [c_in, c_out]: [usize; 2],
+        [kernel, stride, padding]: [usize; 3],
+    ) -> Self {
+        let phases = GroupedConv::new(
+            weight.clone(),
+            bias.clone(),
+            [c_in, c_out],
+            1,
+            [kernel, stride, padding],
+        )
+        .map(Box::new);
+        Self {
+            weight,
+            bias,
+            c_in,
+            c_out,
+            kernel,
+            stride,
+            padding,
+            phases,
+        }
+    }
+
     /// Output height and width for an `h x w` input.
     pub fn out_size(&self, [h, w]: [usize; 2]) -> [usize; 2] {
         let size = |n: usize| (n + 2 * self.padding - self.kernel) / self.stride + 1;
         [size(h), size(w)]
     }
 
-    /// `relu(conv(x) + bias)`: `x` is `[C_in, H, W]`, `out` becomes `[C_out, H', W']`. The
-    /// im2col matrix is built a strip of output rows at a time in `scratch`.
+    /// `relu(conv(x) + bias)`: `x` is `[C_in, H, W]`, `out` becomes `[C_out, H', W']`. Without
+    /// the packed path, the im2col matrix is built a strip of output rows at a time in
+    /// `scratch`.
     pub fn forward_relu(
         &self,
         x: &[f32],
@@ -133,6 +168,10 @@ impl DenseConv {
         scratch: &mut Vec<f32>,
         threads: usize,
     ) {
+        if let Some(phases) = &self.phases {
+            phases.forward_relu(x, [1, h, w], out, threads);
+            return;
+        }
         assert_eq!(x.len(), self.c_in * h * w, "stem input");
         let [oh, ow] = self.out_size([h, w]);
         let plane = oh * ow;
@@ -381,6 +420,8 @@ mod tests {
                 kernel,
                 stride,
                 padding,
+                // The im2col path (the packed one is tested with the grouped convolutions).
+                phases: None,
             };
             let (mut out, mut scratch) = (Vec::new(), Vec::new());
             stem.forward_relu(&host(x), [h, w], &mut out, &mut scratch, 1);
