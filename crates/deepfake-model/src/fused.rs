@@ -135,7 +135,7 @@ pub enum InferenceBackbone {
     Burn(Box<FusedResNeXt>),
     /// The host kernels of [`crate::cpu`]: faster on a CPU device (flex); on a GPU they
     /// would copy every batch to the host.
-    Cpu(CpuResNeXt),
+    Cpu(Box<CpuResNeXt>),
 }
 
 impl InferenceBackbone {
@@ -205,7 +205,7 @@ impl Detector {
     pub fn into_cpu_inference(self) -> InferenceDetector {
         let (backbone, lstm, classifier) = self.into_folded_parts();
         InferenceDetector {
-            backbone: InferenceBackbone::Cpu(CpuResNeXt::new(backbone)),
+            backbone: InferenceBackbone::Cpu(Box::new(CpuResNeXt::new(backbone))),
             lstm,
             classifier,
         }
