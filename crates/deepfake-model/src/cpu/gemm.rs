@@ -92,7 +92,10 @@ pub(crate) fn matmul(
 const MIN_BLOCK: usize = 16;
 
 /// Output values (64K = 256 KB, half this CPU generation's L2) above which a block with an
-/// epilogue is computed in strips of columns.
+/// epilogue is computed in strips of columns, if its rows of the left operand (re-packed by
+/// the kernel for every strip) are no more than this either: the early layers' small weights
+/// and large planes. A large block of weights (layers 3 and 4) would be re-packed ~10-25
+/// times per product, costing more than the epilogue's second pass saves.
 const STRIP_VALUES: usize = 64 * 1024;
 
 /// A checked product in raw form, shared by the threads computing its blocks.
@@ -120,7 +123,10 @@ impl Product<'_> {
     /// it at the same time.
     unsafe fn block(&self, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>) {
         let has_epilogue = self.epilogue.bias.is_some() || self.epilogue.relu;
-        if !has_epilogue || rows.len() * cols.len() <= STRIP_VALUES {
+        // The kernel re-packs the block's rows of `lhs` on every call: strips only pay
+        // where those are small.
+        let lhs_values = rows.len() * self.k;
+        if !has_epilogue || rows.len() * cols.len() <= STRIP_VALUES || lhs_values > STRIP_VALUES {
             // SAFETY: (caller).
             unsafe { self.strip(rows, cols) };
             return;
