@@ -2,7 +2,7 @@
 //! convolutions by kind, BatchNorm, ReLU, pooling, residual adds, LSTM, classifier) over
 //! several passes and prints a table, largest first. For docs/benchmarks.md and issue #10.
 //!
-//! `cargo run --release --example profile_forward -- [--preset seed] [--batch-size 8] [--iters 3]`
+//! `cargo run --release --example profile_forward -- [--preset seed] [--batch-size 8] [--iters 3] [--fast [--fastest] [--batched-from N]]`
 //!
 //! Burn's CPU backend (flex) runs each operation when it is called, so wall-clock time around
 //! each call is that operation's cost; the table also prints their sum beside the time of

@@ -1,7 +1,10 @@
 //! The inference backbone (BatchNorm folded) in host memory, run by the host kernels of this
-//! module: every activation of one image stays in a few reused buffers, every 1x1 convolution
-//! is one matrix product with its bias, ReLU and residual add fused around it, and the images
-//! of a batch run in parallel (or, for fewer images than threads, each layer does).
+//! module: activations stay in a few reused buffers, every 1x1 convolution is one matrix
+//! product with its bias, ReLU and residual add fused around it. The early blocks (large
+//! planes, small weights) run the images of a batch in parallel, one per thread (or, for
+//! fewer images than threads, split each layer over the threads); the late blocks (small
+//! planes, large weights) run on the whole batch at once, channel-major, each layer split
+//! over the threads.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

@@ -4,7 +4,8 @@
 //! [`CpuResNeXt`] is built from the folded backbone ([`crate::fused::FusedResNeXt`]) and
 //! takes and returns Burn tensors, copying the images to the host and the pooled features
 //! back; use it only where the tensors live on the CPU. Upstream route: the fused
-//! bias/ReLU/residual epilogues and a direct grouped 3x3 kernel in burn-flex.
+//! bias/ReLU/residual epilogues, and the grouped (and stem) convolution as a packed-weight
+//! product over the padded input read in place, in burn-flex.
 
 mod backbone;
 mod gemm;
