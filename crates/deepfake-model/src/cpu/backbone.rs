@@ -288,8 +288,10 @@ impl CpuResNeXt {
         }
     }
 
-    /// Index of the first block that runs on the whole batch at once (`blocks` when none
-    /// does); set by [`BATCHED_BLOCK_BYTES`].
+    /// Index of the first block that runs on the whole batch at once (the block count when
+    /// none does). By default the first stride-1 block with more than 2 MiB of 1x1 weights:
+    /// from there on the weights are read once per batch instead of once per image (block 8
+    /// of ResNeXt-50); the blocks before it run image by image.
     pub fn batched_from(&self) -> usize {
         self.batched_from
     }
