@@ -36,7 +36,7 @@ struct CpuBottleneck {
 /// shrunk), so no layer allocates or faults in fresh pages.
 #[derive(Debug, Default)]
 struct Workspace {
-    /// The current activation `[C, H, W]`.
+    /// The current activation `[C, H, W]` (`[C, B, H, W]` in the batched blocks).
     x: Vec<f32>,
     /// Output of the reducing 1x1.
     reduced: Vec<f32>,
@@ -44,7 +44,7 @@ struct Workspace {
     grouped: Vec<f32>,
     /// The output of a block with a projection (the projection, then `+=` the expanding 1x1).
     out: Vec<f32>,
-    /// im2col strips and strided gathers.
+    /// Strided gathers (and the stem's im2col strips on CPUs without the packed product).
     scratch: Vec<f32>,
 }
 
@@ -371,7 +371,7 @@ impl CpuResNeXt {
         // late blocks then use.
         let mut batched = self.batch_workspace.take();
         let mut shared = LayerTimes::on_threads(threads);
-        let [channels, mut h, mut w] = if batch == 1 {
+        let [mut h, mut w] = if batch == 1 {
             // Nothing to gather: one workspace all the way.
             self.forward_image(
                 images,
@@ -382,18 +382,17 @@ impl CpuResNeXt {
                 timed.then_some(&mut shared),
             )
         } else {
-            let (shape, per_image) =
+            let (size, per_image) =
                 self.gather_early(images, batch, size, early, &mut batched.x, timed);
             per_image.iter().for_each(|t| times.add_all(t));
-            shape
+            size
         };
         let mut timer = timed.then_some(&mut shared);
         for block in late {
             [h, w] = block.forward(&mut batched, [batch, h, w], threads, &mut timer);
         }
-        let channels = late.last().map_or(channels, |block| block.expand.c_out);
         let start = Instant::now();
-        mean_pool(&batched.x, [channels, batch, h * w], &mut features);
+        mean_pool(&batched.x, [feature_dim, batch, h * w], &mut features);
         LayerTimes::lap(&mut timer, "avgpool", start);
         times.add_all(&shared);
         (features, times)
@@ -402,8 +401,8 @@ impl CpuResNeXt {
     /// The stem and `early` blocks on each image, their activations gathered channel-major
     /// into `gathered` (`[C, B, H', W']`): whole rounds of `threads` images run one image per
     /// thread (no synchronisation inside the network), the images left over one at a time
-    /// with every layer split over the threads. Returns `[C, H', W']` and the layer times of
-    /// the parallel images and of the others.
+    /// with every layer split over the threads. Returns `[H', W']` and the layer times of the
+    /// parallel images and of the others.
     fn gather_early(
         &self,
         images: &[f32],
@@ -412,19 +411,17 @@ impl CpuResNeXt {
         early: &[CpuBottleneck],
         gathered: &mut Vec<f32>,
         timed: bool,
-    ) -> ([usize; 3], Vec<LayerTimes>) {
+    ) -> ([usize; 2], Vec<LayerTimes>) {
         let threads = rayon::current_num_threads();
         let image_len = images.len() / batch;
-        let gathered = Mutex::new((gathered, [0, 0, 0]));
-        let keep = |ws: &Workspace, image: usize, [c, h, w]: [usize; 3]| {
-            let plane = h * w;
-            let mut gathered = gathered.lock().unwrap_or_else(|e| e.into_inner());
-            let (x, shape) = &mut *gathered;
-            x.resize(c * batch * plane, 0.0);
+        let gathered = Mutex::new(gathered);
+        // Image `image`'s activation `[C, plane]` into its slots of `[C, B, plane]`.
+        let keep = |ws: &Workspace, image: usize, plane: usize| {
+            let mut x = gathered.lock().unwrap_or_else(|e| e.into_inner());
+            x.resize(ws.x.len() * batch, 0.0);
             for (channel, values) in ws.x.chunks_exact(plane).enumerate() {
                 x[(channel * batch + image) * plane..][..plane].copy_from_slice(values);
             }
-            *shape = [c, h, w];
         };
         let parallel_images = if threads > 1 {
             batch / threads * threads
@@ -432,22 +429,23 @@ impl CpuResNeXt {
             0
         };
         let (images_parallel, images_rest) = images.split_at(parallel_images * image_len);
-        let mut times: Vec<LayerTimes> = images_parallel
+        let (mut times, sizes): (Vec<LayerTimes>, Vec<[usize; 2]>) = images_parallel
             .par_chunks(image_len)
             .enumerate()
             .map(|(i, image)| {
                 let mut times = LayerTimes::default();
                 let mut ws = self.workspaces.take();
-                let shape =
+                let [h, w] =
                     self.forward_image(image, size, early, &mut ws, 1, timed.then_some(&mut times));
-                keep(&ws, i, shape);
-                times
+                keep(&ws, i, h * w);
+                (times, [h, w])
             })
-            .collect();
+            .unzip();
+        let mut out_size = sizes.first().copied().unwrap_or_default();
         let mut shared = LayerTimes::on_threads(threads);
         for (i, image) in images_rest.chunks(image_len).enumerate() {
             let mut ws = self.workspaces.take();
-            let shape = self.forward_image(
+            out_size = self.forward_image(
                 image,
                 size,
                 early,
@@ -455,15 +453,14 @@ impl CpuResNeXt {
                 threads,
                 timed.then_some(&mut shared),
             );
-            keep(&ws, parallel_images + i, shape);
+            keep(&ws, parallel_images + i, out_size[0] * out_size[1]);
         }
         times.push(shared);
-        let shape = gathered.into_inner().unwrap_or_else(|e| e.into_inner()).1;
-        (shape, times)
+        (out_size, times)
     }
 
     /// One image `[3, H, W]` through the stem and `blocks`, its activation left in `ws.x`;
-    /// returns its shape `[C, H', W']`.
+    /// returns its size `[H', W']`.
     fn forward_image(
         &self,
         image: &[f32],
@@ -472,7 +469,7 @@ impl CpuResNeXt {
         ws: &mut Workspace,
         threads: usize,
         mut timer: Option<&mut LayerTimes>,
-    ) -> [usize; 3] {
+    ) -> [usize; 2] {
         let start = Instant::now();
         self.stem
             .forward_relu(image, size, &mut ws.out, &mut ws.scratch, threads);
@@ -489,10 +486,7 @@ impl CpuResNeXt {
         for block in blocks {
             [h, w] = block.forward(ws, [1, h, w], threads, &mut timer);
         }
-        let channels = blocks
-            .last()
-            .map_or(self.stem.c_out, |block| block.expand.c_out);
-        [channels, h, w]
+        [h, w]
     }
 }
 
@@ -565,7 +559,6 @@ fn grouped3x3(conv: Conv2d) -> GroupedConv {
         groups,
         [3, stride, 1],
     )
-    .expect("every 3x3 grouped convolution has a kernel")
 }
 
 fn dense(conv: Conv2d) -> DenseConv {

@@ -22,6 +22,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::packed::{self, MR, PackedWeights};
+use super::{has_avx2_fma, window_count};
 
 /// A `k x k` convolution with `groups` groups, the same stride and zero padding on both
 /// axes and a bias, followed by ReLU, on images in host memory.
@@ -49,20 +50,32 @@ enum GroupedWeights {
 }
 
 impl GroupedConv {
+    /// Whether this CPU runs the packed product for groups of `c_out_group` output channels
+    /// (AVX2 + FMA, a multiple of [`MR`]).
+    pub fn packs(c_out_group: usize) -> bool {
+        has_avx2_fma() && c_out_group.is_multiple_of(MR)
+    }
+
+    /// Whether a kernel here runs a `kernel x kernel` convolution with `c_out_group` output
+    /// channels per group: the packed product, or the direct kernel (3x3 only).
+    pub fn supports(c_out_group: usize, kernel: usize) -> bool {
+        kernel == 3 || Self::packs(c_out_group)
+    }
+
     /// The convolution with weights `[C_out, C_in / groups, k, k]` (row-major) and bias
-    /// `[C_out]`, or `None` where no kernel here runs it: other than 3x3 needs the packed
-    /// product (AVX2 + FMA, a multiple of [`MR`] output channels per group).
+    /// `[C_out]`.
     ///
     /// # Panics
     /// If the channel counts are not multiples of `groups`, the weights do not match them,
-    /// or the padding is not below the kernel size.
+    /// the padding is not below the kernel size, or no kernel here runs it
+    /// ([`Self::supports`]).
     pub fn new(
         weight: Vec<f32>,
         bias: Vec<f32>,
         [c_in, c_out]: [usize; 2],
         groups: usize,
         [kernel, stride, padding]: [usize; 3],
-    ) -> Option<Self> {
+    ) -> Self {
         assert!(
             groups > 0 && c_in % groups == 0 && c_out % groups == 0,
             "grouped conv: channels"
@@ -74,14 +87,16 @@ impl GroupedConv {
         let taps = c_in / groups * kernel * kernel;
         assert_eq!(weight.len(), c_out * taps, "grouped conv: weight shape");
         assert_eq!(bias.len(), c_out, "grouped conv: bias shape");
-        let weight = if packed::supported() && (c_out / groups).is_multiple_of(MR) {
+        assert!(
+            Self::supports(c_out / groups, kernel),
+            "grouped conv: no kernel for {kernel}x{kernel} on this CPU"
+        );
+        let weight = if Self::packs(c_out / groups) {
             GroupedWeights::Packed(PackedWeights::new(&weight, c_out, taps))
-        } else if kernel == 3 {
-            GroupedWeights::Direct(weight)
         } else {
-            return None;
+            GroupedWeights::Direct(weight)
         };
-        Some(Self {
+        Self {
             weight,
             bias,
             c_in,
@@ -90,13 +105,13 @@ impl GroupedConv {
             kernel,
             stride,
             padding,
-        })
+        }
     }
 
     /// Output height and width for an `h x w` input.
     pub fn out_size(&self, [h, w]: [usize; 2]) -> [usize; 2] {
-        let size = |n: usize| (n + 2 * self.padding - self.kernel) / self.stride + 1;
-        [size(h), size(w)]
+        let window = [self.kernel, self.stride, self.padding];
+        [window_count(h, window), window_count(w, window)]
     }
 
     /// `relu(conv(x) + bias)` on `batch` images stored channel-major: `x` is
@@ -136,26 +151,18 @@ impl GroupedConv {
         // Tasks: one per group, each padding the group's input once per image for all its
         // output channels; a single group on several threads is split by output channels
         // (whole register-tile panels) instead.
-        let parts = match &self.weight {
+        let cog = shape.c_out_group;
+        let task_channels = match &self.weight {
             GroupedWeights::Packed(_) if self.groups == 1 && threads > 1 => {
-                threads.min(shape.c_out_group / MR)
+                (cog / MR).div_ceil(threads) * MR
             }
-            _ => 1,
+            _ => cog,
         };
-        let part_channels = (shape.c_out_group / MR).div_ceil(parts) * MR;
-        let part_channels = if parts == 1 {
-            shape.c_out_group
-        } else {
-            part_channels
-        };
-        let chunk = part_channels * batch * out_h * out_w;
+        let chunk = task_channels * batch * out_h * out_w;
         let run = |(task, dst): (usize, &mut [f32])| {
-            let (g, first) = if parts == 1 {
-                (task, 0)
-            } else {
-                (0, task * part_channels)
-            };
-            let channels = first..(first + part_channels).min(shape.c_out_group);
+            let first = task * task_channels;
+            let (g, first) = (first / cog, first % cog);
+            let channels = first..(first + task_channels).min(cog);
             group_conv(&shape, &layout, x, self, g, channels, dst);
         };
         if threads > 1 {
@@ -191,6 +198,9 @@ struct PaddedLayout {
     channel_len: usize,
     /// Offset of tap `ky * k + kx` in a channel.
     taps: Vec<usize>,
+    /// Offset of every weight column (`c * k * k + t`: channel `c`, tap `t`) in the buffer:
+    /// the rows the packed product reads.
+    rows: Vec<usize>,
     /// Length of the buffer: the channels and slack for reads past the last one.
     len: usize,
 }
@@ -204,17 +214,21 @@ impl PaddedLayout {
         );
         let phase_len = ph * pw;
         let channel_len = st * st * phase_len;
-        let taps = (0..s.kernel * s.kernel)
+        let taps: Vec<usize> = (0..s.kernel * s.kernel)
             .map(|t| {
                 let (ky, kx) = (t / s.kernel, t % s.kernel);
                 ((ky % st) * st + kx % st) * phase_len + (ky / st) * pw + kx / st
             })
+            .collect();
+        let rows = (0..s.c_in_group)
+            .flat_map(|c| taps.iter().map(move |t| c * channel_len + t))
             .collect();
         Self {
             row_width: pw,
             phase_len,
             channel_len,
             taps,
+            rows,
             // The last block of a plane may read up to a kernel's rows and a register
             // block past it.
             len: s.c_in_group * channel_len + s.kernel * pw + CHUNK,
@@ -235,9 +249,20 @@ fn group_conv(
 ) {
     // The padding stays zero from image to image; every other value is overwritten.
     let mut data = vec![0.0f32; layout.len];
+    let mut acc = Vec::new();
     for image in 0..s.batch {
         pad_group(s, layout, x, g, image, &mut data);
-        convolve_group(s, layout, conv, g, channels.clone(), image, &data, out);
+        convolve_group(
+            s,
+            layout,
+            conv,
+            g,
+            channels.clone(),
+            image,
+            &data,
+            &mut acc,
+            out,
+        );
     }
 }
 
@@ -281,7 +306,8 @@ fn pad_group(
 }
 
 /// Output channels `channels` of group `g` for image `image`, from its padded input `data`,
-/// into `out` (`[channels, B, H', W']`).
+/// into `out` (`[channels, B, H', W']`); `acc` holds the uncropped outputs (reused from image
+/// to image).
 #[allow(clippy::too_many_arguments)]
 fn convolve_group(
     s: &Shape,
@@ -291,6 +317,7 @@ fn convolve_group(
     channels: Range<usize>,
     image: usize,
     data: &[f32],
+    acc: &mut Vec<f32>,
     out: &mut [f32],
 ) {
     let row_width = layout.row_width;
@@ -317,24 +344,21 @@ fn convolve_group(
         GroupedWeights::Direct(weight) => weight,
         GroupedWeights::Packed(packed) => {
             // All the channels at once: one product of their weight rows with the taps of
-            // the padded planes (row `c * k * k + t` at `c * channel_len + taps[t]`).
-            let rows: Vec<usize> = (0..s.c_in_group)
-                .flat_map(|c| layout.taps.iter().map(move |o| c * layout.channel_len + o))
-                .collect();
+            // the padded planes.
             let stride = plane_len.next_multiple_of(8);
-            let mut acc = vec![0.0f32; channels.len() * stride];
+            acc.resize(channels.len() * stride, 0.0);
             packed::product_rounded(
-                &mut acc,
+                acc,
                 stride,
                 packed,
                 first_channel / MR..(first_channel + channels.len()) / MR,
                 &conv.bias,
                 false,
                 data,
-                &rows,
+                &layout.rows,
                 plane_len,
             );
-            crop(&acc, stride, 0, channels.len(), out);
+            crop(acc, stride, 0, channels.len(), out);
             return;
         }
     };
@@ -344,7 +368,7 @@ fn convolve_group(
         .try_into()
         .expect("the direct kernel is built for 3x3 only");
     // Up to `PAIR` output channels at a time.
-    let mut acc = vec![0.0f32; PAIR * plane_len];
+    acc.resize(PAIR * plane_len, 0.0);
     let mut co = 0;
     while co < channels.len() {
         let count = PAIR.min(channels.len() - co);
@@ -389,7 +413,7 @@ fn planes_conv(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        if has_avx2_fma() {
             // SAFETY: the CPU supports the features the function is compiled for.
             unsafe { planes_conv_avx2(acc, data, channel_len, offsets, k, bias) };
             return;
@@ -498,17 +522,18 @@ mod tests {
             // The host kernels take and give [C, B, H, W].
             let expected = host(relu(conv.forward(x.clone())).swap_dims(0, 1));
             let x = host(x.swap_dims(0, 1));
-            let Some(host_conv) = GroupedConv::new(
+            if !GroupedConv::supports(c_out / groups, kernel) {
+                // Only the packed product runs kernels other than 3x3.
+                assert!(kernel != 3 && !has_avx2_fma());
+                continue;
+            }
+            let host_conv = GroupedConv::new(
                 host(conv.weight.val()),
                 host(conv.bias.as_ref().unwrap().val()),
                 [c_in, c_out],
                 groups,
                 [kernel, stride, padding],
-            ) else {
-                // Only the packed product runs kernels other than 3x3.
-                assert!(kernel != 3 && !packed::supported());
-                continue;
-            };
+            );
             for threads in [1, 2, 3] {
                 let mut got = vec![7.0; 3];
                 host_conv.forward_relu(&x, [batch, h, w], &mut got, threads);

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use super::gemm::{Epilogue, matmul};
 use super::grouped_conv::GroupedConv;
+use super::window_count;
 
 /// Columns of the stem's im2col matrix built at once: a strip small enough to stay in cache.
 const IM2COL_COLUMNS: usize = 2048;
@@ -106,18 +107,23 @@ impl PointwiseConv {
 /// followed by ReLU: the stem.
 #[derive(Debug, Clone)]
 pub(crate) struct DenseConv {
-    /// `[C_out, C_in * k * k]`, row-major (PyTorch's `[C_out, C_in, k, k]`).
-    pub weight: Vec<f32>,
-    /// `[C_out]`.
-    pub bias: Vec<f32>,
     pub c_in: usize,
     pub c_out: usize,
     pub kernel: usize,
     pub stride: usize,
     pub padding: usize,
-    /// The same convolution as one packed product over the padded, phase-split image (no
-    /// im2col copy), where this CPU runs it: used instead of the im2col path.
-    pub phases: Option<Box<GroupedConv>>,
+    method: DenseMethod,
+}
+
+/// How a [`DenseConv`] is computed, holding its weights in the form that method reads.
+#[derive(Debug, Clone)]
+enum DenseMethod {
+    /// One packed product over the padded, phase-split image, no im2col copy (the one-group
+    /// [`GroupedConv`]), where this CPU runs it.
+    Phases(Box<GroupedConv>),
+    /// im2col in strips of output rows, then a `gemm` product with `weight` (`[C_out, C_in *
+    /// k * k]`, row-major: PyTorch's `[C_out, C_in, k, k]`) and `bias` (`[C_out]`).
+    Im2col { weight: Vec<f32>, bias: Vec<f32> },
 }
 
 impl DenseConv {
@@ -131,30 +137,27 @@ impl DenseConv {
         [c_in, c_out]: [usize; 2],
         [kernel, stride, padding]: [usize; 3],
     ) -> Self {
-        let phases = GroupedConv::new(
-            weight.clone(),
-            bias.clone(),
-            [c_in, c_out],
-            1,
-            [kernel, stride, padding],
-        )
-        .map(Box::new);
+        let geometry = [kernel, stride, padding];
+        let method = if GroupedConv::packs(c_out) {
+            let conv = GroupedConv::new(weight, bias, [c_in, c_out], 1, geometry);
+            DenseMethod::Phases(Box::new(conv))
+        } else {
+            DenseMethod::Im2col { weight, bias }
+        };
         Self {
-            weight,
-            bias,
             c_in,
             c_out,
             kernel,
             stride,
             padding,
-            phases,
+            method,
         }
     }
 
     /// Output height and width for an `h x w` input.
     pub fn out_size(&self, [h, w]: [usize; 2]) -> [usize; 2] {
-        let size = |n: usize| (n + 2 * self.padding - self.kernel) / self.stride + 1;
-        [size(h), size(w)]
+        let window = [self.kernel, self.stride, self.padding];
+        [window_count(h, window), window_count(w, window)]
     }
 
     /// `relu(conv(x) + bias)`: `x` is `[C_in, H, W]`, `out` becomes `[C_out, H', W']`. Without
@@ -168,10 +171,10 @@ impl DenseConv {
         scratch: &mut Vec<f32>,
         threads: usize,
     ) {
-        if let Some(phases) = &self.phases {
-            phases.forward_relu(x, [1, h, w], out, threads);
-            return;
-        }
+        let (weight, bias) = match &self.method {
+            DenseMethod::Phases(conv) => return conv.forward_relu(x, [1, h, w], out, threads),
+            DenseMethod::Im2col { weight, bias } => (weight, bias),
+        };
         assert_eq!(x.len(), self.c_in * h * w, "stem input");
         let [oh, ow] = self.out_size([h, w]);
         let plane = oh * ow;
@@ -185,13 +188,13 @@ impl DenseConv {
             scratch.resize(taps * columns, 0.0);
             self.im2col(x, [h, w], first_row, rows, ow, scratch);
             let epilogue = Epilogue {
-                bias: Some(&self.bias),
+                bias: Some(bias),
                 relu: true,
             };
             matmul(
                 &mut out[first_row * ow..],
                 plane,
-                &self.weight,
+                weight,
                 scratch,
                 columns,
                 [self.c_out, taps, columns],
@@ -275,8 +278,8 @@ pub(crate) fn max_pool(
     out: &mut Vec<f32>,
     threads: usize,
 ) -> [usize; 2] {
-    let size = |n: usize| (n + 2 * padding - kernel) / stride + 1;
-    let (oh, ow) = (size(h), size(w));
+    let window = [kernel, stride, padding];
+    let (oh, ow) = (window_count(h, window), window_count(w, window));
     out.resize(c * oh * ow, 0.0);
     // The input range of window `i` along an axis of length `len`.
     let windows = |count: usize, len: usize| -> Vec<std::ops::Range<usize>> {
@@ -412,21 +415,31 @@ mod tests {
                 .init(&device);
             let x = Tensor::<4>::random([1, c_in, h, w], Distribution::Normal(0.0, 1.0), &device);
             let expected = host(relu(conv.forward(x.clone())));
-            let stem = DenseConv {
-                weight: host(conv.weight.val()),
-                bias: host(conv.bias.as_ref().unwrap().val()),
-                c_in,
-                c_out,
-                kernel,
-                stride,
-                padding,
-                // The im2col path (the packed one is tested with the grouped convolutions).
-                phases: None,
+            let (weight, bias) = (
+                host(conv.weight.val()),
+                host(conv.bias.as_ref().unwrap().val()),
+            );
+            // The method this CPU picks (the packed product where it runs it), and im2col.
+            let picked = DenseConv::new(
+                weight.clone(),
+                bias.clone(),
+                [c_in, c_out],
+                [kernel, stride, padding],
+            );
+            let im2col = DenseConv {
+                method: DenseMethod::Im2col { weight, bias },
+                ..picked.clone()
             };
-            let (mut out, mut scratch) = (Vec::new(), Vec::new());
-            stem.forward_relu(&host(x), [h, w], &mut out, &mut scratch, 1);
-            let diff = max_diff(&out, &expected);
-            assert!(diff <= 1e-5, "{kernel}x{kernel} stride {stride}: {diff}");
+            for stem in [picked, im2col] {
+                let (mut out, mut scratch) = (Vec::new(), Vec::new());
+                stem.forward_relu(&host(x.clone()), [h, w], &mut out, &mut scratch, 2);
+                let diff = max_diff(&out, &expected);
+                assert!(
+                    diff <= 1e-5,
+                    "{kernel}x{kernel} stride {stride} {:?}: {diff}",
+                    std::mem::discriminant(&stem.method)
+                );
+            }
         }
     }
 

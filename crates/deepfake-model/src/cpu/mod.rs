@@ -15,6 +15,25 @@ mod packed;
 
 pub use backbone::{CpuResNeXt, LayerTimes};
 
+/// Whether this CPU has AVX2 and FMA (checked at run time, cached by the standard library):
+/// the packed product needs them, the direct grouped kernel is compiled for them too.
+pub(crate) fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Positions of a window of `kernel` moved by `stride` along an axis of `len` values with
+/// `padding` zeros on each side: the output length of a convolution or pooling.
+pub(crate) fn window_count(len: usize, [kernel, stride, padding]: [usize; 3]) -> usize {
+    (len + 2 * padding - kernel) / stride + 1
+}
+
 /// Helpers of the kernels' tests, which compare each kernel with Burn's own operation.
 #[cfg(test)]
 mod test_support {

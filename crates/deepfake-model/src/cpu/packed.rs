@@ -49,25 +49,13 @@ impl PackedWeights {
     }
 }
 
-/// Whether this CPU runs the packed kernel (AVX2 and FMA, checked at run time).
-pub(crate) fn supported() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
 /// `dst[i * dst_stride + j] = bias[i] + sum_p w[i, p] * x[rows[p] + j]` (then `max(0, .)`
 /// when `relu`) for the rows of panels `panels` and `j < n`, where `n` is rounded up to a
 /// multiple of 8: `dst` rows and `x` must have room for the rounded-up columns (the extra
 /// columns get values the caller ignores).
 ///
 /// # Panics
-/// If [`supported`] is false, `w` has a partial last panel, or a slice is too short for the
+/// If the CPU lacks AVX2 or FMA ([`super::has_avx2_fma`]), `w` has a partial last panel, or a slice is too short for the
 /// shape (bugs in the caller, not bad input).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn product_rounded(
@@ -81,7 +69,7 @@ pub(crate) fn product_rounded(
     rows: &[usize],
     n: usize,
 ) {
-    assert!(supported(), "packed kernel needs AVX2 and FMA");
+    assert!(super::has_avx2_fma(), "packed kernel needs AVX2 and FMA");
     assert_eq!(w.m % MR, 0, "packed product: partial panel");
     assert_eq!(
         rows.len(),
@@ -196,7 +184,7 @@ unsafe fn tile<const NV: usize>(t: &Tile) {
 
 #[cfg(not(target_arch = "x86_64"))]
 unsafe fn tile<const NV: usize>(_: &Tile) {
-    unreachable!("supported() is false off x86_64")
+    unreachable!("has_avx2_fma() is false off x86_64")
 }
 
 #[cfg(test)]
@@ -227,7 +215,7 @@ mod tests {
 
     #[test]
     fn packed_product_equals_the_definition() {
-        if !supported() {
+        if !crate::cpu::has_avx2_fma() {
             return;
         }
         let value = |i: usize| ((i * 7919 % 1000) as f32 - 500.0) / 250.0;
