@@ -2,7 +2,7 @@
 //! detector, at each batch size. `cargo xtask bench model` runs it beside PyTorch and ONNX
 //! Runtime; run it alone for a quick number.
 //!
-//! `cargo run --release --example bench_model -- [--preset seed] [--device cpu|wgpu|cuda]
+//! `cargo run --release --example bench_model -- [--preset seed] [--device cpu|wgpu|vulkan|cuda]
 //! [--batch-sizes 1,8] [--iters 5] [--checkpoint DIR]`
 //!
 //! Prints one JSON object per (part, batch): runtime, device, part, batch, median seconds per
@@ -14,8 +14,8 @@ use anyhow::{Context, Result, bail};
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
 use clap::{Parser, ValueEnum};
-use deepfake::model::{Detector, DetectorConfig};
-use deepfake::{inference_form_for, parse_device};
+use deepfake::model::{Detector, DetectorConfig, GroupedConvMethod, set_grouped_conv_override};
+use deepfake::{inference_form_for, parse_device_or_exit};
 use serde_json::json;
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -57,7 +57,7 @@ struct Args {
     /// A saved model to time instead of a random preset.
     #[arg(long)]
     checkpoint: Option<std::path::PathBuf>,
-    /// Device: cpu, cuda, cuda:N or wgpu.
+    /// Device: cpu, cuda, cuda:N, wgpu or vulkan (GPU ones need the Cargo feature of the same name).
     #[arg(long, default_value = "cpu")]
     device: String,
     /// Batch sizes, comma separated.
@@ -80,10 +80,14 @@ struct Args {
     /// Timed passes; the median is reported.
     #[arg(long, default_value_t = 5)]
     iters: usize,
-    /// Also run two images through a CPU (flex) copy of the model and print the largest
-    /// logit difference (for GPU devices).
+    /// Also run two images through the timed form of the model and through a CPU (flex)
+    /// copy of the plain model, and print the largest logit difference (for GPU devices).
     #[arg(long)]
     check_against_cpu: bool,
+    /// How grouped convolutions run: direct (the backend's conv2d), im2col or shifted (matrix
+    /// products) [default: direct on cpu, im2col on GPU devices].
+    #[arg(long)]
+    grouped_conv: Option<String>,
 }
 
 /// The command-line name of a value (`seed`, `fast`, `train-step`).
@@ -95,7 +99,14 @@ fn name(value: &impl ValueEnum) -> String {
 }
 
 /// Prints one result as a JSON line (the schema `cargo xtask bench` reads).
-fn print_record(args: &Args, part: Part, batch: usize, image_size: usize, seconds: f64) {
+fn print_record(
+    args: &Args,
+    part: Part,
+    batch: usize,
+    image_size: usize,
+    seconds: f64,
+    device: &Device,
+) {
     let record = json!({
         "runtime": "burn",
         "device": args.device,
@@ -107,8 +118,19 @@ fn print_record(args: &Args, part: Part, batch: usize, image_size: usize, second
         "seconds_per_pass": seconds,
         "images_per_second": batch as f64 / seconds,
         "peak_rss_mb": peak_rss_mb(),
+        "grouped_conv": GroupedConvMethod::for_device(device).name(),
+        "gpu_reserved_mb": gpu_reserved_mb(device),
     });
     println!("{record}");
+}
+
+/// Memory the device's allocator holds, in MB (`None` on CPU backends). Read right after a
+/// pass, it is the pass's footprint as the pool keeps it (pools grow, they do not shrink
+/// between passes), so it bounds the peak from below.
+fn gpu_reserved_mb(device: &Device) -> Option<f64> {
+    device
+        .memory_pool_usage()
+        .map(|usage| usage.bytes_reserved as f64 / 1e6)
 }
 
 /// Peak resident set size of this process in MB (Linux `VmHWM`), if known.
@@ -188,7 +210,12 @@ fn main() -> Result<()> {
     if args.batch_sizes.contains(&0) {
         bail!("batch sizes must be at least 1");
     }
-    let device: Device = parse_device(&args.device)?;
+    if let Some(name) = &args.grouped_conv {
+        let method = GroupedConvMethod::parse(name)
+            .with_context(|| format!("--grouped-conv {name}: use direct, im2col or shifted"))?;
+        set_grouped_conv_override(Some(method));
+    }
+    let device: Device = parse_device_or_exit(&args.device);
     let (model, config): (Detector, DetectorConfig) = match &args.checkpoint {
         Some(dir) => Detector::load_dir(dir, &device)
             .with_context(|| format!("loading {}", dir.display()))?,
@@ -209,33 +236,54 @@ fn main() -> Result<()> {
         original.valid()
     };
     let size = config.image_size;
-    if args.check_against_cpu {
+    // The flex reference for --check-against-cpu, made before the model is converted.
+    let reference = args.check_against_cpu.then(|| {
         let cpu = Device::flex();
         // `valid()` gives the copy its own BatchNorm statistics before it moves.
         let on_cpu = model.valid().to_device(&cpu);
         let images = Tensor::<4>::random([2, 3, size, size], Distribution::Normal(0.0, 1.0), &cpu);
-        let expected: Vec<f32> = on_cpu.forward(images.clone()).into_data().try_to_vec()?;
-        let got: Vec<f32> = model
-            .forward(images.to_device(&device))
-            .into_data()
-            .try_to_vec()?;
-        let diff = expected
-            .iter()
-            .zip(&got)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
-        println!(
-            "{}",
-            json!({"check": "logits vs flex", "device": args.device, "max_abs_diff": diff,
-                   "logits_max_abs": expected.iter().fold(0.0f32, |m, v| m.max(v.abs()))})
-        );
-    }
+        let logits = on_cpu.forward(images.clone());
+        (images, logits)
+    });
     // Only the form being timed stays in memory (peak memory is part of the report).
     let (plain, fused) = match args.variant {
         Variant::Plain => (Some(model), None),
         Variant::Fused => (None, Some(model.into_inference())),
         Variant::Fast => (None, Some(inference_form_for(model, &device))),
     };
+    if let Some((images, expected)) = reference {
+        let images = images.to_device(&device);
+        let got = match (&plain, &fused) {
+            (Some(model), _) => model.forward(images),
+            (_, Some(fused)) => fused.forward(images),
+            _ => unreachable!("one form of the model is always kept"),
+        };
+        let expected: Vec<f32> = expected.into_data().try_to_vec()?;
+        let got: Vec<f32> = got.into_data().try_to_vec()?;
+        if expected.len() != got.len() {
+            bail!(
+                "{} logits on {}, {} on flex",
+                got.len(),
+                args.device,
+                expected.len()
+            );
+        }
+        // NaN anywhere makes the difference infinite: it can never pass as small.
+        let diff = expected.iter().zip(&got).fold(0.0f32, |worst, (a, b)| {
+            let d = (a - b).abs();
+            if d.is_nan() {
+                f32::INFINITY
+            } else {
+                worst.max(d)
+            }
+        });
+        println!(
+            "{}",
+            json!({"check": "logits vs flex", "device": args.device,
+                   "variant": name(&args.variant), "max_abs_diff": diff,
+                   "logits_max_abs": expected.iter().fold(0.0f32, |m, v| m.max(v.abs()))})
+        );
+    }
     for &part in &args.parts {
         for &batch in &args.batch_sizes {
             if part == Part::TrainStep {
@@ -243,7 +291,7 @@ fn main() -> Result<()> {
                     bail!("no trainable copy");
                 };
                 let seconds = time_train_steps(&args, trainable, size, batch, &device)?;
-                print_record(&args, part, batch, size, seconds);
+                print_record(&args, part, batch, size, seconds, &device);
                 continue;
             }
             let images = Tensor::<4>::random(
@@ -266,7 +314,7 @@ fn main() -> Result<()> {
                 // Reading the result waits for the device.
                 let _ = out.into_data();
             });
-            print_record(&args, part, batch, size, seconds);
+            print_record(&args, part, batch, size, seconds, &device);
         }
     }
     Ok(())

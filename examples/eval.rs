@@ -15,7 +15,7 @@ use deepfake::eval::{
     EvalOptions, EvalOutcome, EvalProgress, evaluate_checkpoint, evaluate_scores, headline_table,
 };
 use deepfake::metrics::ReportOptions;
-use deepfake::parse_device;
+use deepfake::parse_device_or_exit;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Evaluate a deepfake detector and write the report (report.json, figures/, index.html).
@@ -37,7 +37,7 @@ struct Args {
     /// Output folder [default: <run>/eval-<split>, or eval-scores for --scores].
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Device: cpu, cuda, cuda:N or wgpu.
+    /// Device: cpu, cuda, cuda:N, wgpu or vulkan (GPU ones need the Cargo feature of the same name).
     #[arg(long, default_value = "cpu")]
     device: String,
     /// Images per forward pass.
@@ -127,7 +127,7 @@ fn run(args: Args) -> Result<()> {
             .unwrap_or_else(|| PathBuf::from("eval-scores"));
         evaluate_scores(scores, &out, &report)?
     } else {
-        let device = parse_device(&args.device)?;
+        let device = parse_device_or_exit(&args.device);
         let options = EvalOptions {
             checkpoint: args.checkpoint.clone(),
             runs_dir: args.runs.clone(),

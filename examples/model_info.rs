@@ -1,6 +1,6 @@
 //! Prints a detector preset's architecture and parameter counts and times one forward pass.
 //!
-//! `cargo run --release --example model_info -- --preset tiny|seed [--device cpu|cuda|wgpu] [--frames T] [--save DIR]`
+//! `cargo run --release --example model_info -- --preset tiny|seed [--device cpu|cuda|wgpu|vulkan] [--frames T] [--save DIR]`
 
 use std::time::Instant;
 
@@ -8,7 +8,7 @@ use anyhow::Result;
 use burn::tensor::{Distribution, Tensor};
 use clap::{Parser, ValueEnum};
 use deepfake::model::{DetectorConfig, trainable_params};
-use deepfake::parse_device;
+use deepfake::parse_device_or_exit;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Preset {
@@ -24,7 +24,7 @@ struct Args {
     /// Which preset to build.
     #[arg(long, value_enum, default_value = "tiny")]
     preset: Preset,
-    /// Device: cpu, cuda, cuda:N or wgpu.
+    /// Device: cpu, cuda, cuda:N, wgpu or vulkan (GPU ones need the Cargo feature of the same name).
     #[arg(long, default_value = "cpu")]
     device: String,
     /// Frames per sequence (1 = single images).
@@ -48,7 +48,7 @@ struct Args {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let device = parse_device(&args.device)?;
+    let device = parse_device_or_exit(&args.device);
     let config = match args.preset {
         Preset::Tiny => DetectorConfig::tiny(),
         Preset::Seed => DetectorConfig::seed(),

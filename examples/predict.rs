@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use deepfake::data::DecodeLimits;
 use deepfake::eval::Checkpoint;
-use deepfake::parse_device;
+use deepfake::parse_device_or_exit;
 use deepfake::predict::{Detector, Prediction, expand_inputs};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -41,7 +41,7 @@ struct Args {
     /// Saved model or training run [default: the newest run in runs/].
     #[arg(long)]
     checkpoint: Option<PathBuf>,
-    /// Device: cpu, cuda, cuda:N or wgpu.
+    /// Device: cpu, cuda, cuda:N, wgpu or vulkan (GPU ones need the Cargo feature of the same name).
     #[arg(long, default_value = "cpu")]
     device: String,
     /// Output format.
@@ -223,7 +223,7 @@ fn load_detector(args: &Args) -> Result<Detector> {
     if args.max_megapixels.is_nan() || args.max_megapixels <= 0.0 {
         bail!("--max-megapixels must be positive");
     }
-    let device = parse_device(&args.device)?;
+    let device = parse_device_or_exit(&args.device);
     let checkpoint = match &args.checkpoint {
         Some(path) => path.clone(),
         None => Checkpoint::newest_run(Path::new("runs"))?.model_dir,

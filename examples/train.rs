@@ -1,6 +1,6 @@
 //! Train the deepfake detector.
 //!
-//! `cargo run --release --example train [--features cuda|wgpu] -- --data PATH --out runs/NAME`
+//! `cargo run --release --example train [--features cuda|wgpu|vulkan] -- --data PATH --out runs/NAME`
 //! (see `--help` for every flag and its default).
 
 use std::io::IsTerminal;
@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
 use deepfake::data::{AugmentConfig, Skipped};
 use deepfake::model::DetectorConfig;
-use deepfake::parse_device;
+use deepfake::parse_device_or_exit;
 use deepfake::train::{EpochRecord, TrainConfig, TrainObserver, train};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -37,7 +37,7 @@ struct Args {
     /// Continue the run in this directory from its last/ checkpoint (uses its saved config).
     #[arg(long)]
     resume: Option<PathBuf>,
-    /// Device: cpu, cuda, cuda:N or wgpu.
+    /// Device: cpu, cuda, cuda:N, wgpu or vulkan (GPU ones need the Cargo feature of the same name).
     #[arg(long, default_value = "cpu")]
     device: String,
     /// Model size.
@@ -90,6 +90,8 @@ struct Args {
 struct Progress {
     bar: Option<ProgressBar>,
     quiet: bool,
+    /// The epoch's running loss and accuracy, then step and loader images/s.
+    stats: (f64, f64, f64, f64),
 }
 
 impl Progress {
@@ -115,9 +117,20 @@ impl TrainObserver for Progress {
         self.bar(batches, format!("epoch {epoch}/{epochs} train"));
     }
     fn batch_done(&mut self, _images: usize, loss: f64, accuracy: f64) {
+        self.stats.0 = loss;
+        self.stats.1 = accuracy;
         if let Some(bar) = &self.bar {
             bar.inc(1);
-            bar.set_message(format!("loss {loss:.4} acc {accuracy:.3}"));
+        }
+    }
+    fn throughput(&mut self, step: f64, loader: f64) {
+        self.stats.2 = step;
+        self.stats.3 = loader;
+        let (loss, accuracy, step, loader) = self.stats;
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!(
+                "loss {loss:.4} acc {accuracy:.3} | steps {step:.0} img/s, loader {loader:.0} img/s"
+            ));
         }
     }
     fn validation_started(&mut self, images: usize) {
@@ -136,7 +149,7 @@ impl TrainObserver for Progress {
             bar.finish_and_clear();
         }
         eprintln!(
-            "epoch {:>3}  train loss {:.4} acc {:.4}  val loss {:.4} acc {:.4}  lr {:.2e}  {:.0} img/s  {:.0} s{}",
+            "epoch {:>3}  train loss {:.4} acc {:.4}  val loss {:.4} acc {:.4}  lr {:.2e}  {:.0} img/s (steps {:.0}, loader {:.0})  {:.0} s{}",
             r.epoch,
             r.train_loss,
             r.train_accuracy,
@@ -144,9 +157,18 @@ impl TrainObserver for Progress {
             r.val_accuracy,
             r.lr,
             r.images_per_second,
+            r.step_images_per_second,
+            r.loader_images_per_second,
             r.seconds,
             if improved { "  * best" } else { "" }
         );
+        if r.loader_images_per_second < 0.9 * r.step_images_per_second {
+            eprintln!(
+                "  the loader is the bottleneck ({:.0} < {:.0} img/s): give it more cores \
+                 (RAYON_NUM_THREADS) or pre-resize the images",
+                r.loader_images_per_second, r.step_images_per_second
+            );
+        }
         for s in skipped.iter().take(10) {
             eprintln!("  skipped {}: {}", s.path.display(), s.reason);
         }
@@ -161,7 +183,7 @@ impl TrainObserver for Progress {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let device = parse_device(&args.device)?;
+    let device = parse_device_or_exit(&args.device);
     let (run_dir, resume) = match &args.resume {
         Some(dir) => (dir.clone(), true),
         None => (args.out.clone(), false),
@@ -197,6 +219,7 @@ fn main() -> Result<()> {
     let mut progress = Progress {
         bar: None,
         quiet: args.quiet,
+        stats: (0.0, 0.0, 0.0, 0.0),
     };
     let results = train(&config, &run_dir, &device, resume, &mut progress)
         .with_context(|| format!("training into {}", run_dir.display()))?;

@@ -1,4 +1,4 @@
-//! Turning a `--device cpu|cuda[:N]|wgpu` flag into a Burn [`Device`].
+//! Turning a `--device cpu|cuda[:N]|wgpu|vulkan` flag into a Burn [`Device`].
 
 use burn::tensor::Device;
 use deepfake_model::{Detector, InferenceDetector};
@@ -7,7 +7,7 @@ use deepfake_model::{Detector, InferenceDetector};
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
     /// The flag names no known device.
-    #[error("unknown device '{0}': use cpu, cuda, cuda:N or wgpu")]
+    #[error("unknown device '{0}': use cpu, cuda, cuda:N, wgpu or vulkan")]
     Unknown(String),
     /// The backend was not compiled in.
     #[error("device '{device}' needs the '{feature}' feature: rebuild with --features {feature}")]
@@ -27,14 +27,16 @@ pub enum DeviceError {
     },
 }
 
-/// Parses `cpu` (alias `flex`), `cuda`, `cuda:N` or `wgpu` into a device, checking that its
-/// backend was compiled in and, for CUDA, that the driver library is present (Burn panics
-/// without it).
+/// Parses `cpu` (alias `flex`), `cuda`, `cuda:N`, `wgpu` or `vulkan` into a device, checking
+/// that its backend was compiled in and that the machine can run it: the NVIDIA driver library
+/// for CUDA, a graphics adapter for wgpu and vulkan (Burn panics without them; here a missing
+/// one is an error naming what to install).
 pub fn parse_device(flag: &str) -> Result<Device, DeviceError> {
     let flag = flag.trim().to_ascii_lowercase();
     match flag.as_str() {
         "cpu" | "flex" => cpu(&flag),
         "wgpu" => wgpu(&flag),
+        "vulkan" => vulkan(&flag),
         _ if flag == "cuda" || flag.starts_with("cuda:") => {
             let index = match flag.strip_prefix("cuda:") {
                 Some(n) => n
@@ -46,6 +48,16 @@ pub fn parse_device(flag: &str) -> Result<Device, DeviceError> {
         }
         _ => Err(DeviceError::Unknown(flag)),
     }
+}
+
+/// [`parse_device`] for command-line tools: on an error, prints it and ends the process with
+/// exit status 2 (a usage or set-up error: the missing feature or driver is named), never a
+/// panic. Every example's `--device` goes through here.
+pub fn parse_device_or_exit(flag: &str) -> Device {
+    parse_device(flag).unwrap_or_else(|error| {
+        eprintln!("error: {error}");
+        std::process::exit(2)
+    })
 }
 
 #[cfg(feature = "flex")]
@@ -62,8 +74,70 @@ fn cpu(flag: &str) -> Result<Device, DeviceError> {
 }
 
 #[cfg(feature = "wgpu")]
-fn wgpu(_flag: &str) -> Result<Device, DeviceError> {
-    Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice))
+fn wgpu(flag: &str) -> Result<Device, DeviceError> {
+    probe(
+        flag,
+        Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
+        "no graphics adapter found: install a GPU driver with Vulkan, Metal or DX12 \
+         support, or Mesa's software Vulkan (apt-get install mesa-vulkan-drivers)",
+    )
+}
+
+#[cfg(feature = "vulkan")]
+fn vulkan(flag: &str) -> Result<Device, DeviceError> {
+    probe(
+        flag,
+        Device::vulkan(burn::tensor::DeviceKind::DefaultDevice),
+        "no Vulkan driver found: install the GPU vendor's Vulkan driver (NVIDIA: the \
+         driver's Vulkan ICD; apt-get install libvulkan1) or Mesa's \
+         (apt-get install libvulkan1 mesa-vulkan-drivers)",
+    )
+}
+
+#[cfg(not(feature = "vulkan"))]
+fn vulkan(flag: &str) -> Result<Device, DeviceError> {
+    Err(DeviceError::NotCompiled {
+        device: flag.to_string(),
+        feature: "vulkan",
+    })
+}
+
+/// Runs one tiny computation on `device` and reads it back. The wgpu and CUDA runtimes panic
+/// when they find no adapter or device; the panic is caught (its message kept out of the user's terminal) and
+/// returned as [`DeviceError::Unavailable`] with `advice`.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+fn probe(flag: &str, device: Device, advice: &str) -> Result<Device, DeviceError> {
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(|| {
+        burn::tensor::Tensor::<1>::from_floats([1.0, 2.0], &device)
+            .sum()
+            .into_scalar::<f32>()
+    });
+    std::panic::set_hook(previous_hook);
+    match outcome {
+        Ok(sum) if sum == 3.0 => Ok(device),
+        Ok(sum) => Err(DeviceError::Unavailable {
+            device: flag.to_string(),
+            reason: format!("a test computation returned {sum} instead of 3"),
+        }),
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("the backend failed to start");
+            Err(DeviceError::Unavailable {
+                device: flag.to_string(),
+                reason: format!("{advice} ({})", first_line(detail)),
+            })
+        }
+    }
+}
+
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
 }
 
 #[cfg(not(feature = "wgpu"))]
@@ -96,7 +170,12 @@ fn cuda(flag: &str, index: usize) -> Result<Device, DeviceError> {
             reason: "the NVIDIA driver (libcuda.so.1) was not found".into(),
         });
     }
-    Ok(Device::cuda(index))
+    probe(
+        flag,
+        Device::cuda(index),
+        "the NVIDIA driver is present but CUDA device could not start: check `nvidia-smi` \
+         and the device index",
+    )
 }
 
 #[cfg(not(feature = "cuda"))]
@@ -143,5 +222,12 @@ mod tests {
     fn cuda_without_feature_names_the_feature() {
         let err = parse_device("cuda:1").unwrap_err().to_string();
         assert!(err.contains("--features cuda"), "{err}");
+    }
+
+    #[cfg(not(feature = "vulkan"))]
+    #[test]
+    fn vulkan_without_feature_names_the_feature() {
+        let err = parse_device("Vulkan").unwrap_err().to_string();
+        assert!(err.contains("--features vulkan"), "{err}");
     }
 }

@@ -1,7 +1,7 @@
 //! `deepfake`: a pure-Rust deepfake image detector on Burn.
 //!
 //! This crate re-exports the workspace crates and owns the backend features
-//! (`flex`, the default CPU backend; `cuda`; `wgpu`) and the examples.
+//! (`flex`, the default CPU backend; `cuda`; `wgpu`; `vulkan`) and the examples.
 
 pub mod device;
 pub mod eval;
@@ -13,5 +13,5 @@ pub use deepfake_model as model;
 pub use deepfake_onnx as onnx;
 pub use deepfake_report as report;
 pub use deepfake_train as train;
-pub use device::{DeviceError, inference_form_for, parse_device};
+pub use device::{DeviceError, inference_form_for, parse_device, parse_device_or_exit};
 pub use predict::{Detector, Prediction};

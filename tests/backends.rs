@@ -4,8 +4,11 @@
 
 use std::path::PathBuf;
 
+use burn::module::Module;
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2dConfig;
 use burn::tensor::{Device, DeviceKind, Distribution, Tensor};
-use deepfake::model::{Detector, DetectorConfig};
+use deepfake::model::{Detector, DetectorConfig, GroupedConvMethod, grouped_conv2d};
 
 fn tiny_weights() -> PathBuf {
     let relative = "crates/deepfake-model/tests/fixtures/tiny_detector.pth";
@@ -18,36 +21,137 @@ fn tiny_weights() -> PathBuf {
     }
 }
 
+fn wgpu() -> Device {
+    Device::wgpu(DeviceKind::DefaultDevice)
+}
+
+/// Largest absolute difference; infinite when either side holds a NaN, a panic when the
+/// lengths differ.
+fn max_diff<const D: usize>(got: Tensor<D>, want: Tensor<D>) -> f32 {
+    assert_eq!(got.dims(), want.dims(), "compared tensors differ in shape");
+    let got: Vec<f32> = got.into_data().try_to_vec().expect("f32 values");
+    let want: Vec<f32> = want.into_data().try_to_vec().expect("f32 values");
+    got.iter().zip(&want).fold(0.0f32, |worst, (g, w)| {
+        let d = (g - w).abs();
+        if d.is_nan() {
+            f32::INFINITY
+        } else {
+            worst.max(d)
+        }
+    })
+}
+
+/// The spread of a tensor's values (the compared outputs must vary more than the tolerance).
+fn spread<const D: usize>(t: &Tensor<D>) -> f32 {
+    (t.clone().max() - t.clone().min()).into_scalar::<f32>()
+}
+
 #[test]
 #[ignore = "needs a Vulkan driver: run `cargo xtask backends`"]
 fn tiny_detector_on_wgpu_matches_flex() {
     let config = DetectorConfig::tiny();
     let flex = Device::flex();
-    let wgpu = Device::wgpu(DeviceKind::DefaultDevice);
     let on_flex = Detector::from_pytorch(tiny_weights(), &config, &flex).unwrap();
-    let on_wgpu = Detector::from_pytorch(tiny_weights(), &config, &wgpu).unwrap();
+    let on_wgpu = Detector::from_pytorch(tiny_weights(), &config, &wgpu()).unwrap();
+    assert_eq!(
+        GroupedConvMethod::for_device(&wgpu()),
+        GroupedConvMethod::Im2col,
+        "the cubecl backends must run grouped convolutions as matrix products"
+    );
 
     let images = Tensor::<4>::random([5, 3, 64, 64], Distribution::Normal(0.0, 1.0), &flex);
     let frames = Tensor::<5>::random([2, 4, 3, 64, 64], Distribution::Normal(0.0, 1.0), &flex);
-    let expected_images = on_flex.forward(images.clone()).into_data();
-    let expected_frames = on_flex.forward_sequence(frames.clone()).into_data();
-    let got_images = on_wgpu.forward(images.to_device(&wgpu)).into_data();
+    let expected_images = on_flex.forward(images.clone());
+    let expected_frames = on_flex.forward_sequence(frames.clone());
+    let features = on_flex.backbone.forward_features(images.clone());
+    assert!(spread(&features) > 1e-2, "features barely vary");
+    let got_features = on_wgpu
+        .backbone
+        .forward_features(images.clone().to_device(&wgpu()))
+        .to_device(&flex);
+    let got_images = on_wgpu
+        .forward(images.clone().to_device(&wgpu()))
+        .to_device(&flex);
     let got_frames = on_wgpu
-        .forward_sequence(frames.to_device(&wgpu))
-        .into_data();
+        .forward_sequence(frames.clone().to_device(&wgpu()))
+        .to_device(&flex);
+    // The inference form (BatchNorm folded, grouped convs as matrix products) on the GPU.
+    let inference = on_wgpu.clone().into_inference();
+    let got_inference = inference
+        .forward(images.clone().to_device(&wgpu()))
+        .to_device(&flex);
 
-    let max_diff = |a: &burn::tensor::TensorData, b: &burn::tensor::TensorData| {
-        let (a, b) = (
-            a.try_to_vec::<f32>().unwrap(),
-            b.try_to_vec::<f32>().unwrap(),
+    let d_features = max_diff(got_features, features);
+    let d_images = max_diff(got_images, expected_images.clone());
+    let d_frames = max_diff(got_frames, expected_frames);
+    let d_inference = max_diff(got_inference, expected_images);
+    println!(
+        "BACKENDS wgpu vs flex: features {d_features:.3e}, images {d_images:.3e}, \
+         sequences {d_frames:.3e}, inference form {d_inference:.3e}"
+    );
+    assert!(d_features <= 1e-4, "features: {d_features:e}");
+    assert!(d_images <= 1e-4, "images: {d_images:e}");
+    assert!(d_frames <= 1e-4, "sequences: {d_frames:e}");
+    assert!(d_inference <= 1e-4, "inference form: {d_inference:e}");
+}
+
+#[test]
+#[ignore = "needs a Vulkan driver: run `cargo xtask backends`"]
+fn grouped_conv_formulations_on_wgpu_match_flex_conv2d() {
+    let flex = Device::flex();
+    let gpu = wgpu();
+    // ResNeXt-50's layer-1 grouped conv (32 groups of 4), and its strided layer-2 shape scaled.
+    for (channels, groups, stride, size) in [(128, 32, 1, 14), (64, 32, 2, 15)] {
+        let conv = Conv2dConfig::new([channels, channels], [3, 3])
+            .with_groups(groups)
+            .with_stride([stride, stride])
+            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .with_bias(true)
+            .init(&flex);
+        let x = Tensor::<4>::random(
+            [2, channels, size, size],
+            Distribution::Normal(0.0, 1.0),
+            &flex,
         );
-        a.iter()
-            .zip(&b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0f32, f32::max)
-    };
-    let d_images = max_diff(&expected_images, &got_images);
-    let d_frames = max_diff(&expected_frames, &got_frames);
-    println!("BACKENDS wgpu vs flex: images max |diff| = {d_images:.3e}, sequences {d_frames:.3e}");
-    assert!(d_images <= 1e-4 && d_frames <= 1e-4);
+        let want = conv.forward(x.clone());
+        assert!(spread(&want) > 0.5);
+        let conv_gpu = conv.clone().to_device(&gpu);
+        for method in GroupedConvMethod::ALL {
+            // Values.
+            let got = grouped_conv2d(&conv_gpu, x.clone().to_device(&gpu), method).to_device(&flex);
+            let diff = max_diff(got, want.clone());
+            println!(
+                "BACKENDS grouped conv {channels}/{groups} stride {stride} {method:?}: {diff:.3e}"
+            );
+            assert!(diff <= 1e-4, "{method:?}: {diff:e}");
+        }
+        // Gradients through the formulation the GPU runs, against flex's conv2d backward.
+        let gradients = |device: &Device, method: GroupedConvMethod| {
+            let autodiff = device.clone().autodiff();
+            let conv = conv.clone().to_device(&autodiff);
+            let x = x.clone().to_device(&autodiff).require_grad();
+            let out = grouped_conv2d(&conv, x.clone(), method);
+            let grads = out.clone().mul(out).sum().backward();
+            (
+                x.grad(&grads).expect("input gradient").to_device(&flex),
+                conv.weight
+                    .grad(&grads)
+                    .expect("weight gradient")
+                    .to_device(&flex),
+            )
+        };
+        let (x_want, w_want) = gradients(&flex, GroupedConvMethod::Direct);
+        let (x_got, w_got) = gradients(&gpu, GroupedConvMethod::Im2col);
+        let (dx, dw) = (max_diff(x_got, x_want), max_diff(w_got, w_want));
+        // The weight gradient sums over batch and positions: compare it relative to its size.
+        let w_scale = 1.0f32.max(spread(&gradients(&flex, GroupedConvMethod::Direct).1));
+        println!(
+            "BACKENDS grouped conv gradients: input {dx:.3e}, weight {dw:.3e} (scale {w_scale:.1})"
+        );
+        assert!(dx <= 1e-3, "input gradient: {dx:e}");
+        assert!(
+            dw / w_scale <= 1e-5,
+            "weight gradient: {dw:e} at scale {w_scale}"
+        );
+    }
 }

@@ -1,4 +1,6 @@
-//! `cargo xtask backends`: the tiny detector on wgpu against flex.
+//! `cargo xtask backends`: the tiny detector and the grouped-conv formulations on wgpu against
+//! flex. Built with the `vulkan` feature (wgpu + SPIR-V, autotune, fusion), the same build
+//! `cargo xtask bench gpu prepare` makes, so the two share their compiled dependencies.
 
 use std::process::Command;
 
@@ -30,7 +32,7 @@ pub fn run(args: Args) -> Result<()> {
                 "test",
                 "--release",
                 "--features",
-                "wgpu",
+                "vulkan",
                 "--test",
                 "backends",
                 "--",

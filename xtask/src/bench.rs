@@ -35,6 +35,9 @@ enum What {
     Model(crate::bench_model::ModelArgs),
     /// One training step of the tiny and the seed preset: Burn flex vs PyTorch eager.
     Train(crate::bench_model::TrainArgs),
+    /// The GPU benchmark: `prepare` builds the binaries into gpu-bench/ for one run on a GPU
+    /// machine (`bash gpu-bench/bench_gpu.sh OUT`, under 8 minutes), `report` reads its records.
+    Gpu(crate::bench_gpu::GpuArgs),
     /// Gather the latest results of each benchmark (target/bench/*.md) into
     /// docs/benchmarks.md with the machine, versions and date.
     Docs,
@@ -215,6 +218,7 @@ pub fn run(args: Args) -> Result<()> {
         What::Predict(args) => bench_predict(args),
         What::Model(args) => crate::bench_model::run(args),
         What::Train(args) => crate::bench_model::run_train(args),
+        What::Gpu(args) => crate::bench_gpu::run(args),
         What::Docs => crate::bench_docs::write(),
     }
 }

@@ -1,5 +1,5 @@
 //! `cargo xtask eval [ARGS]`: runs the `eval` example in release (every argument is passed
-//! on; `cargo xtask eval --help` shows them). A `--device cuda...` or `--device wgpu` adds
+//! on; `cargo xtask eval --help` shows them). A `--device cuda...`, `--device wgpu` or `--device vulkan` adds
 //! the matching cargo feature.
 
 use std::ffi::OsString;
@@ -32,6 +32,7 @@ pub fn device_feature(args: &[OsString]) -> Option<&'static str> {
         match value.as_deref() {
             Some(v) if v.starts_with("cuda") => return Some("cuda"),
             Some("wgpu") => return Some("wgpu"),
+            Some("vulkan") => return Some("vulkan"),
             _ => {}
         }
     }

@@ -3,8 +3,10 @@
 mod backends;
 mod bench;
 mod bench_docs;
+mod bench_gpu;
 mod bench_model;
 mod bench_output;
+mod cuda_toolchain;
 mod data_info;
 mod demo;
 mod eval;
@@ -48,7 +50,7 @@ enum Command {
     /// example; `cargo xtask eval --help` lists its options.
     Eval(eval::Args),
     /// Benchmarks side by side with the Python peers: `bench model`, `bench train`, `bench predict`,
-    /// `bench data`, `bench metrics`; `bench docs` writes docs/benchmarks.md.
+    /// `bench data`, `bench metrics`, `bench gpu`; `bench docs` writes docs/benchmarks.md.
     Bench(bench::Args),
     /// Run an exported .onnx in ONNX Runtime (installed into target/venv on first use) and
     /// compare with Burn on random and real inputs (max |diff| <= 1e-4); times both.
@@ -56,6 +58,9 @@ enum Command {
     /// Build the browser extension in plugin/: export the model into plugin/model/, install
     /// the npm dependencies and copy ONNX Runtime Web's WASM files; prints how to load it.
     Plugin(plugin::PluginArgs),
+    /// Make `--features cuda` build offline: apt-installs Debian's LLVM 22 and lays it out
+    /// where cubecl's LLVM bundler looks, so it skips its download.
+    CudaToolchain(cuda_toolchain::Args),
     /// Test the extension's page in headless Chromium against the Rust predict output
     /// (|p_fake difference| <= 1e-3) and screenshot it (target/plugin-test/).
     PluginTest(plugin::PluginTestArgs),
@@ -73,5 +78,6 @@ fn main() -> Result<()> {
         Command::VerifyOnnx(args) => verify_onnx::run(args),
         Command::Plugin(args) => plugin::run_plugin(args),
         Command::PluginTest(args) => plugin::run_plugin_test(args),
+        Command::CudaToolchain(args) => cuda_toolchain::run(args),
     }
 }

@@ -26,6 +26,6 @@ pub use decode::{DecodeLimits, decode_bytes, decode_file};
 pub use error::{DataError, Result};
 pub use info::DatasetInfo;
 pub use layout::{Dataset, Layout, Sample, Skipped, Split};
-pub use loader::{Batch, EpochLoader, LoaderConfig};
+pub use loader::{Batch, EpochLoader, LoaderConfig, LoaderStats};
 pub use normalize::preprocess_eval;
 pub use synth::SynthConfig;

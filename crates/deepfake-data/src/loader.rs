@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use crossbeam_channel::{Receiver, bounded};
@@ -186,11 +187,33 @@ pub fn make_batch(
     batch
 }
 
+/// How fast the loader prepares batches when nobody waits for it: what it could deliver.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LoaderStats {
+    /// Images prepared so far.
+    pub images: usize,
+    /// Wall time spent preparing them (decode, augment, normalise), in seconds; time blocked
+    /// on a full prefetch queue is not counted.
+    pub busy_seconds: f64,
+}
+
+impl LoaderStats {
+    /// Images per second the loader can deliver (0 before the first batch).
+    pub fn images_per_second(&self) -> f64 {
+        if self.busy_seconds > 0.0 {
+            self.images as f64 / self.busy_seconds
+        } else {
+            0.0
+        }
+    }
+}
+
 /// An epoch in progress: iterate it for batches, then read [`skipped`](Self::skipped).
 pub struct EpochLoader {
     receiver: Receiver<Batch>,
     worker: Option<JoinHandle<()>>,
     skipped: Arc<Mutex<Vec<Skipped>>>,
+    stats: Arc<Mutex<LoaderStats>>,
     batches: usize,
 }
 
@@ -200,11 +223,18 @@ impl EpochLoader {
         let (sender, receiver) = bounded(config.prefetch.max(1));
         let skipped = Arc::new(Mutex::new(Vec::new()));
         let batches = batches_per_epoch(samples.len(), &config);
+        let stats = Arc::new(Mutex::new(LoaderStats::default()));
         let worker_skipped = Arc::clone(&skipped);
+        let worker_stats = Arc::clone(&stats);
         let worker = std::thread::spawn(move || {
             let order = epoch_order(samples.len(), &config, epoch);
             for chunk in order.chunks(config.batch_size.max(1)).take(batches) {
+                let started = Instant::now();
                 let batch = make_batch(&samples, chunk, &config, epoch, &worker_skipped);
+                if let Ok(mut stats) = worker_stats.lock() {
+                    stats.images += batch.len();
+                    stats.busy_seconds += started.elapsed().as_secs_f64();
+                }
                 if batch.is_empty() {
                     continue;
                 }
@@ -217,8 +247,14 @@ impl EpochLoader {
             receiver,
             worker: Some(worker),
             skipped,
+            stats,
             batches,
         }
+    }
+
+    /// The loader's throughput so far this epoch.
+    pub fn stats(&self) -> LoaderStats {
+        self.stats.lock().map(|s| *s).unwrap_or_default()
     }
 
     /// Batches this epoch will yield at most.

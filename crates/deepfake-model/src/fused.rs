@@ -15,6 +15,7 @@ use burn::tensor::activation::relu;
 
 use crate::cpu::CpuResNeXt;
 use crate::detector::{Classifier, Detector, score_frames};
+use crate::grouped_conv::{GroupedConvMethod, grouped_conv2d};
 use crate::lstm::Lstm;
 use crate::resnext::{Bottleneck, ResNeXt};
 
@@ -73,7 +74,8 @@ impl FusedBottleneck {
             None => x.clone(),
         };
         let out = relu(self.conv1.forward(x));
-        let out = relu(self.conv2.forward(out));
+        let method = GroupedConvMethod::for_device(&out.device());
+        let out = relu(grouped_conv2d(&self.conv2, out, method));
         relu(self.conv3.forward(out) + identity)
     }
 }

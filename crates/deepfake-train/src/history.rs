@@ -19,8 +19,15 @@ pub struct EpochRecord {
     pub lr: f64,
     /// Wall time of the epoch, in seconds.
     pub seconds: f64,
-    /// Training throughput.
+    /// Training throughput (wall time of the epoch's training part).
     pub images_per_second: f64,
+    /// What the training steps alone ran at (waiting for the loader not counted).
+    #[serde(default)]
+    pub step_images_per_second: f64,
+    /// What the loader could deliver (decode + augment + normalise, all loader threads); below
+    /// `step_images_per_second` the loader is the bottleneck.
+    #[serde(default)]
+    pub loader_images_per_second: f64,
 }
 
 /// The run's outcome, written as `training_results.json`.

@@ -27,6 +27,9 @@ pub trait TrainObserver {
     fn epoch_started(&mut self, _epoch: usize, _epochs: usize, _batches: usize) {}
     /// A training step finished: running mean loss and accuracy of the epoch so far.
     fn batch_done(&mut self, _images: usize, _loss: f64, _accuracy: f64) {}
+    /// The epoch's throughput so far, after each step: images per second of the training steps
+    /// alone, and what the loader could deliver (the GPU is starved when the second is lower).
+    fn throughput(&mut self, _step_images_per_second: f64, _loader_images_per_second: f64) {}
     /// Validation starts over `images` images.
     fn validation_started(&mut self, _images: usize) {}
     /// Validation scored `images` more images.
@@ -148,8 +151,11 @@ pub fn train(
         let lr = state.scheduler.lr;
         let started = Instant::now();
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        let mut step_seconds = 0.0f64;
         let mut loader = loader;
-        for (step, batch) in loader.by_ref().take(batches).enumerate() {
+        for step in 0..batches {
+            let Some(batch) = loader.next() else { break };
+            let step_started = Instant::now();
             let (images, labels) = batch.to_tensors(&train_device);
             let (next, out) = train_step(
                 model,
@@ -167,6 +173,8 @@ pub fn train(
                 });
             }
             model = next;
+            // The loss was read back, so the device has finished the step.
+            step_seconds += step_started.elapsed().as_secs_f64();
             loss_sum += f64::from(out.loss) * batch.len() as f64;
             correct += out.correct;
             seen += batch.len();
@@ -175,8 +183,13 @@ pub fn train(
                 loss_sum / seen as f64,
                 correct as f64 / seen as f64,
             );
+            observer.throughput(
+                seen as f64 / step_seconds.max(1e-9),
+                loader.stats().images_per_second(),
+            );
         }
         let train_seconds = started.elapsed().as_secs_f64();
+        let loader_images_per_second = loader.stats().images_per_second();
         let mut skipped = loader.skipped();
         // Dropping the loader closes its queue: a worker still preparing batches beyond the
         // cap stops at its next send instead of decoding the rest of the epoch.
@@ -211,6 +224,8 @@ pub fn train(
             lr,
             seconds: started.elapsed().as_secs_f64(),
             images_per_second: seen as f64 / train_seconds.max(1e-9),
+            step_images_per_second: seen as f64 / step_seconds.max(1e-9),
+            loader_images_per_second,
         };
         let improved = record.val_accuracy > state.best_val_accuracy;
         if improved {

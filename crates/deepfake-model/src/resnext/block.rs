@@ -5,6 +5,8 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor, activation::relu};
 
+use crate::grouped_conv::{GroupedConvMethod, grouped_conv2d};
+
 /// Output channels of a bottleneck block per unit of `planes` (torchvision's `Bottleneck.expansion`).
 pub const EXPANSION: usize = 4;
 
@@ -107,7 +109,8 @@ impl Bottleneck {
             None => x.clone(),
         };
         let out = relu(self.bn1.forward(self.conv1.forward(x)));
-        let out = relu(self.bn2.forward(self.conv2.forward(out)));
+        let method = GroupedConvMethod::for_device(&out.device());
+        let out = relu(self.bn2.forward(grouped_conv2d(&self.conv2, out, method)));
         let out = self.bn3.forward(self.conv3.forward(out));
         relu(out + identity)
     }

@@ -1,0 +1,142 @@
+//! The matrix formulations of the grouped convolution (`Im2col`, `ShiftedSum`) against Burn's
+//! own `conv2d` (flex): values and gradients (input, weight, bias), on ResNeXt's shapes and on
+//! odd ones (stride 2 and 3, odd sizes, 1 and 3 images, rectangular kernels, no padding).
+
+mod common;
+
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::tensor::{Device, Distribution, Tensor};
+use common::{max_diff, values};
+use deepfake_model::{GroupedConvMethod, grouped_conv2d};
+
+/// `(batch, c_in, c_out, groups, kernel, stride, padding, height, width, bias)`.
+type Case = (
+    usize,
+    usize,
+    usize,
+    usize,
+    [usize; 2],
+    usize,
+    usize,
+    usize,
+    usize,
+    bool,
+);
+
+const CASES: [Case; 7] = [
+    // ResNeXt-50 layer 1 / layer 2's strided block, scaled down in channels.
+    (2, 64, 64, 32, [3, 3], 1, 1, 14, 14, false),
+    (2, 64, 64, 32, [3, 3], 2, 1, 15, 15, false),
+    (1, 12, 18, 3, [3, 3], 1, 1, 9, 7, true),
+    (3, 8, 8, 4, [3, 3], 3, 1, 10, 11, true),
+    (2, 6, 4, 2, [1, 3], 1, 0, 5, 8, true),
+    (1, 16, 16, 16, [5, 5], 2, 2, 9, 9, false),
+    (2, 4, 6, 1, [3, 3], 1, 1, 6, 6, true),
+];
+
+fn conv(case: &Case, device: &Device) -> Conv2d {
+    let (_, c_in, c_out, groups, kernel, stride, padding, _, _, bias) = *case;
+    Conv2dConfig::new([c_in, c_out], kernel)
+        .with_groups(groups)
+        .with_stride([stride, stride])
+        .with_padding(PaddingConfig2d::Explicit(
+            padding, padding, padding, padding,
+        ))
+        .with_bias(bias)
+        .init(device)
+}
+
+fn input(case: &Case, device: &Device) -> Tensor<4> {
+    let (batch, c_in, _, _, _, _, _, height, width, _) = *case;
+    Tensor::random(
+        [batch, c_in, height, width],
+        Distribution::Normal(0.0, 1.0),
+        device,
+    )
+}
+
+#[test]
+fn matrix_formulations_equal_conv2d_forward() {
+    let device = Device::flex();
+    for case in &CASES {
+        let conv = conv(case, &device);
+        let x = input(case, &device);
+        let want = conv.forward(x.clone());
+        // The reference must vary far more than the tolerance, or equality proves nothing.
+        let spread = values(want.clone().max() - want.clone().min())[0];
+        assert!(
+            spread > 0.5,
+            "{case:?}: reference output barely varies ({spread})"
+        );
+        for method in [GroupedConvMethod::Im2col, GroupedConvMethod::ShiftedSum] {
+            let got = grouped_conv2d(&conv, x.clone(), method);
+            let diff = max_diff(got, want.clone());
+            assert!(diff <= 1e-5, "{case:?} {method:?}: max |diff| {diff:e}");
+        }
+    }
+}
+
+#[test]
+fn matrix_formulations_equal_conv2d_gradients() {
+    let device = Device::flex().autodiff();
+    for case in &CASES {
+        let conv = conv(case, &device);
+        let x = input(case, &device);
+        // A loss that weights every output differently, so every gradient entry matters.
+        let reference = |method: GroupedConvMethod| {
+            let x = x.clone().detach().require_grad();
+            let out = grouped_conv2d(&conv, x.clone(), method);
+            let weights = Tensor::arange(0..out.shape().num_elements() as i64, &device)
+                .float()
+                .reshape(out.dims())
+                .div_scalar(97.0)
+                .sin();
+            let grads = (out * weights).sum().backward();
+            let x_grad = x.grad(&grads).expect("input gradient");
+            let w_grad = conv.weight.grad(&grads).expect("weight gradient");
+            let b_grad = conv
+                .bias
+                .as_ref()
+                .map(|b| values(b.grad(&grads).expect("bias gradient")));
+            (values(x_grad), values(w_grad), b_grad)
+        };
+        let (x_want, w_want, b_want) = reference(GroupedConvMethod::Direct);
+        for method in [GroupedConvMethod::Im2col, GroupedConvMethod::ShiftedSum] {
+            let (x_got, w_got, b_got) = reference(method);
+            let dx = common::max_diff_values(&x_got, &x_want);
+            let dw = common::max_diff_values(&w_got, &w_want);
+            assert!(
+                dx <= 1e-4,
+                "{case:?} {method:?}: input gradient max |diff| {dx:e}"
+            );
+            assert!(
+                dw <= 1e-4,
+                "{case:?} {method:?}: weight gradient max |diff| {dw:e}"
+            );
+            if let (Some(got), Some(want)) = (&b_got, &b_want) {
+                let db = common::max_diff_values(got, want);
+                assert!(
+                    db <= 1e-4,
+                    "{case:?} {method:?}: bias gradient max |diff| {db:e}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn host_devices_default_to_the_direct_kernel() {
+    assert_eq!(
+        GroupedConvMethod::for_device(&Device::flex()),
+        GroupedConvMethod::Direct
+    );
+    assert_eq!(
+        GroupedConvMethod::for_device(&Device::flex().autodiff()),
+        GroupedConvMethod::Direct
+    );
+    for method in GroupedConvMethod::ALL {
+        assert_eq!(GroupedConvMethod::parse(method.name()), Some(method));
+    }
+    assert_eq!(GroupedConvMethod::parse("winograd"), None);
+}

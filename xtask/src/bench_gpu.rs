@@ -1,0 +1,264 @@
+//! `cargo xtask bench gpu prepare | report`: the GPU benchmark, prepared here and run once on a
+//! GPU machine (no Rust toolchain and no network there; GPU time is scarce).
+//!
+//! `prepare` builds the `bench_model` example for each GPU backend that builds here (`vulkan`;
+//! `cuda,wgpu` once `cargo xtask cuda-toolchain` has made CUDA buildable), compresses the
+//! binaries with zstd into `gpu-bench/` beside `scripts/bench_gpu.sh` and the PyTorch peer.
+//! On the GPU machine `bash gpu-bench/bench_gpu.sh OUT` runs every case in under 8 minutes;
+//! `report OUT/gpu.jsonl` turns its records into the GPU section of docs/benchmarks.md
+//! (through `target/bench/gpu.md` and `cargo xtask bench docs`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::bench_output::BenchOutput;
+use crate::python::{repo_root, run_checked};
+
+/// Options of `cargo xtask bench gpu`.
+#[derive(clap::Args)]
+pub struct GpuArgs {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(clap::Subcommand)]
+enum Action {
+    /// Build the Burn binaries (vulkan; cuda,wgpu when CUDA builds here) and put them,
+    /// zstd-compressed, into gpu-bench/ with the run script and the PyTorch peer.
+    Prepare {
+        /// Skip the CUDA binary even when `cargo xtask cuda-toolchain` has been run.
+        #[arg(long)]
+        no_cuda: bool,
+    },
+    /// Turn the run's records (gpu.jsonl from bench_gpu.sh) into target/bench/gpu.md; then
+    /// `cargo xtask bench docs` puts it into docs/benchmarks.md.
+    Report {
+        /// The gpu.jsonl that bench_gpu.sh wrote.
+        records: PathBuf,
+        /// Free text for the section's first line: the machine and the date.
+        #[arg(long, default_value = "GPU machine")]
+        machine: String,
+    },
+}
+
+pub fn run(args: GpuArgs) -> Result<()> {
+    match args.action {
+        Action::Prepare { no_cuda } => prepare(no_cuda),
+        Action::Report { records, machine } => report(&records, &machine),
+    }
+}
+
+/// `gpu-bench/` in the repository (ignored by git; carried to the GPU machine).
+fn bundle_dir() -> PathBuf {
+    repo_root().join("gpu-bench")
+}
+
+fn prepare(no_cuda: bool) -> Result<()> {
+    let root = repo_root();
+    let dir = bundle_dir();
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut builds = vec![("vulkan", "vulkan")];
+    if no_cuda {
+        println!("CUDA binary skipped (--no-cuda)");
+    } else if crate::cuda_toolchain::is_installed() {
+        builds.push(("cuda,wgpu", "cuda"));
+    } else {
+        println!(
+            "CUDA binary skipped: `cargo xtask cuda-toolchain` has not been run on this machine \
+             (cubecl's LLVM would be downloaded)"
+        );
+    }
+    for (features, name) in builds {
+        println!("building bench_model --features {features}");
+        run_checked(
+            Command::new(env!("CARGO"))
+                .args([
+                    "build",
+                    "--release",
+                    "--example",
+                    "bench_model",
+                    "--features",
+                ])
+                .arg(features)
+                .current_dir(&root),
+        )?;
+        let packed = dir.join(format!("bench_model-{name}.zst"));
+        run_checked(
+            Command::new("zstd")
+                .args(["-q", "-f", "-19", "-T0"])
+                .arg(root.join("target/release/examples/bench_model"))
+                .arg("-o")
+                .arg(&packed),
+        )
+        .context("compressing with zstd (apt-get install zstd)")?;
+        let size = std::fs::metadata(&packed)?.len() as f64 / 1e6;
+        println!("  {} ({size:.1} MB)", packed.display());
+    }
+    for script in ["bench_gpu.sh", "bench_model_torch.py", "reference_model.py"] {
+        std::fs::copy(root.join("scripts").join(script), dir.join(script))
+            .with_context(|| format!("copying scripts/{script}"))?;
+    }
+    println!(
+        "ready: carry gpu-bench/ to the GPU machine and run `bash gpu-bench/bench_gpu.sh \"$OUT\"`, \
+         then `cargo xtask bench gpu report OUT/gpu.jsonl && cargo xtask bench docs` here"
+    );
+    Ok(())
+}
+
+/// A record's text field.
+fn text<'a>(record: &'a Value, key: &str) -> &'a str {
+    record.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+fn number(record: &Value, key: &str) -> Option<f64> {
+    record.get(key).and_then(Value::as_f64)
+}
+
+/// One table row: column (runtime and device) -> images/s and memory in MB.
+type Row = BTreeMap<String, (f64, Option<f64>)>;
+
+fn report(records: &Path, machine: &str) -> Result<()> {
+    let body = std::fs::read_to_string(records)
+        .with_context(|| format!("reading {}", records.display()))?;
+    let records: Vec<Value> = body
+        .lines()
+        .filter(|line| line.starts_with('{'))
+        .map(serde_json::from_str)
+        .collect::<std::result::Result<_, _>>()
+        .with_context(|| format!("parsing {}", records.display()))?;
+    if records.is_empty() {
+        bail!("no records in the file: did bench_gpu.sh run?");
+    }
+    let mut out = BenchOutput::new("gpu");
+    out.line(format!(
+        "{machine}. Seed preset unless noted, random weights, median of the timed passes \
+         (images/s); Burn with autotune + fusion, the inference form (BatchNorm folded) for \
+         inference; PyTorch eager with cuDNN benchmark mode. `cargo xtask bench gpu`."
+    ));
+    out.line("");
+    for check in records
+        .iter()
+        .filter(|r| text(r, "check") == "logits vs flex")
+    {
+        out.line(format!(
+            "Correctness: logits on {} ({}) vs flex, max |diff| {:.1e} (logits up to {:.3}).",
+            text(check, "device"),
+            text(check, "variant"),
+            number(check, "max_abs_diff").unwrap_or(f64::NAN),
+            number(check, "logits_max_abs").unwrap_or(f64::NAN),
+        ));
+    }
+    out.line("");
+    // (part, batch) -> column -> images/s and memory, for the runs with the default method.
+    let mut table: BTreeMap<(String, u64), Row> = BTreeMap::new();
+    let mut grouped: BTreeMap<(String, String), f64> = BTreeMap::new();
+    let mut columns: Vec<String> = Vec::new();
+    for record in &records {
+        let (Some(ips), Some(batch)) = (
+            number(record, "images_per_second"),
+            record.get("batch").and_then(Value::as_u64),
+        ) else {
+            continue;
+        };
+        let part = text(record, "part").to_string();
+        let runtime = text(record, "runtime");
+        let column = if runtime == "burn" {
+            format!("Burn {}", text(record, "device"))
+        } else {
+            format!("{runtime} {}", text(record, "device"))
+        };
+        let memory = number(record, "gpu_reserved_mb").or_else(|| {
+            (runtime != "burn")
+                .then(|| number(record, "peak_rss_mb"))
+                .flatten()
+        });
+        let method = text(record, "grouped_conv");
+        let default_method = method.is_empty() || method == "im2col" || runtime != "burn";
+        if runtime == "burn" && batch == 32 {
+            grouped
+                .entry((
+                    format!("{part} on {}", text(record, "device")),
+                    method.to_string(),
+                ))
+                .or_insert(ips);
+        }
+        if !default_method {
+            continue;
+        }
+        if !columns.contains(&column) {
+            columns.push(column.clone());
+        }
+        table
+            .entry((part, batch))
+            .or_default()
+            .insert(column, (ips, memory));
+    }
+    out.line(format!(
+        "| part | batch | {} | best Burn / best PyTorch |",
+        columns.join(" | ")
+    ));
+    out.line(format!("|---|---|{}---|", "---|".repeat(columns.len())));
+    for ((part, batch), cells) in &table {
+        let best = |prefix: &str| {
+            cells
+                .iter()
+                .filter(|(c, _)| c.starts_with(prefix))
+                .map(|(_, (ips, _))| *ips)
+                .fold(f64::NAN, f64::max)
+        };
+        let ratio = best("Burn") / best("pytorch");
+        let row: Vec<String> = columns
+            .iter()
+            .map(|c| match cells.get(c) {
+                Some((ips, Some(mb))) => format!("{ips:.1} ({mb:.0} MB)"),
+                Some((ips, None)) => format!("{ips:.1}"),
+                None => "-".into(),
+            })
+            .collect();
+        out.line(format!(
+            "| {part} | {batch} | {} | {} |",
+            row.join(" | "),
+            if ratio.is_finite() {
+                format!("{ratio:.3}x")
+            } else {
+                "-".into()
+            }
+        ));
+    }
+    out.line("");
+    out.line(
+        "Memory in parentheses: Burn's device memory pool right after the pass (reserved), \
+         PyTorch's torch.cuda.max_memory_allocated.",
+    );
+    if !grouped.is_empty() {
+        out.line("");
+        out.line("Grouped 3x3 convolutions, batch 32, images/s by formulation:");
+        out.line("");
+        out.line("| case | direct | im2col | shifted |");
+        out.line("|---|---|---|---|");
+        let cases: Vec<String> = grouped.keys().map(|(case, _)| case.clone()).collect();
+        let mut seen = Vec::new();
+        for case in cases {
+            if seen.contains(&case) {
+                continue;
+            }
+            let cell = |method: &str| {
+                grouped
+                    .get(&(case.clone(), method.to_string()))
+                    .map_or("-".into(), |ips| format!("{ips:.1}"))
+            };
+            out.line(format!(
+                "| {case} | {} | {} | {} |",
+                cell("direct"),
+                cell("im2col"),
+                cell("shifted")
+            ));
+            seen.push(case);
+        }
+    }
+    out.save()
+}
