@@ -8,12 +8,18 @@ use burn::tensor::Device;
 use deepfake_data::synth::synthetic_config;
 use deepfake_data::{Dataset, Sample, Skipped, Split};
 use deepfake_metrics::{
-    Calibration, Report, ReportOptions, Scored, apply_temperature, fit_temperature, read_scores_csv,
+    Calibration, Report, ReportOptions, Scored, apply_temperature, fit_temperature, p_fake,
+    read_scores_csv, scores_csv,
 };
-use deepfake_model::Detector;
 use deepfake_model::saved::find_model_dir;
 use deepfake_report::{ReportFiles, ReportInputs, TemperatureSummary, read_history, write_report};
-use deepfake_train::{ModelInfo, TrainConfig, evaluate};
+use deepfake_train::{ModelInfo, TrainConfig};
+
+use crate::predict::{Detector, PredictError};
+
+/// The per-image scores `eval` writes beside its report (`path,label,p_fake`, the format
+/// `--scores` reads).
+pub const SCORES_FILE: &str = "scores.csv";
 
 /// Why an evaluation could not run.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +49,9 @@ pub enum EvalError {
     /// Loading the model failed.
     #[error(transparent)]
     Model(#[from] deepfake_model::Error),
+    /// Loading the model for inference failed.
+    #[error(transparent)]
+    Predict(#[from] PredictError),
     /// Opening the data failed.
     #[error(transparent)]
     Data(#[from] deepfake_data::DataError),
@@ -180,30 +189,49 @@ pub struct EvalOutcome {
     pub temperature: Option<TemperatureSummary>,
 }
 
-fn labels_of(labels: &[i64]) -> Vec<bool> {
-    labels.iter().map(|&l| l == 1).collect()
+/// One split scored through the inference path `predict` uses ([`Detector::score_paths`]:
+/// the same decoding, preprocessing, inference form and temperature), so the report measures
+/// what users run.
+#[derive(Debug, Clone, Default)]
+struct SplitScores {
+    /// Scored files, in sample order.
+    paths: Vec<PathBuf>,
+    /// True for Fake, per scored file.
+    labels: Vec<bool>,
+    /// Logits `[real, fake]` per scored file.
+    logits: Vec<[f32; 2]>,
+    /// P(Fake) per scored file at the model's temperature, as `predict` reports it.
+    p_fake: Vec<f64>,
+    /// Files that could not be scored.
+    skipped: Vec<Skipped>,
 }
 
-fn scored_split(
-    model: &Detector,
+fn score_split(
+    detector: &Detector,
     samples: &[Sample],
-    image_size: usize,
-    options: &EvalOptions,
-    device: &Device,
     split: &str,
     progress: &mut dyn EvalProgress,
-) -> deepfake_train::Evaluation {
+) -> SplitScores {
     progress.start(split, samples.len());
-    let evaluation = evaluate(
-        model,
-        samples,
-        image_size,
-        options.batch_size,
-        device,
-        |n| progress.advance(n),
-    );
+    let paths: Vec<&Path> = samples.iter().map(|s| s.path.as_path()).collect();
+    let results = detector.score_paths(&paths, |n| progress.advance(n));
     progress.finish();
-    evaluation
+    let mut scores = SplitScores::default();
+    for (sample, result) in samples.iter().zip(results) {
+        match result {
+            Ok(logits) => {
+                scores.paths.push(sample.path.clone());
+                scores.labels.push(sample.label.is_fake());
+                scores.logits.push(logits);
+                scores.p_fake.push(p_fake(logits, detector.temperature()));
+            }
+            Err(error) => scores.skipped.push(Skipped {
+                path: sample.path.clone(),
+                reason: error.to_string(),
+            }),
+        }
+    }
+    scores
 }
 
 /// Evaluates a checkpoint on a split of a data set and writes the report.
@@ -231,41 +259,26 @@ pub fn evaluate_checkpoint(
             data,
         });
     }
-    let (model, config) = Detector::load_dir(&checkpoint.model_dir, device)?;
-    let evaluation = scored_split(
-        &model,
-        samples,
-        config.image_size,
-        options,
-        device,
-        options.split.name(),
-        progress,
-    );
+    let detector =
+        Detector::load(&checkpoint.model_dir, device)?.with_batch_size(options.batch_size);
+    let evaluation = score_split(&detector, samples, options.split.name(), progress);
     if evaluation.labels.is_empty() {
         return Err(EvalError::EmptySplit {
             split: options.split.name(),
             data,
         });
     }
-    let labels = labels_of(&evaluation.labels);
-    let scored = Scored::from_f32(labels.clone(), &evaluation.p_fake)?;
+    let labels = evaluation.labels.clone();
+    let scored = Scored::new(labels.clone(), evaluation.p_fake.clone())?;
 
     let mut temperature = None;
     if options.calibrate && !dataset.valid.is_empty() {
         let valid = if options.split == Split::Valid {
             evaluation.clone()
         } else {
-            scored_split(
-                &model,
-                &dataset.valid,
-                config.image_size,
-                options,
-                device,
-                "valid",
-                progress,
-            )
+            score_split(&detector, &dataset.valid, "valid", progress)
         };
-        let fitted = fit_temperature(&valid.logits, &labels_of(&valid.labels))?;
+        let fitted = fit_temperature(&valid.logits, &valid.labels)?;
         let calibrated = Scored::new(labels, apply_temperature(&evaluation.logits, fitted))?;
         let bins = options.report.calibration_bins;
         let summary = TemperatureSummary {
@@ -323,6 +336,12 @@ pub fn evaluate_checkpoint(
         ));
     }
     let files = write_report(&out, &inputs)?;
+    let rows = names
+        .iter()
+        .zip(&evaluation.labels)
+        .zip(&evaluation.p_fake)
+        .map(|((name, &fake), &p)| (name.as_str(), fake, p));
+    deepfake_model::fs::write_atomic(&out.join(SCORES_FILE), scores_csv(rows).as_bytes())?;
     if !evaluation.skipped.is_empty() {
         deepfake_train::checkpoint::write_json(&out.join("skipped.json"), &evaluation.skipped)?;
     }

@@ -7,6 +7,7 @@ pub mod device;
 pub mod eval;
 pub mod predict;
 
+pub use deepfake_cpu as cpu;
 pub use deepfake_data as data;
 pub use deepfake_metrics as metrics;
 pub use deepfake_model as model;

@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::tensor::Device;
+use burn::module::Param;
+use burn::tensor::{Device, Tensor};
 use deepfake::data::synth::{SynthConfig, write_dataset};
 use deepfake::data::{Dataset, Split};
 use deepfake::eval::{
@@ -149,4 +150,94 @@ fn missing_runs_checkpoints_and_empty_splits_are_named() {
     };
     let error = evaluate_checkpoint(&options, &device, &mut Quiet).unwrap_err();
     assert!(matches!(error, EvalError::EmptySplit { .. }), "{error}");
+}
+
+/// A saved tiny detector whose verdicts depend on the image. The fixture's untrained head
+/// spreads its logit margins over ~1e-3 around a common offset, so its last layer is scaled
+/// up and its Fake bias shifted to centre the margins of `images` on 0 (p_fake then spans
+/// most of [0, 1] across them); saved with a non-trivial temperature and threshold.
+fn input_sensitive_model(dir: &Path, images: &[PathBuf]) -> PathBuf {
+    let config = DetectorConfig::tiny();
+    let device = Device::flex();
+    let mut model = Detector::from_pytorch(tiny_weights(), &config, &device).unwrap();
+    let fc2 = &mut model.classifier.fc2;
+    fc2.weight = Param::from_tensor(fc2.weight.val().mul_scalar(HEAD_SCALE));
+    let margins: Vec<f32> = deepfake::Detector::new(model.clone(), config.clone(), &device)
+        .score_paths(images, |_| {})
+        .into_iter()
+        .map(|logits| {
+            let [real, fake] = logits.unwrap();
+            fake - real
+        })
+        .collect();
+    let mean = margins.iter().sum::<f32>() / margins.len() as f32;
+    let fc2 = &mut model.classifier.fc2;
+    let bias = fc2.bias.as_ref().unwrap().val();
+    fc2.bias = Some(Param::from_tensor(
+        bias + Tensor::<1>::from_floats([0.0, -mean], &device),
+    ));
+    let model_dir = dir.join("sensitive");
+    model.save(&config, &model_dir).unwrap();
+    let mut info = ModelInfo::new(&model, &config);
+    info.temperature = Some(1.7);
+    info.threshold = 0.45;
+    info.write(&model_dir.join("model_info.json")).unwrap();
+    model_dir
+}
+
+/// How much the fixture's head is amplified in [`input_sensitive_model`].
+const HEAD_SCALE: f64 = 12000.0;
+
+#[test]
+fn eval_scores_every_file_as_predict_does_and_writes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = synthetic(dir.path());
+    let test = Dataset::open(&data, 0).unwrap().test;
+    let test_paths: Vec<PathBuf> = test.iter().map(|s| s.path.clone()).collect();
+    let model_dir = input_sensitive_model(dir.path(), &test_paths);
+    let out = dir.path().join("eval");
+    let options = EvalOptions {
+        checkpoint: Some(model_dir.clone()),
+        data: Some(data.clone()),
+        out: Some(out.clone()),
+        batch_size: 5,
+        calibrate: false,
+        report: ReportOptions {
+            bootstrap_resamples: 0,
+            ..ReportOptions::default()
+        },
+        ..EvalOptions::default()
+    };
+    let outcome = evaluate_checkpoint(&options, &Device::flex(), &mut Quiet).unwrap();
+
+    // scores.csv: one row per test image, in the format `--scores` reads.
+    let (scored, names) =
+        deepfake::metrics::read_scores_csv(&out.join(deepfake::eval::SCORES_FILE)).unwrap();
+    assert_eq!(names.len(), test.len());
+    assert_eq!(outcome.report.n, test.len());
+    let scores = scored.scores();
+    let spread = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+        - scores.iter().cloned().fold(f64::INFINITY, f64::min);
+    assert!(spread >= 0.3, "p_fake spans only {spread:.3}: the check would be vacuous ({scores:?})");
+
+    // The same files through predict (batch size and order differ on purpose).
+    let predictor = deepfake::Detector::load(&model_dir, &Device::flex())
+        .unwrap()
+        .with_batch_size(3);
+    let mut reversed = names.clone();
+    reversed.reverse();
+    let predicted = predictor.predict_paths(&reversed);
+    for ((name, label), result) in names.iter().zip(scored.labels()).zip(predicted.iter().rev()) {
+        let prediction = result.as_ref().unwrap();
+        let from_eval = scores[names.iter().position(|n| n == name).unwrap()];
+        let diff = (f64::from(prediction.p_fake) - from_eval).abs();
+        assert!(diff <= 1e-6, "{name}: predict {} vs eval {from_eval}", prediction.p_fake);
+        // Labels come from the data set's layout: fake images under fake/.
+        let sample = test.iter().find(|s| s.path.to_string_lossy() == *name).unwrap();
+        assert_eq!(*label, sample.label.is_fake(), "{name}");
+    }
+    // The report's metrics are those of these scores.
+    let direct = deepfake::metrics::Report::compute(&scored, None, &options.report).unwrap();
+    assert_eq!(outcome.report.roc_auc, direct.roc_auc);
+    assert_eq!(outcome.report.accuracy, direct.accuracy);
 }

@@ -17,6 +17,10 @@ use super::saved_model::SavedModel;
 /// Images per forward pass unless set with [`Detector::with_batch_size`].
 pub const DEFAULT_BATCH_SIZE: usize = 16;
 
+/// Batches decoded ahead in [`Detector::score_paths`]: enough parallel decoding to keep the
+/// model busy, few enough to bound memory (4 x 16 images at 224x224 = 38 MB).
+const DECODE_AHEAD_BATCHES: usize = 4;
+
 /// A detector for inference. Cheap to share across threads by reference.
 #[derive(Debug)]
 pub struct Detector {
@@ -123,9 +127,9 @@ impl Detector {
         self.preprocess(&image.to_rgb8())
     }
 
-    /// Logits `[real, fake]` of already-preprocessed images, `images.len() / (3 S S)` of
-    /// them, in batches.
-    fn logits(&self, images: &[Vec<f32>]) -> Vec<[f32; 2]> {
+    /// Logits `[real, fake]` of already-preprocessed images `[3, S, S]` each, in batches;
+    /// every image of a batch the device fails to return gets the error.
+    fn logits(&self, images: &[Vec<f32>]) -> Vec<Result<[f32; 2]>> {
         let size = self.config.image_size;
         let mut out = Vec::with_capacity(images.len());
         for chunk in images.chunks(self.batch_size) {
@@ -134,17 +138,21 @@ impl Detector {
             let logits = self
                 .model
                 .forward(Tensor::<4>::from_data(data, &self.device));
-            out.extend(to_pairs(logits));
+            match to_pairs(logits) {
+                Ok(pairs) => out.extend(pairs.into_iter().map(Ok)),
+                Err(reason) => out.extend(chunk.iter().map(|_| Err(PredictError::Device(reason.clone())))),
+            }
         }
         out
     }
 
     /// Scores a batch of `[B, 3, S, S]` preprocessed images.
-    pub fn predict_tensor(&self, images: Tensor<4>) -> Vec<Prediction> {
-        to_pairs(self.model.forward(images))
+    pub fn predict_tensor(&self, images: Tensor<4>) -> Result<Vec<Prediction>> {
+        Ok(to_pairs(self.model.forward(images))
+            .map_err(PredictError::Device)?
             .into_iter()
             .map(|l| Prediction::from_logits(l, self.temperature, self.threshold))
-            .collect()
+            .collect())
     }
 
     /// Scores decoded images (any size or colour type; converted to RGB8 and preprocessed
@@ -155,39 +163,60 @@ impl Detector {
             .enumerate()
             .map(|(index, image)| self.preprocess_dynamic(index, image))
             .collect::<Result<Vec<_>>>()?;
-        Ok(self
-            .logits(&prepared)
+        self.logits(&prepared)
             .into_iter()
-            .map(|l| Prediction::from_logits(l, self.temperature, self.threshold))
-            .collect())
+            .map(|l| l.map(|l| Prediction::from_logits(l, self.temperature, self.threshold)))
+            .collect()
     }
 
     /// Scores image files, in order: each file that cannot be read, decoded (format found
     /// from the content) or is over the decode limit gets its own error; the others are
-    /// scored in batches.
+    /// scored in batches. [`score_paths`](Self::score_paths) with the temperature and
+    /// threshold applied.
     pub fn predict_paths<P: AsRef<Path> + Sync>(&self, paths: &[P]) -> Vec<Result<Prediction>> {
-        let mut results: Vec<Result<Vec<f32>>> = paths
-            .par_iter()
-            .map(|path| {
-                let image = decode_file(path.as_ref(), self.limits)?;
-                self.preprocess(&image)
-            })
-            .collect();
-        // Move the good inputs out (leaving empty vectors) rather than copying them.
-        let ready: Vec<Vec<f32>> = results
-            .iter_mut()
-            .filter_map(|r| r.as_mut().ok().map(std::mem::take))
-            .collect();
-        let mut logits = self.logits(&ready).into_iter();
-        results
+        self.score_paths(paths, |_| {})
             .into_iter()
-            .map(|r| {
-                r.map(|_| {
-                    let l = logits.next().unwrap_or([f32::NAN; 2]);
-                    Prediction::from_logits(l, self.temperature, self.threshold)
-                })
-            })
+            .map(|r| r.map(|l| Prediction::from_logits(l, self.temperature, self.threshold)))
             .collect()
+    }
+
+    /// Logits `[real, fake]` of image files, in order, or the file's error: the one scoring
+    /// path of the product (`predict`, `eval` and the server go through it, so they give the
+    /// same numbers for the same file). Files are decoded and preprocessed in parallel a few
+    /// batches at a time (memory stays bounded for any number of files), then scored in
+    /// batches of [`with_batch_size`](Self::with_batch_size); `on_scored(n)` is called after
+    /// each group with the number of files it held.
+    pub fn score_paths<P: AsRef<Path> + Sync>(
+        &self,
+        paths: &[P],
+        mut on_scored: impl FnMut(usize),
+    ) -> Vec<Result<[f32; 2]>> {
+        let group = self.batch_size * DECODE_AHEAD_BATCHES;
+        let mut out = Vec::with_capacity(paths.len());
+        for chunk in paths.chunks(group.max(1)) {
+            let mut results: Vec<Result<Vec<f32>>> = chunk
+                .par_iter()
+                .map(|path| {
+                    let image = decode_file(path.as_ref(), self.limits)?;
+                    self.preprocess(&image)
+                })
+                .collect();
+            // Move the good inputs out (leaving empty vectors) rather than copying them.
+            let ready: Vec<Vec<f32>> = results
+                .iter_mut()
+                .filter_map(|r| r.as_mut().ok().map(std::mem::take))
+                .collect();
+            let mut logits = self.logits(&ready).into_iter();
+            out.extend(results.into_iter().map(|r| {
+                r.and_then(|_| {
+                    logits
+                        .next()
+                        .unwrap_or_else(|| Err(PredictError::Device("fewer outputs than inputs".into())))
+                })
+            }));
+            on_scored(chunk.len());
+        }
+        out
     }
 
     /// Scores one frame sequence (frames in temporal order) with the model's sequence path.
@@ -204,7 +233,11 @@ impl Detector {
         let logits = self
             .model
             .forward_sequence(Tensor::<5>::from_data(data, &self.device));
-        let pair = to_pairs(logits).into_iter().next().unwrap_or([f32::NAN; 2]);
+        let pair = to_pairs(logits)
+            .map_err(PredictError::Device)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| PredictError::Device("the model returned no logits".into()))?;
         Ok(Prediction::from_logits(
             pair,
             self.temperature,
@@ -228,8 +261,11 @@ impl Detector {
     }
 }
 
-/// Logits tensor `[B, 2]` as pairs.
-fn to_pairs(logits: Tensor<2>) -> Vec<[f32; 2]> {
-    let values = logits.into_data().try_to_vec::<f32>().unwrap_or_default();
-    values.chunks_exact(2).map(|p| [p[0], p[1]]).collect()
+/// Logits tensor `[B, 2]` as pairs, or why the device could not return them.
+fn to_pairs(logits: Tensor<2>) -> std::result::Result<Vec<[f32; 2]>, String> {
+    let values = logits
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(values.chunks_exact(2).map(|p| [p[0], p[1]]).collect())
 }

@@ -38,6 +38,9 @@ pub enum PredictError {
     /// A frame sequence is empty.
     #[error("a frame sequence needs at least one frame")]
     NoFrames,
+    /// The device did not return the model's output (a backend failure, e.g. a lost GPU).
+    #[error("reading the model's output from the device failed: {0}")]
+    Device(String),
     /// A list of inputs could not be read.
     #[error("{path}: {source}")]
     Io {

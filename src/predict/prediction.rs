@@ -19,8 +19,7 @@ pub struct Prediction {
 impl Prediction {
     /// From two-class logits `[real, fake]`, a temperature and a decision threshold.
     pub fn from_logits(logits: [f32; 2], temperature: f64, threshold: f64) -> Self {
-        let margin = f64::from(logits[1] - logits[0]) / temperature;
-        let p_fake = 1.0 / (1.0 + (-margin).exp());
+        let p_fake = deepfake_metrics::p_fake(logits, temperature);
         let fake = p_fake >= threshold;
         Self {
             label: if fake { Label::Fake } else { Label::Real },

@@ -31,5 +31,5 @@ pub use curves::{PrCurve, RocCurve};
 pub use error::{MetricsError, Result};
 pub use input::Scored;
 pub use report::{Report, ReportOptions};
-pub use scores_csv::read_scores_csv;
-pub use temperature::{apply_temperature, fit_temperature, nll_at_temperature};
+pub use scores_csv::{read_scores_csv, scores_csv};
+pub use temperature::{apply_temperature, fit_temperature, nll_at_temperature, p_fake};

@@ -26,15 +26,17 @@ pub fn nll_at_temperature(logits: &[[f32; 2]], labels: &[bool], temperature: f64
     sum / logits.len() as f64
 }
 
-/// P(Fake) = `softmax(logits / T)[1]` per sample.
+/// P(Fake) of two-class logits `[real, fake]` at calibration temperature `temperature`:
+/// `softmax(logits / T)[1] = sigmoid((logit_fake - logit_real) / T)`. The one definition every
+/// scoring path uses (`predict`, `eval`, `serve`; the ONNX graph computes the same in-graph).
+pub fn p_fake(logits: [f32; 2], temperature: f64) -> f64 {
+    let margin = (f64::from(logits[1]) - f64::from(logits[0])) / temperature;
+    1.0 / (1.0 + (-margin).exp())
+}
+
+/// [`p_fake`] per sample.
 pub fn apply_temperature(logits: &[[f32; 2]], temperature: f64) -> Vec<f64> {
-    logits
-        .iter()
-        .map(|l| {
-            let margin = (f64::from(l[1]) - f64::from(l[0])) / temperature;
-            1.0 / (1.0 + (-margin).exp())
-        })
-        .collect()
+    logits.iter().map(|&l| p_fake(l, temperature)).collect()
 }
 
 /// The temperature in [0.01, 100] that minimises [`nll_at_temperature`], found by

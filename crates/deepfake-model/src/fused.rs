@@ -13,7 +13,9 @@ use burn::nn::pool::{AdaptiveAvgPool2d, MaxPool2d};
 use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 
-use crate::cpu::CpuResNeXt;
+use deepfake_cpu::CpuResNeXt;
+
+use crate::host::host_forward_features;
 use crate::detector::{Classifier, Detector, score_frames};
 use crate::grouped_conv::{GroupedConvMethod, grouped_conv2d};
 use crate::lstm::Lstm;
@@ -135,7 +137,7 @@ impl FusedResNeXt {
 pub enum InferenceBackbone {
     /// Burn's own operations on the model's device: right on every device.
     Burn(Box<FusedResNeXt>),
-    /// The host kernels of [`crate::cpu`]: faster on a CPU device (flex); on a GPU they
+    /// The host CPU engine ([`deepfake_cpu`]): faster on a CPU device (flex); on a GPU it
     /// would copy every batch to the host.
     Cpu(Box<CpuResNeXt>),
 }
@@ -145,7 +147,7 @@ impl InferenceBackbone {
     pub fn forward_features(&self, images: Tensor<4>) -> Tensor<2> {
         match self {
             Self::Burn(backbone) => backbone.forward_features(images),
-            Self::Cpu(backbone) => backbone.forward_features(images),
+            Self::Cpu(backbone) => host_forward_features(backbone, images),
         }
     }
 }
@@ -200,14 +202,21 @@ impl Detector {
         }
     }
 
-    /// The inference form with the backbone on the host CPU kernels ([`CpuResNeXt`]), for a
+    /// The inference form with the backbone on the host CPU engine ([`CpuResNeXt`]), for a
     /// detector on a CPU device; the LSTM and classifier stay on the detector's device. Each
     /// layer's tensors are released as soon as they are copied, so the weights are never held
     /// twice.
+    ///
+    /// # Panics
+    /// Never for a detector built from a [`crate::DetectorConfig`] (it only builds layers the
+    /// engine implements: a square dense stem, 1x1 and padded 3x3 convolutions, a square max
+    /// pool, global average pooling).
     pub fn into_cpu_inference(self) -> InferenceDetector {
         let (backbone, lstm, classifier) = self.into_folded_parts();
+        let engine = CpuResNeXt::new(backbone.into_host_weights())
+            .expect("ResNeXtConfig builds only layers the host engine implements");
         InferenceDetector {
-            backbone: InferenceBackbone::Cpu(Box::new(CpuResNeXt::new(backbone))),
+            backbone: InferenceBackbone::Cpu(Box::new(engine)),
             lstm,
             classifier,
         }

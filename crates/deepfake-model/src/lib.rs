@@ -16,12 +16,12 @@
 //! assert_eq!(logits.dims(), [2, 2]);
 //! ```
 
-pub mod cpu;
 pub mod detector;
 pub mod error;
 pub mod fs;
 pub mod fused;
 pub mod grouped_conv;
+mod host;
 pub mod lstm;
 pub mod params;
 pub mod preprocess;

@@ -8,7 +8,7 @@ mod common;
 use std::path::PathBuf;
 
 use burn::tensor::{Device, Tensor};
-use deepfake_model::cpu::CpuResNeXt;
+use deepfake_cpu::CpuResNeXt;
 use deepfake_model::fused::FusedResNeXt;
 use deepfake_model::{Detector, DetectorConfig, ResNeXt};
 
@@ -47,8 +47,15 @@ fn resnext50_32x4d_matches_torchvision() {
     let diff_fused =
         common::max_abs_diff(logits, read("resnext50_io.safetensors", "logits", &device));
     println!("PARITY resnext50_32x4d folded logits max |diff| = {diff_fused:.3e}");
-    let host = CpuResNeXt::new(fused);
-    let logits = fc.forward(host.forward_features(input));
+    let host = CpuResNeXt::new(fused.into_host_weights()).expect("supported layers");
+    let [batch, _, height, width] = input.dims();
+    let pixels: Vec<f32> = input.into_data().try_to_vec().expect("f32 images");
+    let features = host.forward_host(&pixels, batch, [height, width]);
+    let features = Tensor::<2>::from_data(
+        burn::tensor::TensorData::new(features, [batch, host.feature_dim()]),
+        &device,
+    );
+    let logits = fc.forward(features);
     let diff_host =
         common::max_abs_diff(logits, read("resnext50_io.safetensors", "logits", &device));
     println!("PARITY resnext50_32x4d host CPU backbone logits max |diff| = {diff_host:.3e}");

@@ -10,14 +10,12 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use burn::nn::PaddingConfig2d;
-use burn::nn::conv::Conv2d;
-use burn::tensor::{Tensor, TensorData};
 use rayon::prelude::*;
 
-use super::grouped_conv::GroupedConv;
-use super::layers::{DenseConv, PointwiseConv, max_pool, mean_pool};
-use crate::fused::{FusedBottleneck, FusedResNeXt};
+use crate::error::{Error, Result};
+use crate::grouped_conv::GroupedConv;
+use crate::layers::{DenseConv, PointwiseConv, max_pool, mean_pool};
+use crate::weights::{BackboneWeights, BlockWeights, ConvWeights};
 
 /// One bottleneck block: 1x1 reduce -> grouped 3x3 -> 1x1 expand, plus the skip path.
 #[derive(Debug, Clone)]
@@ -98,14 +96,15 @@ impl Drop for PooledWorkspace<'_> {
 }
 
 impl CpuBottleneck {
-    fn new(block: FusedBottleneck) -> Self {
-        let reduce = pointwise(block.conv1);
-        let grouped = grouped3x3(block.conv2);
-        let mut expand = pointwise(block.conv3);
+    fn new(block: BlockWeights, index: usize) -> Result<Self> {
+        let name = |conv: &str| format!("block {index} {conv}");
+        let reduce = pointwise(block.conv1, name("conv1"))?;
+        let grouped = grouped3x3(block.conv2, name("conv2"))?;
+        let mut expand = pointwise(block.conv3, name("conv3"))?;
         let skip_bias = std::mem::take(&mut expand.bias);
         let (projection, skip_bias) = match block.downsample {
             Some(conv) => {
-                let mut projection = pointwise(conv);
+                let mut projection = pointwise(conv, name("downsample"))?;
                 for (p, e) in projection.bias.iter_mut().zip(&skip_bias) {
                     *p += e;
                 }
@@ -113,13 +112,13 @@ impl CpuBottleneck {
             }
             None => (None, skip_bias),
         };
-        Self {
+        Ok(Self {
             reduce,
             grouped,
             expand,
             projection,
             skip_bias,
-        }
+        })
     }
 
     /// Bytes of the 1x1 convolutions' weights (nearly all of a block's).
@@ -215,8 +214,8 @@ impl LayerTimes {
 }
 
 /// The ResNeXt feature extractor for inference on a CPU, its weights in host memory.
-/// Build it from the folded backbone with [`CpuResNeXt::new`]; equal to
-/// [`FusedResNeXt::forward_features`] within float rounding (tested to 1e-4).
+/// Build it from the folded backbone's weights with [`CpuResNeXt::new`]; equal to the model
+/// crate's `FusedResNeXt::forward_features` within float rounding (tested to 1e-5 there).
 #[derive(Debug)]
 pub struct CpuResNeXt {
     stem: DenseConv,
@@ -247,45 +246,61 @@ pub struct CpuResNeXt {
 const BATCHED_BLOCK_BYTES: usize = 2 << 20;
 
 impl CpuResNeXt {
-    /// Moves the folded backbone's weights to host memory, releasing each layer's tensors
-    /// as soon as it is copied.
+    /// The engine for `backbone` (its weights are moved, not copied).
     ///
-    /// # Panics
-    /// If a layer has a form the host kernels do not implement. [`crate::ResNeXtConfig`]
-    /// only builds supported ones: a dense stem with symmetric padding, a square max pool,
-    /// 1x1 convolutions without padding, 3x3 grouped convolutions with padding 1, global
-    /// average pooling.
-    pub fn new(backbone: FusedResNeXt) -> Self {
-        let FusedResNeXt {
-            conv1,
-            maxpool,
+    /// # Errors
+    /// [`Error::Unsupported`] naming the first layer whose form the host kernels do not
+    /// implement. The model crate's `ResNeXtConfig` only builds supported ones: a square dense
+    /// stem with symmetric padding, a square max pool (floor rounding), 1x1 convolutions
+    /// without padding, 3x3 grouped convolutions with padding 1, global average pooling.
+    pub fn new(backbone: BackboneWeights) -> Result<Self> {
+        let BackboneWeights {
+            stem,
+            max_pool,
             blocks,
-            avgpool,
+            avg_pool_output,
         } = backbone;
-        assert_eq!(avgpool.output_size, [1, 1], "global average pool");
-        let [kernel, kernel_w] = maxpool.kernel_size;
-        let [stride, stride_w] = maxpool.stride;
-        let padding = symmetric_padding(&maxpool.padding);
-        assert!(
-            kernel == kernel_w && stride == stride_w && maxpool.dilation == [1, 1],
-            "square max pool"
-        );
-        assert!(!maxpool.ceil_mode, "max pool with floor rounding");
-        let blocks: Vec<CpuBottleneck> = blocks.into_iter().map(CpuBottleneck::new).collect();
+        let unsupported = |layer: &str, reason: String| Error::Unsupported {
+            layer: layer.into(),
+            reason,
+        };
+        if avg_pool_output != [1, 1] {
+            return Err(unsupported(
+                "average pool",
+                format!("output {avg_pool_output:?}, only a global [1, 1] pool"),
+            ));
+        }
+        let [kernel, kernel_w] = max_pool.kernel;
+        let [stride, stride_w] = max_pool.stride;
+        let padding = symmetric_padding(max_pool.padding, "max pool")?;
+        if kernel != kernel_w || stride != stride_w || max_pool.dilation != [1, 1] {
+            return Err(unsupported(
+                "max pool",
+                format!("{max_pool:?}: only square, undilated windows"),
+            ));
+        }
+        if max_pool.ceil_mode {
+            return Err(unsupported("max pool", "ceil_mode: only floor rounding".into()));
+        }
+        let blocks = blocks
+            .into_iter()
+            .enumerate()
+            .map(|(index, block)| CpuBottleneck::new(block, index))
+            .collect::<Result<Vec<_>>>()?;
         let batched_from = blocks
             .iter()
             .position(|block| {
                 block.grouped.stride == 1 && block.pointwise_weight_bytes() > BATCHED_BLOCK_BYTES
             })
             .unwrap_or(blocks.len());
-        Self {
-            stem: dense(conv1),
+        Ok(Self {
+            stem: dense(stem)?,
             max_pool: [kernel, stride, padding],
             blocks,
             batched_from,
             workspaces: WorkspacePool::default(),
             batch_workspace: WorkspacePool::default(),
-        }
+        })
     }
 
     /// Index of the first block that runs on the whole batch at once (the block count when
@@ -310,24 +325,9 @@ impl CpuResNeXt {
             .map_or(self.stem.c_out, |block| block.expand.c_out)
     }
 
-    /// Pooled features: `[B, 3, H, W]` -> `[B, feature_dim]`, on the images' device.
-    ///
-    /// # Panics
-    /// If the images do not have the stem's channel count (as Burn's `conv2d` would).
-    pub fn forward_features(&self, images: Tensor<4>) -> Tensor<2> {
-        let device = images.device();
-        let [batch, channels, height, width] = images.dims();
-        assert_eq!(channels, self.stem.c_in, "image channels");
-        let pixels = images
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .expect("converted to f32");
-        let features = self.forward_host(&pixels, batch, [height, width]);
-        Tensor::from_data(
-            TensorData::new(features, [batch, self.feature_dim()]),
-            &device,
-        )
+    /// Channels of the input images (3).
+    pub fn in_channels(&self) -> usize {
+        self.stem.c_in
     }
 
     /// Pooled features of `batch` images `[3, H, W]` stored one after another in `images`:
@@ -491,84 +491,71 @@ impl CpuResNeXt {
 }
 
 /// The padding of a layer with the same padding on every side.
-fn symmetric_padding(padding: &PaddingConfig2d) -> usize {
-    match *padding {
-        PaddingConfig2d::Valid => 0,
-        PaddingConfig2d::Explicit(top, left, bottom, right)
-            if top == left && top == bottom && top == right =>
-        {
-            top
-        }
-        ref other => panic!("the host backbone needs symmetric explicit padding, got {other:?}"),
+fn symmetric_padding([top, left, bottom, right]: [usize; 4], layer: &str) -> Result<usize> {
+    if top == left && top == bottom && top == right {
+        Ok(top)
+    } else {
+        Err(Error::Unsupported {
+            layer: layer.into(),
+            reason: format!("padding {:?}: only the same on every side", [top, left, bottom, right]),
+        })
     }
 }
 
-/// A convolution's weight `[C_out, C_in / groups, kh, kw]` and bias, in host memory.
-fn host_weights(conv: Conv2d) -> (Vec<f32>, Vec<f32>, [usize; 4]) {
-    let dims = conv.weight.dims();
-    let to_host = |t: TensorData| {
-        t.convert::<f32>()
-            .try_into_vec::<f32>()
-            .expect("converted to f32")
-    };
-    let bias = match conv.bias {
-        Some(bias) => to_host(bias.val().into_data()),
-        None => vec![0.0; dims[0]],
-    };
-    (to_host(conv.weight.val().into_data()), bias, dims)
+fn unsupported(layer: &str, conv: &ConvWeights, what: &str) -> Error {
+    Error::Unsupported {
+        layer: layer.into(),
+        reason: format!(
+            "weights {:?}, stride {:?}, dilation {:?}, groups {}: only {what}",
+            conv.dims, conv.stride, conv.dilation, conv.groups
+        ),
+    }
 }
 
-fn pointwise(conv: Conv2d) -> PointwiseConv {
+fn pointwise(conv: ConvWeights, layer: String) -> Result<PointwiseConv> {
     let [stride, stride_w] = conv.stride;
-    assert!(
-        conv.kernel_size == [1, 1] && conv.groups == 1 && stride == stride_w,
-        "1x1 convolution"
-    );
-    assert_eq!(
-        symmetric_padding(&conv.padding),
-        0,
-        "1x1 convolution without padding"
-    );
-    let (weight, bias, [c_out, c_in, _, _]) = host_weights(conv);
-    PointwiseConv {
-        weight,
-        bias,
+    let padding = symmetric_padding(conv.padding, &layer)?;
+    if conv.dims[2..] != [1, 1] || conv.groups != 1 || stride != stride_w || padding != 0 {
+        return Err(unsupported(&layer, &conv, "1x1 convolutions without padding"));
+    }
+    let [c_out, c_in, _, _] = conv.dims;
+    Ok(PointwiseConv {
+        weight: conv.weight,
+        bias: conv.bias,
         c_in,
         c_out,
         stride,
+    })
+}
+
+fn grouped3x3(conv: ConvWeights, layer: String) -> Result<GroupedConv> {
+    let [stride, stride_w] = conv.stride;
+    let padding = symmetric_padding(conv.padding, &layer)?;
+    if conv.dims[2..] != [3, 3] || conv.dilation != [1, 1] || stride != stride_w || padding != 1 {
+        return Err(unsupported(&layer, &conv, "3x3 convolutions with padding 1"));
     }
-}
-
-fn grouped3x3(conv: Conv2d) -> GroupedConv {
-    let [stride, stride_w] = conv.stride;
-    assert!(
-        conv.kernel_size == [3, 3] && conv.dilation == [1, 1] && stride == stride_w,
-        "3x3 convolution"
-    );
-    assert_eq!(
-        symmetric_padding(&conv.padding),
-        1,
-        "3x3 convolution with padding 1"
-    );
-    let groups = conv.groups;
-    let (weight, bias, [c_out, c_in_group, _, _]) = host_weights(conv);
-    GroupedConv::new(
-        weight,
-        bias,
-        [c_in_group * groups, c_out],
-        groups,
+    let [c_out, c_in_group, _, _] = conv.dims;
+    Ok(GroupedConv::new(
+        conv.weight,
+        conv.bias,
+        [c_in_group * conv.groups, c_out],
+        conv.groups,
         [3, stride, 1],
-    )
+    ))
 }
 
-fn dense(conv: Conv2d) -> DenseConv {
+fn dense(conv: ConvWeights) -> Result<DenseConv> {
     let [stride, stride_w] = conv.stride;
-    let [kernel, kernel_w] = conv.kernel_size;
-    assert!(
-        kernel == kernel_w && stride == stride_w && conv.groups == 1 && conv.dilation == [1, 1],
-        "square dense convolution"
-    );
-    let padding = symmetric_padding(&conv.padding);
-    let (weight, bias, [c_out, c_in, _, _]) = host_weights(conv);
-    DenseConv::new(weight, bias, [c_in, c_out], [kernel, stride, padding])
+    let [_, _, kernel, kernel_w] = conv.dims;
+    let padding = symmetric_padding(conv.padding, "stem")?;
+    if kernel != kernel_w || stride != stride_w || conv.groups != 1 || conv.dilation != [1, 1] {
+        return Err(unsupported("stem", &conv, "square dense convolutions"));
+    }
+    let [c_out, c_in, _, _] = conv.dims;
+    Ok(DenseConv::new(
+        conv.weight,
+        conv.bias,
+        [c_in, c_out],
+        [kernel, stride, padding],
+    ))
 }

@@ -329,7 +329,7 @@ pub(crate) fn mean_pool(x: &[f32], [channels, batch, plane]: [usize; 3], out: &m
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cpu::test_support::{host, max_diff};
+    use crate::test_support::{host, max_diff};
     use burn::nn::PaddingConfig2d;
     use burn::nn::conv::Conv2dConfig;
     use burn::nn::pool::MaxPool2dConfig;

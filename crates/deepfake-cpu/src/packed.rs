@@ -215,7 +215,7 @@ mod tests {
 
     #[test]
     fn packed_product_equals_the_definition() {
-        if !crate::cpu::has_avx2_fma() {
+        if !crate::has_avx2_fma() {
             return;
         }
         let value = |i: usize| ((i * 7919 % 1000) as f32 - 500.0) / 250.0;

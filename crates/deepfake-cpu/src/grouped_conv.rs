@@ -488,7 +488,7 @@ fn planes_conv_avx2(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cpu::test_support::{host, max_diff};
+    use crate::test_support::{host, max_diff};
     use burn::nn::PaddingConfig2d;
     use burn::nn::conv::Conv2dConfig;
     use burn::tensor::activation::relu;

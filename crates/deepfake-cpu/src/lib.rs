@@ -1,0 +1,63 @@
+//! The host inference engine for CPUs: the ResNeXt backbone (BatchNorm folded) on plain `f32`
+//! slices, faster than Burn 0.22 flex's own operations for this network (docs/benchmarks.md)
+//! and equal to them within float rounding.
+//!
+//! [`CpuResNeXt`] is built from [`BackboneWeights`] (the model crate fills them from its folded
+//! Burn modules) and maps images `[B, 3, H, W]` to pooled features `[B, C]`, both row-major
+//! host buffers; this crate knows nothing of Burn (it is a dev-dependency, the reference the
+//! kernels' tests compare with). Packed AVX2/FMA register tiles for the grouped and stem
+//! convolutions, the `gemm` crate for the 1x1 products with bias, ReLU and residual fused
+//! around them. Upstream route: the fused epilogues, and the grouped (and stem) convolution
+//! as a packed-weight product over the padded input read in place, in burn-flex.
+
+mod backbone;
+mod error;
+mod gemm;
+mod grouped_conv;
+mod layers;
+mod packed;
+mod weights;
+
+pub use backbone::{CpuResNeXt, LayerTimes};
+pub use error::{Error, Result};
+pub use weights::{BackboneWeights, BlockWeights, ConvWeights, PoolSpec};
+
+/// Whether this CPU has AVX2 and FMA (checked at run time, cached by the standard library):
+/// the packed product needs them, the direct grouped kernel is compiled for them too.
+pub(crate) fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Positions of a window of `kernel` moved by `stride` along an axis of `len` values with
+/// `padding` zeros on each side: the output length of a convolution or pooling.
+pub(crate) fn window_count(len: usize, [kernel, stride, padding]: [usize; 3]) -> usize {
+    (len + 2 * padding - kernel) / stride + 1
+}
+
+/// Helpers of the kernels' tests, which compare each kernel with Burn's own operation.
+#[cfg(test)]
+mod test_support {
+    use burn::tensor::Tensor;
+
+    /// A tensor's values in host memory.
+    pub fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_into_vec::<f32>().unwrap()
+    }
+
+    /// Largest absolute difference of two equally long slices; infinite when either holds
+    /// a NaN (a NaN output can never pass a tolerance).
+    pub fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+        assert_eq!(a.len(), b.len(), "compared outputs differ in length");
+        a.iter().zip(b).fold(0.0f32, |worst, (x, y)| {
+            let d = (x - y).abs();
+            if d.is_nan() { f32::INFINITY } else { worst.max(d) }
+        })
+    }
+}

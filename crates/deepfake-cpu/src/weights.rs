@@ -1,0 +1,63 @@
+//! The folded backbone's weights as plain host values: what the engine is built from. The
+//! model crate fills them from its Burn modules (`FusedResNeXt::into_host_weights`); nothing
+//! here knows Burn.
+
+/// One convolution with its bias (BatchNorm already folded in).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvWeights {
+    /// `[C_out, C_in / groups, kh, kw]`, row-major.
+    pub weight: Vec<f32>,
+    /// `[C_out]` (zeros for a convolution without bias).
+    pub bias: Vec<f32>,
+    /// `[C_out, C_in / groups, kh, kw]`.
+    pub dims: [usize; 4],
+    /// `[vertical, horizontal]` steps.
+    pub stride: [usize; 2],
+    /// Zeros added `[top, left, bottom, right]`.
+    pub padding: [usize; 4],
+    /// `[vertical, horizontal]` spacing of the kernel taps.
+    pub dilation: [usize; 2],
+    /// Channel groups.
+    pub groups: usize,
+}
+
+/// A max pool's window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSpec {
+    /// `[kh, kw]`.
+    pub kernel: [usize; 2],
+    /// `[vertical, horizontal]` steps.
+    pub stride: [usize; 2],
+    /// Padding `[top, left, bottom, right]` (padded positions never win).
+    pub padding: [usize; 4],
+    /// `[vertical, horizontal]` spacing of the window's taps.
+    pub dilation: [usize; 2],
+    /// Output sizes rounded up (PyTorch's `ceil_mode`).
+    pub ceil_mode: bool,
+}
+
+/// A bottleneck block: 1x1 reduce, grouped 3x3, 1x1 expand, and the skip projection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockWeights {
+    /// 1x1 reduce.
+    pub conv1: ConvWeights,
+    /// Grouped 3x3 (carries the block's stride).
+    pub conv2: ConvWeights,
+    /// 1x1 expand.
+    pub conv3: ConvWeights,
+    /// 1x1 projection of the skip path, when the block changes shape.
+    pub downsample: Option<ConvWeights>,
+}
+
+/// The whole folded ResNeXt: stem, max pool, blocks, then a global average pool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackboneWeights {
+    /// The 7x7 (or other square) stem convolution.
+    pub stem: ConvWeights,
+    /// The max pool after the stem.
+    pub max_pool: PoolSpec,
+    /// Every block of every stage, in order.
+    pub blocks: Vec<BlockWeights>,
+    /// The final average pool's output size (the engine implements `[1, 1]`, global).
+    pub avg_pool_output: [usize; 2],
+}

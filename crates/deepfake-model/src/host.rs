@@ -1,0 +1,94 @@
+//! The folded backbone handed to the host CPU engine (`deepfake-cpu`): its weights copied to
+//! plain host buffers, and the engine's slices wrapped back into tensors at the boundary.
+
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2d;
+use burn::tensor::{Tensor, TensorData};
+use deepfake_cpu::{BackboneWeights, BlockWeights, ConvWeights, CpuResNeXt, PoolSpec};
+
+use crate::fused::{FusedBottleneck, FusedResNeXt};
+
+impl FusedResNeXt {
+    /// The backbone's weights as host values for [`CpuResNeXt::new`], each layer's tensors
+    /// released as soon as they are copied (the weights are never held twice).
+    pub fn into_host_weights(self) -> BackboneWeights {
+        let FusedResNeXt {
+            conv1,
+            maxpool,
+            blocks,
+            avgpool,
+        } = self;
+        BackboneWeights {
+            stem: conv_weights(conv1),
+            max_pool: PoolSpec {
+                kernel: maxpool.kernel_size,
+                stride: maxpool.stride,
+                padding: padding(&maxpool.padding),
+                dilation: maxpool.dilation,
+                ceil_mode: maxpool.ceil_mode,
+            },
+            blocks: blocks.into_iter().map(block_weights).collect(),
+            avg_pool_output: avgpool.output_size,
+        }
+    }
+}
+
+fn block_weights(block: FusedBottleneck) -> BlockWeights {
+    BlockWeights {
+        conv1: conv_weights(block.conv1),
+        conv2: conv_weights(block.conv2),
+        conv3: conv_weights(block.conv3),
+        downsample: block.downsample.map(conv_weights),
+    }
+}
+
+/// `[top, left, bottom, right]`; `Same` (never built by this crate) as the padding that keeps
+/// the size for odd kernels.
+fn padding(padding: &PaddingConfig2d) -> [usize; 4] {
+    match *padding {
+        PaddingConfig2d::Valid => [0; 4],
+        PaddingConfig2d::Explicit(top, left, bottom, right) => [top, left, bottom, right],
+        PaddingConfig2d::Same => [usize::MAX; 4],
+    }
+}
+
+/// A tensor's values as `f32` (converted first, so reading them cannot fail).
+fn host_values(data: TensorData) -> Vec<f32> {
+    data.convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("converted to f32")
+}
+
+fn conv_weights(conv: Conv2d) -> ConvWeights {
+    let dims = conv.weight.dims();
+    let bias = match conv.bias {
+        Some(bias) => host_values(bias.val().into_data()),
+        None => vec![0.0; dims[0]],
+    };
+    ConvWeights {
+        weight: host_values(conv.weight.val().into_data()),
+        bias,
+        dims,
+        stride: conv.stride,
+        padding: padding(&conv.padding),
+        dilation: conv.dilation,
+        groups: conv.groups,
+    }
+}
+
+/// Pooled features from the host engine: `[B, 3, H, W]` -> `[B, feature_dim]`, on the
+/// images' device (the engine reads and writes host memory; use it on a CPU device).
+///
+/// # Panics
+/// If the images do not have the engine's channel count (as Burn's `conv2d` would).
+pub(crate) fn host_forward_features(engine: &CpuResNeXt, images: Tensor<4>) -> Tensor<2> {
+    let device = images.device();
+    let [batch, channels, height, width] = images.dims();
+    assert_eq!(channels, engine.in_channels(), "image channels");
+    let pixels = host_values(images.into_data());
+    let features = engine.forward_host(&pixels, batch, [height, width]);
+    Tensor::from_data(
+        TensorData::new(features, [batch, engine.feature_dim()]),
+        &device,
+    )
+}
