@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use deepfake::eval::Checkpoint;
-use deepfake::model::fs::write_atomic;
+use deepfake::formats::write_atomic;
 use deepfake::onnx::{ExportOptions, OnnxModelInfo, export_onnx};
 use deepfake::predict::SavedModel;
 

@@ -7,13 +7,14 @@ use std::path::{Path, PathBuf};
 use burn::tensor::Device;
 use deepfake_data::synth::synthetic_config;
 use deepfake_data::{Dataset, Sample, Skipped, Split};
+use deepfake_formats::{MODEL_INFO_FILE, ModelInfo, RunDir, read_json, write_atomic, write_json};
 use deepfake_metrics::{
     Calibration, Report, ReportOptions, Scored, apply_temperature, fit_temperature, p_fake,
     read_scores_csv, scores_csv,
 };
 use deepfake_model::saved::find_model_dir;
 use deepfake_report::{ReportFiles, ReportInputs, TemperatureSummary, read_history, write_report};
-use deepfake_train::{ModelInfo, TrainConfig};
+use deepfake_train::TrainConfig;
 
 use crate::predict::{Detector, PredictError};
 
@@ -60,7 +61,7 @@ pub enum EvalError {
     Metrics(#[from] deepfake_metrics::MetricsError),
     /// Reading or writing run files failed.
     #[error(transparent)]
-    Train(#[from] deepfake_train::TrainError),
+    File(#[from] deepfake_formats::FormatError),
     /// Writing the report failed.
     #[error(transparent)]
     Report(#[from] deepfake_report::ReportError),
@@ -84,10 +85,7 @@ impl Checkpoint {
         let model_dir =
             find_model_dir(path).ok_or_else(|| EvalError::NotACheckpoint(path.to_path_buf()))?;
         // A run holds history.json beside best/ (or last/).
-        let run_dir = model_dir
-            .parent()
-            .filter(|run| run.join("history.json").is_file())
-            .map(Path::to_path_buf);
+        let run_dir = RunDir::of_model(&model_dir).map(|run| run.root().to_path_buf());
         Ok(Self { model_dir, run_dir })
     }
 
@@ -112,7 +110,7 @@ impl Checkpoint {
     /// The training configuration of the run, when there is one.
     pub fn train_config(&self) -> Option<TrainConfig> {
         let run = self.run_dir.as_ref()?;
-        deepfake_train::checkpoint::read_json(&run.join("config.json")).ok()
+        read_json(&RunDir::new(run).config()).ok()
     }
 }
 
@@ -317,7 +315,7 @@ pub fn evaluate_checkpoint(
     inputs.history = checkpoint
         .run_dir
         .as_ref()
-        .map(|run| run.join("history.json"))
+        .map(|run| RunDir::new(run).history())
         .filter(|path| path.is_file())
         .map(|path| read_history(&path))
         .transpose()?;
@@ -341,9 +339,9 @@ pub fn evaluate_checkpoint(
         .zip(&evaluation.labels)
         .zip(&evaluation.p_fake)
         .map(|((name, &fake), &p)| (name.as_str(), fake, p));
-    deepfake_model::fs::write_atomic(&out.join(SCORES_FILE), scores_csv(rows).as_bytes())?;
+    write_atomic(&out.join(SCORES_FILE), scores_csv(rows).as_bytes())?;
     if !evaluation.skipped.is_empty() {
-        deepfake_train::checkpoint::write_json(&out.join("skipped.json"), &evaluation.skipped)?;
+        write_json(&out.join("skipped.json"), &evaluation.skipped)?;
     }
     Ok(EvalOutcome {
         report,
@@ -359,7 +357,7 @@ pub fn evaluate_checkpoint(
 fn save_temperature(checkpoint: &Checkpoint, temperature: f64) -> Result<()> {
     let dirs = std::iter::once(&checkpoint.model_dir).chain(checkpoint.run_dir.as_ref());
     for dir in dirs {
-        let path = dir.join("model_info.json");
+        let path = dir.join(MODEL_INFO_FILE);
         if let Ok(mut info) = ModelInfo::read(&path) {
             info.temperature = Some(temperature);
             info.write(&path)?;

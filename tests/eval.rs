@@ -10,9 +10,9 @@ use deepfake::data::{Dataset, Split};
 use deepfake::eval::{
     Checkpoint, EvalError, EvalOptions, Quiet, evaluate_checkpoint, evaluate_scores,
 };
+use deepfake::formats::ModelInfo;
 use deepfake::metrics::{ReportOptions, Scored};
 use deepfake::model::{Detector, DetectorConfig};
-use deepfake::train::ModelInfo;
 
 fn tiny_weights() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -25,7 +25,8 @@ fn saved_model(dir: &Path) -> PathBuf {
     let model = Detector::from_pytorch(tiny_weights(), &config, &Device::flex()).unwrap();
     let model_dir = dir.join("model");
     model.save(&config, &model_dir).unwrap();
-    ModelInfo::new(&model, &config)
+    model
+        .model_info(&config)
         .write(&model_dir.join("model_info.json"))
         .unwrap();
     model_dir
@@ -178,7 +179,7 @@ fn input_sensitive_model(dir: &Path, images: &[PathBuf]) -> PathBuf {
     ));
     let model_dir = dir.join("sensitive");
     model.save(&config, &model_dir).unwrap();
-    let mut info = ModelInfo::new(&model, &config);
+    let mut info = model.model_info(&config);
     info.temperature = Some(1.7);
     info.threshold = 0.45;
     info.write(&model_dir.join("model_info.json")).unwrap();
@@ -218,7 +219,10 @@ fn eval_scores_every_file_as_predict_does_and_writes_them() {
     let scores = scored.scores();
     let spread = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
         - scores.iter().cloned().fold(f64::INFINITY, f64::min);
-    assert!(spread >= 0.3, "p_fake spans only {spread:.3}: the check would be vacuous ({scores:?})");
+    assert!(
+        spread >= 0.3,
+        "p_fake spans only {spread:.3}: the check would be vacuous ({scores:?})"
+    );
 
     // The same files through predict (batch size and order differ on purpose).
     let predictor = deepfake::Detector::load(&model_dir, &Device::flex())
@@ -227,13 +231,24 @@ fn eval_scores_every_file_as_predict_does_and_writes_them() {
     let mut reversed = names.clone();
     reversed.reverse();
     let predicted = predictor.predict_paths(&reversed);
-    for ((name, label), result) in names.iter().zip(scored.labels()).zip(predicted.iter().rev()) {
+    for ((name, label), result) in names
+        .iter()
+        .zip(scored.labels())
+        .zip(predicted.iter().rev())
+    {
         let prediction = result.as_ref().unwrap();
         let from_eval = scores[names.iter().position(|n| n == name).unwrap()];
         let diff = (f64::from(prediction.p_fake) - from_eval).abs();
-        assert!(diff <= 1e-6, "{name}: predict {} vs eval {from_eval}", prediction.p_fake);
+        assert!(
+            diff <= 1e-6,
+            "{name}: predict {} vs eval {from_eval}",
+            prediction.p_fake
+        );
         // Labels come from the data set's layout: fake images under fake/.
-        let sample = test.iter().find(|s| s.path.to_string_lossy() == *name).unwrap();
+        let sample = test
+            .iter()
+            .find(|s| s.path.to_string_lossy() == *name)
+            .unwrap();
         assert_eq!(*label, sample.label.is_fake(), "{name}");
     }
     // The report's metrics are those of these scores.

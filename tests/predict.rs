@@ -9,7 +9,6 @@ use deepfake::data::normalize::preprocess_eval;
 use deepfake::data::{DecodeLimits, decode_file};
 use deepfake::model::{Detector as Model, DetectorConfig};
 use deepfake::predict::{Detector, Prediction};
-use deepfake::train::ModelInfo;
 use image::{DynamicImage, Rgb, RgbImage};
 
 fn tiny_weights() -> PathBuf {
@@ -28,7 +27,7 @@ fn saved(dir: &Path, temperature: Option<f64>, threshold: f64) -> PathBuf {
     let (model, config) = tiny_model();
     let out = dir.join("model");
     model.save(&config, &out).unwrap();
-    let mut info = ModelInfo::new(&model, &config);
+    let mut info = model.model_info(&config);
     info.temperature = temperature;
     info.threshold = threshold;
     info.write(&out.join("model_info.json")).unwrap();

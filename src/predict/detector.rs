@@ -140,7 +140,11 @@ impl Detector {
                 .forward(Tensor::<4>::from_data(data, &self.device));
             match to_pairs(logits) {
                 Ok(pairs) => out.extend(pairs.into_iter().map(Ok)),
-                Err(reason) => out.extend(chunk.iter().map(|_| Err(PredictError::Device(reason.clone())))),
+                Err(reason) => out.extend(
+                    chunk
+                        .iter()
+                        .map(|_| Err(PredictError::Device(reason.clone()))),
+                ),
             }
         }
         out
@@ -209,9 +213,9 @@ impl Detector {
             let mut logits = self.logits(&ready).into_iter();
             out.extend(results.into_iter().map(|r| {
                 r.and_then(|_| {
-                    logits
-                        .next()
-                        .unwrap_or_else(|| Err(PredictError::Device("fewer outputs than inputs".into())))
+                    logits.next().unwrap_or_else(|| {
+                        Err(PredictError::Device("fewer outputs than inputs".into()))
+                    })
                 })
             }));
             on_scored(chunk.len());

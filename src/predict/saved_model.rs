@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
+use deepfake_formats::{MODEL_INFO_FILE, ModelInfo};
 use deepfake_model::saved::find_model_dir;
 use deepfake_model::{Detector as Model, DetectorConfig};
-use deepfake_train::ModelInfo;
 
 use super::error::{PredictError, Result};
 
@@ -34,16 +34,13 @@ impl SavedModel {
             find_model_dir(path).ok_or_else(|| PredictError::NotAModel(path.to_path_buf()))?;
         let (model, config) = Model::load_dir(&dir, device)?;
         let (mut temperature, mut threshold) = (1.0, 0.5);
-        let info_path = dir.join("model_info.json");
+        let info_path = dir.join(MODEL_INFO_FILE);
         if info_path.is_file() {
             let info = ModelInfo::read(&info_path).map_err(|e| PredictError::ModelInfo {
                 path: info_path.clone(),
                 reason: e.to_string(),
             })?;
-            temperature = info
-                .temperature
-                .filter(|t| t.is_finite() && *t > 0.0)
-                .unwrap_or(1.0);
+            temperature = info.temperature_or_one();
             threshold = info.threshold;
         }
         Ok(Self {

@@ -280,7 +280,10 @@ impl CpuResNeXt {
             ));
         }
         if max_pool.ceil_mode {
-            return Err(unsupported("max pool", "ceil_mode: only floor rounding".into()));
+            return Err(unsupported(
+                "max pool",
+                "ceil_mode: only floor rounding".into(),
+            ));
         }
         let blocks = blocks
             .into_iter()
@@ -497,7 +500,10 @@ fn symmetric_padding([top, left, bottom, right]: [usize; 4], layer: &str) -> Res
     } else {
         Err(Error::Unsupported {
             layer: layer.into(),
-            reason: format!("padding {:?}: only the same on every side", [top, left, bottom, right]),
+            reason: format!(
+                "padding {:?}: only the same on every side",
+                [top, left, bottom, right]
+            ),
         })
     }
 }
@@ -516,7 +522,11 @@ fn pointwise(conv: ConvWeights, layer: String) -> Result<PointwiseConv> {
     let [stride, stride_w] = conv.stride;
     let padding = symmetric_padding(conv.padding, &layer)?;
     if conv.dims[2..] != [1, 1] || conv.groups != 1 || stride != stride_w || padding != 0 {
-        return Err(unsupported(&layer, &conv, "1x1 convolutions without padding"));
+        return Err(unsupported(
+            &layer,
+            &conv,
+            "1x1 convolutions without padding",
+        ));
     }
     let [c_out, c_in, _, _] = conv.dims;
     Ok(PointwiseConv {
@@ -532,7 +542,11 @@ fn grouped3x3(conv: ConvWeights, layer: String) -> Result<GroupedConv> {
     let [stride, stride_w] = conv.stride;
     let padding = symmetric_padding(conv.padding, &layer)?;
     if conv.dims[2..] != [3, 3] || conv.dilation != [1, 1] || stride != stride_w || padding != 1 {
-        return Err(unsupported(&layer, &conv, "3x3 convolutions with padding 1"));
+        return Err(unsupported(
+            &layer,
+            &conv,
+            "3x3 convolutions with padding 1",
+        ));
     }
     let [c_out, c_in_group, _, _] = conv.dims;
     Ok(GroupedConv::new(

@@ -57,7 +57,11 @@ mod test_support {
         assert_eq!(a.len(), b.len(), "compared outputs differ in length");
         a.iter().zip(b).fold(0.0f32, |worst, (x, y)| {
             let d = (x - y).abs();
-            if d.is_nan() { f32::INFINITY } else { worst.max(d) }
+            if d.is_nan() {
+                f32::INFINITY
+            } else {
+                worst.max(d)
+            }
         })
     }
 }

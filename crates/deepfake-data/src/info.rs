@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use deepfake_model::Label;
+use deepfake_formats::Label;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 

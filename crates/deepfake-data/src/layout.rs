@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use deepfake_model::Label;
+use deepfake_formats::Label;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;

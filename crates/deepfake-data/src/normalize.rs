@@ -1,6 +1,6 @@
 //! From RGB8 pixels to the model's input: CHW f32, scaled to [0, 1], ImageNet-normalised.
 
-use deepfake_model::preprocess::{IMAGENET_MEAN, IMAGENET_STD};
+use deepfake_formats::{IMAGENET_MEAN, IMAGENET_STD};
 use image::RgbImage;
 
 use crate::augment::{IDENTITY, ValueTable};

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use deepfake_model::Label;
+use deepfake_formats::Label;
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{DecodeLimits, decode_file};

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use deepfake_model::Label;
+use deepfake_formats::Label;
 use image::RgbImage;
 use image::codecs::jpeg::JpegEncoder;
 use rand::{Rng, SeedableRng};

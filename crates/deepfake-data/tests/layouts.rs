@@ -7,7 +7,7 @@ use deepfake_data::layout::{Dataset, Layout, Split, read_kaggle_csv};
 use deepfake_data::sequence::sample_frame_indices;
 use deepfake_data::synth::{SynthConfig, write_dataset};
 use deepfake_data::{DataError, DatasetInfo};
-use deepfake_model::Label;
+use deepfake_formats::Label;
 
 fn small_synth(dir: &Path) {
     let config = SynthConfig {

@@ -8,7 +8,7 @@ use deepfake_data::layout::{Dataset, Split};
 use deepfake_data::loader::{EpochLoader, LoaderConfig};
 use deepfake_data::synth::{SynthConfig, write_dataset};
 use deepfake_data::{Batch, Sample};
-use deepfake_model::Label;
+use deepfake_formats::Label;
 
 fn synth(dir: &Path, per_class: usize) -> Dataset {
     let config = SynthConfig {

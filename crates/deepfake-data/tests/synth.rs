@@ -1,7 +1,7 @@
 //! The synthetic fakes are not separable by a trivial global statistic.
 
 use deepfake_data::synth::{SynthConfig, render};
-use deepfake_model::Label;
+use deepfake_formats::Label;
 use image::RgbImage;
 
 fn mean_intensity(image: &RgbImage) -> f64 {

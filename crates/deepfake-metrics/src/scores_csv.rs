@@ -88,7 +88,11 @@ pub fn scores_csv<'a>(rows: impl IntoIterator<Item = (&'a str, bool, f64)>) -> S
     };
     write(["path", "label", "p_fake"]);
     for (path, fake, p_fake) in rows {
-        write([path, if fake { "fake" } else { "real" }, &p_fake.to_string()]);
+        write([
+            path,
+            if fake { "fake" } else { "real" },
+            &p_fake.to_string(),
+        ]);
     }
     let bytes = writer.into_inner().unwrap_or_default();
     String::from_utf8_lossy(&bytes).into_owned()

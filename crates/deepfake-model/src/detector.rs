@@ -70,9 +70,11 @@ impl DetectorConfig {
                 "the detector's backbone must have no fc (num_classes: null)".into(),
             ));
         }
-        if self.head_hidden == 0 || self.num_classes < 2 || self.image_size < 32 {
+        // Two classes, Real and Fake: p_fake, the metrics, the ONNX head and the report all
+        // read logits as [real, fake].
+        if self.head_hidden == 0 || self.num_classes != 2 || self.image_size < 32 {
             return Err(Error::Architecture(format!(
-                "need head_hidden > 0, num_classes >= 2, image_size >= 32; got {}, {}, {}",
+                "need head_hidden > 0, num_classes = 2 (Real, Fake), image_size >= 32; got {}, {}, {}",
                 self.head_hidden, self.num_classes, self.image_size
             )));
         }

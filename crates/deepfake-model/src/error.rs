@@ -33,6 +33,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// Writing a file atomically failed.
+    #[error(transparent)]
+    File(#[from] deepfake_formats::FormatError),
     /// A config describes an impossible architecture.
     #[error("invalid architecture: {0}")]
     Architecture(String),

@@ -15,9 +15,9 @@ use burn::tensor::activation::relu;
 
 use deepfake_cpu::CpuResNeXt;
 
-use crate::host::host_forward_features;
 use crate::detector::{Classifier, Detector, score_frames};
 use crate::grouped_conv::{GroupedConvMethod, grouped_conv2d};
+use crate::host::host_forward_features;
 use crate::lstm::Lstm;
 use crate::resnext::{Bottleneck, ResNeXt};
 

@@ -18,11 +18,11 @@
 
 pub mod detector;
 pub mod error;
-pub mod fs;
 pub mod fused;
 pub mod grouped_conv;
 mod host;
 pub mod lstm;
+mod model_info;
 pub mod params;
 pub mod preprocess;
 pub mod pytorch;

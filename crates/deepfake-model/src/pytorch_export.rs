@@ -92,6 +92,6 @@ impl Detector {
             })
             .collect::<Result<Vec<_>>>()?;
         let file = safetensors::serialize(views, None).map_err(|e| error(e.to_string()))?;
-        crate::fs::write_atomic(path, &file)
+        Ok(deepfake_formats::write_atomic(path, &file)?)
     }
 }

@@ -9,12 +9,8 @@ use burn::tensor::Device;
 
 use crate::detector::{Detector, DetectorConfig};
 use crate::error::{Error, Result};
-use crate::fs::{temp_path_for, write_atomic};
-
-/// File name of the architecture inside a saved model directory.
-pub const CONFIG_FILE: &str = "config.json";
-/// File name of the weights inside a saved model directory.
-pub const WEIGHTS_FILE: &str = "model.bpk";
+pub use deepfake_formats::{CONFIG_FILE, WEIGHTS_FILE};
+use deepfake_formats::{temp_path_for, write_atomic};
 
 impl Detector {
     /// Writes `config.json` and `model.bpk` into `dir` (created if needed). Each file is written
@@ -40,7 +36,10 @@ impl Detector {
             path: weights.clone(),
             source,
         })?;
-        write_atomic(&dir.join(CONFIG_FILE), config.to_string().as_bytes())
+        Ok(write_atomic(
+            &dir.join(CONFIG_FILE),
+            config.to_string().as_bytes(),
+        )?)
     }
 
     /// Opens a directory written by [`save`](Self::save): reads its config, builds the

@@ -64,4 +64,9 @@ fn impossible_architectures_are_errors() {
     ));
     let with_fc = DetectorConfig::new(ResNeXtConfig::tiny().with_num_classes(Some(3)));
     assert!(matches!(with_fc.init(&device), Err(Error::Architecture(_))));
+    // Everything downstream reads logits as [real, fake]: a third class is refused up front.
+    let three_classes = DetectorConfig::tiny().with_num_classes(3);
+    let error = three_classes.init(&device).unwrap_err();
+    assert!(error.to_string().contains("num_classes = 2"), "{error}");
+    assert!(DetectorConfig::tiny().init(&device).is_ok());
 }

@@ -30,6 +30,9 @@ pub enum OnnxError {
     /// Reading or writing a file failed (names the file and the step).
     #[error(transparent)]
     File(#[from] deepfake_model::Error),
+    /// Writing a file atomically failed (names the file and the step).
+    #[error(transparent)]
+    Write(#[from] deepfake_formats::FormatError),
     /// Encoding `model_info.json` failed.
     #[error("{path}: {source}")]
     Json {

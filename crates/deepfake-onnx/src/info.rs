@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use deepfake_model::preprocess::{CLASS_NAMES, IMAGENET_MEAN, IMAGENET_STD};
+use deepfake_formats::{CLASS_NAMES, IMAGENET_MEAN, IMAGENET_STD};
 use deepfake_model::{Detector, DetectorConfig, trainable_params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -121,7 +121,7 @@ impl OnnxModelInfo {
             path: path.to_path_buf(),
             source,
         })?;
-        deepfake_model::fs::write_atomic(path, &json)?;
+        deepfake_formats::write_atomic(path, &json)?;
         Ok(())
     }
 

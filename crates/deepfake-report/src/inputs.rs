@@ -2,31 +2,14 @@
 
 use std::path::Path;
 
+use deepfake_formats::EpochRecord;
 use deepfake_metrics::{Report, Scored};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ReportError, Result};
 
-/// One epoch of a training run's `history.json` (the fields the curves need; others are
-/// ignored).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochPoint {
-    /// 1-based epoch.
-    pub epoch: usize,
-    /// Mean training loss.
-    pub train_loss: f64,
-    /// Training accuracy in [0, 1].
-    pub train_accuracy: f64,
-    /// Validation loss.
-    pub val_loss: f64,
-    /// Validation accuracy in [0, 1].
-    pub val_accuracy: f64,
-    /// Learning rate of the epoch.
-    pub lr: f64,
-}
-
 /// Reads a run's `history.json` (a JSON array of epochs).
-pub fn read_history(path: &Path) -> Result<Vec<EpochPoint>> {
+pub fn read_history(path: &Path) -> Result<Vec<EpochRecord>> {
     let bytes = std::fs::read(path).map_err(|source| ReportError::Io {
         path: path.to_path_buf(),
         source,
@@ -60,7 +43,7 @@ pub struct ReportInputs<'a> {
     /// One name (file path) per sample; enables the sample grid.
     pub names: Option<&'a [String]>,
     /// The training run's epochs, for the training curves.
-    pub history: Option<Vec<EpochPoint>>,
+    pub history: Option<Vec<EpochRecord>>,
     /// Temperature scaling, when fitted.
     pub temperature: Option<TemperatureSummary>,
     /// Lines shown at the top of the page (e.g. "these data are synthetic").

@@ -26,7 +26,7 @@ pub mod targets;
 use std::path::{Path, PathBuf};
 
 pub use error::{ReportError, Result};
-pub use inputs::{EpochPoint, ReportInputs, TemperatureSummary, read_history};
+pub use inputs::{ReportInputs, TemperatureSummary, read_history};
 pub use targets::{HEADLINE_TARGETS, Target};
 
 use crate::figures::{

@@ -155,7 +155,7 @@ pub fn write_figure<F: Figure>(dir: &Path, figure: &F) -> Result<RenderedFigure>
 
 /// Writes `bytes` to `path` atomically (a temporary file renamed over it).
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    deepfake_model::fs::write_atomic(path, bytes).map_err(|e| ReportError::Io {
+    deepfake_formats::write_atomic(path, bytes).map_err(|e| ReportError::Io {
         path: path.to_path_buf(),
         source: std::io::Error::other(e.to_string()),
     })

@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
+use deepfake_formats::EpochRecord;
 use deepfake_metrics::{Report, ReportOptions, Scored};
-use deepfake_report::{EpochPoint, ReportInputs, TemperatureSummary, write_report};
+use deepfake_report::{ReportInputs, TemperatureSummary, write_report};
 use image::{Rgb, RgbImage};
 
 fn write_images(dir: &Path, n: usize) -> Vec<String> {
@@ -50,13 +51,17 @@ fn report_writes_every_figure_and_a_self_contained_page() {
     });
     inputs.history = Some(
         (1..=4)
-            .map(|epoch| EpochPoint {
+            .map(|epoch| EpochRecord {
                 epoch,
                 train_loss: 1.0 / epoch as f64,
                 train_accuracy: 0.5 + 0.1 * epoch as f64,
                 val_loss: 1.1 / epoch as f64,
                 val_accuracy: 0.45 + 0.1 * epoch as f64,
                 lr: 1e-3,
+                seconds: 10.0,
+                images_per_second: 100.0,
+                step_images_per_second: 120.0,
+                loader_images_per_second: 900.0,
             })
             .collect(),
     );

@@ -15,9 +15,8 @@ use deepfake_model::{Detector, DetectorConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
-use crate::history::EpochRecord;
-use crate::model_info::ModelInfo;
 use crate::plateau::ReduceLrOnPlateau;
+use deepfake_formats::{EpochRecord, MODEL_INFO_FILE, read_json, write_json};
 
 /// Progress of a run, saved in `last/state.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,26 +62,14 @@ fn write_dir_atomically(target: &Path, fill: impl FnOnce(&Path) -> Result<()>) -
     Ok(())
 }
 
-/// Writes `value` as pretty JSON to `path` atomically.
-pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
-    let json = serde_json::to_string_pretty(value).map_err(|e| file_error("encode", path, e))?;
-    deepfake_model::fs::write_atomic(path, json.as_bytes()).map_err(TrainError::from)
-}
-
-/// Reads JSON from `path`.
-pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| file_error("read", path, e))?;
-    serde_json::from_str(&text).map_err(|e| file_error("parse", path, e))
-}
-
 /// Saves the best model as a loadable model directory.
 pub fn save_best(dir: &Path, model: &Detector, config: &DetectorConfig) -> Result<()> {
     write_dir_atomically(dir, |partial| {
         model.valid().save(config, partial)?;
-        write_json(
-            &partial.join("model_info.json"),
-            &ModelInfo::new(model, config),
-        )
+        Ok(write_json(
+            &partial.join(MODEL_INFO_FILE),
+            &model.model_info(config),
+        )?)
     })
 }
 
@@ -105,7 +92,7 @@ pub fn save_last(
             .to_record()
             .save(&optim_path)
             .map_err(|e| file_error("save", &optim_path, format!("{e:?}")))?;
-        write_json(&partial.join("state.json"), state)
+        Ok(write_json(&partial.join("state.json"), state)?)
     })
 }
 
@@ -132,6 +119,6 @@ pub fn load_last(
     let record = OptimizerRecord::load(&optim_path)
         .map_err(|e| file_error("load", &optim_path, format!("{e:?}")))?;
     let optimizer = optimizer.load_record(record);
-    let state = read_json(&dir.join("state.json"))?;
+    let state: RunState = read_json(&dir.join("state.json"))?;
     Ok((model, optimizer, state))
 }

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 /// Why training could not go on.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
+    /// A run file could not be read or written.
+    #[error(transparent)]
+    Format(#[from] deepfake_formats::FormatError),
     /// The model could not be built or loaded.
     #[error(transparent)]
     Model(#[from] deepfake_model::Error),

@@ -8,17 +8,14 @@ pub mod clip;
 pub mod config;
 pub mod error;
 pub mod evaluate;
-pub mod history;
-pub mod model_info;
 pub mod plateau;
 pub mod step;
 pub mod trainer;
 
 pub use config::TrainConfig;
+pub use deepfake_formats::{EpochRecord, StopReason, TrainingResults};
 pub use error::{Result, TrainError};
 pub use evaluate::{Evaluation, evaluate};
-pub use history::{EpochRecord, TrainingResults};
-pub use model_info::ModelInfo;
 pub use plateau::ReduceLrOnPlateau;
 pub use step::{StepOutput, torch_adam, train_step};
 pub use trainer::{Silent, TrainObserver, load_best, train};

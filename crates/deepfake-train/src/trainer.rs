@@ -10,16 +10,13 @@ use burn::tensor::Device;
 use deepfake_data::{Dataset, EpochLoader, LoaderConfig, Sample, Skipped};
 use deepfake_model::Detector;
 
-use crate::checkpoint::{
-    RunState, find_last, load_last, read_json, save_best, save_last, write_json,
-};
+use crate::checkpoint::{RunState, find_last, load_last, save_best, save_last};
 use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
 use crate::evaluate::evaluate;
-use crate::history::{EpochRecord, TrainingResults};
-use crate::model_info::ModelInfo;
 use crate::plateau::ReduceLrOnPlateau;
 use crate::step::{torch_adam, train_step};
+use deepfake_formats::{EpochRecord, RunDir, StopReason, TrainingResults, read_json, write_json};
 
 /// Hooks for progress display; every method has a do-nothing default.
 pub trait TrainObserver {
@@ -44,13 +41,6 @@ pub trait TrainObserver {
 pub struct Silent;
 impl TrainObserver for Silent {}
 
-/// File names inside a run directory.
-pub const CONFIG_FILE: &str = "config.json";
-/// Per-epoch history.
-pub const HISTORY_FILE: &str = "history.json";
-/// Final summary.
-pub const RESULTS_FILE: &str = "training_results.json";
-
 /// Trains per `config` into `run_dir` on `device` (a plain device; training runs on its
 /// autodiff twin). With `resume`, continues from `run_dir/last` using the saved config.
 pub fn train(
@@ -61,7 +51,7 @@ pub fn train(
     observer: &mut dyn TrainObserver,
 ) -> Result<TrainingResults> {
     let config = if resume {
-        let saved: TrainConfig = read_json(&run_dir.join(CONFIG_FILE))?;
+        let saved: TrainConfig = read_json(&RunDir::new(run_dir).config())?;
         observer.message(&format!("resuming {}", run_dir.display()));
         saved
     } else {
@@ -94,7 +84,8 @@ pub fn train(
         path: run_dir.to_path_buf(),
         reason: e.to_string(),
     })?;
-    write_json(&run_dir.join(CONFIG_FILE), &config)?;
+    let run = RunDir::new(run_dir);
+    write_json(&run.config(), &config)?;
 
     let train_device = device.clone().autodiff();
     train_device.seed(config.seed);
@@ -103,10 +94,7 @@ pub fn train(
         model = model.load_pretrained_backbone(pretrained, &config.model, &train_device)?;
         observer.message(&format!("backbone from {}", pretrained.display()));
     }
-    write_json(
-        &run_dir.join("model_info.json"),
-        &ModelInfo::new(&model, &config.model),
-    )?;
+    write_json(&run.model_info(), &model.model_info(&config.model))?;
     let mut optimizer = torch_adam(config.weight_decay);
     let mut state = RunState {
         epochs_done: 0,
@@ -122,14 +110,20 @@ pub fn train(
         skipped_files: 0,
     };
     if resume {
-        let last = find_last(run_dir).ok_or_else(|| {
-            TrainError::Config(format!("{} has no last/ checkpoint", run_dir.display()))
-        })?;
-        (model, optimizer, state) = load_last(&last, model, optimizer)?;
+        match find_last(run_dir) {
+            Some(last) => (model, optimizer, state) = load_last(&last, model, optimizer)?,
+            // Killed before its first checkpoint: nothing to continue but the saved config,
+            // and the fresh model above is the one that run started from (same seed).
+            None => observer.message(&format!(
+                "{} has no checkpoint yet (stopped during its first epoch): starting it over \
+                 from its saved config",
+                run_dir.display()
+            )),
+        }
     }
 
     let train_samples: Arc<Vec<Sample>> = Arc::new(dataset.train.clone());
-    let mut stopped = "completed".to_string();
+    let mut stopped = StopReason::Completed;
     for epoch in state.epochs_done..config.epochs {
         let frozen = epoch < config.freeze_backbone_epochs;
         model.backbone = model.backbone.set_require_grad(!frozen);
@@ -232,28 +226,28 @@ pub fn train(
             state.best_val_accuracy = record.val_accuracy;
             state.best_epoch = record.epoch;
             state.epochs_without_improvement = 0;
-            save_best(&run_dir.join("best"), &valid, &config.model)?;
+            save_best(&run.best(), &valid, &config.model)?;
         } else {
             state.epochs_without_improvement += 1;
         }
         state.history.push(record.clone());
         state.epochs_done = epoch + 1;
-        save_last(&run_dir.join("last"), &model, &optimizer, &state)?;
-        write_json(&run_dir.join(HISTORY_FILE), &state.history)?;
+        save_last(&run.last(), &model, &optimizer, &state)?;
+        write_json(&run.history(), &state.history)?;
         observer.epoch_done(&record, improved, &skipped);
 
         if config
             .target_accuracy
             .is_some_and(|target| record.val_accuracy >= target)
         {
-            stopped = "target accuracy reached".into();
+            stopped = StopReason::TargetAccuracyReached;
             break;
         }
         if config
             .early_stopping_patience
             .is_some_and(|patience| state.epochs_without_improvement >= patience)
         {
-            stopped = "no improvement".into();
+            stopped = StopReason::NoImprovement;
             break;
         }
     }
@@ -270,7 +264,7 @@ pub fn train(
         stopped,
         skipped_files: state.skipped_files,
     };
-    write_json(&run_dir.join(RESULTS_FILE), &results)?;
+    write_json(&run.results(), &results)?;
     Ok(results)
 }
 
@@ -279,5 +273,5 @@ pub fn load_best(
     run_dir: &Path,
     device: &Device,
 ) -> Result<(Detector, deepfake_model::DetectorConfig)> {
-    Ok(Detector::load_dir(run_dir.join("best"), device)?)
+    Ok(Detector::load_dir(RunDir::new(run_dir).best(), device)?)
 }

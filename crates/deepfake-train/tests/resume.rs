@@ -170,3 +170,25 @@ fn diverging_loss_stops_with_the_step_named() {
         other => panic!("expected a non-finite loss error, got {other:?}"),
     }
 }
+
+/// A run killed during its first epoch has its config.json but no checkpoint: `--resume`
+/// starts it over from that config, and the result equals an uninterrupted run.
+#[test]
+fn resuming_a_run_without_a_checkpoint_starts_it_over() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    synth(&data);
+    let device = Device::flex();
+    let straight = dir.path().join("straight");
+    train(&config(&data), &straight, &device, false, &mut Silent).unwrap();
+
+    let killed = dir.path().join("killed-early");
+    std::fs::create_dir_all(&killed).unwrap();
+    deepfake_formats::write_json(&killed.join(deepfake_formats::CONFIG_FILE), &config(&data))
+        .unwrap();
+    let results = train(&config(&data), &killed, &device, true, &mut Silent).unwrap();
+    assert_eq!(results.epochs_run, config(&data).epochs);
+    assert_eq!(history(&killed), history(&straight));
+    assert_eq!(last_weights(&killed), last_weights(&straight));
+}

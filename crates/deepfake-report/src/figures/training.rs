@@ -3,14 +3,14 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::inputs::EpochPoint;
 use crate::render::palette::{FAKE, REAL};
 use crate::render::{DrawResult, Figure, draw_legend, legend_line};
+use deepfake_formats::EpochRecord;
 
 /// Two panels: loss (train, validation) and accuracy (train, validation) against epoch.
 pub struct TrainingCurves<'a> {
     /// The epochs, in order.
-    pub history: &'a [EpochPoint],
+    pub history: &'a [EpochRecord],
 }
 
 impl Figure for TrainingCurves<'_> {
@@ -68,4 +68,4 @@ impl Figure for TrainingCurves<'_> {
     }
 }
 
-type Series = fn(&EpochPoint) -> (f64, f64);
+type Series = fn(&EpochRecord) -> (f64, f64);
