@@ -1,6 +1,8 @@
 //! `cargo xtask backends`: the tiny detector and the grouped-conv formulations on wgpu against
-//! flex. Built with the `vulkan` feature (wgpu + SPIR-V, autotune, fusion), the same build
-//! `cargo xtask bench gpu prepare` makes, so the two share their compiled dependencies.
+//! flex. Built with the `wgpu` feature (WGSL kernels, autotune, fusion): on a CPU-only machine
+//! it runs on Mesa's lavapipe, and Debian 12's lavapipe (Mesa 22.3.6) crashes (SIGSEGV in
+//! `create_compute_pipeline`) compiling the SPIR-V matmul kernels that the `vulkan` feature's
+//! compiler emits while autotune tries them; the WGSL path does not hit it.
 
 use std::process::Command;
 
@@ -32,7 +34,7 @@ pub fn run(args: Args) -> Result<()> {
                 "test",
                 "--release",
                 "--features",
-                "vulkan",
+                "wgpu",
                 "--test",
                 "backends",
                 "--",

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 /// Why training could not go on.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
+    /// The device did not return a result (a backend failure, e.g. a lost GPU).
+    #[error("reading the model's output from the device failed: {0}")]
+    Device(String),
     /// A run file could not be read or written.
     #[error(transparent)]
     Format(#[from] deepfake_formats::FormatError),

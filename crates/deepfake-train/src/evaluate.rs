@@ -9,6 +9,8 @@ use burn::tensor::activation::softmax;
 use deepfake_data::{EpochLoader, LoaderConfig, Sample, Skipped};
 use deepfake_model::Detector;
 
+use crate::error::{Result, TrainError};
+
 /// What [`evaluate`] measured.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
@@ -29,7 +31,11 @@ pub struct Evaluation {
 }
 
 /// Runs `model` (an inference copy: `model.valid()`) over `samples` with the evaluation
-/// preprocessing, on `device` (a plain, non-autodiff device).
+/// preprocessing, on `device` (a plain, non-autodiff device). The training loop's validation;
+/// `eval` scores through the inference path instead (`deepfake::Detector::score_paths`).
+///
+/// # Errors
+/// [`TrainError::Device`] when the device fails to return the model's output.
 pub fn evaluate(
     model: &Detector,
     samples: &[Sample],
@@ -37,7 +43,7 @@ pub fn evaluate(
     batch_size: usize,
     device: &Device,
     mut on_batch: impl FnMut(usize),
-) -> Evaluation {
+) -> Result<Evaluation> {
     let loader = EpochLoader::start(
         Arc::new(samples.to_vec()),
         LoaderConfig::eval(batch_size, image_size as u32),
@@ -61,11 +67,13 @@ pub fn evaluate(
         let logits = model.forward(images);
         let loss = loss_fn.forward(logits.clone(), labels).into_scalar::<f32>();
         loss_sum += f64::from(loss) * batch.len() as f64;
-        let probabilities = softmax(logits.clone(), 1)
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap_or_default();
-        let raw = logits.into_data().try_to_vec::<f32>().unwrap_or_default();
+        let read = |t: burn::tensor::Tensor<2>| {
+            t.into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| TrainError::Device(format!("{e:?}")))
+        };
+        let probabilities = read(softmax(logits.clone(), 1))?;
+        let raw = read(logits)?;
         for (i, label) in batch.labels.iter().enumerate() {
             let p_fake = probabilities[2 * i + 1];
             out.p_fake.push(p_fake);
@@ -82,5 +90,5 @@ pub fn evaluate(
     let n = out.labels.len().max(1) as f64;
     out.loss = loss_sum / n;
     out.accuracy = correct as f64 / n;
-    out
+    Ok(out)
 }

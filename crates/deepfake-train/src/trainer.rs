@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use burn::module::Module;
+use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
 use deepfake_data::{Dataset, EpochLoader, LoaderConfig, Sample, Skipped};
 use deepfake_model::Detector;
@@ -50,85 +51,162 @@ pub fn train(
     resume: bool,
     observer: &mut dyn TrainObserver,
 ) -> Result<TrainingResults> {
-    let config = if resume {
-        let saved: TrainConfig = read_json(&RunDir::new(run_dir).config())?;
-        observer.message(&format!("resuming {}", run_dir.display()));
-        saved
-    } else {
-        if find_last(run_dir).is_some() {
+    let (mut run, mut model) = Run::set_up(config, run_dir, device, resume, observer)?;
+    let mut stopped = StopReason::Completed;
+    for epoch in run.state.epochs_done..run.config.epochs {
+        let trained;
+        (model, trained) = run.train_epoch(model, epoch, observer)?;
+        let record = run.validate_and_checkpoint(&model, epoch, trained, observer)?;
+        if let Some(reason) = run.stop_reason(&record) {
+            stopped = reason;
+            break;
+        }
+    }
+    run.finish(stopped)
+}
+
+/// A run in progress: its settings, data, optimizer and state (the model moves through the
+/// training steps, so the loop holds it).
+struct Run {
+    config: TrainConfig,
+    dir: RunDir,
+    /// The plain device (validation runs there).
+    device: Device,
+    /// Its autodiff twin (training runs there).
+    train_device: Device,
+    dataset: Dataset,
+    train_samples: Arc<Vec<Sample>>,
+    optimizer: ModuleOptimizer,
+    state: RunState,
+}
+
+/// What one epoch of training steps measured.
+struct EpochTraining {
+    /// Mean training loss and argmax accuracy.
+    loss: f64,
+    accuracy: f64,
+    /// Learning rate of the epoch.
+    lr: f64,
+    /// When the epoch started.
+    started: Instant,
+    /// Images per second: wall time, the steps alone, and what the loader could deliver.
+    images_per_second: f64,
+    step_images_per_second: f64,
+    loader_images_per_second: f64,
+    /// Files the loader skipped.
+    skipped: Vec<Skipped>,
+}
+
+impl Run {
+    /// Reads (or, with `resume`, re-reads) the config, opens the data set, writes the run's
+    /// config and model_info, and builds the run and its model (from `last/` when resuming a
+    /// run that has one).
+    fn set_up(
+        config: &TrainConfig,
+        run_dir: &Path,
+        device: &Device,
+        resume: bool,
+        observer: &mut dyn TrainObserver,
+    ) -> Result<(Self, Detector)> {
+        let dir = RunDir::new(run_dir);
+        let config = if resume {
+            let saved: TrainConfig = read_json(&dir.config())?;
+            observer.message(&format!("resuming {}", run_dir.display()));
+            saved
+        } else {
+            if find_last(run_dir).is_some() {
+                return Err(TrainError::Config(format!(
+                    "{} already holds a run: pass --resume to continue it, or choose another --out",
+                    run_dir.display()
+                )));
+            }
+            config.clone()
+        };
+        config.validate()?;
+        let dataset = Dataset::open(&config.data, config.seed)?;
+        observer.message(&format!(
+            "{}: {} ({} train, {} valid, {} test)",
+            config.data.display(),
+            dataset.layout.describe(),
+            dataset.train.len(),
+            dataset.valid.len(),
+            dataset.test.len()
+        ));
+        if dataset.train.is_empty() || dataset.valid.is_empty() {
             return Err(TrainError::Config(format!(
-                "{} already holds a run: pass --resume to continue it, or choose another --out",
-                run_dir.display()
+                "{} has no training or no validation images",
+                config.data.display()
             )));
         }
-        config.clone()
-    };
-    config.validate()?;
-    let dataset = Dataset::open(&config.data, config.seed)?;
-    observer.message(&format!(
-        "{}: {} ({} train, {} valid, {} test)",
-        config.data.display(),
-        dataset.layout.describe(),
-        dataset.train.len(),
-        dataset.valid.len(),
-        dataset.test.len()
-    ));
-    if dataset.train.is_empty() || dataset.valid.is_empty() {
-        return Err(TrainError::Config(format!(
-            "{} has no training or no validation images",
-            config.data.display()
-        )));
-    }
-    std::fs::create_dir_all(run_dir).map_err(|e| TrainError::File {
-        action: "create",
-        path: run_dir.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    let run = RunDir::new(run_dir);
-    write_json(&run.config(), &config)?;
+        std::fs::create_dir_all(run_dir).map_err(|e| TrainError::File {
+            action: "create",
+            path: run_dir.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        write_json(&dir.config(), &config)?;
 
-    let train_device = device.clone().autodiff();
-    train_device.seed(config.seed);
-    let mut model = config.model.init(&train_device)?;
-    if let Some(pretrained) = &config.pretrained {
-        model = model.load_pretrained_backbone(pretrained, &config.model, &train_device)?;
-        observer.message(&format!("backbone from {}", pretrained.display()));
-    }
-    write_json(&run.model_info(), &model.model_info(&config.model))?;
-    let mut optimizer = torch_adam(config.weight_decay);
-    let mut state = RunState {
-        epochs_done: 0,
-        scheduler: ReduceLrOnPlateau::new(
-            config.lr,
-            config.plateau_factor,
-            config.plateau_patience,
-        ),
-        best_val_accuracy: f64::NEG_INFINITY,
-        best_epoch: 0,
-        epochs_without_improvement: 0,
-        history: Vec::new(),
-        skipped_files: 0,
-    };
-    if resume {
-        match find_last(run_dir) {
-            Some(last) => (model, optimizer, state) = load_last(&last, model, optimizer)?,
-            // Killed before its first checkpoint: nothing to continue but the saved config,
-            // and the fresh model above is the one that run started from (same seed).
-            None => observer.message(&format!(
-                "{} has no checkpoint yet (stopped during its first epoch): starting it over \
-                 from its saved config",
-                run_dir.display()
-            )),
+        let train_device = device.clone().autodiff();
+        train_device.seed(config.seed);
+        let mut model = config.model.init(&train_device)?;
+        if let Some(pretrained) = &config.pretrained {
+            model = model.load_pretrained_backbone(pretrained, &config.model, &train_device)?;
+            observer.message(&format!("backbone from {}", pretrained.display()));
         }
+        write_json(&dir.model_info(), &model.model_info(&config.model))?;
+        let mut optimizer = torch_adam(config.weight_decay);
+        let mut state = RunState {
+            epochs_done: 0,
+            scheduler: ReduceLrOnPlateau::new(
+                config.lr,
+                config.plateau_factor,
+                config.plateau_patience,
+            ),
+            best_val_accuracy: f64::NEG_INFINITY,
+            best_epoch: 0,
+            epochs_without_improvement: 0,
+            history: Vec::new(),
+            skipped_files: 0,
+        };
+        if resume {
+            match find_last(run_dir) {
+                Some(last) => (model, optimizer, state) = load_last(&last, model, optimizer)?,
+                // Killed before its first checkpoint: nothing to continue but the saved
+                // config, and the fresh model above is the one that run started from.
+                None => observer.message(&format!(
+                    "{} has no checkpoint yet (stopped during its first epoch): starting it \
+                     over from its saved config",
+                    run_dir.display()
+                )),
+            }
+        }
+        let train_samples = Arc::new(dataset.train.clone());
+        let run = Self {
+            config,
+            dir,
+            device: device.clone(),
+            train_device,
+            dataset,
+            train_samples,
+            optimizer,
+            state,
+        };
+        Ok((run, model))
     }
 
-    let train_samples: Arc<Vec<Sample>> = Arc::new(dataset.train.clone());
-    let mut stopped = StopReason::Completed;
-    for epoch in state.epochs_done..config.epochs {
+    /// One epoch of training steps (0-based `epoch`): the model after them, and what they
+    /// measured.
+    fn train_epoch(
+        &mut self,
+        mut model: Detector,
+        epoch: usize,
+        observer: &mut dyn TrainObserver,
+    ) -> Result<(Detector, EpochTraining)> {
+        let config = &self.config;
         let frozen = epoch < config.freeze_backbone_epochs;
         model.backbone = model.backbone.set_require_grad(!frozen);
         // Dropout draws from the device RNG: seed it per epoch so a resumed run repeats it.
-        train_device.seed(config.seed.wrapping_add((epoch as u64 + 1) * 0x9E37_79B9));
+        self.train_device
+            .seed(config.seed.wrapping_add((epoch as u64 + 1) * 0x9E37_79B9));
         let loader_config = LoaderConfig {
             augment: config.augment.clone(),
             ..LoaderConfig::train(
@@ -137,23 +215,23 @@ pub fn train(
                 config.seed,
             )
         };
-        let loader = EpochLoader::start(Arc::clone(&train_samples), loader_config, epoch as u64);
+        let mut loader =
+            EpochLoader::start(Arc::clone(&self.train_samples), loader_config, epoch as u64);
         let batches = config
             .max_batches_per_epoch
             .map_or(loader.len(), |m| m.min(loader.len()));
         observer.epoch_started(epoch + 1, config.epochs, batches);
-        let lr = state.scheduler.lr;
+        let lr = self.state.scheduler.lr;
         let started = Instant::now();
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
         let mut step_seconds = 0.0f64;
-        let mut loader = loader;
         for step in 0..batches {
             let Some(batch) = loader.next() else { break };
             let step_started = Instant::now();
-            let (images, labels) = batch.to_tensors(&train_device);
+            let (images, labels) = batch.to_tensors(&self.train_device);
             let (next, out) = train_step(
                 model,
-                &mut optimizer,
+                &mut self.optimizer,
                 images,
                 labels,
                 lr,
@@ -184,21 +262,42 @@ pub fn train(
         }
         let train_seconds = started.elapsed().as_secs_f64();
         let loader_images_per_second = loader.stats().images_per_second();
-        let mut skipped = loader.skipped();
+        let skipped = loader.skipped();
         // Dropping the loader closes its queue: a worker still preparing batches beyond the
         // cap stops at its next send instead of decoding the rest of the epoch.
         drop(loader);
+        let trained = EpochTraining {
+            loss: loss_sum / seen.max(1) as f64,
+            accuracy: correct as f64 / seen.max(1) as f64,
+            lr,
+            started,
+            images_per_second: seen as f64 / train_seconds.max(1e-9),
+            step_images_per_second: seen as f64 / step_seconds.max(1e-9),
+            loader_images_per_second,
+            skipped,
+        };
+        Ok((model, trained))
+    }
 
+    /// Validates the model after `epoch`, steps the LR schedule, saves `best/` (when better)
+    /// and `last/`, appends the epoch to `history.json`, and tells the observer.
+    fn validate_and_checkpoint(
+        &mut self,
+        model: &Detector,
+        epoch: usize,
+        trained: EpochTraining,
+        observer: &mut dyn TrainObserver,
+    ) -> Result<EpochRecord> {
         let valid = model.valid();
-        observer.validation_started(dataset.valid.len());
+        observer.validation_started(self.dataset.valid.len());
         let evaluation = evaluate(
             &valid,
-            &dataset.valid,
-            config.model.image_size,
-            config.batch_size,
-            device,
+            &self.dataset.valid,
+            self.config.model.image_size,
+            self.config.batch_size,
+            &self.device,
             |n| observer.validation_progress(n),
-        );
+        )?;
         if !evaluation.loss.is_finite() {
             return Err(TrainError::NonFiniteLoss {
                 epoch: epoch + 1,
@@ -206,66 +305,70 @@ pub fn train(
                 loss: evaluation.loss as f32,
             });
         }
+        let mut skipped = trained.skipped;
         skipped.extend(evaluation.skipped.iter().cloned());
+        let state = &mut self.state;
         state.skipped_files += skipped.len();
         state.scheduler.step(evaluation.loss);
         let record = EpochRecord {
             epoch: epoch + 1,
-            train_loss: loss_sum / seen.max(1) as f64,
-            train_accuracy: correct as f64 / seen.max(1) as f64,
+            train_loss: trained.loss,
+            train_accuracy: trained.accuracy,
             val_loss: evaluation.loss,
             val_accuracy: evaluation.accuracy,
-            lr,
-            seconds: started.elapsed().as_secs_f64(),
-            images_per_second: seen as f64 / train_seconds.max(1e-9),
-            step_images_per_second: seen as f64 / step_seconds.max(1e-9),
-            loader_images_per_second,
+            lr: trained.lr,
+            seconds: trained.started.elapsed().as_secs_f64(),
+            images_per_second: trained.images_per_second,
+            step_images_per_second: trained.step_images_per_second,
+            loader_images_per_second: trained.loader_images_per_second,
         };
         let improved = record.val_accuracy > state.best_val_accuracy;
         if improved {
             state.best_val_accuracy = record.val_accuracy;
             state.best_epoch = record.epoch;
             state.epochs_without_improvement = 0;
-            save_best(&run.best(), &valid, &config.model)?;
+            save_best(&self.dir.best(), &valid, &self.config.model)?;
         } else {
             state.epochs_without_improvement += 1;
         }
         state.history.push(record.clone());
         state.epochs_done = epoch + 1;
-        save_last(&run.last(), &model, &optimizer, &state)?;
-        write_json(&run.history(), &state.history)?;
+        save_last(&self.dir.last(), model, &self.optimizer, state)?;
+        write_json(&self.dir.history(), &state.history)?;
         observer.epoch_done(&record, improved, &skipped);
+        Ok(record)
+    }
 
+    /// Why the run stops after `record`, if it does.
+    fn stop_reason(&self, record: &EpochRecord) -> Option<StopReason> {
+        let config = &self.config;
         if config
             .target_accuracy
             .is_some_and(|target| record.val_accuracy >= target)
         {
-            stopped = StopReason::TargetAccuracyReached;
-            break;
+            return Some(StopReason::TargetAccuracyReached);
         }
-        if config
+        config
             .early_stopping_patience
-            .is_some_and(|patience| state.epochs_without_improvement >= patience)
-        {
-            stopped = StopReason::NoImprovement;
-            break;
-        }
+            .is_some_and(|patience| self.state.epochs_without_improvement >= patience)
+            .then_some(StopReason::NoImprovement)
     }
-    let best = state
-        .history
-        .iter()
-        .find(|r| r.epoch == state.best_epoch)
-        .cloned();
-    let results = TrainingResults {
-        best_epoch: state.best_epoch,
-        best_val_accuracy: best.as_ref().map_or(0.0, |r| r.val_accuracy),
-        best_val_loss: best.as_ref().map_or(0.0, |r| r.val_loss),
-        epochs_run: state.epochs_done,
-        stopped,
-        skipped_files: state.skipped_files,
-    };
-    write_json(&run.results(), &results)?;
-    Ok(results)
+
+    /// Writes and returns `training_results.json`.
+    fn finish(self, stopped: StopReason) -> Result<TrainingResults> {
+        let state = &self.state;
+        let best = state.history.iter().find(|r| r.epoch == state.best_epoch);
+        let results = TrainingResults {
+            best_epoch: state.best_epoch,
+            best_val_accuracy: best.map_or(0.0, |r| r.val_accuracy),
+            best_val_loss: best.map_or(0.0, |r| r.val_loss),
+            epochs_run: state.epochs_done,
+            stopped,
+            skipped_files: state.skipped_files,
+        };
+        write_json(&self.dir.results(), &results)?;
+        Ok(results)
+    }
 }
 
 /// Loads the best model of a finished (or running) run directory.
