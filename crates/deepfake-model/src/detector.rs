@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::lstm::{Lstm, LstmConfig, PYTORCH_LSTM_REMAPS};
 use crate::preprocess::{SEED_IMAGE_SIZE, TINY_IMAGE_SIZE};
 use crate::pytorch::{KeyRemap, load_pytorch_weights};
+use crate::resnext::torchvision::TORCHVISION_REMAPS;
 use crate::resnext::{ResNeXt, ResNeXtConfig};
 
 /// Architecture of a [`Detector`]. Saved as `config.json` next to every set of weights.
@@ -134,9 +135,10 @@ pub struct Detector {
 }
 
 /// Key rewrites from the PyTorch reference `DeepfakeDetector`'s state dict to our paths.
+/// The backbone's keys are torchvision's, so its remaps come first.
 const REFERENCE_REMAPS: [KeyRemap; 8] = [
-    (r"\.downsample\.0\.", ".downsample.conv."),
-    (r"\.downsample\.1\.", ".downsample.bn."),
+    TORCHVISION_REMAPS[0],
+    TORCHVISION_REMAPS[1],
     (r"^classifier\.0\.", "classifier.fc1."),
     (r"^classifier\.3\.", "classifier.fc2."),
     PYTORCH_LSTM_REMAPS[0],

@@ -1,7 +1,7 @@
 //! ResNeXt backbone in torchvision's layout and field names, so torchvision state dicts load by key.
 
 mod block;
-mod torchvision;
+pub(crate) mod torchvision;
 
 pub use block::{Bottleneck, BottleneckSpec, Downsample, EXPANSION};
 
