@@ -4,32 +4,34 @@
 //! built with under each GPU feature of this package, so the regression cannot come back
 //! silently (a `default-features = false` somewhere, a feature list edited by hand).
 
-use std::process::Command;
+use std::process::{Command, Output};
+
+/// `cargo tree --locked --package deepfake-detection ARGS` in this repository.
+fn cargo_tree(args: &[&str]) -> Output {
+    Command::new(env!("CARGO"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["tree", "--locked", "--package", "deepfake-detection"])
+        .args(args)
+        .output()
+        .expect("cargo runs")
+}
 
 /// The features `burn-cubecl` is compiled with when this package is built with `feature`.
 fn burn_cubecl_features(feature: &str) -> Vec<String> {
-    let output = Command::new(env!("CARGO"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "tree",
-            "--locked",
-            "--package",
-            "deepfake-detection",
-            "--features",
-            feature,
-            "--edges",
-            "features",
-            "--invert",
-            "burn-cubecl",
-            "--prefix",
-            "none",
-            "--format",
-            "{p} {f}",
-            "--depth",
-            "0",
-        ])
-        .output()
-        .expect("cargo runs");
+    let output = cargo_tree(&[
+        "--features",
+        feature,
+        "--edges",
+        "features",
+        "--invert",
+        "burn-cubecl",
+        "--prefix",
+        "none",
+        "--format",
+        "{p} {f}",
+        "--depth",
+        "0",
+    ]);
     assert!(
         output.status.success(),
         "cargo tree --features {feature} failed:\n{}",
@@ -66,20 +68,7 @@ fn every_gpu_feature_builds_burn_cubecl_with_autotune_and_fusion() {
 
 #[test]
 fn the_cpu_build_has_no_cubecl_backend() {
-    let output = Command::new(env!("CARGO"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "tree",
-            "--locked",
-            "--package",
-            "deepfake-detection",
-            "--edges",
-            "normal",
-            "--invert",
-            "burn-cubecl",
-        ])
-        .output()
-        .expect("cargo runs");
+    let output = cargo_tree(&["--edges", "normal", "--invert", "burn-cubecl"]);
     // `cargo tree -i` fails ("did not match any packages") when the package is not built.
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
