@@ -231,13 +231,13 @@ fn eval_scores_every_file_as_predict_does_and_writes_them() {
     let mut reversed = names.clone();
     reversed.reverse();
     let predicted = predictor.predict_paths(&reversed);
-    for ((name, label), result) in names
+    for (((name, label), &from_eval), result) in names
         .iter()
         .zip(scored.labels())
+        .zip(scores)
         .zip(predicted.iter().rev())
     {
         let prediction = result.as_ref().unwrap();
-        let from_eval = scores[names.iter().position(|n| n == name).unwrap()];
         let diff = (f64::from(prediction.p_fake) - from_eval).abs();
         assert!(
             diff <= 1e-6,
