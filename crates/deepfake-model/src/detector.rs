@@ -9,6 +9,7 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, activation::relu};
 
 use crate::error::{Error, Result};
+use crate::layer_timer::{LayerTimer, Untimed};
 use crate::lstm::{Lstm, LstmConfig, PYTORCH_LSTM_REMAPS};
 use crate::preprocess::{SEED_IMAGE_SIZE, TINY_IMAGE_SIZE};
 use crate::pytorch::{KeyRemap, load_pytorch_weights};
@@ -155,11 +156,21 @@ impl Detector {
 
     /// Scores frame sequences: `[B, T, 3, H, W]` -> logits `[B, 2]`.
     pub fn forward_sequence(&self, frames: Tensor<5>) -> Tensor<2> {
+        self.forward_sequence_timed(frames, &mut Untimed)
+    }
+
+    /// [`forward_sequence`](Self::forward_sequence), each layer run through `timer`.
+    pub fn forward_sequence_timed(
+        &self,
+        frames: Tensor<5>,
+        timer: &mut impl LayerTimer,
+    ) -> Tensor<2> {
         score_frames(
             frames,
-            |flat| self.backbone.forward_features(flat),
+            |flat, timer| self.backbone.forward_features_timed(flat, timer),
             &self.lstm,
             &self.classifier,
+            timer,
         )
     }
 
@@ -196,18 +207,21 @@ impl Detector {
 /// The detector's path from frames to logits, shared by the trained and the inference forms:
 /// `[B, T, 3, H, W]` -> `backbone` on all `B * T` frames (`[B * T, 3, H, W]` -> `[B * T, F]`)
 /// -> LSTM over each sequence -> mean over time -> classifier -> `[B, 2]`.
-pub(crate) fn score_frames(
+pub(crate) fn score_frames<T: LayerTimer>(
     frames: Tensor<5>,
-    backbone: impl FnOnce(Tensor<4>) -> Tensor<2>,
+    backbone: impl FnOnce(Tensor<4>, &mut T) -> Tensor<2>,
     lstm: &Lstm,
     classifier: &Classifier,
+    timer: &mut T,
 ) -> Tensor<2> {
     let [_, steps, channels, height, width] = frames.dims();
     let flat: Tensor<4> = frames.reshape([-1, channels as i32, height as i32, width as i32]);
-    let features = backbone(flat);
+    let features = backbone(flat, timer);
     let feature_dim = features.dims()[1];
     let sequence: Tensor<3> = features.reshape([-1, steps as i32, feature_dim as i32]);
-    classifier.forward(mean_over_time(lstm.forward(sequence)))
+    let sequence = timer.time("lstm", || lstm.forward(sequence));
+    let pooled = mean_over_time(sequence);
+    timer.time("classifier", || classifier.forward(pooled))
 }
 
 /// `[B, T, C]` -> `[B, C]`, the mean over T as a sum and a division (ONNX `ReduceSum`; the

@@ -18,6 +18,7 @@ use deepfake_cpu::CpuResNeXt;
 use crate::detector::{Classifier, Detector, score_frames};
 use crate::grouped_conv::{GroupedConvMethod, grouped_conv2d};
 use crate::host::host_forward_features;
+use crate::layer_timer::{LayerTimer, Untimed};
 use crate::lstm::Lstm;
 use crate::resnext::{Bottleneck, ResNeXt};
 
@@ -71,14 +72,25 @@ impl FusedBottleneck {
 
     /// `[B, C_in, H, W]` -> `[B, C_out, H / stride, W / stride]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        self.forward_timed(x, &mut Untimed)
+    }
+
+    /// [`forward`](Self::forward), each layer run through `timer`.
+    pub fn forward_timed(&self, x: Tensor<4>, timer: &mut impl LayerTimer) -> Tensor<4> {
         let identity = match &self.downsample {
-            Some(conv) => conv.forward(x.clone()),
+            Some(conv) => timer.time("conv 1x1 downsample", || conv.forward(x.clone())),
             None => x.clone(),
         };
-        let out = relu(self.conv1.forward(x));
+        let out = timer.time("conv 1x1 reduce", || self.conv1.forward(x));
+        let out = timer.time("relu", || relu(out));
         let method = GroupedConvMethod::for_device(&out.device());
-        let out = relu(grouped_conv2d(&self.conv2, out, method));
-        relu(self.conv3.forward(out) + identity)
+        let out = timer.time("conv 3x3 grouped", || {
+            grouped_conv2d(&self.conv2, out, method)
+        });
+        let out = timer.time("relu", || relu(out));
+        let out = timer.time("conv 1x1 expand", || self.conv3.forward(out));
+        let out = timer.time("residual add", || out + identity);
+        timer.time("relu", || relu(out))
     }
 }
 
@@ -124,11 +136,23 @@ impl FusedResNeXt {
 
     /// Pooled features: `[B, 3, H, W]` -> `[B, feature_dim]`.
     pub fn forward_features(&self, images: Tensor<4>) -> Tensor<2> {
-        let mut x = self.maxpool.forward(relu(self.conv1.forward(images)));
+        self.forward_features_timed(images, &mut Untimed)
+    }
+
+    /// [`forward_features`](Self::forward_features), each layer run through `timer`.
+    pub fn forward_features_timed(
+        &self,
+        images: Tensor<4>,
+        timer: &mut impl LayerTimer,
+    ) -> Tensor<2> {
+        let x = timer.time("conv 7x7 stem", || self.conv1.forward(images));
+        let x = timer.time("relu", || relu(x));
+        let mut x = timer.time("maxpool", || self.maxpool.forward(x));
         for block in &self.blocks {
-            x = block.forward(x);
+            x = block.forward_timed(x, timer);
         }
-        self.avgpool.forward(x).flatten(1, 3)
+        let pooled = timer.time("avgpool", || self.avgpool.forward(x));
+        pooled.flatten(1, 3)
     }
 }
 
@@ -145,9 +169,19 @@ pub enum InferenceBackbone {
 impl InferenceBackbone {
     /// Pooled features: `[B, 3, H, W]` -> `[B, feature_dim]`.
     pub fn forward_features(&self, images: Tensor<4>) -> Tensor<2> {
+        self.forward_features_timed(images, &mut Untimed)
+    }
+
+    /// [`forward_features`](Self::forward_features), each layer timed by `timer` (the host
+    /// engine times its own layers and reports them through [`LayerTimer::add`]).
+    pub fn forward_features_timed(
+        &self,
+        images: Tensor<4>,
+        timer: &mut impl LayerTimer,
+    ) -> Tensor<2> {
         match self {
-            Self::Burn(backbone) => backbone.forward_features(images),
-            Self::Cpu(backbone) => host_forward_features(backbone, images),
+            Self::Burn(backbone) => backbone.forward_features_timed(images, timer),
+            Self::Cpu(backbone) => host_forward_features(backbone, images, timer),
         }
     }
 }
@@ -173,11 +207,21 @@ impl InferenceDetector {
 
     /// Scores frame sequences: `[B, T, 3, H, W]` -> logits `[B, 2]`.
     pub fn forward_sequence(&self, frames: Tensor<5>) -> Tensor<2> {
+        self.forward_sequence_timed(frames, &mut Untimed)
+    }
+
+    /// [`forward_sequence`](Self::forward_sequence), each layer run through `timer`.
+    pub fn forward_sequence_timed(
+        &self,
+        frames: Tensor<5>,
+        timer: &mut impl LayerTimer,
+    ) -> Tensor<2> {
         score_frames(
             frames,
-            |flat| self.backbone.forward_features(flat),
+            |flat, timer| self.backbone.forward_features_timed(flat, timer),
             &self.lstm,
             &self.classifier,
+            timer,
         )
     }
 }

@@ -1,12 +1,15 @@
 //! The folded backbone handed to the host CPU engine (`deepfake-cpu`): its weights copied to
 //! plain host buffers, and the engine's slices wrapped back into tensors at the boundary.
 
+use std::time::Instant;
+
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::{Tensor, TensorData};
 use deepfake_cpu::{BackboneWeights, BlockWeights, ConvWeights, CpuResNeXt, PoolSpec};
 
 use crate::fused::{FusedBottleneck, FusedResNeXt};
+use crate::layer_timer::LayerTimer;
 
 impl FusedResNeXt {
     /// The backbone's weights as host values for [`CpuResNeXt::new`], each layer's tensors
@@ -77,16 +80,33 @@ fn conv_weights(conv: Conv2d) -> ConvWeights {
 }
 
 /// Pooled features from the host engine: `[B, 3, H, W]` -> `[B, feature_dim]`, on the
-/// images' device (the engine reads and writes host memory; use it on a CPU device).
+/// images' device (the engine reads and writes host memory; use it on a CPU device). With a
+/// recording `timer`, the engine times its layers: their thread-seconds are scaled to the
+/// backbone's wall time, so the layers still add up to a pass when images run in parallel.
 ///
 /// # Panics
 /// If the images do not have the engine's channel count (as Burn's `conv2d` would).
-pub(crate) fn host_forward_features(engine: &CpuResNeXt, images: Tensor<4>) -> Tensor<2> {
+pub(crate) fn host_forward_features(
+    engine: &CpuResNeXt,
+    images: Tensor<4>,
+    timer: &mut impl LayerTimer,
+) -> Tensor<2> {
     let device = images.device();
     let [batch, channels, height, width] = images.dims();
     assert_eq!(channels, engine.in_channels(), "image channels");
     let pixels = host_values(images.into_data());
-    let features = engine.forward_host(&pixels, batch, [height, width]);
+    let features = if timer.records() {
+        let start = Instant::now();
+        let (features, times) = engine.forward_host_timed(&pixels, batch, [height, width]);
+        let wall = start.elapsed().as_secs_f64();
+        let thread_seconds: f64 = times.seconds.values().sum();
+        for (kind, seconds) in &times.seconds {
+            timer.add(kind, seconds * wall / thread_seconds.max(f64::MIN_POSITIVE));
+        }
+        features
+    } else {
+        engine.forward_host(&pixels, batch, [height, width])
+    };
     Tensor::from_data(
         TensorData::new(features, [batch, engine.feature_dim()]),
         &device,

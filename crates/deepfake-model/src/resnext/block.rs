@@ -6,6 +6,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor, activation::relu};
 
 use crate::grouped_conv::{GroupedConvMethod, grouped_conv2d};
+use crate::layer_timer::{LayerTimer, Untimed};
 
 /// Output channels of a bottleneck block per unit of `planes` (torchvision's `Bottleneck.expansion`).
 pub const EXPANSION: usize = 4;
@@ -104,14 +105,30 @@ pub struct Bottleneck {
 impl Bottleneck {
     /// `[B, C_in, H, W]` -> `[B, planes * 4, H / stride, W / stride]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        self.forward_timed(x, &mut Untimed)
+    }
+
+    /// [`forward`](Self::forward), each layer run through `timer`.
+    pub fn forward_timed(&self, x: Tensor<4>, timer: &mut impl LayerTimer) -> Tensor<4> {
         let identity = match &self.downsample {
-            Some(downsample) => downsample.forward(x.clone()),
+            Some(d) => {
+                let y = timer.time("conv 1x1 downsample", || d.conv.forward(x.clone()));
+                timer.time("batchnorm", || d.bn.forward(y))
+            }
             None => x.clone(),
         };
-        let out = relu(self.bn1.forward(self.conv1.forward(x)));
+        let out = timer.time("conv 1x1 reduce", || self.conv1.forward(x));
+        let out = timer.time("batchnorm", || self.bn1.forward(out));
+        let out = timer.time("relu", || relu(out));
         let method = GroupedConvMethod::for_device(&out.device());
-        let out = relu(self.bn2.forward(grouped_conv2d(&self.conv2, out, method)));
-        let out = self.bn3.forward(self.conv3.forward(out));
-        relu(out + identity)
+        let out = timer.time("conv 3x3 grouped", || {
+            grouped_conv2d(&self.conv2, out, method)
+        });
+        let out = timer.time("batchnorm", || self.bn2.forward(out));
+        let out = timer.time("relu", || relu(out));
+        let out = timer.time("conv 1x1 expand", || self.conv3.forward(out));
+        let out = timer.time("batchnorm", || self.bn3.forward(out));
+        let out = timer.time("residual add", || out + identity);
+        timer.time("relu", || relu(out))
     }
 }

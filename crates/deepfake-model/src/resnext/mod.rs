@@ -13,6 +13,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d
 use burn::tensor::{Device, Tensor, activation::relu};
 
 use crate::error::{Error, Result};
+use crate::layer_timer::{LayerTimer, Untimed};
 
 /// Architecture of a [`ResNeXt`]: torchvision's `ResNet(Bottleneck, layers, groups, width_per_group)`
 /// with the stem width and the base number of planes opened up so tests can build a tiny one.
@@ -159,15 +160,27 @@ pub struct ResNeXt {
 impl ResNeXt {
     /// Pooled features: `[B, 3, H, W]` -> `[B, feature_dim]` (2048 for ResNeXt-50).
     pub fn forward_features(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = relu(self.bn1.forward(self.conv1.forward(images)));
-        let mut x = self.maxpool.forward(x);
+        self.forward_features_timed(images, &mut Untimed)
+    }
+
+    /// [`forward_features`](Self::forward_features), each layer run through `timer`.
+    pub fn forward_features_timed(
+        &self,
+        images: Tensor<4>,
+        timer: &mut impl LayerTimer,
+    ) -> Tensor<2> {
+        let x = timer.time("conv 7x7 stem", || self.conv1.forward(images));
+        let x = timer.time("batchnorm", || self.bn1.forward(x));
+        let x = timer.time("relu", || relu(x));
+        let mut x = timer.time("maxpool", || self.maxpool.forward(x));
         for block in [&self.layer1, &self.layer2, &self.layer3, &self.layer4]
             .into_iter()
             .flatten()
         {
-            x = block.forward(x);
+            x = block.forward_timed(x, timer);
         }
-        self.avgpool.forward(x).flatten(1, 3)
+        let pooled = timer.time("avgpool", || self.avgpool.forward(x));
+        pooled.flatten(1, 3)
     }
 
     /// Class logits: `[B, 3, H, W]` -> `[B, num_classes]`; without `fc` this is
