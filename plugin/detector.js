@@ -14,8 +14,9 @@ export async function loadDetector(base = "model/") {
   const infoResponse = await fetch(`${base}model_info.json`);
   if (!infoResponse.ok) throw new Error("model/model_info.json is missing: run `cargo xtask plugin`");
   const info = await infoResponse.json();
-  if (info.seq_len) throw new Error("this extension scores single images; export without --seq-len");
-  const session = await ort.InferenceSession.create(`${base}${info.file}`, {
+  if (!info.onnx) throw new Error("model/model_info.json describes no ONNX file: run `cargo xtask plugin`");
+  if (info.onnx.seq_len) throw new Error("this extension scores single images; export without --seq-len");
+  const session = await ort.InferenceSession.create(`${base}${info.onnx.file}`, {
     executionProviders: ["wasm"],
   });
   loaded = { ort, info, session };
@@ -46,7 +47,7 @@ export async function scoreBlob(blob) {
   const { rgba, width, height } = await decode(blob);
   const size = info.image_size;
   const input = new ort.Tensor("float32", preprocess(rgba, width, height, info), [1, 3, size, size]);
-  const outputs = await session.run({ [info.input.name]: input });
+  const outputs = await session.run({ [info.onnx.input.name]: input });
   const pFake = outputs.p_fake.data[0];
   const fake = pFake >= info.threshold;
   return {

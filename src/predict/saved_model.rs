@@ -22,6 +22,8 @@ pub struct SavedModel {
     pub temperature: f64,
     /// Decision threshold on P(fake).
     pub threshold: f64,
+    /// Its `model_info.json` (or, when the folder has none, the one its architecture gives).
+    pub info: ModelInfo,
     /// The folder it was read from (`config.json`, `model.bpk`).
     pub dir: PathBuf,
 }
@@ -33,21 +35,21 @@ impl SavedModel {
         let dir =
             find_model_dir(path).ok_or_else(|| PredictError::NotAModel(path.to_path_buf()))?;
         let (model, config) = Model::load_dir(&dir, device)?;
-        let (mut temperature, mut threshold) = (1.0, 0.5);
         let info_path = dir.join(MODEL_INFO_FILE);
-        if info_path.is_file() {
-            let info = ModelInfo::read(&info_path).map_err(|e| PredictError::ModelInfo {
+        let info = if info_path.is_file() {
+            ModelInfo::read(&info_path).map_err(|e| PredictError::ModelInfo {
                 path: info_path.clone(),
                 reason: e.to_string(),
-            })?;
-            temperature = info.temperature_or_one();
-            threshold = info.threshold;
-        }
+            })?
+        } else {
+            model.model_info(&config)
+        };
         Ok(Self {
+            temperature: info.temperature_or_one(),
+            threshold: info.threshold,
+            info,
             model,
             config,
-            temperature,
-            threshold,
             dir,
         })
     }

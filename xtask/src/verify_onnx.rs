@@ -10,9 +10,10 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use deepfake::data::normalize::preprocess_eval;
 use deepfake::data::synth::{SynthConfig, render};
+use deepfake::formats::{MODEL_INFO_FILE, ModelInfo, OnnxFile};
 use deepfake::model::Detector;
 use deepfake::model::Label;
-use deepfake::onnx::{OnnxModelInfo, sha256_hex};
+use deepfake::onnx::sha256_hex;
 use deepfake::predict::SavedModel;
 use serde_json::json;
 
@@ -45,23 +46,29 @@ struct Case {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let info_path = args.file.with_file_name("model_info.json");
-    let info = OnnxModelInfo::read(&info_path).with_context(|| {
+    let info_path = args.file.with_file_name(MODEL_INFO_FILE);
+    let info = ModelInfo::read(&info_path).with_context(|| {
         format!(
-            "reading {} (the export example writes it beside the .onnx)",
+            "reading {} (`deepfake export` writes it beside the .onnx)",
             info_path.display()
         )
     })?;
+    let Some(onnx) = &info.onnx else {
+        bail!(
+            "{} describes no ONNX file (no `onnx` section): export the model again",
+            info_path.display()
+        );
+    };
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    if sha256_hex(&bytes) != info.sha256 {
+    if sha256_hex(&bytes) != onnx.sha256 {
         bail!(
             "{} does not match the sha256 in {}: the file changed after export; export again",
             args.file.display(),
             info_path.display()
         );
     }
-    let checkpoint = match (&args.checkpoint, &info.source) {
+    let checkpoint = match (&args.checkpoint, &onnx.source) {
         (Some(path), _) => path.clone(),
         (None, Some(source)) => PathBuf::from(source),
         (None, None) => bail!("model_info.json names no source model; pass --checkpoint DIR"),
@@ -70,13 +77,13 @@ pub fn run(args: Args) -> Result<()> {
     let detector = SavedModel::load(&checkpoint, &device)
         .with_context(|| format!("loading {}", checkpoint.display()))?
         .model;
-    let static_batch = info.input.shape.first().is_some_and(|d| d != "batch");
+    let static_batch = onnx.input.shape.first().is_some_and(|d| d != "batch");
     let batch = if static_batch {
         1
     } else {
         args.batch_size.max(1)
     };
-    let cases = make_cases(&info, batch, static_batch);
+    let cases = make_cases(info.image_size, onnx, batch, static_batch);
 
     let dir = repo_root().join("target/verify-onnx");
     let _ = std::fs::remove_dir_all(&dir);
@@ -109,8 +116,8 @@ pub fn run(args: Args) -> Result<()> {
         "{} ({:.1} MB, opset {}, sha256 {}...)",
         args.file.display(),
         bytes.len() as f64 / 1e6,
-        info.opset,
-        &info.sha256[..12]
+        onnx.opset,
+        &onnx.sha256[..12]
     );
     println!(
         "{:<16} {:>14} {:>16} {:>16}",
@@ -119,11 +126,11 @@ pub fn run(args: Args) -> Result<()> {
     let mut worst: f64 = 0.0;
     let mut burn_seconds = Vec::new();
     for case in &cases {
-        let (logits, p_fake) = burn_outputs(&detector, case, info.temperature, &device);
+        let (logits, p_fake) = burn_outputs(&detector, case, onnx.p_fake_temperature, &device);
         if case.name == "timing" {
             for _ in 0..args.repeat {
                 let start = Instant::now();
-                let _ = burn_outputs(&detector, case, info.temperature, &device);
+                let _ = burn_outputs(&detector, case, onnx.p_fake_temperature, &device);
                 burn_seconds.push(start.elapsed().as_secs_f64());
             }
         }
@@ -145,7 +152,7 @@ pub fn run(args: Args) -> Result<()> {
         .as_array()
         .map(|v| v.iter().filter_map(|s| s.as_f64()).collect())
         .unwrap_or_default();
-    let images = (batch * info.seq_len.unwrap_or(1)) as f64;
+    let images = (batch * onnx.seq_len.unwrap_or(1)) as f64;
     let burn_rate = images / median(&burn_seconds);
     let ort_rate = images / median(&ort_seconds);
     println!(
@@ -166,9 +173,8 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 /// Random inputs at batch 1 and `batch`, real (synthetic-face) images, and the timed case.
-fn make_cases(info: &OnnxModelInfo, batch: usize, static_batch: bool) -> Vec<Case> {
-    let size = info.image_size;
-    let steps = info.seq_len;
+fn make_cases(size: usize, onnx: &OnnxFile, batch: usize, static_batch: bool) -> Vec<Case> {
+    let steps = onnx.seq_len;
     let shape = |b: usize| match steps {
         None => vec![b, 3, size, size],
         Some(t) => vec![b, t, 3, size, size],

@@ -18,7 +18,7 @@ pub use atomic::{read_json, temp_path_for, write_atomic, write_json};
 pub use error::{FormatError, Result};
 pub use history::{EpochRecord, StopReason, TrainingResults};
 pub use label::{CLASS_NAMES, Label};
-pub use model_info::ModelInfo;
+pub use model_info::{ModelInfo, OnnxFile, TensorSpec};
 pub use normalisation::{IMAGENET_MEAN, IMAGENET_STD, SEED_IMAGE_SIZE, TINY_IMAGE_SIZE};
 pub use run_dir::{
     CONFIG_FILE, HISTORY_FILE, MODEL_INFO_FILE, RESULTS_FILE, RunDir, WEIGHTS_FILE, model_files,

@@ -1,6 +1,9 @@
-//! `model_info.json` of a saved model (a run's `best/`, `last/`, or any saved folder): what a
-//! consumer needs to feed it and read its output, and the calibration `eval` fits.
+//! `model_info.json`, one schema wherever a model is stored: beside a saved model (a run's
+//! `best/`, `last/`, or any saved folder) and beside an exported `.onnx` file (which adds the
+//! [`OnnxFile`] section). It says what a consumer needs to feed the model and read its output,
+//! and the calibration `eval` fits.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -33,9 +36,50 @@ pub struct ModelInfo {
     /// `eval` fits it on the validation split.
     #[serde(default)]
     pub temperature: Option<f64>,
-    /// Decision threshold on P(fake) (0.5 unless chosen otherwise).
+    /// Decision threshold on P(fake): fake when `p_fake >= threshold` (0.5 unless chosen
+    /// otherwise).
     #[serde(default = "default_threshold")]
     pub threshold: f64,
+    /// The exported file this JSON sits beside; absent for a saved Burn model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onnx: Option<OnnxFile>,
+}
+
+/// A graph input or output as a consumer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TensorSpec {
+    /// Graph name.
+    pub name: String,
+    /// Axis sizes; the dynamic batch axis is `"batch"`.
+    pub shape: Vec<String>,
+    /// Element type (`float32`).
+    pub dtype: String,
+}
+
+/// The `onnx` section of `model_info.json` beside an exported `.onnx` file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OnnxFile {
+    /// File name of the model, relative to this JSON file.
+    pub file: String,
+    /// Lower-case hex SHA-256 of the `.onnx` bytes.
+    pub sha256: String,
+    /// Size of the `.onnx` file in bytes.
+    pub bytes: usize,
+    /// ONNX operator set.
+    pub opset: i64,
+    /// The one graph input (`[batch, 3, S, S]`, or `[batch, T, 3, S, S]` for sequences).
+    pub input: TensorSpec,
+    /// `logits` `[batch, 2]` and `p_fake` `[batch]`.
+    pub outputs: Vec<TensorSpec>,
+    /// Frames per input sequence (`null` for single images).
+    pub seq_len: Option<usize>,
+    /// The temperature folded into the `p_fake` output: `sigmoid((l_fake - l_real) / T)`
+    /// (1 when exported without it).
+    pub p_fake_temperature: f64,
+    /// Nodes per ONNX operator type.
+    pub operators: BTreeMap<String, usize>,
+    /// Where the weights came from (a checkpoint path), if known.
+    pub source: Option<String>,
 }
 
 fn default_threshold() -> f64 {
@@ -59,6 +103,7 @@ impl ModelInfo {
             class_names: CLASS_NAMES.map(String::from),
             temperature: None,
             threshold: default_threshold(),
+            onnx: None,
         }
     }
 

@@ -1,7 +1,5 @@
 //! Errors of the ONNX export.
 
-use std::path::PathBuf;
-
 /// Why an export or a check failed.
 #[derive(Debug, thiserror::Error)]
 pub enum OnnxError {
@@ -33,14 +31,6 @@ pub enum OnnxError {
     /// Writing a file atomically failed (names the file and the step).
     #[error(transparent)]
     Write(#[from] deepfake_formats::FormatError),
-    /// Encoding `model_info.json` failed.
-    #[error("{path}: {source}")]
-    Json {
-        /// The file.
-        path: PathBuf,
-        /// The serde error.
-        source: serde_json::Error,
-    },
 }
 
 /// Result of this crate.

@@ -9,7 +9,8 @@
 //!
 //! [`export_onnx`] traces an inference copy of the model with burn-onnx's exporter,
 //! [`rename_graph_io`] gives the graph its stable names, [`check_structure`] validates the
-//! result, and [`OnnxModelInfo`] is the `model_info.json` written beside the file.
+//! result, and [`describe_export`] gives the `model_info.json` written beside the file (the one
+//! [`deepfake_formats::ModelInfo`] schema with its `onnx` section).
 
 mod error;
 mod export;
@@ -19,4 +20,4 @@ mod info;
 pub use error::{OnnxError, Result};
 pub use export::{ExportOptions, ExportedModel, INPUT_NAME, LOGITS_NAME, P_FAKE_NAME, export_onnx};
 pub use graph::{GraphSummary, TensorSummary, check_structure, rename_graph_io};
-pub use info::{OnnxModelInfo, TensorSpec, sha256_hex};
+pub use info::{describe_export, sha256_hex};

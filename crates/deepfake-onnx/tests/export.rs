@@ -2,9 +2,10 @@
 //! and malformed graphs are errors, `model_info.json` describes the file.
 
 use burn::tensor::{Device, Distribution, Tensor};
+use deepfake_formats::ModelInfo;
 use deepfake_model::{Detector, DetectorConfig};
 use deepfake_onnx::{
-    ExportOptions, OnnxError, OnnxModelInfo, check_structure, export_onnx, sha256_hex,
+    ExportOptions, OnnxError, check_structure, describe_export, export_onnx, sha256_hex,
 };
 use onnx_ir::{Message, ModelProto};
 
@@ -96,24 +97,40 @@ fn model_info_describes_the_file_and_round_trips() {
         ..ExportOptions::default()
     };
     let exported = export_onnx(&model, &config, options, &device).unwrap();
-    let info = OnnxModelInfo::new(&exported, &model, &config, options, "m.onnx", 0.42).unwrap();
-    assert_eq!(info.sha256, sha256_hex(&exported.bytes));
+    let mut saved_info = model.model_info(&config);
+    saved_info.threshold = 0.42;
+    saved_info.temperature = Some(0.5);
+    let info = describe_export(&exported, options, "m.onnx", saved_info.clone()).unwrap();
+    let onnx = info.onnx.clone().expect("an onnx section");
+    assert_eq!(onnx.sha256, sha256_hex(&exported.bytes));
     // FIPS 180-2 test vector: the digest itself is independent of this crate.
     assert_eq!(
         sha256_hex(b"abc"),
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
-    assert_eq!(info.sha256.len(), 64);
-    assert_eq!(info.bytes, exported.bytes.len());
-    assert_eq!(info.input.name, "input");
-    assert_eq!(info.input.shape, ["batch", "3", "3", "64", "64"]);
-    assert_eq!(info.outputs[1].name, "p_fake");
-    assert_eq!(info.seq_len, Some(3));
-    assert_eq!((info.temperature, info.threshold), (0.5, 0.42));
+    assert_eq!(onnx.sha256.len(), 64);
+    assert_eq!(onnx.bytes, exported.bytes.len());
+    assert_eq!(onnx.input.name, "input");
+    assert_eq!(onnx.input.shape, ["batch", "3", "3", "64", "64"]);
+    assert_eq!(onnx.outputs[1].name, "p_fake");
+    assert_eq!(onnx.seq_len, Some(3));
+    assert_eq!(onnx.p_fake_temperature, 0.5);
+    // Everything else is the saved model's own record, in the one schema.
+    assert_eq!(
+        ModelInfo {
+            onnx: None,
+            ..info.clone()
+        },
+        saved_info
+    );
+    assert_eq!((info.temperature, info.threshold), (Some(0.5), 0.42));
     assert_eq!(info.parameters, deepfake_model::trainable_params(&model));
     assert_eq!(info.class_names, ["real", "fake"]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model_info.json");
     info.write(&path).unwrap();
-    assert_eq!(OnnxModelInfo::read(&path).unwrap(), info);
+    assert_eq!(ModelInfo::read(&path).unwrap(), info);
+    // A saved model's file (no onnx section) reads back without one.
+    saved_info.write(&path).unwrap();
+    assert_eq!(ModelInfo::read(&path).unwrap().onnx, None);
 }
