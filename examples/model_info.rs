@@ -1,83 +1,16 @@
-//! Prints a detector preset's architecture and parameter counts and times one forward pass.
+//! Print a detector preset's architecture and parameter counts and time one forward pass on random
+//! input (`--save DIR` keeps the random model).
 //!
-//! `cargo run --release --example model_info -- --preset tiny|seed [--device cpu|cuda|wgpu|vulkan] [--frames T] [--save DIR]`
+//! `cargo run --release --example model_info [--features cuda|wgpu|vulkan] -- --preset tiny|seed
+//! [--frames T] [--save DIR]` (`--help` lists every option). A thin entry point: the command is
+//! [`deepfake_cli::model_info`], also installed as `deepfake model-info` (`cargo install --path
+//! crates/deepfake-cli`).
 
-use std::time::Instant;
+use std::process::ExitCode;
 
-use anyhow::Result;
-use burn::tensor::{Distribution, Tensor};
-use clap::{Parser, ValueEnum};
-use deepfake::model::{DetectorConfig, trainable_params};
-use deepfake::parse_device_or_exit;
+use clap::Parser;
+use deepfake_cli::model_info::{Args, run};
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Preset {
-    /// Small widths and depths, 64x64 input: for tests and CPU demos.
-    Tiny,
-    /// ResNeXt-50 32x4d + 2x512 BiLSTM, 224x224 input.
-    Seed,
-}
-
-/// Show a detector preset and run one forward pass on random input.
-#[derive(Parser)]
-struct Args {
-    /// Which preset to build.
-    #[arg(long, value_enum, default_value = "tiny")]
-    preset: Preset,
-    /// Device: cpu, cuda, cuda:N, wgpu or vulkan (GPU ones need the Cargo feature of the same name).
-    #[arg(long, default_value = "cpu")]
-    device: String,
-    /// Frames per sequence (1 = single images).
-    #[arg(long, default_value_t = 1)]
-    frames: usize,
-    /// Batch size of the timed forward pass.
-    #[arg(long, default_value_t = 1)]
-    batch_size: usize,
-    /// Also save the randomly initialised model here (config.json + model.bpk), e.g. for
-    /// benchmarks of `predict`.
-    #[arg(long)]
-    save: Option<std::path::PathBuf>,
-    /// Seed of the random initialisation.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Load these weights (a PyTorch state dict of the reference module, `.pth` or
-    /// `.safetensors`) instead of a random initialisation.
-    #[arg(long)]
-    from_pytorch: Option<std::path::PathBuf>,
-}
-
-fn main() -> Result<()> {
-    let args = Args::parse();
-    let device = parse_device_or_exit(&args.device);
-    let config = match args.preset {
-        Preset::Tiny => DetectorConfig::tiny(),
-        Preset::Seed => DetectorConfig::seed(),
-    };
-    device.seed(args.seed);
-    let detector = match &args.from_pytorch {
-        Some(path) => deepfake::model::Detector::from_pytorch(path, &config, &device)?,
-        None => config.init(&device)?,
-    };
-    if let Some(dir) = &args.save {
-        detector.save(&config, dir)?;
-        println!("saved to {}", dir.display());
-    }
-    println!("{config}");
-    println!(
-        "trainable parameters: {} (backbone {}, feature width {})",
-        trainable_params(&detector),
-        trainable_params(&detector.backbone),
-        config.backbone.feature_dim()
-    );
-    let size = config.image_size;
-    let shape = [args.batch_size.max(1), args.frames.max(1), 3, size, size];
-    let frames = Tensor::<5>::random(shape, Distribution::Normal(0.0, 1.0), &device);
-    let start = Instant::now();
-    let logits = detector.forward_sequence(frames).into_data();
-    let seconds = start.elapsed().as_secs_f64();
-    println!(
-        "forward {shape:?} -> logits {:?} in {seconds:.3} s",
-        logits.shape()
-    );
-    Ok(())
+fn main() -> ExitCode {
+    deepfake_cli::exit_status(run(Args::parse()))
 }

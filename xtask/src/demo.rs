@@ -4,12 +4,13 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use clap::Parser;
 use deepfake_data::synth::{SynthConfig, write_dataset};
 
-use crate::eval::run_example;
 use crate::python::repo_root;
 
 /// Options of `cargo xtask demo`.
@@ -87,7 +88,7 @@ pub fn run(args: Args) -> Result<()> {
             "--batch-size",
             "32",
         ]));
-        run_example("train", &train)?;
+        run_command("train", &train)?;
     }
 
     step(
@@ -97,7 +98,7 @@ pub fn run(args: Args) -> Result<()> {
     if report.is_file() {
         eprintln!("reusing {}", report.display());
     } else {
-        run_example("eval", &with_path(Vec::new(), "--checkpoint", &run))?;
+        run_command("eval", &with_path(Vec::new(), "--checkpoint", &run))?;
     }
 
     step(4, "export to ONNX (opset 18) with model_info.json");
@@ -105,7 +106,7 @@ pub fn run(args: Args) -> Result<()> {
         eprintln!("reusing {}", model.display());
     } else {
         let export = with_path(Vec::new(), "--checkpoint", &run);
-        run_example("export", &with_path(export, "--out", &model))?;
+        run_command("export", &with_path(export, "--out", &model))?;
     }
 
     step(5, "score a few test images with predict");
@@ -118,7 +119,7 @@ pub fn run(args: Args) -> Result<()> {
                 .map(Into::into),
         );
     }
-    run_example("predict", &predict)?;
+    run_command("predict", &predict)?;
 
     println!(
         "\nDone in {:.0} s. Everything is under {}:\n\
@@ -140,6 +141,19 @@ pub fn run(args: Args) -> Result<()> {
         model.display(),
         model.display()
     );
+    Ok(())
+}
+
+/// `deepfake NAME ARGS`, in this process; an error if it fails (it has printed why).
+fn run_command(name: &str, args: &[OsString]) -> Result<()> {
+    let command_line = [OsString::from("deepfake"), OsString::from(name)]
+        .into_iter()
+        .chain(args.iter().cloned());
+    let cli = deepfake_cli::Cli::try_parse_from(command_line)
+        .with_context(|| format!("the demo's arguments of `deepfake {name}`"))?;
+    if cli.command.run() != ExitCode::SUCCESS {
+        bail!("`deepfake {name}` failed (its error is above)");
+    }
     Ok(())
 }
 

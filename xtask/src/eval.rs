@@ -1,6 +1,6 @@
-//! `cargo xtask eval [ARGS]`: runs the `eval` example in release (every argument is passed
-//! on; `cargo xtask eval --help` shows them). A `--device cuda...`, `--device wgpu` or `--device vulkan` adds
-//! the matching cargo feature.
+//! `cargo xtask eval [ARGS]`: `deepfake eval` in xtask's process. A `--device cuda...`,
+//! `--device wgpu` or `--device vulkan` that xtask was not built with re-runs xtask with the
+//! matching cargo feature.
 
 use std::ffi::OsString;
 use std::process::Command;
@@ -8,15 +8,6 @@ use std::process::Command;
 use anyhow::{Context, Result};
 
 use crate::python::repo_root;
-
-/// Options of `cargo xtask eval`: everything is forwarded to the example.
-#[derive(clap::Args)]
-#[command(disable_help_flag = true)]
-pub struct Args {
-    /// Arguments of the eval example (see `cargo xtask eval --help`).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<OsString>,
-}
 
 /// The cargo feature a `--device` value needs, if any.
 pub fn device_feature(args: &[OsString]) -> Option<&'static str> {
@@ -39,21 +30,37 @@ pub fn device_feature(args: &[OsString]) -> Option<&'static str> {
     None
 }
 
-pub fn run(args: Args) -> Result<()> {
-    run_example("eval", &args.args)
+/// Whether this xtask binary was built with `feature`.
+fn compiled_in(feature: &str) -> bool {
+    match feature {
+        "cuda" => cfg!(feature = "cuda"),
+        "wgpu" => cfg!(feature = "wgpu"),
+        "vulkan" => cfg!(feature = "vulkan"),
+        _ => false,
+    }
 }
 
-/// `cargo run --release --example NAME [--features F] -- ARGS` in the repository root.
-pub fn run_example(name: &str, args: &[OsString]) -> Result<()> {
-    let mut command = Command::new(env!("CARGO"));
-    command.args(["run", "--quiet", "--release", "--example", name]);
-    if let Some(feature) = device_feature(args) {
-        command.args(["--features", feature]);
+/// Evaluates in this process, or re-runs `cargo xtask eval` with the device's feature.
+pub fn run(args: deepfake_cli::eval::Args) -> Result<()> {
+    let command_line: Vec<OsString> = std::env::args_os().skip(1).collect();
+    match device_feature(&command_line) {
+        Some(feature) if !compiled_in(feature) => rerun_with_feature(feature, &command_line),
+        _ => deepfake_cli::eval::run(args),
     }
-    command.arg("--").args(args).current_dir(repo_root());
-    let status = command.status().context("starting cargo")?;
+}
+
+/// `cargo run --release -p xtask --features FEATURE -- ARGS` in the repository root.
+fn rerun_with_feature(feature: &str, args: &[OsString]) -> Result<()> {
+    eprintln!("building xtask with --features {feature} for this device ...");
+    let status = Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--release", "--package", "xtask"])
+        .args(["--features", feature, "--"])
+        .args(args)
+        .current_dir(repo_root())
+        .status()
+        .context("starting cargo")?;
     if !status.success() {
-        // The example has printed its error; pass its exit status on.
+        // It has printed its error; pass its exit status on.
         std::process::exit(status.code().unwrap_or(1));
     }
     Ok(())

@@ -7,13 +7,11 @@ mod bench_gpu;
 mod bench_model;
 mod bench_output;
 mod cuda_toolchain;
-mod data_info;
 mod demo;
 mod eval;
 mod parity;
 mod plugin;
 mod python;
-mod synth;
 mod verify_onnx;
 
 use anyhow::Result;
@@ -42,13 +40,13 @@ enum Command {
     Backends(backends::Args),
     /// Summarise a data set folder: layout, counts per split and class, image sizes, skipped
     /// files; writes dataset_info.json.
-    DataInfo(data_info::Args),
+    DataInfo(deepfake_cli::data_info::Args),
     /// Write synthetic proxy data in the 140k-faces layout.
-    Synth(synth::Args),
+    Synth(deepfake_cli::synth::Args),
     /// Evaluate the newest run (or --checkpoint) on its test split, or score a
-    /// path,label,p_fake CSV (--scores): report.json, figures and index.html. Runs the `eval`
-    /// example; `cargo xtask eval --help` lists its options.
-    Eval(eval::Args),
+    /// path,label,p_fake CSV (--scores): report.json, scores.csv, figures and index.html
+    /// (`deepfake eval`).
+    Eval(deepfake_cli::eval::Args),
     /// Benchmarks side by side with the Python peers: `bench model`, `bench train`, `bench predict`,
     /// `bench data`, `bench metrics`, `bench gpu`; `bench docs` writes docs/benchmarks.md.
     Bench(bench::Args),
@@ -71,8 +69,8 @@ fn main() -> Result<()> {
         Command::Demo(args) => demo::run(args),
         Command::Parity(args) => parity::run(args),
         Command::Backends(args) => backends::run(args),
-        Command::DataInfo(args) => data_info::run(args),
-        Command::Synth(args) => synth::run(args),
+        Command::DataInfo(args) => deepfake_cli::data_info::run(args),
+        Command::Synth(args) => deepfake_cli::synth::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Bench(args) => bench::run(args),
         Command::VerifyOnnx(args) => verify_onnx::run(args),

@@ -1,0 +1,313 @@
+//! Times forward passes of a detector preset on one device: the backbone alone and the whole
+//! detector, at each batch size. `cargo xtask bench model` runs it beside PyTorch and ONNX
+//! Runtime; run it alone for a quick number.
+//!
+//! `cargo run --release --example bench_model -- [--preset seed] [--device cpu|wgpu|vulkan|cuda]
+//! [--batch-sizes 1,8] [--iters 5] [--checkpoint DIR]` (the example calls this module).
+//!
+//! Prints one JSON object per (part, batch): runtime, device, part, batch, median seconds per
+//! pass, images per second, and the process's peak resident memory so far.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::module::Module;
+use burn::tensor::{Device, Distribution, Tensor};
+use clap::{Parser, ValueEnum};
+use deepfake::inference_form_for;
+use deepfake::model::{Detector, DetectorConfig, GroupedConvMethod, set_grouped_conv_override};
+use serde_json::json;
+
+use crate::{DeviceFlag, Preset};
+
+/// Which form of the model is timed.
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+pub enum Variant {
+    /// The detector as trained (BatchNorm layers, Burn's kernels).
+    Plain,
+    /// BatchNorm folded into the convolutions, Burn's kernels.
+    Fused,
+    /// Folded, the backbone on the host CPU kernels on a CPU device (what `predict` uses).
+    Fast,
+}
+
+/// Which part of the model is timed.
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+pub enum Part {
+    /// The ResNeXt backbone up to its pooled features.
+    Backbone,
+    /// Backbone, LSTM and classifier: images to logits.
+    Detector,
+    /// One training step of the whole detector: forward in training mode, cross-entropy,
+    /// backward, Adam (torch's) update, on the autodiff version of the device.
+    TrainStep,
+}
+
+/// Time the detector's forward pass.
+#[derive(Parser)]
+#[command(name = "bench_model")]
+pub struct Args {
+    /// Architecture preset (random weights unless --checkpoint).
+    #[arg(long, value_enum, default_value = "seed")]
+    preset: Preset,
+    /// A saved model to time instead of a random preset.
+    #[arg(long)]
+    checkpoint: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    device: DeviceFlag,
+    /// Batch sizes, comma separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,8")]
+    batch_sizes: Vec<usize>,
+    /// Which form of the model to time.
+    #[arg(long, value_enum, default_value = "fast")]
+    variant: Variant,
+    /// Parts to time, comma separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "backbone,detector"
+    )]
+    parts: Vec<Part>,
+    /// Untimed passes first.
+    #[arg(long, default_value_t = 2)]
+    warmup: usize,
+    /// Timed passes; the median is reported.
+    #[arg(long, default_value_t = 5)]
+    iters: usize,
+    /// Also run two images through the timed form of the model and through a CPU (flex)
+    /// copy of the plain model, and print the largest logit difference (for GPU devices).
+    #[arg(long)]
+    check_against_cpu: bool,
+    /// How grouped convolutions run: direct (the backend's conv2d), im2col or shifted (matrix
+    /// products) [default: direct on cpu, im2col on GPU devices].
+    #[arg(long)]
+    grouped_conv: Option<String>,
+}
+
+/// The command-line name of a value (`seed`, `fast`, `train-step`).
+fn name(value: &impl ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
+}
+
+/// Prints one result as a JSON line (the schema `cargo xtask bench` reads).
+fn print_record(
+    args: &Args,
+    part: Part,
+    batch: usize,
+    image_size: usize,
+    seconds: f64,
+    device: &Device,
+) {
+    let record = json!({
+        "runtime": "burn",
+        "device": args.device.name,
+        "preset": args.preset.name(),
+        "variant": name(&args.variant),
+        "part": name(&part).replace('-', "_"),
+        "batch": batch,
+        "image_size": image_size,
+        "seconds_per_pass": seconds,
+        "images_per_second": batch as f64 / seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "grouped_conv": GroupedConvMethod::for_device(device).name(),
+        "gpu_reserved_mb": gpu_reserved_mb(device),
+    });
+    println!("{record}");
+}
+
+/// Memory the device's allocator holds, in MB (`None` on CPU backends). Read right after a
+/// pass, it is the pass's footprint as the pool keeps it (pools grow, they do not shrink
+/// between passes), so it bounds the peak from below.
+fn gpu_reserved_mb(device: &Device) -> Option<f64> {
+    device
+        .memory_pool_usage()
+        .map(|usage| usage.bytes_reserved as f64 / 1e6)
+}
+
+/// Peak resident set size of this process in MB (Linux `VmHWM`), if known.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Runs `pass` (which must wait for its result) `warmup + iters` times; median seconds.
+fn time_passes(warmup: usize, iters: usize, mut pass: impl FnMut()) -> f64 {
+    for _ in 0..warmup {
+        pass();
+    }
+    let times = (0..iters.max(1))
+        .map(|_| {
+            let start = Instant::now();
+            pass();
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    median(times)
+}
+
+/// Median seconds of a training step at `batch` (random images and labels, Adam lr 1e-3,
+/// weight decay 1e-4 as the seed's recipe).
+fn time_train_steps(
+    args: &Args,
+    model: &Detector,
+    size: usize,
+    batch: usize,
+    device: &Device,
+) -> Result<f64> {
+    let autodiff = device.clone().autodiff();
+    let mut model = model.clone().to_device(&autodiff).train();
+    let mut optimizer = deepfake::train::step::torch_adam(1e-4);
+    let images = Tensor::<4>::random(
+        [batch, 3, size, size],
+        Distribution::Normal(0.0, 1.0),
+        &autodiff,
+    );
+    let labels: Vec<i64> = (0..batch as i64).map(|i| i % 2).collect();
+    let labels = Tensor::<1, burn::tensor::Int>::from_data(
+        burn::tensor::TensorData::new(labels, [batch]),
+        &autodiff,
+    );
+    let mut times = Vec::new();
+    for i in 0..args.warmup + args.iters.max(1) {
+        let start = Instant::now();
+        let (next, output) = deepfake::train::step::train_step(
+            model,
+            &mut optimizer,
+            images.clone(),
+            labels.clone(),
+            1e-3,
+            None,
+        );
+        model = next;
+        if !output.loss.is_finite() {
+            bail!("the training step's loss is {}", output.loss);
+        }
+        if i >= args.warmup {
+            times.push(start.elapsed().as_secs_f64());
+        }
+    }
+    Ok(median(times))
+}
+
+/// Times every (part, batch) and prints one JSON line each.
+pub fn run(args: Args) -> Result<()> {
+    if args.batch_sizes.contains(&0) {
+        bail!("batch sizes must be at least 1");
+    }
+    if let Some(name) = &args.grouped_conv {
+        let method = GroupedConvMethod::parse(name)
+            .with_context(|| format!("--grouped-conv {name}: use direct, im2col or shifted"))?;
+        set_grouped_conv_override(Some(method));
+    }
+    let device: Device = args.device.device();
+    let (model, config): (Detector, DetectorConfig) = match &args.checkpoint {
+        Some(dir) => Detector::load_dir(dir, &device)
+            .with_context(|| format!("loading {}", dir.display()))?,
+        None => {
+            let config = args.preset.config();
+            device.seed(0);
+            (config.init(&device)?, config)
+        }
+    };
+    let trainable = args.parts.contains(&Part::TrainStep).then(|| model.clone());
+    // `valid()` borrows: the block drops the original, so the inference forms below really
+    // own (and can release) the weights they convert.
+    let model = {
+        let original = model;
+        original.valid()
+    };
+    let size = config.image_size;
+    // The flex reference for --check-against-cpu, made before the model is converted.
+    let reference = args.check_against_cpu.then(|| {
+        let cpu = Device::flex();
+        // `valid()` gives the copy its own BatchNorm statistics before it moves.
+        let on_cpu = model.valid().to_device(&cpu);
+        let images = Tensor::<4>::random([2, 3, size, size], Distribution::Normal(0.0, 1.0), &cpu);
+        let logits = on_cpu.forward(images.clone());
+        (images, logits)
+    });
+    // Only the form being timed stays in memory (peak memory is part of the report).
+    let (plain, fused) = match args.variant {
+        Variant::Plain => (Some(model), None),
+        Variant::Fused => (None, Some(model.into_inference())),
+        Variant::Fast => (None, Some(inference_form_for(model, &device))),
+    };
+    if let Some((images, expected)) = reference {
+        let images = images.to_device(&device);
+        let got = match (&plain, &fused) {
+            (Some(model), _) => model.forward(images),
+            (_, Some(fused)) => fused.forward(images),
+            _ => unreachable!("one form of the model is always kept"),
+        };
+        let expected: Vec<f32> = expected.into_data().try_to_vec()?;
+        let got: Vec<f32> = got.into_data().try_to_vec()?;
+        if expected.len() != got.len() {
+            bail!(
+                "{} logits on {}, {} on flex",
+                got.len(),
+                args.device.name,
+                expected.len()
+            );
+        }
+        // NaN anywhere makes the difference infinite: it can never pass as small.
+        let diff = expected.iter().zip(&got).fold(0.0f32, |worst, (a, b)| {
+            let d = (a - b).abs();
+            if d.is_nan() {
+                f32::INFINITY
+            } else {
+                worst.max(d)
+            }
+        });
+        println!(
+            "{}",
+            json!({"check": "logits vs flex", "device": args.device.name,
+                   "variant": name(&args.variant), "max_abs_diff": diff,
+                   "logits_max_abs": expected.iter().fold(0.0f32, |m, v| m.max(v.abs()))})
+        );
+    }
+    for &part in &args.parts {
+        for &batch in &args.batch_sizes {
+            if part == Part::TrainStep {
+                let Some(trainable) = &trainable else {
+                    bail!("no trainable copy");
+                };
+                let seconds = time_train_steps(&args, trainable, size, batch, &device)?;
+                print_record(&args, part, batch, size, seconds, &device);
+                continue;
+            }
+            let images = Tensor::<4>::random(
+                [batch, 3, size, size],
+                Distribution::Normal(0.0, 1.0),
+                &device,
+            );
+            let seconds = time_passes(args.warmup, args.iters, || {
+                let out = match (part, &plain, &fused) {
+                    (Part::Backbone, Some(model), _) => {
+                        model.backbone.forward_features(images.clone())
+                    }
+                    (Part::Detector, Some(model), _) => model.forward(images.clone()),
+                    (Part::Backbone, _, Some(fused)) => {
+                        fused.backbone.forward_features(images.clone())
+                    }
+                    (Part::Detector, _, Some(fused)) => fused.forward(images.clone()),
+                    _ => unreachable!("one form of the model is always kept"),
+                };
+                // Reading the result waits for the device.
+                let _ = out.into_data();
+            });
+            print_record(&args, part, batch, size, seconds, &device);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! `deepfake eval`: evaluate a trained detector on a split, or score any detector's
+//! `path,label,p_fake` CSV, and write `report.json`, `scores.csv`, figures (PNG + SVG) and a
+//! self-contained `index.html`. Without options it evaluates the newest run in `runs/` on its
+//! test split.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow};
+use clap::Parser;
+use deepfake::data::Split;
+use deepfake::eval::{
+    EvalOptions, EvalOutcome, EvalProgress, SCORES_FILE, evaluate_checkpoint, evaluate_scores,
+    headline_table,
+};
+use deepfake::metrics::ReportOptions;
+use indicatif::ProgressBar;
+
+use crate::{DeviceFlag, progress};
+
+/// Evaluate a deepfake detector and write the report (report.json, figures/, index.html).
+#[derive(Parser)]
+#[command(name = "eval")]
+pub struct Args {
+    /// Training run (uses its best/ checkpoint) or saved model folder [default: newest run in --runs].
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// Where to look for the newest run.
+    #[arg(long, default_value = "runs")]
+    runs: PathBuf,
+    /// Data set folder [default: the run's training data].
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Split to evaluate: train, valid or test.
+    #[arg(long, default_value = "test")]
+    split: String,
+    /// Output folder [default: <run>/eval-<split>, or eval-scores for --scores].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    device: DeviceFlag,
+    /// Images per forward pass.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Decision threshold on P(fake).
+    #[arg(long, default_value_t = 0.5)]
+    threshold: f64,
+    /// Bootstrap resamples for the 95% intervals (0 to skip).
+    #[arg(long, default_value_t = 1000)]
+    bootstrap: usize,
+    /// Do not fit a temperature on the validation split.
+    #[arg(long)]
+    no_calibrate: bool,
+    /// Score any detector: a CSV with header path,label,p_fake (label real/fake or 0/1).
+    #[arg(long, conflicts_with_all = ["checkpoint", "data", "device"])]
+    scores: Option<PathBuf>,
+}
+
+struct Bar(Option<ProgressBar>);
+
+impl EvalProgress for Bar {
+    fn start(&mut self, split: &str, total: usize) {
+        self.0 = progress::bar(total, format!("scoring {split}"));
+        if self.0.is_none() {
+            eprintln!("scoring the {split} split: {total} images");
+        }
+    }
+    fn advance(&mut self, done: usize) {
+        if let Some(bar) = &self.0 {
+            bar.inc(done as u64);
+        }
+    }
+    fn finish(&mut self) {
+        if let Some(bar) = self.0.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn print_outcome(outcome: &EvalOutcome) {
+    let r = &outcome.report;
+    if let Some(checkpoint) = &outcome.checkpoint {
+        println!("model: {}", checkpoint.model_dir.display());
+    }
+    if let Some(data) = &outcome.data {
+        println!("data:  {}", data.display());
+    }
+    println!("n = {} images, threshold {}\n", r.n, r.threshold);
+    println!("{}", headline_table(r));
+    if let Some(t) = outcome.temperature {
+        println!(
+            "\ntemperature {:.4} (fitted on valid): ECE {:.4} -> {:.4}; saved in model_info.json",
+            t.temperature, t.ece_before, t.ece_after
+        );
+    }
+    if !outcome.skipped.is_empty() {
+        println!("\n{} unreadable files skipped:", outcome.skipped.len());
+        for s in outcome.skipped.iter().take(10) {
+            println!("  {}: {}", s.path.display(), s.reason);
+        }
+    }
+    println!("\nreport: {}", outcome.files.index_html.display());
+    println!("json:   {}", outcome.files.report_json.display());
+    if outcome.checkpoint.is_some() {
+        let scores = outcome.files.report_json.with_file_name(SCORES_FILE);
+        println!("scores: {}", scores.display());
+    }
+}
+
+/// Evaluates and prints the headline metrics and where the report is.
+pub fn run(args: Args) -> Result<()> {
+    let split = Split::from_name(&args.split)
+        .ok_or_else(|| anyhow!("unknown split `{}`: use train, valid or test", args.split))?;
+    let report = ReportOptions {
+        threshold: args.threshold,
+        bootstrap_resamples: args.bootstrap,
+        ..ReportOptions::default()
+    };
+    let outcome = if let Some(scores) = &args.scores {
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("eval-scores"));
+        evaluate_scores(scores, &out, &report)?
+    } else {
+        let device = args.device.device();
+        let options = EvalOptions {
+            checkpoint: args.checkpoint.clone(),
+            runs_dir: args.runs.clone(),
+            data: args.data.clone(),
+            split,
+            out: args.out.clone(),
+            batch_size: args.batch_size.max(1),
+            report,
+            calibrate: !args.no_calibrate,
+        };
+        evaluate_checkpoint(&options, &device, &mut Bar(None)).context("evaluation failed")?
+    };
+    print_outcome(&outcome);
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! The `deepfake` binary: `deepfake <command> --help` for each command's options.
+//! Install with `cargo install --path crates/deepfake-cli [--features cuda|wgpu|vulkan]`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use deepfake_cli::Cli;
+
+fn main() -> ExitCode {
+    Cli::parse().command.run()
+}

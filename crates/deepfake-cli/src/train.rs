@@ -1,0 +1,209 @@
+//! `deepfake train`: train the detector with the seed's recipe.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use deepfake::data::{AugmentConfig, Skipped};
+use deepfake::train::{EpochRecord, TrainConfig, TrainObserver, train};
+use indicatif::ProgressBar;
+
+use crate::{DeviceFlag, Preset, progress};
+
+/// Train the ResNeXt + BiLSTM deepfake detector with the seed's recipe (Adam lr 1e-3, weight
+/// decay 1e-4, ReduceLROnPlateau patience 3 factor 0.5, cross-entropy, 12 epochs, batch 64).
+/// Writes config.json, history.json, training_results.json and best/ and last/ checkpoints.
+#[derive(Parser)]
+#[command(name = "train")]
+pub struct Args {
+    /// Data set folder: the Kaggle 140k root, its real-vs-fake folder, or real/ + fake/ folders.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Run directory to create (or, with --resume, to continue).
+    #[arg(long, default_value = "runs/detector")]
+    out: PathBuf,
+    /// Continue the run in this directory from its last/ checkpoint (uses its saved config).
+    #[arg(long)]
+    resume: Option<PathBuf>,
+    #[command(flatten)]
+    device: DeviceFlag,
+    /// Model size.
+    #[arg(long, value_enum, default_value = "seed")]
+    preset: Preset,
+    /// torchvision ImageNet weights for the backbone (resnext50_32x4d-7cdf4587.pth).
+    #[arg(long)]
+    pretrained: Option<PathBuf>,
+    /// Epochs.
+    #[arg(long, default_value_t = 12)]
+    epochs: usize,
+    /// Images per batch.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Initial learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// L2 weight decay (torch Adam semantics).
+    #[arg(long, default_value_t = 1e-4)]
+    weight_decay: f64,
+    /// Input size in pixels [default: 224 for seed, 64 for tiny].
+    #[arg(long)]
+    image_size: Option<usize>,
+    /// Seed of initialisation, shuffling, augmentation and dropout.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Train without augmentation.
+    #[arg(long)]
+    no_augment: bool,
+    /// Epochs with the backbone frozen before training all layers.
+    #[arg(long, default_value_t = 0)]
+    freeze_backbone_epochs: usize,
+    /// Stop once validation accuracy reaches this (the seed used 0.93).
+    #[arg(long)]
+    target_accuracy: Option<f64>,
+    /// Stop after this many epochs without a better validation accuracy.
+    #[arg(long)]
+    early_stopping_patience: Option<usize>,
+    /// Clip the global gradient norm to this (torch clip_grad_norm_).
+    #[arg(long)]
+    clip_grad_norm: Option<f64>,
+    /// At most this many training batches per epoch (quick trials).
+    #[arg(long)]
+    max_batches: Option<usize>,
+    /// No progress bars, one line per epoch.
+    #[arg(long)]
+    quiet: bool,
+}
+
+struct Progress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    /// The epoch's running loss and accuracy, then step and loader images/s.
+    stats: (f64, f64, f64, f64),
+}
+
+impl Progress {
+    fn bar(&mut self, len: usize, prefix: String) {
+        if !self.quiet {
+            self.bar = progress::bar(len, prefix);
+        }
+    }
+}
+
+impl TrainObserver for Progress {
+    fn epoch_started(&mut self, epoch: usize, epochs: usize, batches: usize) {
+        self.bar(batches, format!("epoch {epoch}/{epochs} train"));
+    }
+    fn batch_done(&mut self, _images: usize, loss: f64, accuracy: f64) {
+        self.stats.0 = loss;
+        self.stats.1 = accuracy;
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+    fn throughput(&mut self, step: f64, loader: f64) {
+        self.stats.2 = step;
+        self.stats.3 = loader;
+        let (loss, accuracy, step, loader) = self.stats;
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!(
+                "loss {loss:.4} acc {accuracy:.3} | steps {step:.0} img/s, loader {loader:.0} img/s"
+            ));
+        }
+    }
+    fn validation_started(&mut self, images: usize) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        self.bar(images, "  validating".into());
+    }
+    fn validation_progress(&mut self, images: usize) {
+        if let Some(bar) = &self.bar {
+            bar.inc(images as u64);
+        }
+    }
+    fn epoch_done(&mut self, r: &EpochRecord, improved: bool, skipped: &[Skipped]) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        eprintln!(
+            "epoch {:>3}  train loss {:.4} acc {:.4}  val loss {:.4} acc {:.4}  lr {:.2e}  {:.0} img/s (steps {:.0}, loader {:.0})  {:.0} s{}",
+            r.epoch,
+            r.train_loss,
+            r.train_accuracy,
+            r.val_loss,
+            r.val_accuracy,
+            r.lr,
+            r.images_per_second,
+            r.step_images_per_second,
+            r.loader_images_per_second,
+            r.seconds,
+            if improved { "  * best" } else { "" }
+        );
+        if r.loader_images_per_second < 0.9 * r.step_images_per_second {
+            eprintln!(
+                "  the loader is the bottleneck ({:.0} < {:.0} img/s): give it more cores \
+                 (RAYON_NUM_THREADS) or pre-resize the images",
+                r.loader_images_per_second, r.step_images_per_second
+            );
+        }
+        for s in skipped.iter().take(10) {
+            eprintln!("  skipped {}: {}", s.path.display(), s.reason);
+        }
+        if skipped.len() > 10 {
+            eprintln!("  ... and {} more skipped files", skipped.len() - 10);
+        }
+    }
+    fn message(&mut self, text: &str) {
+        eprintln!("{text}");
+    }
+}
+
+/// Trains (or, with `--resume`, continues) a run; prints one line per epoch and the best
+/// checkpoint's place at the end.
+pub fn run(args: Args) -> Result<()> {
+    let device = args.device.device();
+    let (run_dir, resume) = match &args.resume {
+        Some(dir) => (dir.clone(), true),
+        None => (args.out.clone(), false),
+    };
+    let model = args.preset.config();
+    let model = match args.image_size {
+        Some(size) => model.with_image_size(size),
+        None => model,
+    };
+    let data = match (&args.data, resume) {
+        (Some(data), _) => data.clone(),
+        (None, true) => PathBuf::new(),
+        (None, false) => anyhow::bail!(
+            "--data is required: a data set folder (try `cargo xtask synth --out data/synth` for synthetic data)"
+        ),
+    };
+    let mut config = TrainConfig::seed_recipe(model, data);
+    config.epochs = args.epochs;
+    config.batch_size = args.batch_size;
+    config.lr = args.lr;
+    config.weight_decay = args.weight_decay;
+    config.seed = args.seed;
+    config.augment = (!args.no_augment).then(AugmentConfig::default);
+    config.freeze_backbone_epochs = args.freeze_backbone_epochs;
+    config.pretrained = args.pretrained.clone();
+    config.target_accuracy = args.target_accuracy;
+    config.early_stopping_patience = args.early_stopping_patience;
+    config.clip_grad_norm = args.clip_grad_norm;
+    config.max_batches_per_epoch = args.max_batches;
+    let mut progress = Progress {
+        bar: None,
+        quiet: args.quiet,
+        stats: (0.0, 0.0, 0.0, 0.0),
+    };
+    let results = train(&config, &run_dir, &device, resume, &mut progress)
+        .with_context(|| format!("training into {}", run_dir.display()))?;
+    eprintln!(
+        "done ({}): best validation accuracy {:.4} at epoch {}; model in {}",
+        results.stopped,
+        results.best_val_accuracy,
+        results.best_epoch,
+        run_dir.join("best").display()
+    );
+    Ok(())
+}
