@@ -31,14 +31,7 @@ fn max_diff<const D: usize>(got: Tensor<D>, want: Tensor<D>) -> f32 {
     assert_eq!(got.dims(), want.dims(), "compared tensors differ in shape");
     let got: Vec<f32> = got.into_data().try_to_vec().expect("f32 values");
     let want: Vec<f32> = want.into_data().try_to_vec().expect("f32 values");
-    got.iter().zip(&want).fold(0.0f32, |worst, (g, w)| {
-        let d = (g - w).abs();
-        if d.is_nan() {
-            f32::INFINITY
-        } else {
-            worst.max(d)
-        }
-    })
+    deepfake_compare::max_abs_diff_or_panic(&got, &want)
 }
 
 /// The spread of a tensor's values (the compared outputs must vary more than the tolerance).

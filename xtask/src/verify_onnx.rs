@@ -254,18 +254,11 @@ fn read_f32(path: &Path) -> Result<Vec<f32>> {
         .collect())
 }
 
-fn max_abs_diff(a: &[f32], b: &[f32]) -> Result<f64> {
-    if a.len() != b.len() {
-        bail!(
-            "output lengths differ: Burn {} vs ONNX Runtime {}",
-            a.len(),
-            b.len()
-        );
-    }
-    Ok(a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs() as f64)
-        .fold(0.0, f64::max))
+/// The largest difference of Burn's and ONNX Runtime's outputs (infinite on NaN).
+fn max_abs_diff(burn: &[f32], ort: &[f32]) -> Result<f64> {
+    deepfake_compare::max_abs_diff(burn, ort)
+        .map(f64::from)
+        .context("Burn's and ONNX Runtime's outputs")
 }
 
 fn median(values: &[f64]) -> f64 {

@@ -252,23 +252,9 @@ pub fn run(args: Args) -> Result<()> {
         };
         let expected: Vec<f32> = expected.into_data().try_to_vec()?;
         let got: Vec<f32> = got.into_data().try_to_vec()?;
-        if expected.len() != got.len() {
-            bail!(
-                "{} logits on {}, {} on flex",
-                got.len(),
-                args.device.name,
-                expected.len()
-            );
-        }
         // NaN anywhere makes the difference infinite: it can never pass as small.
-        let diff = expected.iter().zip(&got).fold(0.0f32, |worst, (a, b)| {
-            let d = (a - b).abs();
-            if d.is_nan() {
-                f32::INFINITY
-            } else {
-                worst.max(d)
-            }
-        });
+        let diff = deepfake_compare::max_abs_diff(&got, &expected)
+            .with_context(|| format!("logits on {} vs flex", args.device.name))?;
         println!(
             "{}",
             json!({"check": "logits vs flex", "device": args.device.name,

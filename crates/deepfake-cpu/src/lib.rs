@@ -51,17 +51,6 @@ mod test_support {
         t.into_data().try_into_vec::<f32>().unwrap()
     }
 
-    /// Largest absolute difference of two equally long slices; infinite when either holds
-    /// a NaN (a NaN output can never pass a tolerance).
-    pub fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-        assert_eq!(a.len(), b.len(), "compared outputs differ in length");
-        a.iter().zip(b).fold(0.0f32, |worst, (x, y)| {
-            let d = (x - y).abs();
-            if d.is_nan() {
-                f32::INFINITY
-            } else {
-                worst.max(d)
-            }
-        })
-    }
+    /// The one comparison rule of the parity checks (NaN fails, lengths must match).
+    pub use deepfake_compare::max_abs_diff_or_panic as max_diff;
 }

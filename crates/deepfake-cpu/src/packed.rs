@@ -267,9 +267,9 @@ mod tests {
                 let mut got = vec![f32::NAN; MR * stride];
                 product_rounded(&mut got, stride, &packed, 1..2, &bias, false, &x, &rows, n);
                 let want = naive(&w, [m, k], &bias, &x, &rows, n);
-                let diff = (0..MR * n)
-                    .map(|e| (got[e / n * stride + e % n] - want[MR * n + e]).abs())
-                    .fold(0.0, f32::max);
+                let got_rows: Vec<f32> = (0..MR * n).map(|e| got[e / n * stride + e % n]).collect();
+                let diff =
+                    deepfake_compare::max_abs_diff_or_panic(&got_rows, &want[MR * n..2 * MR * n]);
                 assert!(diff <= 1e-4, "panel window: {diff}");
             }
         }

@@ -32,7 +32,7 @@ fn resnext50_32x4d_matches_torchvision() {
     let model = ResNeXt::from_torchvision(parity_dir().join("resnext50_32x4d.pth"), &device)
         .expect("load torchvision weights");
     let input: Tensor<4> = read("resnext50_io.safetensors", "input", &device);
-    let diff = common::max_abs_diff(
+    let diff = common::max_diff(
         model.forward(input.clone()),
         read("resnext50_io.safetensors", "logits", &device),
     );
@@ -44,8 +44,7 @@ fn resnext50_32x4d_matches_torchvision() {
     let fc = model.fc.clone().expect("ImageNet fc");
     let fused = FusedResNeXt::new(model);
     let logits = fc.forward(fused.forward_features(input.clone()));
-    let diff_fused =
-        common::max_abs_diff(logits, read("resnext50_io.safetensors", "logits", &device));
+    let diff_fused = common::max_diff(logits, read("resnext50_io.safetensors", "logits", &device));
     println!("PARITY resnext50_32x4d folded logits max |diff| = {diff_fused:.3e}");
     let host = CpuResNeXt::new(fused.into_host_weights()).expect("supported layers");
     let [batch, _, height, width] = input.dims();
@@ -56,8 +55,7 @@ fn resnext50_32x4d_matches_torchvision() {
         &device,
     );
     let logits = fc.forward(features);
-    let diff_host =
-        common::max_abs_diff(logits, read("resnext50_io.safetensors", "logits", &device));
+    let diff_host = common::max_diff(logits, read("resnext50_io.safetensors", "logits", &device));
     println!("PARITY resnext50_32x4d host CPU backbone logits max |diff| = {diff_host:.3e}");
     assert!(diff_fused <= TOLERANCE && diff_host <= TOLERANCE);
 }
@@ -74,12 +72,12 @@ fn seed_detector_matches_reference_module() {
     .expect("load reference detector");
     let file = "seed_detector_io.safetensors";
     let images = read::<4>(file, "images", &device);
-    let diff_images = common::max_abs_diff(
+    let diff_images = common::max_diff(
         detector.forward(images),
         read(file, "image_logits", &device),
     );
     let sequences = read::<5>(file, "sequences", &device);
-    let diff_sequences = common::max_abs_diff(
+    let diff_sequences = common::max_diff(
         detector.forward_sequence(sequences),
         read(file, "sequence_logits", &device),
     );
@@ -90,11 +88,11 @@ fn seed_detector_matches_reference_module() {
     // The inference form predict runs on a CPU: BatchNorm folded, the backbone on the host
     // CPU kernels (32-group 3x3 convolutions at full size).
     let fused = detector.into_cpu_inference();
-    let diff_fused = common::max_abs_diff(
+    let diff_fused = common::max_diff(
         fused.forward(read::<4>(file, "images", &device)),
         read(file, "image_logits", &device),
     );
-    let diff_fused_sequences = common::max_abs_diff(
+    let diff_fused_sequences = common::max_diff(
         fused.forward_sequence(read::<5>(file, "sequences", &device)),
         read(file, "sequence_logits", &device),
     );

@@ -4,10 +4,9 @@
 mod common;
 
 use burn::tensor::{Device, Tensor};
-use common::{fixture, max_abs_diff, read_tensor};
+use common::{fixture, max_diff, read_tensor};
 use deepfake_model::{
-    Detector, DetectorConfig, InferenceBackbone, InferenceDetector, Lstm, LstmConfig, ResNeXt,
-    ResNeXtConfig, trainable_params,
+    Detector, DetectorConfig, Lstm, LstmConfig, ResNeXt, ResNeXtConfig, trainable_params,
 };
 
 const TOLERANCE: f32 = 1e-5;
@@ -23,8 +22,8 @@ fn tiny_resnext_matches_torchvision_layout_reference() {
     let features = read_tensor("tiny_resnext_io.safetensors", "features", &device);
     let logits = read_tensor("tiny_resnext_io.safetensors", "logits", &device);
 
-    let diff_features = max_abs_diff(model.forward_features(input.clone()), features);
-    let diff_logits = max_abs_diff(model.forward(input), logits);
+    let diff_features = max_diff(model.forward_features(input.clone()), features);
+    let diff_logits = max_diff(model.forward(input), logits);
     assert!(
         diff_features <= TOLERANCE,
         "features differ by {diff_features}"
@@ -41,7 +40,7 @@ fn lstm_matches_torch_for_t1_t7_batch1_batch3() {
         let input: Tensor<3> =
             read_tensor("lstm_io.safetensors", &format!("input_b{b}_t{t}"), &device);
         let expected = read_tensor("lstm_io.safetensors", &format!("output_b{b}_t{t}"), &device);
-        let diff = max_abs_diff(lstm.forward(input), expected);
+        let diff = max_diff(lstm.forward(input), expected);
         assert!(diff <= TOLERANCE, "batch {b}, T {t}: differs by {diff}");
     }
 }
@@ -51,11 +50,11 @@ fn check_tiny_detector(detector: &Detector) {
     let file = "tiny_detector_io.safetensors";
     let images: Tensor<4> = read_tensor(file, "images", &device);
     let sequences: Tensor<5> = read_tensor(file, "sequences", &device);
-    let diff_images = max_abs_diff(
+    let diff_images = max_diff(
         detector.forward(images),
         read_tensor(file, "image_logits", &device),
     );
-    let diff_sequences = max_abs_diff(
+    let diff_sequences = max_diff(
         detector.forward_sequence(sequences),
         read_tensor(file, "sequence_logits", &device),
     );
@@ -166,81 +165,5 @@ fn pytorch_safetensors_round_trip_gives_identical_logits() {
     assert_eq!(ours, expected);
 }
 
-/// The inference form's logits for the fixture's images and sequences are PyTorch's (1e-5).
-fn check_inference_form(fused: &InferenceDetector, what: &str) {
-    let device = Device::flex();
-    let file = "tiny_detector_io.safetensors";
-    let diff_images = max_abs_diff(
-        fused.forward(read_tensor(file, "images", &device)),
-        read_tensor(file, "image_logits", &device),
-    );
-    let diff_sequences = max_abs_diff(
-        fused.forward_sequence(read_tensor(file, "sequences", &device)),
-        read_tensor(file, "sequence_logits", &device),
-    );
-    assert!(
-        diff_images <= TOLERANCE,
-        "{what}: image logits differ by {diff_images}"
-    );
-    assert!(
-        diff_sequences <= TOLERANCE,
-        "{what}: sequence logits differ by {diff_sequences}"
-    );
-}
-
-fn tiny_reference_detector() -> Detector {
-    Detector::from_pytorch(
-        fixture("tiny_detector.pth"),
-        &DetectorConfig::tiny(),
-        &Device::flex(),
-    )
-    .unwrap()
-}
-
-/// BatchNorm folded into the convolutions (`fuse_for_inference`) gives PyTorch's numbers too,
-/// for images and sequences, and leaves the detector itself unchanged.
-#[test]
-fn fused_inference_detector_matches_reference_module() {
-    let detector = tiny_reference_detector();
-    let fused = detector.fuse_for_inference();
-    check_inference_form(&fused, "folded, Burn operations");
-    let images: Tensor<4> = read_tensor("tiny_detector_io.safetensors", "images", &Device::flex());
-    assert!(
-        max_abs_diff(fused.forward(images.clone()), detector.forward(images)) <= 1e-5,
-        "fused and unfused detectors disagree"
-    );
-    check_tiny_detector(&detector);
-}
-
-/// The host CPU backbone (`into_cpu_inference`: grouped 3x3 at stride 1 and 2, strided
-/// projections, fused epilogues) gives PyTorch's numbers, whether the images of a batch run on
-/// one thread each (batch >= threads) or every layer is split over the threads (fewer images
-/// than threads), and on a single thread; with the blocks run image by image, on the whole
-/// batch at once (channel-major activations), or the first ones one way and the rest the
-/// other.
-#[test]
-fn host_cpu_backbone_matches_reference_module() {
-    let mut fused = tiny_reference_detector().into_cpu_inference();
-    let InferenceBackbone::Cpu(backbone) = &mut fused.backbone else {
-        panic!("into_cpu_inference builds the host backbone");
-    };
-    let blocks = backbone.batched_from();
-    assert!(
-        blocks >= 2,
-        "the tiny preset's blocks are small enough to run image by image"
-    );
-    for batched_from in [blocks, 0, 1] {
-        if let InferenceBackbone::Cpu(backbone) = &mut fused.backbone {
-            backbone.set_batched_from(batched_from);
-        }
-        for threads in [1, 2, 16] {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            let what =
-                format!("host backbone, batched from block {batched_from}, {threads} threads");
-            pool.install(|| check_inference_form(&fused, &what));
-        }
-    }
-}
+// The inference forms (BatchNorm folded; the host CPU engine in every schedule) are compared
+// with torch, features and logits, in `inference_forms.rs`.

@@ -35,25 +35,9 @@ pub fn read_tensor_from<const D: usize>(
     Tensor::from_data(TensorData::new(values, view.shape().to_vec()), device)
 }
 
-/// Largest absolute element-wise difference.
-pub fn max_abs_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
-    assert_eq!(a.dims(), b.dims(), "shapes differ");
-    (a - b).abs().max().into_scalar::<f32>()
-}
-
-/// Largest absolute difference of two equally long lists; `f32::INFINITY` when either holds a
-/// NaN (so a NaN output can never pass a tolerance), a panic when the lengths differ.
-pub fn max_diff_values(got: &[f32], want: &[f32]) -> f32 {
-    assert_eq!(got.len(), want.len(), "compared outputs differ in length");
-    got.iter().zip(want).fold(0.0f32, |worst, (g, w)| {
-        let d = (g - w).abs();
-        if d.is_nan() {
-            f32::INFINITY
-        } else {
-            worst.max(d)
-        }
-    })
-}
+/// The one comparison rule of the parity checks: largest absolute difference, infinite on
+/// NaN, a panic when the lengths differ.
+pub use deepfake_compare::max_abs_diff_or_panic as max_diff_values;
 
 /// The values of a tensor on the host (f32).
 pub fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
