@@ -22,7 +22,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::packed::{self, MR, PackedWeights};
-use super::{has_avx2_fma, window_count};
+use super::{has_avx2_fma, window_out_size};
 
 /// A `k x k` convolution with `groups` groups, the same stride and zero padding on both
 /// axes and a bias, followed by ReLU, on images in host memory.
@@ -109,9 +109,8 @@ impl GroupedConv {
     }
 
     /// Output height and width for an `h x w` input.
-    pub fn out_size(&self, [h, w]: [usize; 2]) -> [usize; 2] {
-        let window = [self.kernel, self.stride, self.padding];
-        [window_count(h, window), window_count(w, window)]
+    pub fn out_size(&self, size: [usize; 2]) -> [usize; 2] {
+        window_out_size(size, [self.kernel, self.stride, self.padding])
     }
 
     /// `relu(conv(x) + bias)` on `batch` images stored channel-major: `x` is

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::gemm::{Epilogue, matmul};
 use super::grouped_conv::GroupedConv;
-use super::window_count;
+use super::window_out_size;
 
 /// Columns of the stem's im2col matrix built at once: a strip small enough to stay in cache.
 const IM2COL_COLUMNS: usize = 2048;
@@ -26,8 +26,8 @@ pub(crate) struct PointwiseConv {
 
 impl PointwiseConv {
     /// Output height and width for an `h x w` input.
-    pub fn out_size(&self, [h, w]: [usize; 2]) -> [usize; 2] {
-        [(h - 1) / self.stride + 1, (w - 1) / self.stride + 1]
+    pub fn out_size(&self, size: [usize; 2]) -> [usize; 2] {
+        window_out_size(size, [1, self.stride, 0])
     }
 
     /// `out = W x + bias` (then ReLU when `relu`) on `batch` images stored channel-major:
@@ -155,9 +155,8 @@ impl DenseConv {
     }
 
     /// Output height and width for an `h x w` input.
-    pub fn out_size(&self, [h, w]: [usize; 2]) -> [usize; 2] {
-        let window = [self.kernel, self.stride, self.padding];
-        [window_count(h, window), window_count(w, window)]
+    pub fn out_size(&self, size: [usize; 2]) -> [usize; 2] {
+        window_out_size(size, [self.kernel, self.stride, self.padding])
     }
 
     /// `relu(conv(x) + bias)`: `x` is `[C_in, H, W]`, `out` becomes `[C_out, H', W']`. Without
@@ -278,8 +277,7 @@ pub(crate) fn max_pool(
     out: &mut Vec<f32>,
     threads: usize,
 ) -> [usize; 2] {
-    let window = [kernel, stride, padding];
-    let (oh, ow) = (window_count(h, window), window_count(w, window));
+    let [oh, ow] = window_out_size([h, w], [kernel, stride, padding]);
     out.resize(c * oh * ow, 0.0);
     // The input range of window `i` along an axis of length `len`.
     let windows = |count: usize, len: usize| -> Vec<std::ops::Range<usize>> {

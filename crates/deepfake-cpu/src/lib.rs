@@ -41,6 +41,13 @@ pub(crate) fn window_count(len: usize, [kernel, stride, padding]: [usize; 3]) ->
     (len + 2 * padding - kernel) / stride + 1
 }
 
+/// Output height and width of a square window (`[kernel, stride, padding]`) slid over an
+/// `h x w` plane: [`window_count`] along both axes. Every convolution and pooling layer of the
+/// engine sizes its output with this.
+pub(crate) fn window_out_size([h, w]: [usize; 2], window: [usize; 3]) -> [usize; 2] {
+    [window_count(h, window), window_count(w, window)]
+}
+
 /// Helpers of the kernels' tests, which compare each kernel with Burn's own operation.
 #[cfg(test)]
 mod test_support {

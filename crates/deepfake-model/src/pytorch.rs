@@ -4,7 +4,7 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::store::{
-    ApplyResult, ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
+    ApplyResult, KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
 };
 
 use crate::error::{Error, Result};
@@ -37,30 +37,26 @@ pub fn load_pytorch_weights<M: Module>(
     let is_safetensors = path
         .extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("safetensors"));
+    let remapper = KeyRemapper::from_patterns(remaps.to_vec())
+        .map_err(|e| weights_error(format!("invalid key remapping: {e}")))?;
+    // The two stores share their options but no trait for setting them.
     let result = if is_safetensors {
         let mut store = SafetensorsStore::from_file(path)
             .with_from_adapter(PyTorchToBurnAdapter)
             .map_indices_contiguous(false)
             .allow_partial(true)
-            .validate(false);
-        for (from, to) in remaps {
-            store = store.with_key_remapping(*from, *to);
-        }
-        module
-            .load_from(&mut store)
-            .map_err(|e| weights_error(e.to_string()))?
+            .validate(false)
+            .remap(remapper);
+        module.load_from(&mut store).map_err(|e| e.to_string())
     } else {
         let mut store = PytorchStore::from_file(path)
             .map_indices_contiguous(false)
             .allow_partial(true)
-            .validate(false);
-        for (from, to) in remaps {
-            store = store.with_key_remapping(*from, *to);
-        }
-        module
-            .load_from(&mut store)
-            .map_err(|e| weights_error(e.to_string()))?
-    };
+            .validate(false)
+            .remap(remapper);
+        module.load_from(&mut store).map_err(|e| e.to_string())
+    }
+    .map_err(weights_error)?;
     check_complete(&result).map_err(weights_error)
 }
 
