@@ -7,7 +7,6 @@
 //! within float rounding (tested to 1e-5).
 
 use burn::module::{Module, Param};
-use burn::nn::BatchNorm;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::{AdaptiveAvgPool2d, MaxPool2d};
 use burn::tensor::Tensor;
@@ -15,6 +14,7 @@ use burn::tensor::activation::relu;
 
 use deepfake_cpu::CpuResNeXt;
 
+use crate::batch_norm::BatchNorm;
 use crate::detector::{Classifier, Detector, score_frames};
 use crate::grouped_conv::{GroupedConvMethod, grouped_conv2d};
 use crate::host::host_forward_features;

@@ -16,6 +16,7 @@
 //! assert_eq!(logits.dims(), [2, 2]);
 //! ```
 
+pub mod batch_norm;
 pub mod detector;
 pub mod error;
 pub mod fused;
@@ -31,6 +32,7 @@ pub mod pytorch_export;
 pub mod resnext;
 pub mod saved;
 
+pub use batch_norm::BatchNorm;
 pub use detector::{Classifier, Detector, DetectorConfig};
 pub use error::{Error, Result};
 pub use fused::{InferenceBackbone, InferenceDetector};

@@ -97,34 +97,51 @@ fn twenty_adam_steps_match_pytorch() {
     let reference = Detector::from_pytorch(&final_path, &config, &Device::flex()).unwrap();
     let ours = snapshot(&model.valid());
     let theirs = snapshot(&reference);
-    // Whole-model relative L2 difference of the trainable weights. Per tensor, a few BatchNorm
-    // betas followed by another BatchNorm have a true gradient of zero: Adam then turns float
-    // rounding noise into full-size steps, in torch as here, so those tensors are reported,
-    // not asserted.
+    // Per tensor, relative L2 difference <= 1e-3: every weight and every BatchNorm running
+    // statistic (mean and *unbiased* variance, as torch keeps them; Burn's own BatchNorm keeps
+    // the biased one and fails this by 7% on layer 4). BatchNorm shifts (`beta`) are the exception,
+    // checked only within the whole model: their gradients are tiny sums of cancelling terms
+    // (a BatchNorm follows within a block), so Adam's normalised steps turn float rounding into
+    // visible differences (up to ~1e-2 here; torch's own float32 and float64 runs differ so).
     let (mut diff_sq, mut norm_sq) = (0.0f64, 0.0f64);
-    let mut worst = (0.0f64, String::new());
+    let mut report = Vec::new();
     for (name, expected) in &theirs {
-        if name.ends_with("running_var") || name.ends_with("running_mean") {
-            continue;
-        }
         let got = &ours[name];
+        assert_eq!(got.len(), expected.len(), "{name}: lengths");
         let d: f64 = got
             .iter()
             .zip(expected)
             .map(|(a, b)| f64::from(a - b).powi(2))
             .sum();
         let n: f64 = expected.iter().map(|b| f64::from(*b).powi(2)).sum();
-        diff_sq += d;
-        norm_sq += n;
+        assert!(d.is_finite(), "{name}: NaN or infinite values");
         let relative = (d / n.max(1e-24)).sqrt();
-        if relative > worst.0 {
-            worst = (relative, name.clone());
+        report.push((relative, name.clone()));
+        let running = name.ends_with("running_var") || name.ends_with("running_mean");
+        if !running {
+            diff_sq += d;
+            norm_sq += n;
         }
     }
-    let relative = (diff_sq / norm_sq).sqrt();
-    println!(
-        "final weights: relative L2 difference {relative:.3e}; worst tensor {} {:.3e}",
-        worst.1, worst.0
+    report.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (relative, name) in report.iter().take(8) {
+        println!("{relative:.3e}  {name}");
+    }
+    for (relative, name) in report.iter().filter(|(_, n)| !n.ends_with(".beta")) {
+        assert!(
+            *relative <= 1e-3,
+            "{name} differs from torch's by {relative:.3e} (relative L2)"
+        );
+    }
+    let running_checked = report
+        .iter()
+        .filter(|(_, n)| n.ends_with("running_var"))
+        .count();
+    assert!(
+        running_checked >= 5,
+        "only {running_checked} running variances compared"
     );
+    let relative = (diff_sq / norm_sq).sqrt();
+    println!("final weights: relative L2 difference {relative:.3e}");
     assert!(relative <= 1e-3, "final weights differ by {relative:.3e}");
 }

@@ -1,10 +1,11 @@
 //! torchvision's `Bottleneck` residual block, with grouped 3x3 convolutions (ResNeXt).
 
 use burn::module::Module;
+use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor, activation::relu};
 
+use crate::batch_norm::BatchNorm;
 use crate::grouped_conv::{GroupedConvMethod, grouped_conv2d};
 use crate::layer_timer::{LayerTimer, Untimed};
 
@@ -66,7 +67,7 @@ impl BottleneckSpec {
                 .with_bias(false)
                 .init(device)
         };
-        let bn = |c| BatchNormConfig::new(c).init(device);
+        let bn = |c| BatchNorm::new(c, device);
         let downsample = (self.stride != 1 || self.in_channels != out).then(|| Downsample {
             conv: conv(self.in_channels, out, 1, self.stride, 1),
             bn: bn(out),

@@ -9,9 +9,10 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor, activation::relu};
 
+use crate::batch_norm::BatchNorm;
 use crate::error::{Error, Result};
 use crate::layer_timer::{LayerTimer, Untimed};
 
@@ -116,7 +117,7 @@ impl ResNeXtConfig {
                 .with_padding(PaddingConfig2d::Explicit(3, 3, 3, 3))
                 .with_bias(false)
                 .init(device),
-            bn1: BatchNormConfig::new(self.stem_channels).init(device),
+            bn1: BatchNorm::new(self.stem_channels, device),
             maxpool: MaxPool2dConfig::new([3, 3])
                 .with_strides([2, 2])
                 .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
