@@ -18,13 +18,25 @@ fn training_moves_running_statistics_towards_mean_and_unbiased_variance() {
     );
     let bn = BatchNorm::new(channels, &device);
     let _ = bn.forward(input);
-    let mean: Vec<f32> = bn.running_mean.value_sync().into_data().try_to_vec::<f32>().unwrap();
-    let var: Vec<f32> = bn.running_var.value_sync().into_data().try_to_vec::<f32>().unwrap();
+    let mean: Vec<f32> = bn
+        .running_mean
+        .value_sync()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let var: Vec<f32> = bn
+        .running_var
+        .value_sync()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
     for c in 0..channels {
         let xs: Vec<f64> = (0..batch)
             .flat_map(|b| {
                 let start = (b * channels + c) * side * side;
-                values[start..start + side * side].iter().map(|&v| f64::from(v))
+                values[start..start + side * side]
+                    .iter()
+                    .map(|&v| f64::from(v))
             })
             .collect();
         let n = xs.len() as f64;
