@@ -36,7 +36,7 @@ fn diff(a: &RgbImage, b: &RgbImage) -> ([f64; 3], u8) {
 }
 
 #[test]
-fn resize_matches_pil_bilinear_within_one_level() {
+fn resize_matches_pil_bilinear_within_one_level_and_a_quarter_on_average() {
     for (src, sizes) in [
         ("256x256", &[224u32, 64][..]),
         ("300x200", &[224][..]),
@@ -48,7 +48,9 @@ fn resize_matches_pil_bilinear_within_one_level() {
             let pil = load(&format!("resized_{src}_to_{size}.png"));
             let (mean, max) = diff(&ours, &pil);
             println!("{src} -> {size}: mean |diff| {mean:?} levels, max {max}");
-            assert!(mean.iter().all(|&m| m <= 1.0), "{src} -> {size}: {mean:?}");
+            // PIL and ours both resample in fixed point: any difference is a rounding step.
+            assert!(max <= 1, "{src} -> {size}: max |diff| {max} levels");
+            assert!(mean.iter().all(|&m| m <= 0.25), "{src} -> {size}: mean {mean:?}");
         }
     }
 }
