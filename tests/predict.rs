@@ -383,3 +383,150 @@ fn the_cli_reports_every_input_and_matches_the_library() {
         .status;
     assert_eq!(status.code(), Some(2));
 }
+
+/// A saved copy of the deep torch fixture (identity blocks; trained so P(fake) follows the
+/// brightness of its input): predictions differ from image to image by far more than the
+/// tolerances below.
+fn saved_deep(dir: &Path) -> PathBuf {
+    let mut config = DetectorConfig::tiny();
+    config.backbone.layers = [2, 2, 2, 2];
+    let weights = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/deepfake-model/tests/fixtures/deep_detector.pth");
+    let model = Model::from_pytorch(weights, &config, &Device::flex()).unwrap();
+    let out = dir.join("deep");
+    model.save(&config, &out).unwrap();
+    out
+}
+
+/// Flat images of one grey level (`level` 0..=255) with a little texture.
+fn grey(level: u8, w: u32, h: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        let v = level.saturating_add(((x * 7 + y * 3) % 9) as u8);
+        Rgb([v, v, v])
+    })
+}
+
+fn jsonl(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn the_cli_reads_paths_from_stdin_scores_clips_and_enforces_the_pixel_limit() {
+    let binary = predict_binary()
+        .expect("the predict example is not built: run `cargo test --workspace` (or `cargo build --example predict` first)");
+    let dir = tempfile::tempdir().unwrap();
+    let model = saved_deep(dir.path());
+    let detector = Detector::load(&model, &Device::flex()).unwrap();
+
+    // `-`: paths on stdin, one per line, scored in that order.
+    let images: Vec<PathBuf> = [20u8, 120, 235]
+        .iter()
+        .map(|&level| {
+            let path = dir.path().join(format!("grey_{level}.png"));
+            grey(level, 48, 40).save(&path).unwrap();
+            path
+        })
+        .collect();
+    let mut child = Command::new(&binary)
+        .args(["--format", "jsonl", "--checkpoint"])
+        .arg(&model)
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        for path in &images {
+            writeln!(stdin, "{}", path.display()).unwrap();
+        }
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let records = jsonl(&output.stdout);
+    assert_eq!(records.len(), images.len());
+    let library = detector.predict_paths(&images);
+    let mut p_fakes = Vec::new();
+    for ((record, path), expected) in records.iter().zip(&images).zip(library) {
+        assert_eq!(record["path"], path.display().to_string());
+        let expected = expected.unwrap().p_fake;
+        let cli = record["p_fake"].as_f64().unwrap() as f32;
+        assert!(
+            (cli - expected).abs() <= 1e-6,
+            "{record}: library {expected}"
+        );
+        p_fakes.push(cli);
+    }
+    let spread = deepfake_compare::spread(&p_fakes, 1);
+    assert!(
+        spread >= 0.05,
+        "P(fake) of the three images spreads only {spread}"
+    );
+
+    // --frames: a folder of two frames is one sequence, scored as the model scores the stacked
+    // preprocessed frames.
+    let clip = dir.path().join("clip");
+    std::fs::create_dir_all(&clip).unwrap();
+    let frames = [grey(30, 64, 64), grey(200, 64, 64)];
+    for (i, frame) in frames.iter().enumerate() {
+        frame.save(clip.join(format!("frame_{i}.png"))).unwrap();
+    }
+    let output = Command::new(&binary)
+        .args(["--format", "jsonl", "--frames", "2", "--checkpoint"])
+        .arg(&model)
+        .arg(&clip)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let records = jsonl(&output.stdout);
+    assert_eq!(records.len(), 1, "one record per clip");
+    let (reference, config) = Model::load_dir(&model, &Device::flex()).unwrap();
+    let size = config.image_size;
+    let values: Vec<f32> = frames
+        .iter()
+        .flat_map(|f| preprocess_eval(f, size as u32).unwrap())
+        .collect();
+    let input = Tensor::<5>::from_data(
+        TensorData::new(values, [1, 2, 3, size, size]),
+        &Device::flex(),
+    );
+    let logits: Vec<f32> = reference
+        .forward_sequence(input)
+        .into_data()
+        .try_to_vec()
+        .unwrap();
+    let expected = Prediction::from_logits([logits[0], logits[1]], 1.0, 0.5).p_fake;
+    let cli = records[0]["p_fake"].as_f64().unwrap() as f32;
+    assert!((cli - expected).abs() <= 1e-5, "clip: {cli} vs {expected}");
+
+    // --max-megapixels: an image over the limit is an error record naming the file, the others
+    // are scored, and the exit status says some failed.
+    let small = dir.path().join("small.png");
+    grey(90, 30, 30).save(&small).unwrap(); // 900 pixels
+    let large = dir.path().join("large.png");
+    grey(90, 40, 40).save(&large).unwrap(); // 1600 pixels
+    let limit = 1200.0 / (1024.0 * 1024.0);
+    let output = Command::new(&binary)
+        .args([
+            "--format",
+            "jsonl",
+            "--max-megapixels",
+            &limit.to_string(),
+            "--checkpoint",
+        ])
+        .arg(&model)
+        .arg(&small)
+        .arg(&large)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "one input failed");
+    let records = jsonl(&output.stdout);
+    assert_eq!(records.len(), 2);
+    assert!(records[0].get("error").is_none(), "{}", records[0]);
+    let error = records[1]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("large.png"), "{error}");
+}
