@@ -77,3 +77,48 @@ fn composed_jitter_equals_the_two_steps_in_turn() {
     }
     assert_eq!(seen_both_orders, [true, true]);
 }
+
+/// Mean |a - b| over all channels, in 8-bit levels.
+fn mean_level_diff(a: &RgbImage, b: &RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let total: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    total as f64 / a.as_raw().len() as f64
+}
+
+/// JPEG re-compression is lossy in proportion to its quality: at quality 15 the image loses
+/// more than twice as much as at 95; without it the image is untouched.
+#[test]
+fn jpeg_recompression_loses_detail_by_quality() {
+    let image = test_image();
+    let at = |quality: u8| {
+        let config = AugmentConfig {
+            jpeg_quality: Some((quality, quality)),
+            ..AugmentConfig::none()
+        };
+        augment(&image, &config, &mut item_rng(1, 0, 0))
+    };
+    let (low, high) = (
+        mean_level_diff(&at(15), &image),
+        mean_level_diff(&at(95), &image),
+    );
+    println!("mean |diff|: quality 15 {low:.2} levels, quality 95 {high:.2}");
+    assert!(
+        low > 2.0,
+        "quality 15 changed the image by only {low:.2} levels"
+    );
+    assert!(
+        high < low / 2.0,
+        "quality 95 ({high:.2}) is not closer than 15 ({low:.2})"
+    );
+    assert!(
+        high > 0.0,
+        "quality 95 left the image bit-identical: no re-compression"
+    );
+    let untouched = augment(&image, &AugmentConfig::none(), &mut item_rng(1, 0, 0));
+    assert_eq!(untouched, image);
+}

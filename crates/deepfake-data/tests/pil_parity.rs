@@ -50,7 +50,10 @@ fn resize_matches_pil_bilinear_within_one_level_and_a_quarter_on_average() {
             println!("{src} -> {size}: mean |diff| {mean:?} levels, max {max}");
             // PIL and ours both resample in fixed point: any difference is a rounding step.
             assert!(max <= 1, "{src} -> {size}: max |diff| {max} levels");
-            assert!(mean.iter().all(|&m| m <= 0.25), "{src} -> {size}: mean {mean:?}");
+            assert!(
+                mean.iter().all(|&m| m <= 0.25),
+                "{src} -> {size}: mean {mean:?}"
+            );
         }
     }
 }
