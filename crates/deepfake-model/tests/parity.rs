@@ -167,3 +167,34 @@ fn pytorch_safetensors_round_trip_gives_identical_logits() {
 
 // The inference forms (BatchNorm folded; the host CPU engine in every schedule) are compared
 // with torch, features and logits, in `inference_forms.rs`.
+
+/// `load_pretrained_backbone` takes a torchvision checkpoint (ImageNet-sized `fc`, ignored):
+/// the backbone then gives torch's features for it; the LSTM and classifier keep their
+/// initial weights.
+#[test]
+fn pretrained_backbone_gives_torchvision_features_and_leaves_the_head() {
+    let device = Device::flex();
+    let config = DetectorConfig::tiny();
+    device.seed(3);
+    let fresh = config.init(&device).unwrap();
+    let head = common::values(fresh.classifier.fc2.weight.val());
+    let lstm = common::values(fresh.lstm.layers[0].forward.input_to_gates.weight.val());
+    let loaded = fresh
+        .load_pretrained_backbone(fixture("tiny_resnext_imagenet.pth"), &config, &device)
+        .unwrap();
+    let file = "tiny_resnext_imagenet_io.safetensors";
+    let input: Tensor<4> = read_tensor(file, "input", &device);
+    let features: Tensor<2> = read_tensor(file, "features", &device);
+    let spread = deepfake_compare::spread(&common::values(features.clone()), 256);
+    assert!(
+        spread > 1e-2,
+        "the reference features barely vary ({spread})"
+    );
+    let diff = max_diff(loaded.backbone.forward_features(input), features);
+    assert!(diff <= TOLERANCE, "features differ by {diff}");
+    assert_eq!(common::values(loaded.classifier.fc2.weight.val()), head);
+    assert_eq!(
+        common::values(loaded.lstm.layers[0].forward.input_to_gates.weight.val()),
+        lstm
+    );
+}
