@@ -192,3 +192,67 @@ fn resuming_a_run_without_a_checkpoint_starts_it_over() {
     assert_eq!(history(&killed), history(&straight));
     assert_eq!(last_weights(&killed), last_weights(&straight));
 }
+
+/// SIGKILL while a checkpoint is being written (its `last.partial/` folder half full) leaves
+/// the previous checkpoint intact: resuming from it ends exactly as an uninterrupted run. The
+/// kill is aimed at a write (the parent polls for `last.partial/` after the first checkpoint)
+/// and the attempt counts only if the folder is still there once the child is dead.
+#[test]
+fn killed_while_writing_a_checkpoint_resumes_from_the_previous_one() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    synth(&data);
+    let device = Device::flex();
+    let straight = dir.path().join("straight");
+    train(&config(&data), &straight, &device, false, &mut Silent).unwrap();
+
+    for attempt in 0..20 {
+        let run = dir.path().join(format!("killed-{attempt}"));
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["resume_child_process", "--exact", "--nocapture"])
+            .env(CHILD_ENV, format!("{}|{}", data.display(), run.display()))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        loop {
+            let writing_second =
+                run.join("last/state.json").is_file() && run.join("last.partial").is_dir();
+            if writing_second || child.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "no checkpoint"
+            );
+            std::thread::yield_now();
+        }
+        child.kill().ok(); // SIGKILL
+        child.wait().unwrap();
+        if !run.join("last.partial").is_dir() {
+            continue; // the write finished before the kill landed: try again
+        }
+        // The interrupted write is not mistaken for a checkpoint; the previous one reads.
+        let previous = ["last", "last.old"]
+            .iter()
+            .map(|name| run.join(name))
+            .find(|d| d.join("state.json").is_file())
+            .expect("the previous checkpoint survives the kill");
+        let state: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(previous.join("state.json")).unwrap())
+                .unwrap();
+        assert!(state["epochs_done"].as_u64().unwrap() >= 1);
+
+        train(&config(&data), &run, &device, true, &mut Silent).unwrap();
+        assert_eq!(history(&run), history(&straight));
+        assert_eq!(last_weights(&run), last_weights(&straight));
+        assert!(
+            !run.join("last.partial").exists(),
+            "the partial write is cleaned up"
+        );
+        println!("attempt {attempt}: killed mid-write, resumed to the uninterrupted result");
+        return;
+    }
+    panic!("no kill landed during a checkpoint write in 20 attempts");
+}
