@@ -11,7 +11,7 @@ use deepfake::eval::{
     Checkpoint, EvalError, EvalOptions, Quiet, evaluate_checkpoint, evaluate_scores,
 };
 use deepfake::formats::ModelInfo;
-use deepfake::metrics::{ReportOptions, Scored};
+use deepfake::metrics::ReportOptions;
 use deepfake::model::{Detector, DetectorConfig};
 
 fn tiny_weights() -> PathBuf {
@@ -19,10 +19,17 @@ fn tiny_weights() -> PathBuf {
         .join("crates/deepfake-model/tests/fixtures/tiny_detector.pth")
 }
 
-/// A saved tiny detector with model_info.json, as a training run's best/ holds.
+fn deep_weights() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/deepfake-model/tests/fixtures/deep_detector.pth")
+}
+
+/// A saved copy of the deep torch fixture (identity blocks, trained so that its P(fake)
+/// depends on the input) with model_info.json, as a training run's best/ holds.
 fn saved_model(dir: &Path) -> PathBuf {
-    let config = DetectorConfig::tiny();
-    let model = Detector::from_pytorch(tiny_weights(), &config, &Device::flex()).unwrap();
+    let mut config = DetectorConfig::tiny();
+    config.backbone.layers = [2, 2, 2, 2];
+    let model = Detector::from_pytorch(deep_weights(), &config, &Device::flex()).unwrap();
     let model_dir = dir.join("model");
     model.save(&config, &model_dir).unwrap();
     model
@@ -64,15 +71,26 @@ fn report_of_a_saved_model_matches_its_scores_and_saves_the_temperature() {
     let test = Dataset::open(&data, 0).unwrap().test;
     assert_eq!(outcome.report.n, test.len());
 
-    // The report's accuracy is that of its own scores at 0.5, recomputed here.
+    // The report's accuracy is that of `predict` on each test file against the data set's
+    // own labels (a temperature does not move a decision at 0.5).
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(json["n"], test.len());
-    let m = &outcome.report.confusion_matrix;
-    assert_eq!(m.tn + m.fp + m.fn_ + m.tp, test.len());
-    assert_eq!(
-        outcome.report.accuracy,
-        (m.tn + m.tp) as f64 / test.len() as f64
+    let detector = deepfake::Detector::load(&model_dir, &Device::flex()).unwrap();
+    let paths: Vec<PathBuf> = test.iter().map(|s| s.path.clone()).collect();
+    let predictions = detector.predict_paths(&paths);
+    let mut correct = 0;
+    let mut p_fake = Vec::new();
+    for (sample, prediction) in test.iter().zip(predictions) {
+        let prediction = prediction.unwrap();
+        correct += usize::from(prediction.label == sample.label);
+        p_fake.push(prediction.p_fake);
+    }
+    assert_eq!(outcome.report.accuracy, correct as f64 / test.len() as f64);
+    let spread = deepfake_compare::spread(&p_fake, 1);
+    assert!(
+        spread >= 0.05,
+        "P(fake) over the test split spreads only {spread}"
     );
 
     // The temperature was fitted and written next to the model.
@@ -91,25 +109,30 @@ fn report_of_a_saved_model_matches_its_scores_and_saves_the_temperature() {
     assert!(html.contains("synthetic"));
 }
 
+/// A score file's metrics, against values worked out by hand: positives score 0.9, 0.7 and
+/// 0.15, negatives 0.2 and 0.1.
 #[test]
-fn scores_files_give_the_same_metrics_as_the_library() {
+fn scores_files_give_the_metrics_worked_out_by_hand() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("scores.csv");
     std::fs::write(
         &csv,
-        "path,label,p_fake\na.jpg,real,0.2\nb.jpg,fake,0.7\nc.jpg,fake,0.4\nd.jpg,real,0.1\ne.jpg,1,0.9\n",
+        "path,label,p_fake\na.jpg,real,0.2\nb.jpg,fake,0.7\nc.jpg,fake,0.15\nd.jpg,real,0.1\ne.jpg,1,0.9\n",
     )
     .unwrap();
     let options = ReportOptions::default();
-    let outcome = evaluate_scores(&csv, &dir.path().join("out"), &options).unwrap();
-    let scored = Scored::new(
-        vec![false, true, true, false, true],
-        vec![0.2, 0.7, 0.4, 0.1, 0.9],
-    )
-    .unwrap();
-    let direct = deepfake::metrics::Report::compute(&scored, None, &options).unwrap();
-    assert_eq!(outcome.report.roc_auc, direct.roc_auc);
-    assert_eq!(outcome.report.accuracy, 0.8);
+    let report = evaluate_scores(&csv, &dir.path().join("out"), &options)
+        .unwrap()
+        .report;
+    // At 0.5: a, b, d, e right, c (fake at 0.15) wrong.
+    assert_eq!(report.accuracy, 0.8);
+    // ROC AUC: of the 3 x 2 positive-negative pairs, 5 rank the positive higher (0.15 < 0.2).
+    assert!((report.roc_auc.unwrap() - 5.0 / 6.0).abs() < 1e-12);
+    // Average precision (scikit-learn): ranked 0.9 P, 0.7 P, 0.2 N, 0.15 P, 0.1 N; precision
+    // at each positive 1, 1, 3/4, each a third of the recall.
+    let ap = (1.0 + 1.0 + 0.75) / 3.0;
+    assert!((report.average_precision.unwrap() - ap).abs() < 1e-12);
+    assert_eq!(report.n, 5);
     assert!(dir.path().join("out/index.html").is_file());
 }
 
