@@ -4,13 +4,12 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
-use clap::Parser;
+use anyhow::{Context, Result};
 use deepfake_data::synth::{SynthConfig, write_dataset};
 
+use crate::cli::run_command;
 use crate::python::repo_root;
 
 /// Options of `cargo xtask demo`.
@@ -141,19 +140,6 @@ pub fn run(args: Args) -> Result<()> {
         model.display(),
         model.display()
     );
-    Ok(())
-}
-
-/// `deepfake NAME ARGS`, in this process; an error if it fails (it has printed why).
-fn run_command(name: &str, args: &[OsString]) -> Result<()> {
-    let command_line = [OsString::from("deepfake"), OsString::from(name)]
-        .into_iter()
-        .chain(args.iter().cloned());
-    let cli = deepfake_cli::Cli::try_parse_from(command_line)
-        .with_context(|| format!("the demo's arguments of `deepfake {name}`"))?;
-    if cli.command.run() != ExitCode::SUCCESS {
-        bail!("`deepfake {name}` failed (its error is above)");
-    }
     Ok(())
 }
 

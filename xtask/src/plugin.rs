@@ -9,7 +9,8 @@ use anyhow::{Context, Result, bail};
 use deepfake::model::Label;
 use deepfake_data::synth::{SynthConfig, render};
 
-use crate::python::{output_checked, repo_root, run_checked};
+use crate::cli::run_command;
+use crate::python::{repo_root, run_checked};
 
 /// Options of `cargo xtask plugin`.
 #[derive(clap::Args)]
@@ -25,10 +26,6 @@ pub struct PluginTestArgs {
     /// Chromium binary (also `$CHROMIUM`).
     #[arg(long, default_value = "/usr/bin/chromium")]
     chromium: PathBuf,
-    /// Run the examples from the dev profile (what `cargo test` already built) instead of
-    /// building them in release: for CI.
-    #[arg(long)]
-    dev_build: bool,
     /// A trained model to test with [default: demo/runs/tiny from `cargo xtask demo` when it
     /// exists, else a tiny model trained here for a few epochs on synthetic data].
     #[arg(long)]
@@ -87,23 +84,6 @@ fn copy_ort(plugin: &Path, vendor: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `cargo run --example name -- args`, in release unless `dev`.
-fn example_command(name: &str, dev: bool) -> Command {
-    let mut command = Command::new(env!("CARGO"));
-    command.args(["run", "--quiet"]);
-    if !dev {
-        command.arg("--release");
-    }
-    command
-        .args(["--example", name, "--"])
-        .current_dir(repo_root());
-    command
-}
-
-fn cargo_example(name: &str, args: &[&std::ffi::OsStr], dev: bool) -> Result<()> {
-    run_checked(example_command(name, dev).args(args))
-}
-
 pub fn run_plugin(args: PluginArgs) -> Result<()> {
     let plugin = repo_root().join("plugin");
     npm_install(&plugin)?;
@@ -116,7 +96,7 @@ pub fn run_plugin(args: PluginArgs) -> Result<()> {
     }
     export.push("--out".as_ref());
     export.push(out.as_os_str());
-    cargo_example("export", &export, false)?;
+    run_command("export", &export)?;
     println!(
         "\nThe extension is ready in {}.\nChrome / Chromium: open chrome://extensions, turn on \
          Developer mode, click \"Load unpacked\" and choose that folder. Then right-click any \
@@ -162,7 +142,7 @@ pub fn run_plugin_test(args: PluginTestArgs) -> Result<()> {
             };
             deepfake_data::synth::write_dataset(&data, &config)?;
             let run = dir.join("run");
-            cargo_example(
+            run_command(
                 "train",
                 &[
                     "--preset".as_ref(),
@@ -177,13 +157,12 @@ pub fn run_plugin_test(args: PluginTestArgs) -> Result<()> {
                     "16".as_ref(),
                     "--quiet".as_ref(),
                 ],
-                args.dev_build,
             )?;
             run.join("best")
         }
     };
     let onnx = site.join("model/deepfake_detector.onnx");
-    cargo_example(
+    run_command(
         "export",
         &[
             "--checkpoint".as_ref(),
@@ -191,7 +170,6 @@ pub fn run_plugin_test(args: PluginTestArgs) -> Result<()> {
             "--out".as_ref(),
             onnx.as_os_str(),
         ],
-        args.dev_build,
     )?;
 
     // Fixture images: synthetic faces at 256 (downscaled to 64) and one at 48 (upscaled),
@@ -211,16 +189,34 @@ pub fn run_plugin_test(args: PluginTestArgs) -> Result<()> {
             .save(&path)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    let predict = output_checked(
-        example_command("predict", args.dev_build)
-            .arg("--checkpoint")
-            .arg(&model)
-            .args(["--format", "json"])
-            .arg(&images),
-        "the predict example",
-    )?;
+    // What `predict` gives for each image (the one scoring path), for the page to match.
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&images)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    paths.sort();
+    let detector = deepfake::Detector::load(&model, &burn::tensor::Device::flex())
+        .with_context(|| format!("loading {}", model.display()))?;
+    let mut records = Vec::new();
+    let mut p_fakes = Vec::new();
+    for (path, prediction) in paths.iter().zip(detector.predict_paths(&paths)) {
+        let prediction = prediction.with_context(|| format!("scoring {}", path.display()))?;
+        p_fakes.push(prediction.p_fake);
+        records.push(serde_json::json!({
+            "path": path.display().to_string(),
+            "p_fake": prediction.p_fake,
+        }));
+    }
+    // The browser must match P(fake)s that differ from image to image by far more than its
+    // tolerance (1e-3), or the comparison would hold for a page that ignored its input.
+    let spread = deepfake_compare::spread(&p_fakes, 1);
+    if spread.is_nan() || spread < 0.3 {
+        bail!(
+            "the model's P(fake) spreads only {spread:.3} over the test images (need >= 0.3): \
+             pass --checkpoint with a trained model"
+        );
+    }
     let expected = dir.join("predict.json");
-    std::fs::write(&expected, &predict.stdout)?;
+    std::fs::write(&expected, serde_json::to_vec_pretty(&records)?)?;
 
     eprintln!("headless Chromium ...");
     let status = Command::new("node")
