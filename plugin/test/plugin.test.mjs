@@ -21,7 +21,7 @@ const args = Object.fromEntries(
     return pairs;
   }, []),
 );
-const TOLERANCE = 1e-3;
+const TOLERANCE = 1e-5;
 const types = {
   ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript",
   ".css": "text/css", ".json": "application/json", ".wasm": "application/wasm",

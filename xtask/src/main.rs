@@ -13,6 +13,7 @@ mod eval;
 mod parity;
 mod plugin;
 mod python;
+mod test_model;
 mod verify_onnx;
 
 use anyhow::Result;
@@ -60,6 +61,9 @@ enum Command {
     /// Make `--features cuda` build offline: apt-installs Debian's LLVM 22 and lays it out
     /// where cubecl's LLVM bundler looks, so it skips its download.
     CudaToolchain(cuda_toolchain::Args),
+    /// Save a random preset whose last layer is scaled so P(fake) follows the input (~0.1 to
+    /// ~0.9 over graded images): the input-sensitive full-size model `verify-onnx` needs in CI.
+    TestModel(test_model::Args),
     /// Test the extension's page in headless Chromium against the Rust predict output
     /// (|p_fake difference| <= 1e-3) and screenshot it (target/plugin-test/).
     PluginTest(plugin::PluginTestArgs),
@@ -78,5 +82,6 @@ fn main() -> Result<()> {
         Command::Plugin(args) => plugin::run_plugin(args),
         Command::PluginTest(args) => plugin::run_plugin_test(args),
         Command::CudaToolchain(args) => cuda_toolchain::run(args),
+        Command::TestModel(args) => test_model::run(args),
     }
 }

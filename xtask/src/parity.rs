@@ -12,6 +12,9 @@ pub struct Args {
     /// Create target/venv and install torch, torchvision and safetensors if no Python has them.
     #[arg(long)]
     install: bool,
+    /// Check with the dev-profile build (what `cargo test` built; CI) instead of a release one.
+    #[arg(long)]
+    dev: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -30,12 +33,18 @@ pub fn run(args: Args) -> Result<()> {
             .arg(&out)
             .current_dir(root.join("scripts")),
     )?;
-    eprintln!("checking Burn against them (release build)");
+    eprintln!(
+        "checking Burn against them ({} build)",
+        if args.dev { "dev" } else { "release" }
+    );
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo.arg("test");
+    if !args.dev {
+        cargo.arg("--release");
+    }
     run_checked(
-        Command::new(env!("CARGO"))
+        cargo
             .args([
-                "test",
-                "--release",
                 "--package",
                 "deepfake-model",
                 "--test",
