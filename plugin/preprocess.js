@@ -118,13 +118,23 @@ export function resizeRgb(rgba, width, height, outW, outH) {
   return rgb;
 }
 
-// RGB bytes (size x size) -> normalised CHW Float32Array.
+// RGB bytes (size x size) -> normalised CHW Float32Array, computed in float32 step by step as
+// the Rust side does (per channel: scale = 1 / (255 * std), offset = mean / std, value =
+// v * scale - offset), so the tensor is equal bit for bit.
 export function normalise(rgb, size, mean, std) {
+  const f = Math.fround;
+  const tables = [0, 1, 2].map((c) => {
+    const scale = f(1 / f(255 * f(std[c])));
+    const offset = f(f(mean[c]) / f(std[c]));
+    const table = new Float32Array(256);
+    for (let v = 0; v < 256; v++) table[v] = f(f(v * scale) - offset);
+    return table;
+  });
   const plane = size * size;
   const out = new Float32Array(3 * plane);
   for (let i = 0; i < plane; i++) {
     for (let c = 0; c < 3; c++) {
-      out[c * plane + i] = (rgb[i * 3 + c] / 255 - mean[c]) / std[c];
+      out[c * plane + i] = tables[c][rgb[i * 3 + c]];
     }
   }
   return out;

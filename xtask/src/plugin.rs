@@ -219,6 +219,20 @@ pub fn run_plugin_test(args: PluginTestArgs) -> Result<()> {
     let expected = dir.join("predict.json");
     std::fs::write(&expected, serde_json::to_vec_pretty(&records)?)?;
 
+    eprintln!("preprocess.js against the Rust preprocessing, bit for bit ...");
+    let cases = dir.join("preprocess-cases");
+    write_preprocess_cases(&images, &cases, image_size_of(&onnx)?)?;
+    run_checked(
+        Command::new("node")
+            .arg(plugin.join("test/preprocess.test.mjs"))
+            .arg("--cases")
+            .arg(&cases)
+            .arg("--info")
+            .arg(onnx.with_file_name(deepfake::formats::MODEL_INFO_FILE))
+            .current_dir(&plugin),
+    )
+    .context("the extension's preprocessing differs from the Rust one (details above)")?;
+
     eprintln!("headless Chromium ...");
     let status = Command::new("node")
         .arg(plugin.join("test/plugin.test.mjs"))
@@ -244,5 +258,60 @@ pub fn run_plugin_test(args: PluginTestArgs) -> Result<()> {
         "plugin test passed; screenshot: {}",
         dir.join("popup.png").display()
     );
+    Ok(())
+}
+
+/// The model's input side, from the `model_info.json` beside the exported `onnx`.
+fn image_size_of(onnx: &Path) -> Result<usize> {
+    let info_path = onnx.with_file_name(deepfake::formats::MODEL_INFO_FILE);
+    Ok(deepfake::formats::ModelInfo::read(&info_path)
+        .with_context(|| format!("reading {}", info_path.display()))?
+        .image_size)
+}
+
+/// Cases for `test/preprocess.test.mjs`: every PNG in `images`, two non-square crops of the
+/// first, and the EXIF-rotated JPEG fixture, each decoded as the Rust side decodes it (EXIF
+/// orientation applied) and written as RGBA with the tensor `preprocess_eval` makes of it.
+fn write_preprocess_cases(images: &Path, cases: &Path, size: usize) -> Result<()> {
+    use deepfake_data::{DecodeLimits, decode_file, normalize::preprocess_eval};
+    std::fs::create_dir_all(cases)?;
+    let mut decoded = Vec::new();
+    let mut pngs: Vec<PathBuf> = std::fs::read_dir(images)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    pngs.sort();
+    for path in &pngs {
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        decoded.push((
+            name.unwrap_or_default(),
+            decode_file(path, DecodeLimits::default())?,
+        ));
+    }
+    if let Some((_, first)) = decoded.first().cloned() {
+        for (w, h) in [(200u32, 120u32), (37, 90)] {
+            let crop = image::imageops::crop_imm(&first, 3, 5, w, h).to_image();
+            decoded.push((format!("crop_{w}x{h}"), crop));
+        }
+    }
+    let exif = repo_root().join("crates/deepfake-data/tests/fixtures/exif_orientation6.jpg");
+    decoded.push((
+        "exif_orientation6".into(),
+        decode_file(&exif, DecodeLimits::default())?,
+    ));
+    for (name, image) in decoded {
+        let (width, height) = image.dimensions();
+        let rgba: Vec<u8> = image
+            .pixels()
+            .flat_map(|p| [p.0[0], p.0[1], p.0[2], 255])
+            .collect();
+        let tensor = preprocess_eval(&image, size as u32)?;
+        let bytes: Vec<u8> = tensor.iter().flat_map(|v| v.to_le_bytes()).collect();
+        std::fs::write(cases.join(format!("{name}.rgba")), rgba)?;
+        std::fs::write(cases.join(format!("{name}.f32")), bytes)?;
+        std::fs::write(
+            cases.join(format!("{name}.json")),
+            serde_json::json!({"width": width, "height": height}).to_string(),
+        )?;
+    }
     Ok(())
 }
