@@ -198,3 +198,28 @@ fn pretrained_backbone_gives_torchvision_features_and_leaves_the_head() {
         lstm
     );
 }
+
+/// The deep fixture (identity blocks, `layerN.1.*` keys) written in the reference layout and
+/// read back gives bit-identical logits, and those are torch's (1e-5 relative to their size).
+#[test]
+fn deep_detector_round_trips_through_the_pytorch_layout() {
+    let device = Device::flex();
+    let mut config = DetectorConfig::tiny();
+    config.backbone.layers = [2, 2, 2, 2];
+    let original = Detector::from_pytorch(fixture("deep_detector.pth"), &config, &device).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deep.safetensors");
+    original.save_pytorch_safetensors(&path).unwrap();
+    let reread = Detector::from_pytorch(&path, &config, &device).unwrap();
+    let file = "deep_detector_io.safetensors";
+    let images: Tensor<4> = read_tensor(file, "images", &device);
+    let logits = common::values(reread.forward(images.clone()));
+    assert_eq!(logits, common::values(original.forward(images)));
+    let want = common::values(read_tensor::<2>(file, "image_logits", &device));
+    let scale = want.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+    let diff = common::max_diff_values(&logits, &want);
+    assert!(
+        diff <= TOLERANCE * scale,
+        "logits differ from torch's by {diff}"
+    );
+}
