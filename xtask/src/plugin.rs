@@ -221,7 +221,7 @@ pub fn run_plugin_test(args: PluginTestArgs) -> Result<()> {
 
     eprintln!("preprocess.js against the Rust preprocessing, bit for bit ...");
     let cases = dir.join("preprocess-cases");
-    write_preprocess_cases(&images, &cases, image_size_of(&onnx)?)?;
+    write_preprocess_cases(&images, &cases, detector.image_size())?;
     run_checked(
         Command::new("node")
             .arg(plugin.join("test/preprocess.test.mjs"))
@@ -261,18 +261,10 @@ pub fn run_plugin_test(args: PluginTestArgs) -> Result<()> {
     Ok(())
 }
 
-/// The model's input side, from the `model_info.json` beside the exported `onnx`.
-fn image_size_of(onnx: &Path) -> Result<usize> {
-    let info_path = onnx.with_file_name(deepfake::formats::MODEL_INFO_FILE);
-    Ok(deepfake::formats::ModelInfo::read(&info_path)
-        .with_context(|| format!("reading {}", info_path.display()))?
-        .image_size)
-}
-
 /// Cases for `test/preprocess.test.mjs`: every PNG in `images`, two non-square crops of the
 /// first, and the EXIF-rotated JPEG fixture, each decoded as the Rust side decodes it (EXIF
 /// orientation applied) and written as RGBA with the tensor `preprocess_eval` makes of it.
-fn write_preprocess_cases(images: &Path, cases: &Path, size: usize) -> Result<()> {
+fn write_preprocess_cases(images: &Path, cases: &Path, size: u32) -> Result<()> {
     use deepfake_data::{DecodeLimits, decode_file, normalize::preprocess_eval};
     std::fs::create_dir_all(cases)?;
     let mut decoded = Vec::new();
@@ -304,7 +296,7 @@ fn write_preprocess_cases(images: &Path, cases: &Path, size: usize) -> Result<()
             .pixels()
             .flat_map(|p| [p.0[0], p.0[1], p.0[2], 255])
             .collect();
-        let tensor = preprocess_eval(&image, size as u32)?;
+        let tensor = preprocess_eval(&image, size)?;
         let bytes: Vec<u8> = tensor.iter().flat_map(|v| v.to_le_bytes()).collect();
         std::fs::write(cases.join(format!("{name}.rgba")), rgba)?;
         std::fs::write(cases.join(format!("{name}.f32")), bytes)?;

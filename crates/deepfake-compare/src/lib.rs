@@ -41,6 +41,13 @@ pub fn max_abs_diff_or_panic(got: &[f32], want: &[f32]) -> f32 {
     max_abs_diff(got, want).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// `tolerance` for outputs of magnitude up to 1, scaled by the largest magnitude of
+/// `reference` above that: a relative bound for large outputs (float32 rounding grows with
+/// them), an absolute one for small ones.
+pub fn scaled_tolerance(tolerance: f32, reference: &[f32]) -> f32 {
+    tolerance * reference.iter().fold(1.0f32, |m, v| m.max(v.abs()))
+}
+
 /// How much `rows` (e.g. one output row per input image, each `width` values long) vary
 /// across rows: the largest, over columns, of `max - min` down the column. 0 for fewer than
 /// two rows; NaN when any value is NaN.
@@ -108,6 +115,12 @@ mod tests {
             max_abs_diff(&[1.0, 2.0], &[1.0]),
             Err(LengthMismatch { got: 2, want: 1 })
         );
+    }
+
+    #[test]
+    fn scaled_tolerance_is_absolute_up_to_1_and_relative_above() {
+        assert_eq!(scaled_tolerance(1e-5, &[0.5, -0.25]), 1e-5);
+        assert_eq!(scaled_tolerance(1e-5, &[0.5, -4.0]), 4e-5);
     }
 
     #[test]

@@ -11,18 +11,13 @@ mod common;
 
 use burn::tensor::{Device, Tensor};
 use common::{fixture, max_diff_values, read_tensor, values};
-use deepfake_compare::spread;
+use deepfake_compare::{scaled_tolerance, spread};
 use deepfake_model::{Detector, DetectorConfig, InferenceBackbone, InferenceDetector};
 
 /// Features and logits, per element: absolute for outputs of magnitude up to 1, relative to the
 /// largest reference value above that (the trained deep fixture's features reach 6.4, where
 /// folding BatchNorm into the convolutions changes float32 rounding by ~2e-6 relative).
 const TOLERANCE: f32 = 1e-5;
-
-/// [`TOLERANCE`] scaled to the magnitude of `want`.
-fn tolerance_for(want: &[f32]) -> f32 {
-    TOLERANCE * want.iter().fold(1.0f32, |m, v| m.max(v.abs()))
-}
 
 /// A torch reference: weights, architecture, and the file of its inputs and outputs.
 struct Fixture {
@@ -117,7 +112,7 @@ fn check(what: &str, got: Outputs, want: &Reference) {
         assert_eq!(got.dims(), want.dims(), "{what}: {output} shapes");
         let want = values(want.clone());
         let diff = max_diff_values(&values(got), &want);
-        let tolerance = tolerance_for(&want);
+        let tolerance = scaled_tolerance(TOLERANCE, &want);
         assert!(
             diff <= tolerance,
             "{what}: {output} differ by {diff} > {tolerance}"

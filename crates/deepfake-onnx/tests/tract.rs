@@ -16,11 +16,6 @@ use tract_onnx::prelude::{
 
 const TOLERANCE: f32 = 1e-5;
 
-/// [`TOLERANCE`] scaled to the magnitude of `want` (absolute up to 1).
-fn tolerance_for(want: &[f32]) -> f32 {
-    TOLERANCE * want.iter().fold(1.0f32, |m, v| m.max(v.abs()))
-}
-
 /// The deep fixture of `deepfake-model` (layers `[2,2,2,2]`, input-sensitive).
 fn deep_detector(device: &Device) -> (Detector, DetectorConfig) {
     let mut config = DetectorConfig::tiny();
@@ -106,7 +101,10 @@ fn check(options: ExportOptions, batches: &[usize]) -> ExportedModel {
         }
         let logit_diff = max_diff(&logits, &expected);
         let p_diff = max_diff(&p_fake, &expected_p);
-        let (logit_tolerance, p_tolerance) = (tolerance_for(&expected), TOLERANCE);
+        let (logit_tolerance, p_tolerance) = (
+            deepfake_compare::scaled_tolerance(TOLERANCE, &expected),
+            TOLERANCE,
+        );
         println!(
             "{options:?} batch {batch}: max |logit diff| {logit_diff:.2e}, max |p_fake diff| {p_diff:.2e}"
         );

@@ -52,6 +52,16 @@ fn resume_child_process() {
     );
 }
 
+/// Starts this test binary as a child that trains `data` into `run` until it is killed.
+fn spawn_child(data: &Path, run: &Path) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["resume_child_process", "--exact", "--nocapture"])
+        .env(CHILD_ENV, format!("{}|{}", data.display(), run.display()))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn weights(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let (model, _) = Detector::load_dir(dir, &Device::flex()).unwrap();
     snapshot(&model)
@@ -107,14 +117,7 @@ fn killed_and_resumed_run_equals_uninterrupted_run() {
     train(&config(&data), &straight, &device, false, &mut Silent).unwrap();
 
     let killed = dir.path().join("killed");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["resume_child_process", "--exact", "--nocapture"])
-        .env(
-            CHILD_ENV,
-            format!("{}|{}", data.display(), killed.display()),
-        )
-        .spawn()
-        .unwrap();
+    let mut child = spawn_child(&data, &killed);
     let started = Instant::now();
     while !killed.join("last/state.json").is_file() {
         assert!(
@@ -209,12 +212,7 @@ fn killed_while_writing_a_checkpoint_resumes_from_the_previous_one() {
 
     for attempt in 0..20 {
         let run = dir.path().join(format!("killed-{attempt}"));
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["resume_child_process", "--exact", "--nocapture"])
-            .env(CHILD_ENV, format!("{}|{}", data.display(), run.display()))
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_child(&data, &run);
         let started = Instant::now();
         loop {
             let writing_second =
