@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Tensor, TensorData};
 use deepfake_data::normalize::preprocess_eval;
-use deepfake_data::{DecodeLimits, decode_file};
+use deepfake_data::{DecodeLimits, decode_bytes, decode_file};
 use deepfake_model::{Detector as Model, DetectorConfig, InferenceDetector};
 use image::{DynamicImage, RgbImage};
 use rayon::prelude::*;
@@ -20,6 +20,12 @@ pub const DEFAULT_BATCH_SIZE: usize = 16;
 /// Batches decoded ahead in [`Detector::score_paths`]: enough parallel decoding to keep the
 /// model busy, few enough to bound memory (4 x 16 images at 224x224 = 38 MB).
 const DECODE_AHEAD_BATCHES: usize = 4;
+
+/// One image decoded and preprocessed for a detector: `[3, S, S]` normalised values, made
+/// only by [`Detector::prepare_file`] / [`Detector::prepare_bytes`] (so its size always
+/// matches the detector's input) and scored by [`Detector::score_prepared`].
+#[derive(Debug, Clone)]
+pub struct Preprocessed(Vec<f32>);
 
 /// A detector for inference. Cheap to share across threads by reference.
 #[derive(Debug)]
@@ -38,10 +44,14 @@ impl Detector {
     /// present, for the calibration temperature and decision threshold) or a training run
     /// folder (its `best/` checkpoint).
     pub fn load(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
-        let saved = SavedModel::load(path, device)?;
-        Ok(Self::new(saved.model, saved.config, device)
+        Ok(Self::from_saved(SavedModel::load(path, device)?, device))
+    }
+
+    /// The detector of a saved model already read, with its temperature and threshold.
+    pub fn from_saved(saved: SavedModel, device: &Device) -> Self {
+        Self::new(saved.model, saved.config, device)
             .with_temperature(saved.temperature)
-            .with_threshold(saved.threshold))
+            .with_threshold(saved.threshold)
     }
 
     /// Wraps a model already in memory (temperature 1, threshold 0.5). Inference runs on its
@@ -110,13 +120,35 @@ impl Detector {
     }
 
     /// The evaluation preprocessing of one image: `[3, S, S]` values.
-    fn preprocess(&self, image: &RgbImage) -> Result<Vec<f32>> {
-        Ok(preprocess_eval(image, self.image_size())?)
+    fn preprocess(&self, image: &RgbImage) -> Result<Preprocessed> {
+        Ok(Preprocessed(preprocess_eval(image, self.image_size())?))
+    }
+
+    /// Reads, decodes (format from the content, within the decode limits) and preprocesses
+    /// one image file.
+    pub fn prepare_file(&self, path: &Path) -> Result<Preprocessed> {
+        self.preprocess(&decode_file(path, self.limits)?)
+    }
+
+    /// Decodes (within the decode limits) and preprocesses one encoded image held in memory
+    /// exactly as [`Self::prepare_file`] does a file with the same bytes; `name` only names
+    /// it in errors.
+    pub fn prepare_bytes(&self, bytes: &[u8], name: &Path) -> Result<Preprocessed> {
+        self.preprocess(&decode_bytes(bytes, name, self.limits)?)
+    }
+
+    /// Scores prepared images in batches of [`with_batch_size`](Self::with_batch_size), in
+    /// order; every image of a batch the device fails to return gets the error.
+    pub fn score_prepared(&self, images: &[Preprocessed]) -> Vec<Result<Prediction>> {
+        self.logits(images)
+            .into_iter()
+            .map(|l| l.map(|l| Prediction::from_logits(l, self.temperature, self.threshold)))
+            .collect()
     }
 
     /// [`Self::preprocess`] of a decoded image of any colour type; `index` names it in the
     /// error for an image without pixels.
-    fn preprocess_dynamic(&self, index: usize, image: &DynamicImage) -> Result<Vec<f32>> {
+    fn preprocess_dynamic(&self, index: usize, image: &DynamicImage) -> Result<Preprocessed> {
         if image.width() == 0 || image.height() == 0 {
             return Err(PredictError::EmptyImage {
                 index,
@@ -129,11 +161,11 @@ impl Detector {
 
     /// Logits `[real, fake]` of already-preprocessed images `[3, S, S]` each, in batches;
     /// every image of a batch the device fails to return gets the error.
-    fn logits(&self, images: &[Vec<f32>]) -> Vec<Result<[f32; 2]>> {
+    fn logits(&self, images: &[Preprocessed]) -> Vec<Result<[f32; 2]>> {
         let size = self.config.image_size;
         let mut out = Vec::with_capacity(images.len());
         for chunk in images.chunks(self.batch_size) {
-            let flat: Vec<f32> = chunk.concat();
+            let flat: Vec<f32> = chunk.iter().flat_map(|p| p.0.iter().copied()).collect();
             let data = TensorData::new(flat, [chunk.len(), 3, size, size]);
             let logits = self
                 .model
@@ -167,10 +199,7 @@ impl Detector {
             .enumerate()
             .map(|(index, image)| self.preprocess_dynamic(index, image))
             .collect::<Result<Vec<_>>>()?;
-        self.logits(&prepared)
-            .into_iter()
-            .map(|l| l.map(|l| Prediction::from_logits(l, self.temperature, self.threshold)))
-            .collect()
+        self.score_prepared(&prepared).into_iter().collect()
     }
 
     /// Scores image files, in order: each file that cannot be read, decoded (format found
@@ -198,17 +227,18 @@ impl Detector {
         let group = self.batch_size * DECODE_AHEAD_BATCHES;
         let mut out = Vec::with_capacity(paths.len());
         for chunk in paths.chunks(group.max(1)) {
-            let mut results: Vec<Result<Vec<f32>>> = chunk
+            let mut results: Vec<Result<Preprocessed>> = chunk
                 .par_iter()
-                .map(|path| {
-                    let image = decode_file(path.as_ref(), self.limits)?;
-                    self.preprocess(&image)
-                })
+                .map(|path| self.prepare_file(path.as_ref()))
                 .collect();
-            // Move the good inputs out (leaving empty vectors) rather than copying them.
-            let ready: Vec<Vec<f32>> = results
+            // Move the good inputs out (leaving empty ones) rather than copying them.
+            let ready: Vec<Preprocessed> = results
                 .iter_mut()
-                .filter_map(|r| r.as_mut().ok().map(std::mem::take))
+                .filter_map(|r| {
+                    r.as_mut()
+                        .ok()
+                        .map(|p| Preprocessed(std::mem::take(&mut p.0)))
+                })
                 .collect();
             let mut logits = self.logits(&ready).into_iter();
             out.extend(results.into_iter().map(|r| {
@@ -230,7 +260,7 @@ impl Detector {
         }
         let mut flat = Vec::new();
         for (index, frame) in frames.iter().enumerate() {
-            flat.extend(self.preprocess_dynamic(index, frame)?);
+            flat.extend(self.preprocess_dynamic(index, frame)?.0);
         }
         let size = self.config.image_size;
         let data = TensorData::new(flat, [1, frames.len(), 3, size, size]);

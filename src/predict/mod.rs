@@ -21,10 +21,12 @@ mod detector;
 mod error;
 mod inputs;
 mod prediction;
+mod record;
 mod saved_model;
 
-pub use detector::{DEFAULT_BATCH_SIZE, Detector};
+pub use detector::{DEFAULT_BATCH_SIZE, Detector, Preprocessed};
 pub use error::{PredictError, Result};
 pub use inputs::{InputList, expand_inputs, is_image_file};
 pub use prediction::Prediction;
+pub use record::PredictionRecord;
 pub use saved_model::SavedModel;

@@ -17,6 +17,7 @@ mod predict_output;
 mod preset;
 pub mod profile_forward;
 pub mod progress;
+pub mod serve;
 pub mod synth;
 pub mod train;
 
@@ -54,6 +55,9 @@ pub enum Command {
     DataInfo(data_info::Args),
     /// Write synthetic proxy data in the 140k-faces layout.
     Synth(synth::Args),
+    /// Serve the detector over HTTP: POST /v1/predict, /healthz, /readyz, /metrics, an upload
+    /// page; dynamic batching, graceful shutdown on Ctrl-C or SIGTERM.
+    Serve(serve::Args),
     /// Show a preset's architecture and parameter count and time one forward pass.
     ModelInfo(model_info::Args),
 }
@@ -69,6 +73,7 @@ impl Command {
             Self::DataInfo(args) => exit_status(data_info::run(args)),
             Self::Synth(args) => exit_status(synth::run(args)),
             Self::ModelInfo(args) => exit_status(model_info::run(args)),
+            Self::Serve(args) => exit_status(serve::run(args)),
         }
     }
 }

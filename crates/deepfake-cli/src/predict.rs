@@ -11,10 +11,10 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use deepfake::data::DecodeLimits;
 use deepfake::eval::Checkpoint;
-use deepfake::predict::{Detector, expand_inputs};
+use deepfake::predict::{Detector, Prediction, PredictionRecord as Record, expand_inputs};
 use indicatif::ProgressBar;
 
-use crate::predict_output::{Format, Record, write_records};
+use crate::predict_output::{Format, write_records};
 use crate::{DeviceFlag, progress};
 
 /// Score images with the deepfake detector: Real or Fake, P(fake) and confidence per input.
@@ -58,6 +58,23 @@ fn progress(total: usize) -> Option<ProgressBar> {
     progress::bar(total, "scoring")
 }
 
+/// The output record of one input.
+fn record(
+    detector: &Detector,
+    path: &Path,
+    result: std::result::Result<Prediction, String>,
+    ms: Option<f64>,
+) -> Record {
+    let path = path.display().to_string();
+    Record::new(
+        path,
+        result,
+        detector.threshold(),
+        detector.temperature(),
+        ms,
+    )
+}
+
 /// Scores everything; returns the records (in input order).
 fn score(args: &Args, detector: &Detector) -> Result<Vec<Record>> {
     let mut stdin = std::io::stdin().lock();
@@ -71,7 +88,7 @@ fn score(args: &Args, detector: &Detector) -> Result<Vec<Record>> {
                 .predict_clip(clip, frames)
                 .map_err(|e| e.to_string());
             let ms = args.verbose.then(|| start.elapsed().as_secs_f64() * 1e3);
-            records.push(Record::new(clip, result, ms));
+            records.push(record(detector, clip, result, ms));
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
@@ -88,7 +105,12 @@ fn score(args: &Args, detector: &Detector) -> Result<Vec<Record>> {
         let per_image = start.elapsed().as_secs_f64() * 1e3 / chunk.len() as f64;
         for (path, result) in chunk.iter().zip(results) {
             let ms = args.verbose.then_some(per_image);
-            records.push(Record::new(path, result.map_err(|e| e.to_string()), ms));
+            records.push(record(
+                detector,
+                path,
+                result.map_err(|e| e.to_string()),
+                ms,
+            ));
         }
         if let Some(bar) = &bar {
             bar.inc(chunk.len() as u64);
@@ -145,7 +167,10 @@ pub fn run(args: Args) -> ExitCode {
         return ExitCode::from(2);
     }
     let failed = records.iter().filter(|r| r.error.is_some()).count();
-    let fake = records.iter().filter(|r| r.label == Some("fake")).count();
+    let fake = records
+        .iter()
+        .filter(|r| r.label.as_deref() == Some("fake"))
+        .count();
     eprintln!(
         "{} inputs: {} fake, {} real, {} failed; {:.1} inputs/s",
         records.len(),

@@ -1,12 +1,9 @@
-//! What `deepfake predict` prints: one record per input in a table, JSON, JSON lines or CSV.
-
-use std::io::Write;
-use std::path::Path;
+//! What `deepfake predict` prints: one [`Record`] per input in a table, JSON, JSON lines or CSV.
 
 use anyhow::Result;
 use clap::ValueEnum;
-use deepfake::predict::Prediction;
-use serde::Serialize;
+use deepfake::predict::PredictionRecord as Record;
+use std::io::Write;
 
 /// The output format of `predict`.
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -19,45 +16,6 @@ pub enum Format {
     Jsonl,
     /// path,label,p_fake,confidence,entropy,error
     Csv,
-}
-
-/// One output record: the prediction or the error of one input.
-#[derive(Serialize)]
-pub struct Record {
-    /// The input as given (file, or folder of frames).
-    pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    /// `real` or `fake`; absent when the input failed.
-    pub label: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    p_fake: Option<f32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    confidence: Option<f32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    entropy: Option<f32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    /// Why the input could not be scored.
-    pub error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    milliseconds: Option<f64>,
-}
-
-impl Record {
-    pub fn new(path: &Path, result: Result<Prediction, String>, milliseconds: Option<f64>) -> Self {
-        let (prediction, error) = match result {
-            Ok(p) => (Some(p), None),
-            Err(e) => (None, Some(e)),
-        };
-        Self {
-            path: path.display().to_string(),
-            label: prediction.map(|p| p.label.name()),
-            p_fake: prediction.map(|p| p.p_fake),
-            confidence: prediction.map(|p| p.confidence),
-            entropy: prediction.map(|p| p.entropy),
-            error,
-            milliseconds,
-        }
-    }
 }
 
 fn csv_field(text: &str) -> String {
@@ -85,7 +43,7 @@ pub fn write_records(out: &mut dyn Write, records: &[Record], format: Format) ->
                     out,
                     "{},{},{},{},{},{}",
                     csv_field(&r.path),
-                    r.label.unwrap_or(""),
+                    r.label.as_deref().unwrap_or(""),
                     number(r.p_fake),
                     number(r.confidence),
                     number(r.entropy),
@@ -112,7 +70,7 @@ pub fn write_records(out: &mut dyn Write, records: &[Record], format: Format) ->
                         out,
                         "{:<width$}  {:<5}  {:>7.4}  {:>10.4}{}",
                         r.path,
-                        r.label.unwrap_or(""),
+                        r.label.as_deref().unwrap_or(""),
                         r.p_fake.unwrap_or(f32::NAN),
                         r.confidence.unwrap_or(f32::NAN),
                         r.milliseconds

@@ -1,0 +1,180 @@
+//! `POST /v1/predict` answers what `predict` would for the same files, one image or several,
+//! batches concurrent requests together, and the probes and metrics say what happened.
+
+mod support;
+
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use burn::tensor::Device;
+use deepfake::predict::Detector;
+use deepfake_compare::{max_abs_diff_or_panic, spread};
+use deepfake_serve::ServeOptions;
+use sha2::{Digest, Sha256};
+use support::{Running, grey_png, saved_deep_model};
+
+/// P(fake) tolerance between the server and `predict` on the same file.
+const TOLERANCE: f32 = 1e-6;
+
+/// P(fake) of each file through the library path `predict` uses (batches of one).
+fn predict_p_fakes(model: &std::path::Path, files: &[std::path::PathBuf]) -> Vec<f32> {
+    let detector = Detector::load(model, &Device::flex())
+        .unwrap()
+        .with_batch_size(1);
+    detector
+        .predict_paths(files)
+        .into_iter()
+        .map(|r| r.unwrap().p_fake)
+        .collect()
+}
+
+/// Images of six grey levels, written as PNG files; their bytes.
+fn images(dir: &std::path::Path) -> (Vec<std::path::PathBuf>, Vec<Vec<u8>>) {
+    let mut files = Vec::new();
+    let mut bytes = Vec::new();
+    for (i, level) in [20u8, 60, 100, 140, 180, 230].into_iter().enumerate() {
+        let png = grey_png(level, 50 + 7 * i as u32, 70 - 3 * i as u32);
+        let path = dir.join(format!("grey_{level}.png"));
+        std::fs::write(&path, &png).unwrap();
+        files.push(path);
+        bytes.push(png);
+    }
+    (files, bytes)
+}
+
+#[test]
+fn one_image_and_several_get_what_predict_gives_with_the_model_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = saved_deep_model(dir.path());
+    let (files, bytes) = images(dir.path());
+    let expected = predict_p_fakes(&model, &files);
+    assert!(
+        spread(&expected, 1) > 100.0 * TOLERANCE,
+        "the test images must give different P(fake): {expected:?}"
+    );
+    let server = Running::start(&model, ServeOptions::default());
+
+    // One image as the raw body, each in turn.
+    let mut one_by_one = Vec::new();
+    for png in &bytes {
+        let answer = server.post_image(png, "image/png");
+        assert_eq!(answer.status, 200, "{}", answer.json);
+        one_by_one.extend(answer.p_fakes());
+        let record = &answer.json["results"][0];
+        assert_eq!(record["path"], "body");
+        let p = record["p_fake"].as_f64().unwrap();
+        assert_eq!(record["label"], if p >= 0.5 { "fake" } else { "real" });
+        assert_eq!(record["threshold"], 0.5);
+        assert_eq!(record["temperature"], 1.0);
+    }
+    let diff = max_abs_diff_or_panic(&one_by_one, &expected);
+    assert!(diff <= TOLERANCE, "server vs predict, one by one: {diff}");
+
+    // All six in one multipart request: in order, named by their file names.
+    let named: Vec<(String, &[u8])> = files
+        .iter()
+        .zip(&bytes)
+        .map(|(f, b)| {
+            (
+                f.file_name().unwrap().to_string_lossy().into_owned(),
+                &b[..],
+            )
+        })
+        .collect();
+    let parts: Vec<(&str, &[u8])> = named.iter().map(|(n, b)| (n.as_str(), *b)).collect();
+    let answer = server.post_files(&parts);
+    assert_eq!(answer.status, 200, "{}", answer.json);
+    let diff = max_abs_diff_or_panic(&answer.p_fakes(), &expected);
+    assert!(
+        diff <= TOLERANCE,
+        "server vs predict, one multipart request: {diff}"
+    );
+    for (record, (name, _)) in answer.json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&named)
+    {
+        assert_eq!(record["path"], name.as_str());
+    }
+    assert_eq!(
+        answer.json["timing"]["batch_sizes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+
+    // The identity: the weights file's SHA-256.
+    let weights = std::fs::read(model.join("model.bpk")).unwrap();
+    let sha: String = Sha256::digest(&weights)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(answer.json["model"]["sha256"], sha.as_str());
+
+    // The probes and the counters.
+    assert_eq!(server.get("/healthz").0, 200);
+    let (status, ready) = server.get("/readyz");
+    assert_eq!(status, 200);
+    assert!(ready.contains(&sha), "{ready}");
+    let (status, page) = server.get("/");
+    assert_eq!(status, 200);
+    assert!(page.contains("/v1/predict") && page.contains("<form"));
+    assert_eq!(server.metric("deepfake_images_scored_total"), 12.0);
+    assert_eq!(
+        server.metric("deepfake_http_requests_total{route=\"/v1/predict\",status=\"200\"}"),
+        7.0
+    );
+    server.stop().unwrap();
+}
+
+#[test]
+fn concurrent_requests_share_forward_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = saved_deep_model(dir.path());
+    let (files, bytes) = images(dir.path());
+    let expected = predict_p_fakes(&model, &files);
+    let options = ServeOptions {
+        max_batch: 32,
+        // Long enough that requests sent together always meet in one batch.
+        max_wait: Duration::from_millis(300),
+        ..ServeOptions::default()
+    };
+    let server = Arc::new(Running::start(&model, options));
+    let clients = 12;
+    let barrier = Arc::new(Barrier::new(clients));
+    let threads: Vec<_> = (0..clients)
+        .map(|i| {
+            let server = Arc::clone(&server);
+            let barrier = Arc::clone(&barrier);
+            let png = bytes[i % bytes.len()].clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                server.post_image(&png, "image/png")
+            })
+        })
+        .collect();
+    let mut largest_batch = 0;
+    for (i, thread) in threads.into_iter().enumerate() {
+        let answer = thread.join().unwrap();
+        assert_eq!(answer.status, 200, "{}", answer.json);
+        let got = answer.p_fakes();
+        let diff = max_abs_diff_or_panic(&got, &expected[i % expected.len()..][..1]);
+        assert!(diff <= TOLERANCE, "client {i}: {diff}");
+        largest_batch =
+            largest_batch.max(answer.json["timing"]["batch_sizes"][0].as_u64().unwrap());
+    }
+    assert!(largest_batch > 1, "no two requests shared a forward pass");
+    // /metrics saw it too: more images than forward passes.
+    let passes = server.metric("deepfake_batch_size_count");
+    let images = server.metric("deepfake_batch_size_sum");
+    assert_eq!(images, clients as f64);
+    assert!(
+        passes < images,
+        "{passes} forward passes for {images} images"
+    );
+    let server =
+        Arc::try_unwrap(server).unwrap_or_else(|_| panic!("a client still holds the server"));
+    server.stop().unwrap();
+}

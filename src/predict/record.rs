@@ -1,0 +1,63 @@
+//! The one output record of a scored input: what `predict --format json` prints per input and
+//! what the server answers per image.
+
+use serde::{Deserialize, Serialize};
+
+use super::prediction::Prediction;
+
+/// The prediction (or the error) of one input, with the threshold and temperature it was
+/// made with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionRecord {
+    /// The input as given: a path, a folder of frames, or an uploaded file's name.
+    pub path: String,
+    /// `real` or `fake`; absent when the input failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Calibrated probability of Fake.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_fake: Option<f32>,
+    /// Probability of the predicted label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f32>,
+    /// Binary predictive entropy of `p_fake`, in nats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entropy: Option<f32>,
+    /// Decision threshold on `p_fake` the label was decided with.
+    pub threshold: f64,
+    /// Calibration temperature `p_fake` was computed with (1 = none).
+    pub temperature: f64,
+    /// Why the input could not be scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Time spent on this input, in milliseconds (when asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub milliseconds: Option<f64>,
+}
+
+impl PredictionRecord {
+    /// The record of `path` from its result, made with `threshold` and `temperature`.
+    pub fn new(
+        path: String,
+        result: Result<Prediction, String>,
+        threshold: f64,
+        temperature: f64,
+        milliseconds: Option<f64>,
+    ) -> Self {
+        let (prediction, error) = match result {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(e)),
+        };
+        Self {
+            path,
+            label: prediction.map(|p| p.label.name().to_string()),
+            p_fake: prediction.map(|p| p.p_fake),
+            confidence: prediction.map(|p| p.confidence),
+            entropy: prediction.map(|p| p.entropy),
+            threshold,
+            temperature,
+            error,
+            milliseconds,
+        }
+    }
+}
