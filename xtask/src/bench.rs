@@ -35,6 +35,9 @@ enum What {
     Model(crate::bench_model::ModelArgs),
     /// One training step of the tiny and the seed preset: Burn flex vs PyTorch eager.
     Train(crate::bench_model::TrainArgs),
+    /// The HTTP server (the serve example, seed preset) under load at several concurrencies
+    /// vs a minimal PyTorch server, plus one overload run (503s, nothing lost).
+    Serve(crate::bench_serve::ServeArgs),
     /// The GPU benchmark: `prepare` builds the binaries into gpu-bench/ for one run on a GPU
     /// machine (`bash gpu-bench/bench_gpu.sh OUT`, under 8 minutes), `report` reads its records.
     Gpu(crate::bench_gpu::GpuArgs),
@@ -56,49 +59,60 @@ struct PredictArgs {
     install: bool,
 }
 
-fn bench_predict(args: PredictArgs) -> Result<()> {
-    let root = repo_root();
-    let dir = root.join(format!("target/bench-predict-{}", args.images));
+/// A folder of `images` synthetic 256x256 JPEGs (made once, kept under target/).
+pub fn benchmark_jpegs(images: usize) -> Result<PathBuf> {
+    let dir = repo_root().join(format!("target/bench-predict-{images}"));
     if !dir.join(".complete").exists() {
         let _ = std::fs::remove_dir_all(&dir);
         let config = SynthConfig {
-            per_class: args.images.div_ceil(2),
+            per_class: images.div_ceil(2),
             size: 256,
             ..SynthConfig::default()
         };
         write_dataset(&dir, &config).context("writing benchmark JPEGs")?;
         std::fs::write(dir.join(".complete"), b"")?;
     }
-    let images = dir.join("real_vs_fake/real-vs-fake/train");
-    let model = crate::bench_model::seed_model()?;
-    crate::python::run_checked(
-        Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--release", "--example", "predict"])
-            .current_dir(&root),
-    )?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let rust = output_checked(
-        Command::new(root.join("target/release/examples/predict"))
-            .args([
-                "--format",
-                "jsonl",
-                "--batch-size",
-                &args.batch_size.to_string(),
-                "--checkpoint",
-            ])
-            .arg(&model)
-            .arg(&images),
+    Ok(dir.join("real_vs_fake/real-vs-fake/train"))
+}
+
+/// Builds the release examples `names` (one cargo call).
+pub fn build_release_examples(names: &[&str]) -> Result<()> {
+    let mut command = Command::new(env!("CARGO"));
+    command.args(["build", "--quiet", "--release"]);
+    for name in names {
+        command.args(["--example", name]);
+    }
+    crate::python::run_checked(command.current_dir(repo_root()))
+}
+
+/// Images per second of the release `predict` example on `images` with `model`, from its
+/// summary line on stderr ("N inputs: ...; R inputs/s"; model loading not included).
+pub fn predict_rate(model: &Path, images: &Path, batch_size: usize) -> Result<f64> {
+    let output = output_checked(
+        Command::new(repo_root().join("target/release/examples/predict"))
+            .args(["--format", "jsonl", "--batch-size", &batch_size.to_string()])
+            .arg("--checkpoint")
+            .arg(model)
+            .arg(images),
         "the predict example",
     )?;
-    // Summary line on stderr: "N inputs: ... ; R inputs/s".
-    let summary = String::from_utf8_lossy(&rust.stderr);
-    let rust_rate: f64 = summary
+    let summary = String::from_utf8_lossy(&output.stderr);
+    summary
         .lines()
         .last()
         .and_then(|l| l.rsplit("; ").next())
         .and_then(|l| l.split_whitespace().next())
         .and_then(|v| v.parse().ok())
-        .context("no inputs/s in the predict summary")?;
+        .context("no inputs/s in the predict summary")
+}
+
+fn bench_predict(args: PredictArgs) -> Result<()> {
+    let root = repo_root();
+    let images = benchmark_jpegs(args.images)?;
+    let model = crate::bench_model::seed_model()?;
+    build_release_examples(&["predict"])?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let rust_rate = predict_rate(&model, &images, args.batch_size)?;
     let python = find_python(
         &["torch", "torchvision", "PIL"],
         &["torch", "torchvision", "pillow"],
@@ -219,6 +233,7 @@ pub fn run(args: Args) -> Result<()> {
         What::Model(args) => crate::bench_model::run(args),
         What::Train(args) => crate::bench_model::run_train(args),
         What::Gpu(args) => crate::bench_gpu::run(args),
+        What::Serve(args) => crate::bench_serve::run(args),
         What::Docs => crate::bench_docs::write(),
     }
 }

@@ -13,7 +13,7 @@ const START: &str = "<!-- results:start (cargo xtask bench docs) -->";
 const END: &str = "<!-- results:end -->";
 
 /// Benchmarks in page order, with their headings.
-const SECTIONS: [(&str, &str); 6] = [
+const SECTIONS: [(&str, &str); 7] = [
     (
         "model",
         "Forward pass: Burn vs PyTorch vs ONNX Runtime (`cargo xtask bench model`)",
@@ -25,6 +25,10 @@ const SECTIONS: [(&str, &str); 6] = [
     (
         "predict",
         "End-to-end predict (`cargo xtask bench predict`)",
+    ),
+    (
+        "serve",
+        "HTTP server under load: Rust vs a PyTorch server (`cargo xtask bench serve`)",
     ),
     ("data", "Data pipeline (`cargo xtask bench data`)"),
     ("metrics", "Metrics report (`cargo xtask bench metrics`)"),
@@ -54,29 +58,36 @@ fn cpu_model() -> String {
 }
 
 pub fn write() -> Result<()> {
+    let page = repo_root().join("docs/benchmarks.md");
+    let old = std::fs::read_to_string(&page).unwrap_or_default();
+    let fresh: Vec<&str> = SECTIONS
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| results_dir().join(format!("{name}.md")).is_file())
+        .collect();
     let mut results = String::new();
     results.push_str(&format!(
-        "Measured {} on {} ({} threads), {}; Burn 0.22.1 (flex).\n\n",
+        "Updated {} on {} ({} threads), {}; Burn 0.22.1 (flex). Measured in that run: {}; \
+         the other sections are as measured in earlier runs (`git log -p docs/benchmarks.md` \
+         dates them).\n\n",
         command_output("date", &["-u", "+%Y-%m-%d"]),
         cpu_model(),
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         command_output("rustc", &["-V"]),
+        fresh.join(", "),
     ));
     for (name, heading) in SECTIONS {
         let path = results_dir().join(format!("{name}.md"));
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(_) => format!("not measured (run `cargo xtask bench {name}`)\n"),
+        let body = match std::fs::read_to_string(&path) {
+            Ok(text) if ["model", "train", "gpu"].contains(&name) => text,
+            Ok(text) => format!("```text\n{text}```\n"),
+            // Not run on this machine this time: keep what the page says.
+            Err(_) => previous_section(&old, heading)
+                .unwrap_or_else(|| format!("not measured (run `cargo xtask bench {name}`)\n")),
         };
-        let body = if ["model", "train", "gpu"].contains(&name) {
-            text
-        } else {
-            format!("```text\n{}```\n", text)
-        };
-        results.push_str(&format!("### {heading}\n\n{body}\n"));
+        results.push_str(&format!("### {heading}\n\n{}\n", body.trim_end()));
+        results.push('\n');
     }
-    let page = repo_root().join("docs/benchmarks.md");
-    let old = std::fs::read_to_string(&page).unwrap_or_default();
     let new = match (old.find(START), old.find(END)) {
         (Some(a), Some(b)) if a < b => {
             format!("{}{START}\n{results}{}", &old[..a], &old[b..])
@@ -87,4 +98,18 @@ pub fn write() -> Result<()> {
     std::fs::write(&page, new)?;
     println!("wrote {}", page.display());
     Ok(())
+}
+
+/// The body of the section `### heading` in `page` (up to the next section or the results
+/// end marker), when the page has it.
+fn previous_section(page: &str, heading: &str) -> Option<String> {
+    let title = format!("### {heading}\n");
+    let start = page.find(&title)? + title.len();
+    let rest = &page[start..];
+    let end = [rest.find("\n### "), rest.find(END)]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(rest.len());
+    Some(rest[..end].trim().to_string() + "\n")
 }

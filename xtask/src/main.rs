@@ -6,6 +6,7 @@ mod bench_docs;
 mod bench_gpu;
 mod bench_model;
 mod bench_output;
+mod bench_serve;
 mod cli;
 mod cuda_toolchain;
 mod demo;

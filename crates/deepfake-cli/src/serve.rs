@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long, default_value_t = 16)]
     max_batch: usize,
     /// Longest wait for a batch to fill after its first image, in milliseconds.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 2)]
     max_wait_ms: u64,
     /// Images that may wait for the model; a request that does not fit gets 503 +
     /// Retry-After at once.

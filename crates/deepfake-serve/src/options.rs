@@ -30,7 +30,7 @@ impl Default for ServeOptions {
     fn default() -> Self {
         Self {
             max_batch: 16,
-            max_wait: Duration::from_millis(5),
+            max_wait: Duration::from_millis(2),
             queue_capacity: 128,
             max_body_bytes: 32 * 1024 * 1024,
             max_pixels: deepfake::data::decode::DEFAULT_MAX_PIXELS,
