@@ -339,7 +339,24 @@ impl CpuResNeXt {
     /// # Panics
     /// If `images.len()` is not `batch * 3 * H * W`.
     pub fn forward_host(&self, images: &[f32], batch: usize, size: [usize; 2]) -> Vec<f32> {
-        self.run(images, batch, size, false).0
+        self.run(images, batch, size, false, None).0
+    }
+
+    /// The last stage's activations (before the average pool) of `batch` images `[3, H, W]`
+    /// stored one after another: `[B, feature_dim, H', W']` row-major, and `[H', W']` (the
+    /// feature map Grad-CAM weighs).
+    ///
+    /// # Panics
+    /// If `images.len()` is not `batch * 3 * H * W`.
+    pub fn forward_host_map(
+        &self,
+        images: &[f32],
+        batch: usize,
+        size: [usize; 2],
+    ) -> (Vec<f32>, [usize; 2]) {
+        let mut map = (Vec::new(), [0, 0]);
+        self.run(images, batch, size, false, Some(&mut map));
+        map
     }
 
     /// [`forward_host`](Self::forward_host), also timing every layer kind (for
@@ -350,15 +367,18 @@ impl CpuResNeXt {
         batch: usize,
         size: [usize; 2],
     ) -> (Vec<f32>, LayerTimes) {
-        self.run(images, batch, size, true)
+        self.run(images, batch, size, true, None)
     }
 
+    /// Pooled features and layer times; with `map`, also the last stage's activations
+    /// `[B, C, H', W']` and `[H', W']`.
     fn run(
         &self,
         images: &[f32],
         batch: usize,
         size: [usize; 2],
         timed: bool,
+        map: Option<&mut (Vec<f32>, [usize; 2])>,
     ) -> (Vec<f32>, LayerTimes) {
         let image_len = self.stem.c_in * size[0] * size[1];
         assert_eq!(images.len(), batch * image_len, "image buffer length");
@@ -393,6 +413,21 @@ impl CpuResNeXt {
         let mut timer = timed.then_some(&mut shared);
         for block in late {
             [h, w] = block.forward(&mut batched, [batch, h, w], threads, &mut timer);
+        }
+        if let Some((values, map_size)) = map {
+            // `[C, B, H'W']` -> `[B, C, H'W']`.
+            let plane = h * w;
+            values.clear();
+            values.resize(batch * feature_dim * plane, 0.0);
+            for (i, channel_image) in batched.x[..feature_dim * batch * plane]
+                .chunks_exact(plane)
+                .enumerate()
+            {
+                let (c, b) = (i / batch, i % batch);
+                let at = (b * feature_dim + c) * plane;
+                values[at..at + plane].copy_from_slice(channel_image);
+            }
+            *map_size = [h, w];
         }
         let start = Instant::now();
         mean_pool(&batched.x, [feature_dim, batch, h * w], &mut features);

@@ -17,7 +17,7 @@ use deepfake_cpu::CpuResNeXt;
 use crate::batch_norm::BatchNorm;
 use crate::detector::{Classifier, Detector, score_frames};
 use crate::grouped_conv::{GroupedConvMethod, grouped_conv2d};
-use crate::host::host_forward_features;
+use crate::host::{host_forward_feature_map, host_forward_features};
 use crate::layer_timer::{LayerTimer, Untimed};
 use crate::lstm::Lstm;
 use crate::resnext::{Bottleneck, ResNeXt};
@@ -145,14 +145,25 @@ impl FusedResNeXt {
         images: Tensor<4>,
         timer: &mut impl LayerTimer,
     ) -> Tensor<2> {
+        let x = self.forward_map_timed(images, timer);
+        let pooled = timer.time("avgpool", || self.avgpool.forward(x));
+        pooled.flatten(1, 3)
+    }
+
+    /// The last stage's activations before the pool: `[B, 3, H, W]` -> `[B, feature_dim,
+    /// H/32, W/32]`.
+    pub fn forward_feature_map(&self, images: Tensor<4>) -> Tensor<4> {
+        self.forward_map_timed(images, &mut Untimed)
+    }
+
+    fn forward_map_timed(&self, images: Tensor<4>, timer: &mut impl LayerTimer) -> Tensor<4> {
         let x = timer.time("conv 7x7 stem", || self.conv1.forward(images));
         let x = timer.time("relu", || relu(x));
         let mut x = timer.time("maxpool", || self.maxpool.forward(x));
         for block in &self.blocks {
             x = block.forward_timed(x, timer);
         }
-        let pooled = timer.time("avgpool", || self.avgpool.forward(x));
-        pooled.flatten(1, 3)
+        x
     }
 }
 
@@ -182,6 +193,16 @@ impl InferenceBackbone {
         match self {
             Self::Burn(backbone) => backbone.forward_features_timed(images, timer),
             Self::Cpu(backbone) => host_forward_features(backbone, images, timer),
+        }
+    }
+
+    /// The last stage's activations before the pool: `[B, 3, H, W]` -> `[B, feature_dim,
+    /// H/32, W/32]` (what Grad-CAM weighs; their spatial mean is
+    /// [`forward_features`](Self::forward_features)).
+    pub fn forward_feature_map(&self, images: Tensor<4>) -> Tensor<4> {
+        match self {
+            Self::Burn(backbone) => backbone.forward_feature_map(images),
+            Self::Cpu(backbone) => host_forward_feature_map(backbone, images),
         }
     }
 }

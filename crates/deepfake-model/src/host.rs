@@ -112,3 +112,17 @@ pub(crate) fn host_forward_features(
         &device,
     )
 }
+
+/// The host engine's last-stage activations as a tensor on the images' device:
+/// `[B, 3, H, W]` -> `[B, feature_dim, H', W']`.
+pub(crate) fn host_forward_feature_map(engine: &CpuResNeXt, images: Tensor<4>) -> Tensor<4> {
+    let device = images.device();
+    let [batch, channels, height, width] = images.dims();
+    assert_eq!(channels, engine.in_channels(), "image channels");
+    let pixels = host_values(images.into_data());
+    let (map, [h, w]) = engine.forward_host_map(&pixels, batch, [height, width]);
+    Tensor::from_data(
+        TensorData::new(map, [batch, engine.feature_dim(), h, w]),
+        &device,
+    )
+}
