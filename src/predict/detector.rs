@@ -27,6 +27,13 @@ const DECODE_AHEAD_BATCHES: usize = 4;
 #[derive(Debug, Clone)]
 pub struct Preprocessed(Vec<f32>);
 
+impl Preprocessed {
+    /// The `[3, S, S]` values.
+    pub fn values(&self) -> &[f32] {
+        &self.0
+    }
+}
+
 /// A detector for inference. Cheap to share across threads by reference.
 #[derive(Debug)]
 pub struct Detector {
@@ -122,6 +129,40 @@ impl Detector {
     /// The evaluation preprocessing of one image: `[3, S, S]` values.
     fn preprocess(&self, image: &RgbImage) -> Result<Preprocessed> {
         Ok(Preprocessed(preprocess_eval(image, self.image_size())?))
+    }
+
+    /// Images per forward pass.
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// The device the model runs on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Reads and decodes one image file (format from the content, within the decode
+    /// limits) to RGB8.
+    pub fn decode_file(&self, path: &Path) -> Result<RgbImage> {
+        Ok(decode_file(path, self.limits)?)
+    }
+
+    /// Decodes one encoded image held in memory (format from the content, within the decode
+    /// limits) to RGB8; `name` only names it in errors.
+    pub fn decode_bytes(&self, bytes: &[u8], name: &Path) -> Result<RgbImage> {
+        Ok(decode_bytes(bytes, name, self.limits)?)
+    }
+
+    /// Preprocesses a decoded image; errors for one without pixels.
+    pub fn prepare_image(&self, image: &RgbImage) -> Result<Preprocessed> {
+        if image.width() == 0 || image.height() == 0 {
+            return Err(PredictError::EmptyImage {
+                index: 0,
+                width: image.width(),
+                height: image.height(),
+            });
+        }
+        self.preprocess(image)
     }
 
     /// Reads, decodes (format from the content, within the decode limits) and preprocesses

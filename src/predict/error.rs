@@ -41,6 +41,9 @@ pub enum PredictError {
     /// The device did not return the model's output (a backend failure, e.g. a lost GPU).
     #[error("reading the model's output from the device failed: {0}")]
     Device(String),
+    /// A heatmap image could not be drawn or encoded.
+    #[error("drawing the heatmap: {0}")]
+    Heatmap(String),
     /// A list of inputs could not be read.
     #[error("{path}: {source}")]
     Io {

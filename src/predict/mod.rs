@@ -19,6 +19,7 @@
 
 mod detector;
 mod error;
+mod explain;
 mod inputs;
 mod prediction;
 mod record;
@@ -26,6 +27,7 @@ mod saved_model;
 
 pub use detector::{DEFAULT_BATCH_SIZE, Detector, Preprocessed};
 pub use error::{PredictError, Result};
+pub use explain::Explanation;
 pub use inputs::{InputList, expand_inputs, is_image_file};
 pub use prediction::Prediction;
 pub use record::PredictionRecord;

@@ -33,6 +33,9 @@ pub struct PredictionRecord {
     /// Time spent on this input, in milliseconds (when asked for).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub milliseconds: Option<f64>,
+    /// The Grad-CAM heatmap written for this input (`predict --heatmap DIR`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heatmap: Option<String>,
 }
 
 impl PredictionRecord {
@@ -58,6 +61,13 @@ impl PredictionRecord {
             temperature,
             error,
             milliseconds,
+            heatmap: None,
         }
+    }
+
+    /// The record with the path of its heatmap image.
+    pub fn with_heatmap(mut self, path: String) -> Self {
+        self.heatmap = Some(path);
+        self
     }
 }

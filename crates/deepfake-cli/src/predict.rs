@@ -3,6 +3,7 @@
 //! `deepfake predict [--checkpoint DIR] PATH...` (`-` reads paths from stdin). Exit status:
 //! 0 all inputs scored, 1 some inputs failed, 2 usage, model or device error.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -11,8 +12,14 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use deepfake::data::DecodeLimits;
 use deepfake::eval::Checkpoint;
-use deepfake::predict::{Detector, Prediction, PredictionRecord as Record, expand_inputs};
+use deepfake::formats::Label;
+use deepfake::predict::{
+    Detector, PredictError, Prediction, PredictionRecord as Record, Preprocessed,
+    Result as DeepfakeResult, expand_inputs,
+};
+use image::RgbImage;
 use indicatif::ProgressBar;
+use rayon::prelude::*;
 
 use crate::predict_output::{Format, write_records};
 use crate::{DeviceFlag, progress};
@@ -48,6 +55,11 @@ pub struct Args {
     /// Add per-input timing to the records.
     #[arg(long)]
     verbose: bool,
+    /// Also explain each verdict: write `<name>.heatmap.png` (the image with its Grad-CAM map
+    /// of the Fake logit, a colour bar and P(fake)) into this folder, and add its path to the
+    /// record. Not with --frames.
+    #[arg(long, value_name = "DIR")]
+    heatmap: Option<PathBuf>,
 }
 
 /// A bar for more than a few inputs.
@@ -96,6 +108,9 @@ fn score(args: &Args, detector: &Detector) -> Result<Vec<Record>> {
         return Ok(records);
     }
     let inputs = expand_inputs(&args.paths, &mut stdin).context("reading the inputs")?;
+    if let Some(dir) = &args.heatmap {
+        return score_with_heatmaps(args, detector, &inputs.files, dir);
+    }
     let bar = progress(inputs.files.len());
     let mut records = Vec::with_capacity(inputs.files.len());
     // Chunks of a few batches keep the progress bar moving and memory bounded.
@@ -122,7 +137,84 @@ fn score(args: &Args, detector: &Detector) -> Result<Vec<Record>> {
     Ok(records)
 }
 
+/// Scores `files` through Grad-CAM (the same verdicts, with the map of the Fake logit) and
+/// writes each scored input's heatmap into `dir`; an input that failed gets no heatmap.
+fn score_with_heatmaps(
+    args: &Args,
+    detector: &Detector,
+    files: &[PathBuf],
+    dir: &Path,
+) -> Result<Vec<Record>> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating the heatmap folder {}", dir.display()))?;
+    let bar = progress(files.len());
+    let mut used = HashSet::new();
+    let mut records = Vec::with_capacity(files.len());
+    for chunk in files.chunks(detector.batch_size()) {
+        let start = Instant::now();
+        let decoded: Vec<DeepfakeResult<(RgbImage, Preprocessed)>> = chunk
+            .par_iter()
+            .map(|path| {
+                let image = detector.decode_file(path)?;
+                let prepared = detector.prepare_image(&image)?;
+                Ok((image, prepared))
+            })
+            .collect();
+        let ready: Vec<Preprocessed> = decoded
+            .iter()
+            .filter_map(|r| r.as_ref().ok().map(|(_, p)| p.clone()))
+            .collect();
+        let mut explanations = detector.explain_prepared(&ready, Label::Fake).into_iter();
+        let per_image = args
+            .verbose
+            .then(|| start.elapsed().as_secs_f64() * 1e3 / chunk.len() as f64);
+        for (path, item) in chunk.iter().zip(decoded) {
+            let out = dir.join(heatmap_name(path, &mut used));
+            let result = item.and_then(|(image, _)| {
+                let explanation = explanations.next().unwrap_or_else(|| {
+                    Err(PredictError::Device(
+                        "fewer explanations than inputs".into(),
+                    ))
+                })?;
+                explanation.write_overlay(&image, &out)?;
+                Ok(explanation.prediction)
+            });
+            let scored = result.is_ok();
+            let record = record(detector, path, result.map_err(|e| e.to_string()), per_image);
+            records.push(if scored {
+                record.with_heatmap(out.display().to_string())
+            } else {
+                record
+            });
+        }
+        if let Some(bar) = &bar {
+            bar.inc(chunk.len() as u64);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(records)
+}
+
+/// `<stem>.heatmap.png`, with `-2`, `-3`, ... when inputs in different folders share a stem.
+fn heatmap_name(path: &Path, used: &mut HashSet<String>) -> String {
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "input".to_string(), |s| s.to_string_lossy().into_owned());
+    let mut name = format!("{stem}.heatmap.png");
+    let mut n = 1;
+    while !used.insert(name.clone()) {
+        n += 1;
+        name = format!("{stem}-{n}.heatmap.png");
+    }
+    name
+}
+
 fn load_detector(args: &Args) -> Result<Detector> {
+    if args.heatmap.is_some() && args.frames.is_some() {
+        bail!("--heatmap explains images; it does not work with --frames");
+    }
     if args.max_megapixels.is_nan() || args.max_megapixels <= 0.0 {
         bail!("--max-megapixels must be positive");
     }

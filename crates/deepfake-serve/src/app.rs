@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::model_identity::ModelIdentity;
 use crate::options::ServeOptions;
-use crate::{predict_route, probes};
+use crate::{explain_route, predict_route, probes};
 
 /// What every handler shares.
 #[derive(Debug)]
@@ -36,6 +36,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Set once the model is warmed up.
     pub ready: Arc<AtomicBool>,
+    /// One explain request at a time (explaining runs outside the batching queue).
+    pub explain_turn: tokio::sync::Semaphore,
     /// Limits and batching settings.
     pub options: ServeOptions,
 }
@@ -50,7 +52,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(probes::readyz))
         .route("/metrics", get(probes::metrics))
         .route("/v1/model", get(probes::model))
-        .route("/v1/predict", post(predict_route::predict));
+        .route("/v1/predict", post(predict_route::predict))
+        .route("/v1/explain", post(explain_route::explain));
     with_layers(routes, state)
 }
 
@@ -134,6 +137,7 @@ mod tests {
             queue: Queue::new(options.queue_capacity).0,
             metrics: Arc::new(Metrics::new(options.max_batch)),
             ready: Arc::new(AtomicBool::new(true)),
+            explain_turn: tokio::sync::Semaphore::new(1),
             options,
         })
     }

@@ -7,6 +7,8 @@
 //! - `POST /v1/predict`: one image as the raw body (`Content-Type: image/*`) or files in a
 //!   `multipart/form-data` body; answers a [`PredictResponse`]: per image the record
 //!   `predict --format json` prints, the model's identity and timing.
+//! - `POST /v1/explain`: the same uploads; per image the record plus its Grad-CAM map of the
+//!   Fake logit (raw `[h, w]` values and a PNG overlay in base64).
 //! - `GET /healthz`, `GET /readyz` (model loaded and warmed up), `GET /metrics`
 //!   (Prometheus), `GET /v1/model`, and `GET /` (an upload page).
 //!
@@ -25,6 +27,7 @@
 mod app;
 mod batcher;
 mod error;
+mod explain_route;
 mod metrics;
 mod model_identity;
 mod options;
@@ -39,6 +42,7 @@ use burn::tensor::Device;
 use deepfake::predict::{Detector, SavedModel};
 
 pub use error::{ApiError, ServeError};
+pub use explain_route::{ExplainResponse, ExplainedRecord, ExplanationBody};
 pub use model_identity::ModelIdentity;
 pub use options::ServeOptions;
 pub use predict_route::{PredictResponse, Timing};

@@ -118,7 +118,7 @@ pub async fn predict(
 }
 
 /// 415 unless the upload's content is an image format the decoder knows.
-fn check_format(upload: &Upload) -> Result<(), ApiError> {
+pub(crate) fn check_format(upload: &Upload) -> Result<(), ApiError> {
     image::guess_format(&upload.bytes).map(|_| ()).map_err(|_| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -152,7 +152,7 @@ async fn prepare(
         .collect()
 }
 
-fn decode_error(error: PredictError, max_pixels: u64) -> ApiError {
+pub(crate) fn decode_error(error: PredictError, max_pixels: u64) -> ApiError {
     let status = StatusCode::UNPROCESSABLE_ENTITY;
     match error {
         PredictError::Input(DataError::TooLarge {
@@ -174,6 +174,6 @@ fn decode_error(error: PredictError, max_pixels: u64) -> ApiError {
     }
 }
 
-fn internal(code: &'static str, message: String) -> ApiError {
+pub(crate) fn internal(code: &'static str, message: String) -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, message)
 }

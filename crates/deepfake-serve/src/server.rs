@@ -72,6 +72,7 @@ impl Server {
             queue,
             metrics,
             ready,
+            explain_turn: tokio::sync::Semaphore::new(1),
             options,
         });
         Ok(Self {

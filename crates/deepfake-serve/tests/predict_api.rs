@@ -178,3 +178,70 @@ fn concurrent_requests_share_forward_passes() {
         Arc::try_unwrap(server).unwrap_or_else(|_| panic!("a client still holds the server"));
     server.stop().unwrap();
 }
+
+#[test]
+fn explain_returns_predicts_verdict_with_a_map_and_a_png_per_image() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let model = saved_deep_model(dir.path());
+    let (files, bytes) = images(dir.path());
+    let expected = predict_p_fakes(&model, &files[..3]);
+    let server = Running::start(&model, ServeOptions::default());
+    let parts: Vec<(&str, &[u8])> = vec![
+        ("a.png", &bytes[0]),
+        ("b.png", &bytes[1]),
+        ("c.png", &bytes[2]),
+    ];
+    let (content_type, body) = support::multipart(&parts);
+    let response = support::agent()
+        .post(server.url("/v1/explain"))
+        .header("Content-Type", &content_type)
+        .send(&body[..])
+        .unwrap();
+    let answer = support::Answer::from(response);
+    assert_eq!(answer.status, 200, "{}", answer.json);
+    let diff = max_abs_diff_or_panic(&answer.p_fakes(), &expected);
+    assert!(diff <= 1e-5, "explain vs predict: {diff}");
+    let mut maps = Vec::new();
+    for (i, result) in answer.json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let explanation = &result["explanation"];
+        assert_eq!(explanation["class"], "fake");
+        let map: Vec<f32> = explanation["map"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        let size = explanation["map_size"].as_array().unwrap();
+        assert_eq!(
+            map.len() as u64,
+            size[0].as_u64().unwrap() * size[1].as_u64().unwrap()
+        );
+        assert!(map.iter().all(|v| (0.0..=1.0).contains(v)));
+        maps.extend(map);
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(explanation["heatmap_png_base64"].as_str().unwrap())
+            .unwrap();
+        let overlay = image::load_from_memory(&png).unwrap();
+        let original = image::load_from_memory(&bytes[i]).unwrap();
+        assert_eq!(overlay.height(), original.height());
+    }
+    assert!(
+        spread(&maps, maps.len() / 3) > 0.01,
+        "the maps do not depend on the image"
+    );
+    // A corrupt upload gets predict's status.
+    let (content_type, body) = support::multipart(&[("cut.png", &bytes[0][..40])]);
+    let response = support::agent()
+        .post(server.url("/v1/explain"))
+        .header("Content-Type", &content_type)
+        .send(&body[..])
+        .unwrap();
+    let answer = support::Answer::from(response);
+    assert_eq!((answer.status, answer.code()), (422, "corrupt_image"));
+}

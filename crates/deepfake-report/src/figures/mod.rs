@@ -4,6 +4,7 @@ mod calibration;
 mod confusion;
 mod curves;
 mod dashboard;
+mod heatmap;
 mod samples;
 mod training;
 
@@ -11,6 +12,7 @@ pub use calibration::{ConfidenceDistribution, ErrorsByConfidence, ReliabilityFig
 pub use confusion::ConfusionFigure;
 pub use curves::{PrFigure, RocFigure};
 pub use dashboard::Dashboard;
+pub use heatmap::{heatmap_overlay, jet};
 pub(crate) use samples::escape_xml;
 pub use samples::{SampleGrid, SampleTile};
 pub use training::TrainingCurves;

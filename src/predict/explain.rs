@@ -1,0 +1,151 @@
+//! Explanations of verdicts: Grad-CAM maps of the detector's last backbone stage.
+
+use std::path::Path;
+
+use burn::tensor::{Tensor, TensorData};
+use deepfake_model::preprocess::Label;
+use deepfake_model::upsample_bilinear;
+use image::{DynamicImage, RgbImage};
+
+use super::detector::{Detector, Preprocessed};
+use super::error::{PredictError, Result};
+use super::prediction::Prediction;
+
+/// Why the detector gave its verdict on one image (or one frame): the prediction and the
+/// Grad-CAM map of the explained class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// The verdict on the image (for a frame: on its whole sequence).
+    pub prediction: Prediction,
+    /// The class whose logit is explained (Fake unless asked otherwise).
+    pub class: Label,
+    /// Grad-CAM at the last backbone stage, `[h, w]` row-major, in `[0, 1]` (1 = the
+    /// strongest evidence for `class`; all 0 when nothing supports it).
+    pub map: Vec<f32>,
+    /// `[h, w]`: `[7, 7]` for 224x224 inputs.
+    pub map_size: [usize; 2],
+}
+
+impl Explanation {
+    /// The map upsampled bilinearly (PyTorch's `align_corners=False`) to `[height, width]`,
+    /// row-major, in `[0, 1]`: over the original image, since the model sees it resized
+    /// whole.
+    pub fn heatmap(&self, width: u32, height: u32) -> Vec<f32> {
+        upsample_bilinear(&self.map, self.map_size, [height as usize, width as usize])
+    }
+
+    /// `image` with the heatmap over it, a colour bar and its P(fake) in the corner.
+    pub fn overlay(&self, image: &RgbImage) -> Result<RgbImage> {
+        let heatmap = self.heatmap(image.width(), image.height());
+        let caption = format!(
+            "{} P(fake) {:.3}",
+            self.prediction.label.name(),
+            self.prediction.p_fake
+        );
+        deepfake_report::figures::heatmap_overlay(image, &heatmap, &caption)
+            .map_err(|e| PredictError::Heatmap(e.to_string()))
+    }
+
+    /// [`Self::overlay`] encoded as PNG.
+    pub fn overlay_png(&self, image: &RgbImage) -> Result<Vec<u8>> {
+        let overlay = self.overlay(image)?;
+        deepfake_report::render::encode_png(overlay.as_raw(), overlay.width(), overlay.height())
+            .map_err(|e| PredictError::Heatmap(format!("encoding: {e}")))
+    }
+
+    /// Writes [`Self::overlay`] as a PNG at `path` (atomically).
+    pub fn write_overlay(&self, image: &RgbImage, path: &Path) -> Result<()> {
+        let png = self.overlay_png(image)?;
+        deepfake_formats::write_atomic(path, &png).map_err(|e| PredictError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        })
+    }
+}
+
+impl Detector {
+    /// Grad-CAM explanations of the Fake logit for decoded images (any size or colour type,
+    /// preprocessed as in evaluation), with their predictions.
+    pub fn explain(&self, images: &[DynamicImage]) -> Result<Vec<Explanation>> {
+        self.explain_class(images, Label::Fake)
+    }
+
+    /// [`Self::explain`] of the logit of `class`.
+    pub fn explain_class(&self, images: &[DynamicImage], class: Label) -> Result<Vec<Explanation>> {
+        let prepared = images
+            .iter()
+            .map(|image| self.prepare_image(&image.to_rgb8()))
+            .collect::<Result<Vec<_>>>()?;
+        self.explain_prepared(&prepared, class)
+            .into_iter()
+            .collect()
+    }
+
+    /// Explanations of prepared images, in batches of the detector's batch size.
+    pub fn explain_prepared(
+        &self,
+        images: &[Preprocessed],
+        class: Label,
+    ) -> Vec<Result<Explanation>> {
+        let size = self.config().image_size;
+        let mut out = Vec::with_capacity(images.len());
+        for chunk in images.chunks(self.batch_size()) {
+            let flat: Vec<f32> = chunk
+                .iter()
+                .flat_map(|p| p.values().iter().copied())
+                .collect();
+            let data = TensorData::new(flat, [chunk.len(), 1, 3, size, size]);
+            let cam = self
+                .inference_model()
+                .grad_cam(Tensor::<5>::from_data(data, self.device()), class.index());
+            let plane = cam.map_size[0] * cam.map_size[1];
+            for (logits, map) in cam.logits.chunks_exact(2).zip(cam.maps.chunks_exact(plane)) {
+                out.push(Ok(Explanation {
+                    prediction: Prediction::from_logits(
+                        [logits[0], logits[1]],
+                        self.temperature(),
+                        self.threshold(),
+                    ),
+                    class,
+                    map: map.to_vec(),
+                    map_size: cam.map_size,
+                }));
+            }
+        }
+        out
+    }
+
+    /// Grad-CAM of the Fake logit for one frame sequence: one explanation per frame, each
+    /// carrying the sequence's prediction.
+    pub fn explain_sequence(&self, frames: &[DynamicImage]) -> Result<Vec<Explanation>> {
+        if frames.is_empty() {
+            return Err(PredictError::NoFrames);
+        }
+        let mut flat = Vec::new();
+        for frame in frames {
+            flat.extend_from_slice(self.prepare_image(&frame.to_rgb8())?.values());
+        }
+        let size = self.config().image_size;
+        let data = TensorData::new(flat, [1, frames.len(), 3, size, size]);
+        let cam = self.inference_model().grad_cam(
+            Tensor::<5>::from_data(data, self.device()),
+            Label::Fake.index(),
+        );
+        let prediction = Prediction::from_logits(
+            [cam.logits[0], cam.logits[1]],
+            self.temperature(),
+            self.threshold(),
+        );
+        let plane = cam.map_size[0] * cam.map_size[1];
+        Ok(cam
+            .maps
+            .chunks_exact(plane)
+            .map(|map| Explanation {
+                prediction,
+                class: Label::Fake,
+                map: map.to_vec(),
+                map_size: cam.map_size,
+            })
+            .collect())
+    }
+}
