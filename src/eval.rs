@@ -311,6 +311,16 @@ pub fn evaluate_checkpoint(
         &scored,
     );
     inputs.names = Some(&names);
+    let heatmaps = |path: &Path, width: u32, height: u32| -> Option<Vec<f32>> {
+        let image = detector.decode_file(path).ok()?;
+        let prepared = detector.prepare_image(&image).ok()?;
+        let explanation = detector
+            .explain_prepared(&[prepared], deepfake_formats::Label::Fake)
+            .pop()?
+            .ok()?;
+        Some(explanation.heatmap(width, height))
+    };
+    inputs.heatmaps = Some(&heatmaps);
     inputs.temperature = temperature;
     inputs.history = checkpoint
         .run_dir

@@ -34,6 +34,26 @@ impl Explanation {
         upsample_bilinear(&self.map, self.map_size, [height as usize, width as usize])
     }
 
+    /// The heatmap's mean inside and outside a region of a `width` x `height` image
+    /// (`inside(x, y)`): how much of the explanation falls where the evidence is. NaN for a
+    /// side with no pixel.
+    pub fn mean_inside_and_outside(
+        &self,
+        width: u32,
+        height: u32,
+        inside: impl Fn(u32, u32) -> bool,
+    ) -> (f64, f64) {
+        let heatmap = self.heatmap(width, height);
+        let (mut sums, mut counts) = ([0.0f64; 2], [0usize; 2]);
+        for (i, v) in heatmap.iter().enumerate() {
+            let (x, y) = (i as u32 % width, i as u32 / width);
+            let side = usize::from(!inside(x, y));
+            sums[side] += f64::from(*v);
+            counts[side] += 1;
+        }
+        (sums[0] / counts[0] as f64, sums[1] / counts[1] as f64)
+    }
+
     /// `image` with the heatmap over it, a colour bar and its P(fake) in the corner.
     pub fn overlay(&self, image: &RgbImage) -> Result<RgbImage> {
         let heatmap = self.heatmap(image.width(), image.height());

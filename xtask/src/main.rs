@@ -11,6 +11,7 @@ mod cli;
 mod cuda_toolchain;
 mod demo;
 mod eval;
+mod heatmap_check;
 mod parity;
 mod plugin;
 mod python;
@@ -53,6 +54,9 @@ enum Command {
     /// Benchmarks side by side with the Python peers: `bench model`, `bench train`, `bench predict`,
     /// `bench data`, `bench metrics`, `bench gpu`; `bench docs` writes docs/benchmarks.md.
     Bench(bench::Args),
+    /// On synthetic data with confined fake traces (`synth --trace-region`), the mean Grad-CAM
+    /// heatmap inside the trace patches vs outside, over a split's fakes.
+    HeatmapCheck(heatmap_check::Args),
     /// Run an exported .onnx in ONNX Runtime (installed into target/venv on first use) and
     /// compare with Burn on random and real inputs (max |diff| <= 1e-4); times both.
     VerifyOnnx(verify_onnx::Args),
@@ -79,6 +83,7 @@ fn main() -> Result<()> {
         Command::Synth(args) => deepfake_cli::synth::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::HeatmapCheck(args) => heatmap_check::run(args),
         Command::VerifyOnnx(args) => verify_onnx::run(args),
         Command::Plugin(args) => plugin::run_plugin(args),
         Command::PluginTest(args) => plugin::run_plugin_test(args),

@@ -38,6 +38,9 @@ pub enum Part {
     Backbone,
     /// Backbone, LSTM and classifier: images to logits.
     Detector,
+    /// Grad-CAM of the Fake logit (what `predict --heatmap` runs): the inference form's
+    /// backbone to its feature map, then the head forward and backward on it.
+    Explain,
     /// One training step of the whole detector: forward in training mode, cross-entropy,
     /// backward, Adam (torch's) update, on the autodiff version of the device.
     TrainStep,
@@ -277,6 +280,18 @@ pub fn run(args: Args) -> Result<()> {
                 Distribution::Normal(0.0, 1.0),
                 &device,
             );
+            if part == Part::Explain {
+                let Some(fused) = &fused else {
+                    bail!("--parts explain times the inference form: use --variant fused or fast");
+                };
+                let frames = images.clone().unsqueeze_dim::<5>(1);
+                let seconds = time_passes(args.warmup, args.iters, || {
+                    // The maps are read back to the host: the pass is complete.
+                    let _ = fused.grad_cam(frames.clone(), 1);
+                });
+                print_record(&args, part, batch, size, seconds, &device);
+                continue;
+            }
             let seconds = time_passes(args.warmup, args.iters, || {
                 let out = match (part, &plain, &fused) {
                     (Part::Backbone, Some(model), _) => {

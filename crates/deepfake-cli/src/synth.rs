@@ -26,6 +26,10 @@ pub struct Args {
     /// How faint the fake traces are, 0 (obvious) to 1 (nearly invisible).
     #[arg(long, default_value_t = 0.3)]
     difficulty: f64,
+    /// Confine each fake image's traces to one random square patch of this fraction of the
+    /// side (e.g. 0.4) and list the patches in regions.csv: ground truth for heatmaps.
+    #[arg(long, value_name = "FRACTION")]
+    trace_region: Option<f64>,
 }
 
 /// Runs the command.
@@ -35,6 +39,7 @@ pub fn run(args: Args) -> Result<()> {
         size: args.size,
         seed: args.seed,
         difficulty: args.difficulty,
+        trace_region: args.trace_region,
         ..SynthConfig::default()
     };
     let start = Instant::now();

@@ -33,6 +33,11 @@ pub struct SynthConfig {
     pub difficulty: f64,
     /// JPEG quality of the written files.
     pub jpeg_quality: u8,
+    /// Confine the fake traces to one square patch per fake image, this fraction of the side
+    /// (placed at random; recorded in `regions.csv`): a ground truth for explanations.
+    /// `None`: the traces cover the whole image.
+    #[serde(default)]
+    pub trace_region: Option<f64>,
 }
 
 impl Default for SynthConfig {
@@ -43,6 +48,7 @@ impl Default for SynthConfig {
             seed: 0,
             difficulty: 0.3,
             jpeg_quality: 95,
+            trace_region: None,
         }
     }
 }
@@ -241,21 +247,111 @@ fn add_generator_traces(canvas: &mut Canvas, strength: f32, rng: &mut impl Rng) 
     canvas.pixels = out;
 }
 
+/// Where the fake traces of an image are: a square patch, in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceRegion {
+    /// Left column.
+    pub x: u32,
+    /// Top row.
+    pub y: u32,
+    /// Side.
+    pub side: u32,
+}
+
+impl TraceRegion {
+    /// Whether pixel `(x, y)` is inside.
+    pub fn contains(&self, x: u32, y: u32) -> bool {
+        (self.x..self.x + self.side).contains(&x) && (self.y..self.y + self.side).contains(&y)
+    }
+}
+
+/// File at the data set's root listing each fake image's [`TraceRegion`] when the traces
+/// are confined (`path,x,y,side`, paths as in the split CSVs).
+pub const REGIONS_FILE: &str = "regions.csv";
+
 /// Renders image `index` of class `label` (deterministic in `seed`, `label`, `index`).
 pub fn render(label: Label, index: u64, config: &SynthConfig) -> RgbImage {
+    render_with_region(label, index, config).0
+}
+
+/// [`render`], with where the fake traces are when `config.trace_region` confines them.
+pub fn render_with_region(
+    label: Label,
+    index: u64,
+    config: &SynthConfig,
+) -> (RgbImage, Option<TraceRegion>) {
     let mut rng = item_rng(config.seed, label.index() as u64, index);
     let size = config.size.max(16) as usize;
     let mut canvas = render_scene(size, &mut rng);
     let strength = (1.0 - config.difficulty.clamp(0.0, 1.0)) as f32;
+    let mut region = None;
     match label {
         Label::Real => add_noise(&mut canvas, rng.random_range(2.0..5.0), &mut rng),
         Label::Fake => {
+            let original = canvas.pixels.clone();
             add_generator_traces(&mut canvas, 0.25 + 0.75 * strength, &mut rng);
-            let sigma = rng.random_range(2.0f32..5.0) * (1.0 - 0.8 * (0.25 + 0.75 * strength));
+            let real_sigma = rng.random_range(2.0f32..5.0);
+            let sigma = real_sigma * (1.0 - 0.8 * (0.25 + 0.75 * strength));
             add_noise(&mut canvas, sigma, &mut rng);
+            if let Some(fraction) = config.trace_region {
+                let side = ((fraction.clamp(0.05, 1.0) * size as f64).round() as u32).max(1);
+                let free = size as u32 - side.min(size as u32);
+                let patch = TraceRegion {
+                    x: rng.random_range(0..=free),
+                    y: rng.random_range(0..=free),
+                    side,
+                };
+                // Outside the patch: the untouched scene with a real camera's noise.
+                let mut real = Canvas {
+                    size,
+                    pixels: original,
+                };
+                add_noise(&mut real, real_sigma, &mut rng);
+                for (i, pixel) in canvas.pixels.iter_mut().enumerate() {
+                    if !patch.contains((i % size) as u32, (i / size) as u32) {
+                        *pixel = real.pixels[i];
+                    }
+                }
+                region = Some(patch);
+            }
         }
     }
-    canvas.to_image()
+    (canvas.to_image(), region)
+}
+
+/// The trace regions of a data set written with `trace_region` (`root/regions.csv`), by
+/// path as in the split CSVs (`test/fake/02000000.jpg`).
+pub fn read_regions(root: &Path) -> Result<std::collections::HashMap<String, TraceRegion>> {
+    let path = root.join(REGIONS_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|source| DataError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let mut regions = std::collections::HashMap::new();
+    for (n, line) in text.lines().enumerate().skip(1) {
+        let bad = || {
+            DataError::InvalidParameter(format!(
+                "{}:{}: expected path,x,y,side",
+                path.display(),
+                n + 1
+            ))
+        };
+        let mut fields = line.split(',');
+        let name = fields.next().ok_or_else(bad)?.to_string();
+        let mut number = || -> Result<u32> {
+            fields
+                .next()
+                .and_then(|v| v.trim().parse().ok())
+                .ok_or_else(bad)
+        };
+        let region = TraceRegion {
+            x: number()?,
+            y: number()?,
+            side: number()?,
+        };
+        regions.insert(name, region);
+    }
+    Ok(regions)
 }
 
 /// Writes the data set into `out` in the 140k layout: `train.csv`, `valid.csv`, `test.csv`
@@ -275,6 +371,7 @@ pub fn write_dataset(out: &Path, config: &SynthConfig) -> Result<usize> {
         ("test", held_out, 2_000_000),
     ];
     let mut written = 0;
+    let mut regions = String::from("path,x,y,side\n");
     for (split, n, offset) in splits {
         let mut rows = Vec::new();
         for label in [Label::Real, Label::Fake] {
@@ -286,10 +383,24 @@ pub fn write_dataset(out: &Path, config: &SynthConfig) -> Result<usize> {
             let files: Vec<(u64, PathBuf)> = (0..n as u64)
                 .map(|i| (offset + i, dir.join(format!("{:05}.jpg", offset + i))))
                 .collect();
-            files
+            let placed = files
                 .par_iter()
-                .map(|(index, path)| write_jpeg(&render(label, *index, config), path, config))
-                .collect::<Result<Vec<()>>>()?;
+                .map(|(index, path)| {
+                    let (image, region) = render_with_region(label, *index, config);
+                    write_jpeg(&image, path, config).map(|()| (*index, region))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            for (index, region) in placed {
+                if let Some(r) = region {
+                    regions += &format!(
+                        "{split}/{}/{index:05}.jpg,{},{},{}\n",
+                        label.name(),
+                        r.x,
+                        r.y,
+                        r.side
+                    );
+                }
+            }
             for (index, _) in &files {
                 rows.push((
                     *index,
@@ -315,6 +426,10 @@ pub fn write_dataset(out: &Path, config: &SynthConfig) -> Result<usize> {
             source,
         })?;
         written += rows.len();
+    }
+    if config.trace_region.is_some() {
+        let path = out.join(REGIONS_FILE);
+        std::fs::write(&path, regions).map_err(|source| DataError::Io { path, source })?;
     }
     // Marks the folder as synthetic, so reports can say so.
     let marker = out.join(SYNTHETIC_MARKER);

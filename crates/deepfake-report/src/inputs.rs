@@ -32,7 +32,7 @@ pub struct TemperatureSummary {
 }
 
 /// Everything a report shows.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ReportInputs<'a> {
     /// What was evaluated, e.g. `runs/tiny (best) on data/synth, test split`.
     pub title: String,
@@ -48,6 +48,24 @@ pub struct ReportInputs<'a> {
     pub temperature: Option<TemperatureSummary>,
     /// Lines shown at the top of the page (e.g. "these data are synthetic").
     pub notes: Vec<String>,
+    /// Heatmaps for the sample grid (each sample beside its explanation), when the model is
+    /// at hand.
+    pub heatmaps: Option<&'a crate::figures::HeatmapSource<'a>>,
+}
+
+impl std::fmt::Debug for ReportInputs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportInputs")
+            .field("title", &self.title)
+            .field("report", &self.report)
+            .field("scored", &self.scored)
+            .field("names", &self.names)
+            .field("history", &self.history)
+            .field("temperature", &self.temperature)
+            .field("notes", &self.notes)
+            .field("heatmaps", &self.heatmaps.map(|_| "a heatmap source"))
+            .finish()
+    }
 }
 
 impl<'a> ReportInputs<'a> {
@@ -61,6 +79,7 @@ impl<'a> ReportInputs<'a> {
             history: None,
             temperature: None,
             notes: Vec::new(),
+            heatmaps: None,
         }
     }
 }

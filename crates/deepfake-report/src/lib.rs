@@ -92,7 +92,10 @@ pub fn write_report(dir: &Path, inputs: &ReportInputs) -> Result<ReportFiles> {
         &ErrorsByConfidence::new(inputs.report),
     )?);
     if let Some(names) = inputs.names {
-        let grid = SampleGrid::load(inputs.scored, names, inputs.report.threshold, 16);
+        let mut grid = SampleGrid::load(inputs.scored, names, inputs.report.threshold, 16);
+        if let Some(source) = inputs.heatmaps {
+            grid = grid.with_heatmaps(source);
+        }
         if !grid.is_empty() {
             figures.push(grid.write(&figures_dir)?);
         }

@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::error::{ReportError, Result};
 
 /// Width of the strip on the right that holds the colour bar and its labels, in pixels.
-const BAR_STRIP: u32 = 44;
+pub(crate) const BAR_STRIP: u32 = 44;
 
 /// The "jet" colour of `v` in `[0, 1]`: blue (0) -> cyan -> yellow -> red (1).
 pub fn jet(v: f32) -> [u8; 3] {
@@ -70,18 +70,20 @@ pub fn heatmap_overlay(image: &RgbImage, heatmap: &[f32], caption: &str) -> Resu
             .map_err(|e| draw_error(&e))?;
         root.draw(&label("0", bar_bottom as i32, VPos::Bottom))
             .map_err(|e| draw_error(&e))?;
-        let text_width = (caption.chars().count() as u32 * font_size * 6 / 10 + 8).min(w);
-        root.draw(&Rectangle::new(
-            [(0, 0), (text_width as i32, (font_size + 8) as i32)],
-            WHITE.mix(0.8).filled(),
-        ))
-        .map_err(|e| draw_error(&e))?;
-        root.draw(&Text::new(
-            caption.to_string(),
-            (4, 4),
-            ("sans-serif", font_size).into_font().color(&BLACK),
-        ))
-        .map_err(|e| draw_error(&e))?;
+        if !caption.is_empty() {
+            let text_width = (caption.chars().count() as u32 * font_size * 6 / 10 + 8).min(w);
+            root.draw(&Rectangle::new(
+                [(0, 0), (text_width as i32, (font_size + 8) as i32)],
+                WHITE.mix(0.8).filled(),
+            ))
+            .map_err(|e| draw_error(&e))?;
+            root.draw(&Text::new(
+                caption.to_string(),
+                (4, 4),
+                ("sans-serif", font_size).into_font().color(&BLACK),
+            ))
+            .map_err(|e| draw_error(&e))?;
+        }
         root.present().map_err(|e| draw_error(&e))?;
     }
     RgbImage::from_raw(width, h, pixels).ok_or_else(|| draw_error(&"pixel buffer size"))

@@ -14,7 +14,7 @@ pub use curves::{PrFigure, RocFigure};
 pub use dashboard::Dashboard;
 pub use heatmap::{heatmap_overlay, jet};
 pub(crate) use samples::escape_xml;
-pub use samples::{SampleGrid, SampleTile};
+pub use samples::{HeatmapSource, SampleGrid, SampleTile};
 pub use training::TrainingCurves;
 
 /// `0.1234` as `12.3%`.

@@ -20,6 +20,12 @@ const THUMB: u32 = 128;
 const CELL_W: u32 = 160;
 const CELL_H: u32 = 200;
 const COLUMNS: u32 = 4;
+/// Space between a thumbnail and its heatmap.
+const HEATMAP_GAP: u32 = 8;
+
+/// Where the sample grid gets heatmaps: for an image file, its Grad-CAM heatmap at
+/// `(width, height)`, row-major, values in `[0, 1]` (`None`: none for this file).
+pub type HeatmapSource<'a> = dyn Fn(&Path, u32, u32) -> Option<Vec<f32>> + Sync + 'a;
 
 /// One sample of the grid.
 #[derive(Debug, Clone)]
@@ -34,6 +40,9 @@ pub struct SampleTile {
     pub predicted_fake: bool,
     /// Confidence of the predicted class.
     pub confidence: f64,
+    /// The thumbnail with its Grad-CAM heatmap over it and a colour bar (`THUMB +` bar
+    /// strip wide), when the report was given a heatmap source.
+    pub heatmap: Option<RgbImage>,
 }
 
 impl SampleTile {
@@ -117,10 +126,34 @@ impl SampleGrid {
                     fake,
                     predicted_fake,
                     confidence,
+                    heatmap: None,
                 })
             })
             .collect();
         Self { tiles }
+    }
+
+    /// Adds each tile's heatmap from `source` (the heatmap of a file at a given width and
+    /// height, values in `[0, 1]`); a tile it has none for is shown without.
+    pub fn with_heatmaps(mut self, source: &HeatmapSource<'_>) -> Self {
+        for tile in &mut self.tiles {
+            tile.heatmap = source(&tile.path, THUMB, THUMB)
+                .and_then(|values| super::heatmap_overlay(&tile.thumbnail, &values, "").ok());
+        }
+        self
+    }
+
+    fn has_heatmaps(&self) -> bool {
+        self.tiles.iter().any(|t| t.heatmap.is_some())
+    }
+
+    /// Width of one cell: room for the heatmap beside the thumbnail when there are any.
+    fn cell_width(&self) -> u32 {
+        if self.has_heatmaps() {
+            CELL_W + THUMB + HEATMAP_GAP + super::heatmap::BAR_STRIP
+        } else {
+            CELL_W
+        }
     }
 
     /// Whether no sample could be shown.
@@ -130,13 +163,13 @@ impl SampleGrid {
 
     fn size(&self) -> (u32, u32) {
         let rows = (self.tiles.len() as u32).div_ceil(COLUMNS).max(1);
-        (COLUMNS * CELL_W, rows * CELL_H)
+        (COLUMNS * self.cell_width(), rows * CELL_H)
     }
 
-    fn origin(index: usize) -> (i32, i32) {
+    fn origin(&self, index: usize) -> (i32, i32) {
         let (col, row) = (index as u32 % COLUMNS, index as u32 / COLUMNS);
         (
-            (col * CELL_W + (CELL_W - THUMB) / 2) as i32,
+            (col * self.cell_width() + (CELL_W - THUMB) / 2) as i32,
             (row * CELL_H + 8) as i32,
         )
     }
@@ -154,11 +187,18 @@ impl SampleGrid {
         {
             let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
             for (i, tile) in self.tiles.iter().enumerate() {
-                let (x, y) = Self::origin(i);
+                let (x, y) = self.origin(i);
                 let element =
                     BitMapElement::with_ref((x, y), (THUMB, THUMB), tile.thumbnail.as_raw())
                         .ok_or_else(|| draw_error(&"thumbnail buffer has the wrong size"))?;
                 root.draw(&element).map_err(|e| draw_error(&e))?;
+                if let Some(heatmap) = &tile.heatmap {
+                    let at = (x + (THUMB + HEATMAP_GAP) as i32, y);
+                    let element =
+                        BitMapElement::with_ref(at, heatmap.dimensions(), heatmap.as_raw())
+                            .ok_or_else(|| draw_error(&"heatmap buffer has the wrong size"))?;
+                    root.draw(&element).map_err(|e| draw_error(&e))?;
+                }
                 let colour = if tile.correct() { GOOD } else { FAKE };
                 root.draw(&Rectangle::new(
                     [(x - 2, y - 2), (x + THUMB as i32 + 1, y + THUMB as i32 + 1)],
@@ -188,8 +228,13 @@ impl SampleGrid {
         Ok(RenderedFigure {
             name: name.into(),
             title: format!(
-                "Sample predictions ({} shown; red frame = wrong, most confident errors first)",
-                self.tiles.len()
+                "Sample predictions ({} shown; red frame = wrong, most confident errors first){}",
+                self.tiles.len(),
+                if self.has_heatmaps() {
+                    "; beside each, its Grad-CAM heatmap of the Fake logit (red = most evidence)"
+                } else {
+                    ""
+                }
             ),
             png,
             svg,
@@ -204,10 +249,21 @@ impl SampleGrid {
              xmlns=\"http://www.w3.org/2000/svg\">\n<rect width=\"{w}\" height=\"{h}\" fill=\"white\"/>\n"
         );
         for (i, tile) in self.tiles.iter().enumerate() {
-            let (x, y) = Self::origin(i);
+            let (x, y) = self.origin(i);
             let png = encode_png(tile.thumbnail.as_raw(), THUMB, THUMB)?;
             let data = base64::engine::general_purpose::STANDARD.encode(png);
             let colour = if tile.correct() { "#2e8b57" } else { "#d64541" };
+            if let Some(heatmap) = &tile.heatmap {
+                let (hw, hh) = heatmap.dimensions();
+                let png = encode_png(heatmap.as_raw(), hw, hh)?;
+                let data = base64::engine::general_purpose::STANDARD.encode(png);
+                writeln!(
+                    svg,
+                    "<image x=\"{}\" y=\"{y}\" width=\"{hw}\" height=\"{hh}\" \
+                     href=\"data:image/png;base64,{data}\"/>",
+                    x + (THUMB + HEATMAP_GAP) as i32
+                )?;
+            }
             writeln!(
                 svg,
                 "<image x=\"{x}\" y=\"{y}\" width=\"{THUMB}\" height=\"{THUMB}\" \
