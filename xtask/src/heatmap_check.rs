@@ -26,10 +26,13 @@ pub struct Args {
 
 /// Mean heatmap inside and outside the trace patches, and the number of images.
 pub struct RegionMass {
-    /// Mean over images of the heatmap's mean inside the patch.
+    /// Mean over images of the heatmap's mean inside its own patch.
     pub inside: f64,
     /// Mean over images of the heatmap's mean outside it.
     pub outside: f64,
+    /// The same ratio's parts with each image given another image's patch (the control: a
+    /// map that ignores where the traces are scores the same on both).
+    pub control: (f64, f64),
     /// Fake images explained.
     pub images: usize,
 }
@@ -51,6 +54,8 @@ pub fn region_mass(detector: &Detector, data: &Path, split: &str) -> Result<Regi
     }
     let base = data.join("real_vs_fake/real-vs-fake");
     let (mut inside, mut outside) = (0.0, 0.0);
+    let mut control = (0.0, 0.0);
+    let mut index = 0;
     for chunk in names.chunks(detector.batch_size()) {
         let images = chunk
             .iter()
@@ -62,19 +67,26 @@ pub fn region_mass(detector: &Detector, data: &Path, split: &str) -> Result<Regi
             .collect::<Result<Vec<_>, _>>()?;
         let explanations = detector.explain_prepared(&prepared, Label::Fake);
         for ((name, image), explanation) in chunk.iter().zip(&images).zip(explanations) {
+            let explanation = explanation?;
+            let (width, height) = image.dimensions();
             let region = regions[*name];
             let (i, o) =
-                explanation?.mean_inside_and_outside(image.width(), image.height(), |x, y| {
-                    region.contains(x, y)
-                });
+                explanation.mean_inside_and_outside(width, height, |x, y| region.contains(x, y));
             inside += i;
             outside += o;
+            let other = regions[names[(index + names.len() / 2) % names.len()]];
+            let (i, o) =
+                explanation.mean_inside_and_outside(width, height, |x, y| other.contains(x, y));
+            control.0 += i;
+            control.1 += o;
+            index += 1;
         }
     }
     let n = names.len() as f64;
     Ok(RegionMass {
         inside: inside / n,
         outside: outside / n,
+        control: (control.0 / n, control.1 / n),
         images: names.len(),
     })
 }
@@ -85,12 +97,14 @@ pub fn run(args: Args) -> Result<()> {
         .with_context(|| format!("loading {}", args.checkpoint.display()))?;
     let mass = region_mass(&detector, &args.data, &args.split)?;
     println!(
-        "{} {} fakes: mean heatmap inside the trace patch {:.3}, outside {:.3}, ratio {:.2}x",
+        "{} {} fakes: mean heatmap inside the trace patch {:.3}, outside {:.3}, ratio {:.2}x; \
+         with another image's patch (control) {:.2}x",
         mass.images,
         args.split,
         mass.inside,
         mass.outside,
-        mass.inside / mass.outside
+        mass.inside / mass.outside,
+        mass.control.0 / mass.control.1
     );
     Ok(())
 }
