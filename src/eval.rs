@@ -16,7 +16,7 @@ use deepfake_model::saved::find_model_dir;
 use deepfake_report::{ReportFiles, ReportInputs, TemperatureSummary, read_history, write_report};
 use deepfake_train::TrainConfig;
 
-use crate::predict::{Detector, PredictError};
+use crate::predict::{Detector, PredictError, SavedModel, WeightsCheck};
 
 /// The per-image scores `eval` writes beside its report (`path,label,p_fake`, the format
 /// `--scores` reads).
@@ -134,6 +134,8 @@ pub struct EvalOptions {
     /// Fit a temperature on the validation split, report ECE before and after, and save it
     /// in `model_info.json`.
     pub calibrate: bool,
+    /// Check the weights against the SHA-256 recorded in `model_info.json`.
+    pub weights: WeightsCheck,
 }
 
 impl Default for EvalOptions {
@@ -147,6 +149,7 @@ impl Default for EvalOptions {
             batch_size: 32,
             report: ReportOptions::default(),
             calibrate: true,
+            weights: WeightsCheck::Verify,
         }
     }
 }
@@ -257,8 +260,8 @@ pub fn evaluate_checkpoint(
             data,
         });
     }
-    let detector =
-        Detector::load(&checkpoint.model_dir, device)?.with_batch_size(options.batch_size);
+    let saved = SavedModel::open(&checkpoint.model_dir, device, options.weights)?;
+    let detector = Detector::from_saved(saved, device).with_batch_size(options.batch_size);
     let evaluation = score_split(&detector, samples, options.split.name(), progress);
     if evaluation.labels.is_empty() {
         return Err(EvalError::EmptySplit {

@@ -22,6 +22,20 @@ pub enum PredictError {
         /// What is wrong.
         reason: String,
     },
+    /// The weights file differs from the one `model_info.json` recorded.
+    #[error(
+        "{path} changed after it was saved (its sha256 is {found}, model_info.json beside it \
+         records {expected}): the file is damaged or was replaced. Retrain or re-copy the model; \
+         if you edited the weights on purpose, pass --no-verify"
+    )]
+    WeightsChanged {
+        /// The weights file.
+        path: PathBuf,
+        /// The recorded digest.
+        expected: String,
+        /// The file's digest now.
+        found: String,
+    },
     /// An input could not be read, decoded or preprocessed.
     #[error(transparent)]
     Input(#[from] deepfake_data::DataError),

@@ -31,4 +31,4 @@ pub use explain::Explanation;
 pub use inputs::{InputList, expand_inputs, is_image_file};
 pub use prediction::Prediction;
 pub use record::PredictionRecord;
-pub use saved_model::SavedModel;
+pub use saved_model::{SavedModel, WeightsCheck};

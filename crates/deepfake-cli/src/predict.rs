@@ -15,7 +15,7 @@ use deepfake::eval::Checkpoint;
 use deepfake::formats::Label;
 use deepfake::predict::{
     Detector, PredictError, Prediction, PredictionRecord as Record, Preprocessed,
-    Result as DeepfakeResult, expand_inputs,
+    Result as DeepfakeResult, SavedModel, WeightsCheck, expand_inputs,
 };
 use image::RgbImage;
 use indicatif::ProgressBar;
@@ -55,6 +55,10 @@ pub struct Args {
     /// Add per-input timing to the records.
     #[arg(long)]
     verbose: bool,
+    /// Load the weights even if they differ from the SHA-256 recorded in model_info.json
+    /// (for weights edited on purpose).
+    #[arg(long)]
+    no_verify: bool,
     /// Also explain each verdict: write `<name>.heatmap.png` (the image with its Grad-CAM map
     /// of the Fake logit, a colour bar and P(fake)) into this folder, and add its path to the
     /// record. Not with --frames.
@@ -223,8 +227,14 @@ fn load_detector(args: &Args) -> Result<Detector> {
         Some(path) => path.clone(),
         None => Checkpoint::newest_run(Path::new("runs"))?.model_dir,
     };
-    let mut detector = Detector::load(&checkpoint, &device)
-        .with_context(|| format!("loading the model from {}", checkpoint.display()))?
+    let check = if args.no_verify {
+        WeightsCheck::Skip
+    } else {
+        WeightsCheck::Verify
+    };
+    let saved = SavedModel::open(&checkpoint, &device, check)
+        .with_context(|| format!("loading the model from {}", checkpoint.display()))?;
+    let mut detector = Detector::from_saved(saved, &device)
         .with_batch_size(args.batch_size)
         .with_decode_limits(DecodeLimits {
             max_pixels: (args.max_megapixels * 1024.0 * 1024.0) as u64,

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use deepfake::eval::Checkpoint;
+use deepfake::predict::WeightsCheck;
 use deepfake_serve::{ServeOptions, Server, load_model, shutdown_signal};
 
 use crate::DeviceFlag;
@@ -49,6 +50,9 @@ pub struct Args {
     /// Decision threshold on P(fake) [default: the model's, 0.5 unless set].
     #[arg(long)]
     threshold: Option<f64>,
+    /// Load the weights even if they differ from the SHA-256 recorded in model_info.json.
+    #[arg(long)]
+    no_verify: bool,
 }
 
 impl Args {
@@ -85,7 +89,12 @@ pub fn run(args: Args) -> Result<()> {
         Some(path) => path.clone(),
         None => Checkpoint::newest_run(Path::new("runs"))?.model_dir,
     };
-    let (mut detector, identity) = load_model(&checkpoint, &device)
+    let check = if args.no_verify {
+        WeightsCheck::Skip
+    } else {
+        WeightsCheck::Verify
+    };
+    let (mut detector, identity) = load_model(&checkpoint, &device, check)
         .with_context(|| format!("loading the model from {}", checkpoint.display()))?;
     if let Some(threshold) = args.threshold {
         detector = detector.with_threshold(threshold);

@@ -7,6 +7,7 @@
 //! happens to produce it.
 
 mod atomic;
+mod digest;
 mod error;
 mod history;
 mod label;
@@ -15,6 +16,7 @@ mod normalisation;
 mod run_dir;
 
 pub use atomic::{read_json, temp_path_for, write_atomic, write_json};
+pub use digest::{sha256_bytes, sha256_file};
 pub use error::{FormatError, Result};
 pub use history::{EpochRecord, StopReason, TrainingResults};
 pub use label::{CLASS_NAMES, Label};

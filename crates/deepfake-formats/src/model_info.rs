@@ -40,6 +40,11 @@ pub struct ModelInfo {
     /// otherwise).
     #[serde(default = "default_threshold")]
     pub threshold: f64,
+    /// Lower-case hex SHA-256 of the saved model's weights file (`model.bpk`) when it was
+    /// written; loading checks it, so weights changed afterwards (a bit flip, a swapped file)
+    /// are an error instead of silently different verdicts. Absent beside an export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_sha256: Option<String>,
     /// The exported file this JSON sits beside; absent for a saved Burn model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub onnx: Option<OnnxFile>,
@@ -103,6 +108,7 @@ impl ModelInfo {
             class_names: CLASS_NAMES.map(String::from),
             temperature: None,
             threshold: default_threshold(),
+            weights_sha256: None,
             onnx: None,
         }
     }

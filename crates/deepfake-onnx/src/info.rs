@@ -1,19 +1,10 @@
 //! `model_info.json` beside an exported `.onnx`: the saved model's [`ModelInfo`] (the one
 //! schema) with its [`OnnxFile`] section filled in.
 
-use deepfake_formats::{ModelInfo, OnnxFile, TensorSpec};
-use sha2::{Digest, Sha256};
+use deepfake_formats::{ModelInfo, OnnxFile, TensorSpec, sha256_bytes};
 
 use crate::error::{OnnxError, Result};
 use crate::export::{ExportOptions, ExportedModel};
-
-/// Lower-case hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 fn spec(summary: &crate::graph::TensorSummary) -> TensorSpec {
     TensorSpec {
@@ -40,7 +31,7 @@ pub fn describe_export(
     Ok(ModelInfo {
         onnx: Some(OnnxFile {
             file: file.into(),
-            sha256: sha256_hex(&exported.bytes),
+            sha256: sha256_bytes(&exported.bytes),
             bytes: exported.bytes.len(),
             opset: summary.opset,
             input: spec(input),
@@ -50,6 +41,8 @@ pub fn describe_export(
             operators: summary.operators.clone(),
             source: None,
         }),
+        // The weights file stays with the saved model, not beside the export.
+        weights_sha256: None,
         ..info
     })
 }

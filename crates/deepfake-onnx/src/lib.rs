@@ -17,7 +17,9 @@ mod export;
 mod graph;
 mod info;
 
+/// Lower-case hex SHA-256 of bytes (the digest `model_info.json` records).
+pub use deepfake_formats::sha256_bytes as sha256_hex;
 pub use error::{OnnxError, Result};
 pub use export::{ExportOptions, ExportedModel, INPUT_NAME, LOGITS_NAME, P_FAKE_NAME, export_onnx};
 pub use graph::{GraphSummary, TensorSummary, check_structure, rename_graph_io};
-pub use info::{describe_export, sha256_hex};
+pub use info::describe_export;

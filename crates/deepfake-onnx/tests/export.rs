@@ -119,6 +119,7 @@ fn model_info_describes_the_file_and_round_trips() {
     assert_eq!(
         ModelInfo {
             onnx: None,
+            weights_sha256: saved_info.weights_sha256.clone(),
             ..info.clone()
         },
         saved_info

@@ -15,9 +15,11 @@
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! use burn::tensor::Device;
+//! use deepfake::predict::WeightsCheck;
 //! use deepfake_serve::{ServeOptions, Server, load_model, shutdown_signal};
 //!
-//! let (detector, identity) = load_model("runs/tiny".as_ref(), &Device::flex())?;
+//! let (detector, identity) =
+//!     load_model("runs/tiny".as_ref(), &Device::flex(), WeightsCheck::Verify)?;
 //! let server = Server::bind("127.0.0.1:8080", detector, identity, ServeOptions::default()).await?;
 //! server.run(shutdown_signal()).await?;
 //! # Ok(())
@@ -39,7 +41,7 @@ mod upload;
 use std::path::Path;
 
 use burn::tensor::Device;
-use deepfake::predict::{Detector, SavedModel};
+use deepfake::predict::{Detector, SavedModel, WeightsCheck};
 
 pub use error::{ApiError, ServeError};
 pub use explain_route::{ExplainResponse, ExplainedRecord, ExplanationBody};
@@ -49,9 +51,14 @@ pub use predict_route::{PredictResponse, Timing};
 pub use server::{Server, shutdown_signal};
 
 /// Loads a saved model folder or training run (its `best/`) for serving: the detector (with
-/// its temperature and threshold) and its identity (weights hashed).
-pub fn load_model(path: &Path, device: &Device) -> Result<(Detector, ModelIdentity), ServeError> {
-    let saved = SavedModel::load(path, device)?;
+/// its temperature and threshold) and its identity (weights hashed); `check` says whether
+/// weights that differ from the digest in `model_info.json` are an error.
+pub fn load_model(
+    path: &Path,
+    device: &Device,
+    check: WeightsCheck,
+) -> Result<(Detector, ModelIdentity), ServeError> {
+    let saved = SavedModel::open(path, device, check)?;
     let identity = ModelIdentity::of(&saved)?;
     Ok((Detector::from_saved(saved, device), identity))
 }

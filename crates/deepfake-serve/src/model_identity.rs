@@ -1,12 +1,8 @@
 //! Which model answers: returned with every prediction so a client can tell models apart.
 
-use std::io::Read;
-use std::path::Path;
-
-use deepfake::formats::WEIGHTS_FILE;
+use deepfake::formats::{WEIGHTS_FILE, sha256_file};
 use deepfake::predict::SavedModel;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::ServeError;
 
@@ -36,31 +32,11 @@ impl ModelIdentity {
             architecture: saved.info.architecture.clone(),
             parameters: saved.info.parameters,
             image_size: saved.info.image_size,
-            sha256: sha256_file(&weights)?,
+            sha256: sha256_file(&weights).map_err(|e| ServeError::Io {
+                path: weights.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })?,
             server_version: env!("CARGO_PKG_VERSION").to_string(),
         })
     }
-}
-
-/// Lower-case hex SHA-256 of a file, read in 1 MiB pieces.
-fn sha256_file(path: &Path) -> Result<String, ServeError> {
-    let io = |source| ServeError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let read = file.read(&mut buffer).map_err(io)?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-    }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
 }

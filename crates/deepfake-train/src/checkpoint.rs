@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
 use crate::plateau::ReduceLrOnPlateau;
-use deepfake_formats::{EpochRecord, MODEL_INFO_FILE, read_json, write_json};
+use deepfake_formats::{
+    EpochRecord, MODEL_INFO_FILE, WEIGHTS_FILE, read_json, sha256_file, write_json,
+};
 
 /// Progress of a run, saved in `last/state.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,10 +68,9 @@ fn write_dir_atomically(target: &Path, fill: impl FnOnce(&Path) -> Result<()>) -
 pub fn save_best(dir: &Path, model: &Detector, config: &DetectorConfig) -> Result<()> {
     write_dir_atomically(dir, |partial| {
         model.valid().save(config, partial)?;
-        Ok(write_json(
-            &partial.join(MODEL_INFO_FILE),
-            &model.model_info(config),
-        )?)
+        let mut info = model.model_info(config);
+        info.weights_sha256 = Some(sha256_file(&partial.join(WEIGHTS_FILE))?);
+        Ok(write_json(&partial.join(MODEL_INFO_FILE), &info)?)
     })
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use burn::tensor::Device;
 use deepfake::model::{Detector as Model, DetectorConfig};
+use deepfake::predict::WeightsCheck;
 use deepfake_serve::{ServeOptions, Server, load_model};
 use image::{Rgb, RgbImage};
 use tokio::sync::oneshot;
@@ -58,7 +59,8 @@ impl Running {
     /// Starts a server for `model` with `options` on 127.0.0.1, port 0, and waits until
     /// `/readyz` says ready.
     pub fn start(model: &Path, options: ServeOptions) -> Self {
-        let (detector, identity) = load_model(model, &Device::flex()).unwrap();
+        let (detector, identity) =
+            load_model(model, &Device::flex(), WeightsCheck::Verify).unwrap();
         let (address_tx, address_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
