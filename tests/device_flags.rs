@@ -1,27 +1,14 @@
 //! Every command-line tool answers a `--device` its build or machine cannot honour with exit
 //! status 2 and a message naming the Cargo feature to build with: no panic, no backtrace.
 //! (This is the default build, flex only; `cargo test --workspace` builds the examples.)
+
 #![cfg(not(any(feature = "wgpu", feature = "cuda")))]
 
-use std::path::PathBuf;
+mod common;
+
 use std::process::Command;
 
-/// An example binary built by `cargo test` next to this test's binary.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    let binary = profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.is_file(),
-        "the {name} example is not built: run `cargo test --workspace` (or `cargo build --examples` first)"
-    );
-    binary
-}
+use common::example;
 
 #[test]
 fn a_gpu_device_without_its_feature_exits_2_naming_the_feature() {

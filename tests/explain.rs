@@ -2,7 +2,9 @@
 //! one map per frame, and `predict --heatmap` writes a heatmap for each scored input only.
 //! (The maps themselves equal PyTorch's Grad-CAM: crates/deepfake-model/tests/grad_cam.rs.)
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::Command;
 
 use burn::tensor::Device;
@@ -10,6 +12,8 @@ use deepfake::model::{Detector as Model, DetectorConfig};
 use deepfake::predict::Detector;
 use deepfake_compare::{max_abs_diff_or_panic, spread};
 use image::{DynamicImage, Rgb, RgbImage};
+
+use common::example;
 
 fn deep_model() -> (Model, DetectorConfig) {
     let mut config = DetectorConfig::tiny();
@@ -78,21 +82,6 @@ fn explanations_carry_predicts_verdicts_and_maps_that_follow_the_image() {
     assert!(detector.explain_sequence(&[]).is_err());
 }
 
-fn predict_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let binary = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join("examples")
-        .join(format!("predict{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.is_file(),
-        "the predict example is not built: run `cargo test --workspace` (or `cargo build --example predict` first)"
-    );
-    binary
-}
-
 #[test]
 fn predict_heatmap_writes_one_overlay_per_scored_input_and_none_for_a_failed_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -105,7 +94,7 @@ fn predict_heatmap_writes_one_overlay_per_scored_input_and_none_for_a_failed_one
     image(200, 50, 30).save(inputs.join("b/a.png")).unwrap();
     std::fs::write(inputs.join("broken.png"), b"\x89PNG\r\n\x1a\nnot really").unwrap();
     let heatmaps = dir.path().join("heatmaps");
-    let output = Command::new(predict_binary())
+    let output = Command::new(example("predict"))
         .args(["--format", "jsonl", "--checkpoint"])
         .arg(&saved)
         .arg("--heatmap")
@@ -140,7 +129,7 @@ fn predict_heatmap_writes_one_overlay_per_scored_input_and_none_for_a_failed_one
     assert_eq!(written, ["a-2.heatmap.png", "a.heatmap.png"]);
     assert_eq!(std::fs::read_dir(&heatmaps).unwrap().count(), 2);
     // The same verdicts as without --heatmap.
-    let plain = Command::new(predict_binary())
+    let plain = Command::new(example("predict"))
         .args(["--format", "jsonl", "--checkpoint"])
         .arg(&saved)
         .arg(&inputs)

@@ -2,7 +2,8 @@
 //! byte flipped inside the weights is an error naming the file (not silently different
 //! verdicts), and `--no-verify` / `WeightsCheck::Skip` loads it anyway.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
 
 use burn::tensor::Device;
@@ -12,20 +13,7 @@ use deepfake::predict::{PredictError, SavedModel, WeightsCheck};
 use deepfake::train::checkpoint::save_best;
 use sha2::{Digest, Sha256};
 
-fn predict_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let binary = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join("examples")
-        .join(format!("predict{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.is_file(),
-        "the predict example is not built: run `cargo test --workspace` (or `cargo build --example predict` first)"
-    );
-    binary
-}
+use common::example;
 
 #[test]
 fn a_flipped_byte_in_the_weights_is_an_error_unless_verification_is_off() {
@@ -69,7 +57,7 @@ fn a_flipped_byte_in_the_weights_is_an_error_unless_verification_is_off() {
     image::RgbImage::from_pixel(32, 32, image::Rgb([10, 200, 30]))
         .save(&image)
         .unwrap();
-    let refused = Command::new(predict_binary())
+    let refused = Command::new(example("predict"))
         .arg("--checkpoint")
         .arg(&best)
         .arg(&image)
@@ -78,7 +66,7 @@ fn a_flipped_byte_in_the_weights_is_an_error_unless_verification_is_off() {
     assert_eq!(refused.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("changed after it was saved"), "{stderr}");
-    let accepted = Command::new(predict_binary())
+    let accepted = Command::new(example("predict"))
         .args(["--no-verify", "--checkpoint"])
         .arg(&best)
         .arg(&image)

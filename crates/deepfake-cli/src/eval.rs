@@ -13,10 +13,9 @@ use deepfake::eval::{
     headline_table,
 };
 use deepfake::metrics::ReportOptions;
-use deepfake::predict::WeightsCheck;
 use indicatif::ProgressBar;
 
-use crate::{DeviceFlag, progress};
+use crate::{DeviceFlag, VerifyFlag, progress};
 
 /// Evaluate a deepfake detector and write the report (report.json, figures/, index.html).
 #[derive(Parser)]
@@ -51,9 +50,8 @@ pub struct Args {
     /// Do not fit a temperature on the validation split.
     #[arg(long)]
     no_calibrate: bool,
-    /// Load the weights even if they differ from the SHA-256 recorded in model_info.json.
-    #[arg(long)]
-    no_verify: bool,
+    #[command(flatten)]
+    verify: VerifyFlag,
     /// Score any detector: a CSV with header path,label,p_fake (label real/fake or 0/1).
     #[arg(long, conflicts_with_all = ["checkpoint", "data", "device"])]
     scores: Option<PathBuf>,
@@ -136,11 +134,7 @@ pub fn run(args: Args) -> Result<()> {
             batch_size: args.batch_size.max(1),
             report,
             calibrate: !args.no_calibrate,
-            weights: if args.no_verify {
-                WeightsCheck::Skip
-            } else {
-                WeightsCheck::Verify
-            },
+            weights: args.verify.check(),
         };
         evaluate_checkpoint(&options, &device, &mut Bar(None)).context("evaluation failed")?
     };

@@ -20,6 +20,7 @@ pub mod progress;
 pub mod serve;
 pub mod synth;
 pub mod train;
+mod verify_flag;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,7 @@ use clap::{Parser, Subcommand};
 
 pub use device_flag::DeviceFlag;
 pub use preset::Preset;
+pub use verify_flag::VerifyFlag;
 
 /// `deepfake`: train, evaluate, run and export the ResNeXt + BiLSTM deepfake detector.
 #[derive(Parser)]

@@ -15,14 +15,14 @@ use deepfake::eval::Checkpoint;
 use deepfake::formats::Label;
 use deepfake::predict::{
     Detector, PredictError, Prediction, PredictionRecord as Record, Preprocessed,
-    Result as DeepfakeResult, SavedModel, WeightsCheck, expand_inputs,
+    Result as DeepfakeResult, SavedModel, expand_inputs,
 };
 use image::RgbImage;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use crate::predict_output::{Format, write_records};
-use crate::{DeviceFlag, progress};
+use crate::{DeviceFlag, VerifyFlag, progress};
 
 /// Score images with the deepfake detector: Real or Fake, P(fake) and confidence per input.
 #[derive(Parser)]
@@ -55,10 +55,8 @@ pub struct Args {
     /// Add per-input timing to the records.
     #[arg(long)]
     verbose: bool,
-    /// Load the weights even if they differ from the SHA-256 recorded in model_info.json
-    /// (for weights edited on purpose).
-    #[arg(long)]
-    no_verify: bool,
+    #[command(flatten)]
+    verify: VerifyFlag,
     /// Also explain each verdict: write `<name>.heatmap.png` (the image with its Grad-CAM map
     /// of the Fake logit, a colour bar and P(fake)) into this folder, and add its path to the
     /// record. Not with --frames.
@@ -227,11 +225,7 @@ fn load_detector(args: &Args) -> Result<Detector> {
         Some(path) => path.clone(),
         None => Checkpoint::newest_run(Path::new("runs"))?.model_dir,
     };
-    let check = if args.no_verify {
-        WeightsCheck::Skip
-    } else {
-        WeightsCheck::Verify
-    };
+    let check = args.verify.check();
     let saved = SavedModel::open(&checkpoint, &device, check)
         .with_context(|| format!("loading the model from {}", checkpoint.display()))?;
     let mut detector = Detector::from_saved(saved, &device)

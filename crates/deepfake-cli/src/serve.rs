@@ -7,10 +7,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use deepfake::eval::Checkpoint;
-use deepfake::predict::WeightsCheck;
 use deepfake_serve::{ServeOptions, Server, load_model, shutdown_signal};
 
-use crate::DeviceFlag;
+use crate::{DeviceFlag, VerifyFlag};
 
 /// Serve the detector over HTTP: POST /v1/predict (raw image body or multipart files),
 /// GET /healthz, /readyz, /metrics, /v1/model, and an upload page at /.
@@ -50,9 +49,8 @@ pub struct Args {
     /// Decision threshold on P(fake) [default: the model's, 0.5 unless set].
     #[arg(long)]
     threshold: Option<f64>,
-    /// Load the weights even if they differ from the SHA-256 recorded in model_info.json.
-    #[arg(long)]
-    no_verify: bool,
+    #[command(flatten)]
+    verify: VerifyFlag,
 }
 
 impl Args {
@@ -89,11 +87,7 @@ pub fn run(args: Args) -> Result<()> {
         Some(path) => path.clone(),
         None => Checkpoint::newest_run(Path::new("runs"))?.model_dir,
     };
-    let check = if args.no_verify {
-        WeightsCheck::Skip
-    } else {
-        WeightsCheck::Verify
-    };
+    let check = args.verify.check();
     let (mut detector, identity) = load_model(&checkpoint, &device, check)
         .with_context(|| format!("loading the model from {}", checkpoint.display()))?;
     if let Some(threshold) = args.threshold {

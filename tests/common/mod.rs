@@ -1,0 +1,23 @@
+//! Helpers shared by the root package's integration tests.
+#![allow(dead_code)] // Each test file uses part of this.
+
+use std::path::PathBuf;
+
+/// The built example `name` beside this test binary (`target/<profile>/examples/<name>`):
+/// `cargo test --workspace` builds the examples before the tests; a run filtered to one test
+/// file does not, and must say so rather than pass without checking anything.
+pub fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let binary = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.is_file(),
+        "the {name} example is not built: run `cargo test --workspace` (or `cargo build --examples` first)"
+    );
+    binary
+}
