@@ -193,12 +193,7 @@ fn explain_returns_predicts_verdict_with_a_map_and_a_png_per_image() {
         ("c.png", &bytes[2]),
     ];
     let (content_type, body) = support::multipart(&parts);
-    let response = support::agent()
-        .post(server.url("/v1/explain"))
-        .header("Content-Type", &content_type)
-        .send(&body[..])
-        .unwrap();
-    let answer = support::Answer::from(response);
+    let answer = server.post("/v1/explain", &body, &content_type);
     assert_eq!(answer.status, 200, "{}", answer.json);
     let diff = max_abs_diff_or_panic(&answer.p_fakes(), &expected);
     assert!(diff <= 1e-5, "explain vs predict: {diff}");
@@ -237,11 +232,6 @@ fn explain_returns_predicts_verdict_with_a_map_and_a_png_per_image() {
     );
     // A corrupt upload gets predict's status.
     let (content_type, body) = support::multipart(&[("cut.png", &bytes[0][..40])]);
-    let response = support::agent()
-        .post(server.url("/v1/explain"))
-        .header("Content-Type", &content_type)
-        .send(&body[..])
-        .unwrap();
-    let answer = support::Answer::from(response);
+    let answer = server.post("/v1/explain", &body, &content_type);
     assert_eq!((answer.status, answer.code()), (422, "corrupt_image"));
 }

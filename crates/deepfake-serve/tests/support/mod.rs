@@ -109,12 +109,17 @@ impl Running {
         (response.status().as_u16(), body)
     }
 
-    /// POST one image as the raw body: status, `Retry-After` and body.
+    /// POST one image as the raw body to `/v1/predict`: status, `Retry-After` and body.
     pub fn post_image(&self, bytes: &[u8], content_type: &str) -> Answer {
+        self.post("/v1/predict", bytes, content_type)
+    }
+
+    /// POST `body` to `path`.
+    pub fn post(&self, path: &str, body: &[u8], content_type: &str) -> Answer {
         let response = agent()
-            .post(self.url("/v1/predict"))
+            .post(self.url(path))
             .header("Content-Type", content_type)
-            .send(bytes)
+            .send(body)
             .unwrap();
         Answer::from(response)
     }
