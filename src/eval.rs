@@ -319,8 +319,7 @@ pub fn evaluate_checkpoint(
         let prepared = detector.prepare_image(&image).ok()?;
         let explanation = detector
             .explain_prepared(&[prepared], deepfake_formats::Label::Fake)
-            .pop()?
-            .ok()?;
+            .pop()?;
         Some(explanation.heatmap(width, height))
     };
     inputs.heatmaps = Some(&heatmaps);

@@ -155,41 +155,11 @@ impl Detector {
 
     /// Preprocesses a decoded image; errors for one without pixels.
     pub fn prepare_image(&self, image: &RgbImage) -> Result<Preprocessed> {
-        if image.width() == 0 || image.height() == 0 {
-            return Err(PredictError::EmptyImage {
-                index: 0,
-                width: image.width(),
-                height: image.height(),
-            });
-        }
-        self.preprocess(image)
+        self.prepare_at(0, image)
     }
 
-    /// Reads, decodes (format from the content, within the decode limits) and preprocesses
-    /// one image file.
-    pub fn prepare_file(&self, path: &Path) -> Result<Preprocessed> {
-        self.preprocess(&decode_file(path, self.limits)?)
-    }
-
-    /// Decodes (within the decode limits) and preprocesses one encoded image held in memory
-    /// exactly as [`Self::prepare_file`] does a file with the same bytes; `name` only names
-    /// it in errors.
-    pub fn prepare_bytes(&self, bytes: &[u8], name: &Path) -> Result<Preprocessed> {
-        self.preprocess(&decode_bytes(bytes, name, self.limits)?)
-    }
-
-    /// Scores prepared images in batches of [`with_batch_size`](Self::with_batch_size), in
-    /// order; every image of a batch the device fails to return gets the error.
-    pub fn score_prepared(&self, images: &[Preprocessed]) -> Vec<Result<Prediction>> {
-        self.logits(images)
-            .into_iter()
-            .map(|l| l.map(|l| Prediction::from_logits(l, self.temperature, self.threshold)))
-            .collect()
-    }
-
-    /// [`Self::preprocess`] of a decoded image of any colour type; `index` names it in the
-    /// error for an image without pixels.
-    fn preprocess_dynamic(&self, index: usize, image: &DynamicImage) -> Result<Preprocessed> {
+    /// [`Self::prepare_image`]; `index` names the image in the error for one without pixels.
+    fn prepare_at(&self, index: usize, image: &RgbImage) -> Result<Preprocessed> {
         if image.width() == 0 || image.height() == 0 {
             return Err(PredictError::EmptyImage {
                 index,
@@ -197,20 +167,63 @@ impl Detector {
                 height: image.height(),
             });
         }
-        self.preprocess(&image.to_rgb8())
+        self.preprocess(image)
+    }
+
+    /// Prepared frames of one sequence (at least one), in order.
+    pub(crate) fn prepare_frames(&self, frames: &[DynamicImage]) -> Result<Vec<Preprocessed>> {
+        if frames.is_empty() {
+            return Err(PredictError::NoFrames);
+        }
+        frames
+            .iter()
+            .enumerate()
+            .map(|(index, frame)| self.prepare_at(index, &frame.to_rgb8()))
+            .collect()
+    }
+
+    /// Prepared images as sequences of `steps` frames each: `[len / steps, steps, 3, S, S]`
+    /// on the model's device (images are `steps = 1`).
+    pub(crate) fn frames_tensor(&self, images: &[Preprocessed], steps: usize) -> Tensor<5> {
+        let size = self.config.image_size;
+        let flat: Vec<f32> = images.iter().flat_map(|p| p.0.iter().copied()).collect();
+        let data = TensorData::new(flat, [images.len() / steps, steps, 3, size, size]);
+        Tensor::from_data(data, &self.device)
+    }
+
+    /// The prediction of logits `[real, fake]` with this detector's temperature and threshold.
+    pub(crate) fn prediction(&self, logits: [f32; 2]) -> Prediction {
+        Prediction::from_logits(logits, self.temperature, self.threshold)
+    }
+
+    /// Reads, decodes (format from the content, within the decode limits) and preprocesses
+    /// one image file.
+    pub fn prepare_file(&self, path: &Path) -> Result<Preprocessed> {
+        self.preprocess(&self.decode_file(path)?)
+    }
+
+    /// Decodes (within the decode limits) and preprocesses one encoded image held in memory
+    /// exactly as [`Self::prepare_file`] does a file with the same bytes; `name` only names
+    /// it in errors.
+    pub fn prepare_bytes(&self, bytes: &[u8], name: &Path) -> Result<Preprocessed> {
+        self.preprocess(&self.decode_bytes(bytes, name)?)
+    }
+
+    /// Scores prepared images in batches of [`with_batch_size`](Self::with_batch_size), in
+    /// order; every image of a batch the device fails to return gets the error.
+    pub fn score_prepared(&self, images: &[Preprocessed]) -> Vec<Result<Prediction>> {
+        self.logits(images)
+            .into_iter()
+            .map(|l| l.map(|l| self.prediction(l)))
+            .collect()
     }
 
     /// Logits `[real, fake]` of already-preprocessed images `[3, S, S]` each, in batches;
     /// every image of a batch the device fails to return gets the error.
     fn logits(&self, images: &[Preprocessed]) -> Vec<Result<[f32; 2]>> {
-        let size = self.config.image_size;
         let mut out = Vec::with_capacity(images.len());
         for chunk in images.chunks(self.batch_size) {
-            let flat: Vec<f32> = chunk.iter().flat_map(|p| p.0.iter().copied()).collect();
-            let data = TensorData::new(flat, [chunk.len(), 3, size, size]);
-            let logits = self
-                .model
-                .forward(Tensor::<4>::from_data(data, &self.device));
+            let logits = self.model.forward_sequence(self.frames_tensor(chunk, 1));
             match to_pairs(logits) {
                 Ok(pairs) => out.extend(pairs.into_iter().map(Ok)),
                 Err(reason) => out.extend(
@@ -228,7 +241,7 @@ impl Detector {
         Ok(to_pairs(self.model.forward(images))
             .map_err(PredictError::Device)?
             .into_iter()
-            .map(|l| Prediction::from_logits(l, self.temperature, self.threshold))
+            .map(|l| self.prediction(l))
             .collect())
     }
 
@@ -238,7 +251,7 @@ impl Detector {
         let prepared = images
             .par_iter()
             .enumerate()
-            .map(|(index, image)| self.preprocess_dynamic(index, image))
+            .map(|(index, image)| self.prepare_at(index, &image.to_rgb8()))
             .collect::<Result<Vec<_>>>()?;
         self.score_prepared(&prepared).into_iter().collect()
     }
@@ -250,7 +263,7 @@ impl Detector {
     pub fn predict_paths<P: AsRef<Path> + Sync>(&self, paths: &[P]) -> Vec<Result<Prediction>> {
         self.score_paths(paths, |_| {})
             .into_iter()
-            .map(|r| r.map(|l| Prediction::from_logits(l, self.temperature, self.threshold)))
+            .map(|r| r.map(|l| self.prediction(l)))
             .collect()
     }
 
@@ -296,28 +309,16 @@ impl Detector {
 
     /// Scores one frame sequence (frames in temporal order) with the model's sequence path.
     pub fn predict_sequence(&self, frames: &[DynamicImage]) -> Result<Prediction> {
-        if frames.is_empty() {
-            return Err(PredictError::NoFrames);
-        }
-        let mut flat = Vec::new();
-        for (index, frame) in frames.iter().enumerate() {
-            flat.extend(self.preprocess_dynamic(index, frame)?.0);
-        }
-        let size = self.config.image_size;
-        let data = TensorData::new(flat, [1, frames.len(), 3, size, size]);
+        let prepared = self.prepare_frames(frames)?;
         let logits = self
             .model
-            .forward_sequence(Tensor::<5>::from_data(data, &self.device));
+            .forward_sequence(self.frames_tensor(&prepared, prepared.len()));
         let pair = to_pairs(logits)
             .map_err(PredictError::Device)?
             .into_iter()
             .next()
             .ok_or_else(|| PredictError::Device("the model returned no logits".into()))?;
-        Ok(Prediction::from_logits(
-            pair,
-            self.temperature,
-            self.threshold,
-        ))
+        Ok(self.prediction(pair))
     }
 
     /// Scores a clip folder: its image files in name order, `frames` of them sampled evenly.

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 use deepfake_model::preprocess::Label;
 use deepfake_model::upsample_bilinear;
 use image::{DynamicImage, RgbImage};
@@ -96,41 +96,15 @@ impl Detector {
             .iter()
             .map(|image| self.prepare_image(&image.to_rgb8()))
             .collect::<Result<Vec<_>>>()?;
-        self.explain_prepared(&prepared, class)
-            .into_iter()
-            .collect()
+        Ok(self.explain_prepared(&prepared, class))
     }
 
-    /// Explanations of prepared images, in batches of the detector's batch size.
-    pub fn explain_prepared(
-        &self,
-        images: &[Preprocessed],
-        class: Label,
-    ) -> Vec<Result<Explanation>> {
-        let size = self.config().image_size;
+    /// Explanations of prepared images (one each, in order), in batches of the detector's
+    /// batch size.
+    pub fn explain_prepared(&self, images: &[Preprocessed], class: Label) -> Vec<Explanation> {
         let mut out = Vec::with_capacity(images.len());
         for chunk in images.chunks(self.batch_size()) {
-            let flat: Vec<f32> = chunk
-                .iter()
-                .flat_map(|p| p.values().iter().copied())
-                .collect();
-            let data = TensorData::new(flat, [chunk.len(), 1, 3, size, size]);
-            let cam = self
-                .inference_model()
-                .grad_cam(Tensor::<5>::from_data(data, self.device()), class.index());
-            let plane = cam.map_size[0] * cam.map_size[1];
-            for (logits, map) in cam.logits.chunks_exact(2).zip(cam.maps.chunks_exact(plane)) {
-                out.push(Ok(Explanation {
-                    prediction: Prediction::from_logits(
-                        [logits[0], logits[1]],
-                        self.temperature(),
-                        self.threshold(),
-                    ),
-                    class,
-                    map: map.to_vec(),
-                    map_size: cam.map_size,
-                }));
-            }
+            out.extend(self.explanations(self.frames_tensor(chunk, 1), class));
         }
         out
     }
@@ -138,34 +112,29 @@ impl Detector {
     /// Grad-CAM of the Fake logit for one frame sequence: one explanation per frame, each
     /// carrying the sequence's prediction.
     pub fn explain_sequence(&self, frames: &[DynamicImage]) -> Result<Vec<Explanation>> {
-        if frames.is_empty() {
-            return Err(PredictError::NoFrames);
-        }
-        let mut flat = Vec::new();
-        for frame in frames {
-            flat.extend_from_slice(self.prepare_image(&frame.to_rgb8())?.values());
-        }
-        let size = self.config().image_size;
-        let data = TensorData::new(flat, [1, frames.len(), 3, size, size]);
-        let cam = self.inference_model().grad_cam(
-            Tensor::<5>::from_data(data, self.device()),
-            Label::Fake.index(),
-        );
-        let prediction = Prediction::from_logits(
-            [cam.logits[0], cam.logits[1]],
-            self.temperature(),
-            self.threshold(),
-        );
+        let prepared = self.prepare_frames(frames)?;
+        let frames = self.frames_tensor(&prepared, prepared.len());
+        Ok(self.explanations(frames, Label::Fake))
+    }
+
+    /// One explanation per frame of `frames` (`[B, T, 3, S, S]`), each with the prediction
+    /// of its sequence.
+    fn explanations(&self, frames: Tensor<5>, class: Label) -> Vec<Explanation> {
+        let steps = frames.dims()[1];
+        let cam = self.inference_model().grad_cam(frames, class.index());
         let plane = cam.map_size[0] * cam.map_size[1];
-        Ok(cam
-            .maps
+        cam.maps
             .chunks_exact(plane)
-            .map(|map| Explanation {
-                prediction,
-                class: Label::Fake,
-                map: map.to_vec(),
-                map_size: cam.map_size,
+            .enumerate()
+            .map(|(frame, map)| {
+                let logits = &cam.logits[2 * (frame / steps)..][..2];
+                Explanation {
+                    prediction: self.prediction([logits[0], logits[1]]),
+                    class,
+                    map: map.to_vec(),
+                    map_size: cam.map_size,
+                }
             })
-            .collect())
+            .collect()
     }
 }

@@ -23,6 +23,7 @@ mod explain;
 mod inputs;
 mod prediction;
 mod record;
+mod region_mass;
 mod saved_model;
 
 pub use detector::{DEFAULT_BATCH_SIZE, Detector, Preprocessed};
@@ -31,4 +32,5 @@ pub use explain::Explanation;
 pub use inputs::{InputList, expand_inputs, is_image_file};
 pub use prediction::Prediction;
 pub use record::PredictionRecord;
+pub use region_mass::RegionMass;
 pub use saved_model::{SavedModel, WeightsCheck};

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::detector::Detector;
 use super::prediction::Prediction;
 
 /// The prediction (or the error) of one input, with the threshold and temperature it was
@@ -69,5 +70,24 @@ impl PredictionRecord {
     pub fn with_heatmap(mut self, path: String) -> Self {
         self.heatmap = Some(path);
         self
+    }
+}
+
+impl Detector {
+    /// The record of `path` (`Ok`: its prediction, `Err`: why it failed), with this
+    /// detector's threshold and temperature.
+    pub fn record(
+        &self,
+        path: String,
+        result: Result<Prediction, String>,
+        milliseconds: Option<f64>,
+    ) -> PredictionRecord {
+        PredictionRecord::new(
+            path,
+            result,
+            self.threshold(),
+            self.temperature(),
+            milliseconds,
+        )
     }
 }

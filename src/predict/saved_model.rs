@@ -26,6 +26,9 @@ pub struct SavedModel {
     pub info: ModelInfo,
     /// The folder it was read from (`config.json`, `model.bpk`).
     pub dir: PathBuf,
+    /// The weights file's SHA-256 when loading checked it against `model_info.json` (so
+    /// nobody needs to hash the file again); `None` when no check ran.
+    pub verified_sha256: Option<String>,
 }
 
 /// Whether loading checks the weights against the SHA-256 in `model_info.json`.
@@ -61,6 +64,7 @@ impl SavedModel {
             None
         };
         let expected = recorded.as_ref().and_then(|i| i.weights_sha256.clone());
+        let mut verified_sha256 = None;
         if let (Some(expected), WeightsCheck::Verify) = (expected, check) {
             let weights = dir.join(WEIGHTS_FILE);
             let found = sha256_file(&weights).map_err(|e| PredictError::ModelInfo {
@@ -74,6 +78,7 @@ impl SavedModel {
                     found,
                 });
             }
+            verified_sha256 = Some(found);
         }
         let (model, config) = Model::load_dir(&dir, device)?;
         let info = recorded.unwrap_or_else(|| model.model_info(&config));
@@ -84,6 +89,7 @@ impl SavedModel {
             model,
             config,
             dir,
+            verified_sha256,
         })
     }
 }

@@ -14,8 +14,8 @@ use deepfake::data::DecodeLimits;
 use deepfake::eval::Checkpoint;
 use deepfake::formats::Label;
 use deepfake::predict::{
-    Detector, PredictError, Prediction, PredictionRecord as Record, Preprocessed,
-    Result as DeepfakeResult, SavedModel, expand_inputs,
+    Detector, Prediction, PredictionRecord as Record, Preprocessed, Result as DeepfakeResult,
+    SavedModel, expand_inputs,
 };
 use image::RgbImage;
 use indicatif::ProgressBar;
@@ -79,14 +79,7 @@ fn record(
     result: std::result::Result<Prediction, String>,
     ms: Option<f64>,
 ) -> Record {
-    let path = path.display().to_string();
-    Record::new(
-        path,
-        result,
-        detector.threshold(),
-        detector.temperature(),
-        ms,
-    )
+    detector.record(path.display().to_string(), result, ms)
 }
 
 /// Scores everything; returns the records (in input order).
@@ -173,11 +166,9 @@ fn score_with_heatmaps(
         for (path, item) in chunk.iter().zip(decoded) {
             let out = dir.join(heatmap_name(path, &mut used));
             let result = item.and_then(|(image, _)| {
-                let explanation = explanations.next().unwrap_or_else(|| {
-                    Err(PredictError::Device(
-                        "fewer explanations than inputs".into(),
-                    ))
-                })?;
+                let explanation = explanations
+                    .next()
+                    .expect("explain_prepared gives one explanation per image");
                 explanation.write_overlay(&image, &out)?;
                 Ok(explanation.prediction)
             });

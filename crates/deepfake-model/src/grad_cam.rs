@@ -9,8 +9,9 @@
 use burn::tensor::activation::relu;
 use burn::tensor::{Tensor, TensorData};
 
-use crate::detector::mean_over_time;
+use crate::detector::score_frames;
 use crate::fused::InferenceDetector;
+use crate::layer_timer::Untimed;
 
 /// Grad-CAM maps with the logits they explain.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,43 +32,35 @@ impl InferenceDetector {
     /// # Panics
     /// If `class` is not below the number of classes.
     pub fn grad_cam(&self, frames: Tensor<5>, class: usize) -> GradCam {
-        let [batch, steps, channels, height, width] = frames.dims();
-        let flat: Tensor<4> = frames.reshape([
-            (batch * steps) as i32,
-            channels as i32,
-            height as i32,
-            width as i32,
-        ]);
-        let map = self
-            .backbone
-            .forward_feature_map(flat)
-            .detach()
-            .autodiff()
-            .require_grad();
+        // The head is the one `forward_sequence` runs (`score_frames`), fed from the leaf.
+        let mut leaf = None;
+        let logits = score_frames(
+            frames,
+            |flat, _| {
+                let map = self
+                    .backbone
+                    .forward_feature_map(flat)
+                    .detach()
+                    .autodiff()
+                    .require_grad();
+                leaf = Some(map.clone());
+                spatial_mean(map)
+            },
+            &self.lstm,
+            &self.classifier,
+            &mut Untimed,
+        );
+        let map = leaf.expect("score_frames runs the backbone once");
         let [frames_total, feature_dim, h, w] = map.dims();
-        let pooled: Tensor<2> = map
-            .clone()
-            .reshape([frames_total as i32, feature_dim as i32, (h * w) as i32])
-            .mean_dim(2)
-            .reshape([frames_total as i32, feature_dim as i32]);
-        let sequence: Tensor<3> = pooled.reshape([batch as i32, steps as i32, feature_dim as i32]);
-        let logits = self
-            .classifier
-            .forward(mean_over_time(self.lstm.forward(sequence)));
         let classes = logits.dims()[1];
         assert!(class < classes, "class {class} of {classes}");
-        let target = logits.clone().narrow(1, class, 1).sum();
-        let gradients = target.backward();
+        let gradients = logits.clone().narrow(1, class, 1).sum().backward();
         let grad = map
             .grad(&gradients)
             .expect("the feature map is a leaf that requires its gradient");
-        let activations = map.without_autodiff();
         // Channel weights: the gradient's spatial mean, `[N, C, 1, 1]`.
-        let weights = grad
-            .reshape([frames_total as i32, feature_dim as i32, (h * w) as i32])
-            .mean_dim(2)
-            .reshape([frames_total as i32, feature_dim as i32, 1, 1]);
-        let cam = relu((activations * weights).sum_dim(1));
+        let weights = spatial_mean(grad).reshape([frames_total as i32, feature_dim as i32, 1, 1]);
+        let cam = relu((map.without_autodiff() * weights).sum_dim(1));
         let mut maps = values(cam.into_data());
         for map in maps.chunks_exact_mut(h * w) {
             let max = map.iter().copied().fold(0.0f32, f32::max);
@@ -81,6 +74,14 @@ impl InferenceDetector {
             map_size: [h, w],
         }
     }
+}
+
+/// `[N, C, h, w]` -> `[N, C]`: the mean over each plane (the global average pool).
+fn spatial_mean(x: Tensor<4>) -> Tensor<2> {
+    let [n, c, h, w] = x.dims();
+    x.reshape([n as i32, c as i32, (h * w) as i32])
+        .mean_dim(2)
+        .reshape([n as i32, c as i32])
 }
 
 fn values(data: TensorData) -> Vec<f32> {

@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use base64::Engine as _;
 use deepfake::formats::Label;
 use deepfake::predict::PredictionRecord;
@@ -19,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::model_identity::ModelIdentity;
-use crate::predict_route::{check_format, decode_error, internal};
-use crate::upload::read_uploads;
+use crate::predict_route::{decode_error, internal};
+use crate::upload::read_images;
 
 /// The answer to `POST /v1/explain`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,21 +62,13 @@ pub async fn explain(
     request: Request,
 ) -> Result<Json<ExplainResponse>, ApiError> {
     let arrived = Instant::now();
-    let uploads = read_uploads(request, state.options.max_body_bytes).await?;
-    if uploads.len() > state.options.max_batch {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_many_images",
-            format!(
-                "{} images in one explain request; at most {} (--max-batch)",
-                uploads.len(),
-                state.options.max_batch
-            ),
-        ));
-    }
-    for upload in &uploads {
-        check_format(upload)?;
-    }
+    let uploads = read_images(
+        request,
+        state.options.max_body_bytes,
+        state.options.max_batch,
+        "--max-batch",
+    )
+    .await?;
     let _turn = state
         .explain_turn
         .acquire()
@@ -103,19 +94,11 @@ pub async fn explain(
         let explanations = detector.explain_prepared(&prepared, Label::Fake);
         let mut results = Vec::with_capacity(uploads.len());
         for ((upload, image), explanation) in uploads.iter().zip(&images).zip(explanations) {
-            let explanation = explanation
-                .map_err(|e| internal("model_failed", format!("{}: {e}", upload.name)))?;
             let png = explanation
                 .overlay_png(image)
                 .map_err(|e| internal("heatmap_failed", format!("{}: {e}", upload.name)))?;
             results.push(ExplainedRecord {
-                record: PredictionRecord::new(
-                    upload.name.clone(),
-                    Ok(explanation.prediction),
-                    detector.threshold(),
-                    detector.temperature(),
-                    None,
-                ),
+                record: detector.record(upload.name.clone(), Ok(explanation.prediction), None),
                 explanation: ExplanationBody {
                     class: explanation.class.name().to_string(),
                     map_size: explanation.map_size,

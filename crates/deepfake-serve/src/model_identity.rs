@@ -24,7 +24,7 @@ pub struct ModelIdentity {
 }
 
 impl ModelIdentity {
-    /// The identity of a loaded saved model (reads and hashes its weights file).
+    /// The identity of a loaded saved model (its weights hashed, unless loading already did).
     pub fn of(saved: &SavedModel) -> Result<Self, ServeError> {
         let weights = saved.dir.join(WEIGHTS_FILE);
         Ok(Self {
@@ -32,10 +32,13 @@ impl ModelIdentity {
             architecture: saved.info.architecture.clone(),
             parameters: saved.info.parameters,
             image_size: saved.info.image_size,
-            sha256: sha256_file(&weights).map_err(|e| ServeError::Io {
-                path: weights.clone(),
-                source: std::io::Error::other(e.to_string()),
-            })?,
+            sha256: match &saved.verified_sha256 {
+                Some(digest) => digest.clone(),
+                None => sha256_file(&weights).map_err(|e| ServeError::Io {
+                    path: weights.clone(),
+                    source: std::io::Error::other(e.to_string()),
+                })?,
+            },
             server_version: env!("CARGO_PKG_VERSION").to_string(),
         })
     }

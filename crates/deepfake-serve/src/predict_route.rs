@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::model_identity::ModelIdentity;
-use crate::upload::{Upload, read_uploads};
+use crate::upload::{Upload, read_images};
 
 /// The answer to `POST /v1/predict`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,21 +49,13 @@ pub async fn predict(
     request: Request,
 ) -> Result<Json<PredictResponse>, ApiError> {
     let arrived = Instant::now();
-    let uploads = read_uploads(request, state.options.max_body_bytes).await?;
-    let capacity = state.queue.capacity();
-    if uploads.len() > capacity {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_many_images",
-            format!(
-                "{} images in one request; the queue holds at most {capacity} (--queue-capacity)",
-                uploads.len()
-            ),
-        ));
-    }
-    for upload in &uploads {
-        check_format(upload)?;
-    }
+    let uploads = read_images(
+        request,
+        state.options.max_body_bytes,
+        state.queue.capacity(),
+        "--queue-capacity",
+    )
+    .await?;
     let mut reservation = state.queue.reserve(uploads.len())?;
     let names: Vec<String> = uploads.iter().map(|u| u.name.clone()).collect();
     let prepared = prepare(&state, uploads).await?;
@@ -94,14 +86,7 @@ pub async fn predict(
         queued = queued.max(scored.queued);
         forward = forward.max(scored.forward);
         batch_sizes.push(scored.batch_size);
-        let detector = &state.detector;
-        results.push(PredictionRecord::new(
-            name,
-            Ok(prediction),
-            detector.threshold(),
-            detector.temperature(),
-            None,
-        ));
+        results.push(state.detector.record(name, Ok(prediction), None));
     }
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     Ok(Json(PredictResponse {
@@ -115,20 +100,6 @@ pub async fn predict(
             batch_sizes,
         },
     }))
-}
-
-/// 415 unless the upload's content is an image format the decoder knows.
-pub(crate) fn check_format(upload: &Upload) -> Result<(), ApiError> {
-    image::guess_format(&upload.bytes).map(|_| ()).map_err(|_| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "not_an_image",
-            format!(
-                "{} is not an image in a supported format (JPEG, PNG, WebP, BMP or GIF)",
-                upload.name
-            ),
-        )
-    })
 }
 
 /// Decodes and preprocesses every upload in parallel on a blocking thread: 422 for a corrupt

@@ -22,12 +22,50 @@ pub struct Upload {
 /// sending, reads the 413 instead of a reset connection: this many times the limit.
 const DRAIN_FACTOR: usize = 4;
 
-/// The uploads of a request (at least one), or 400 (malformed or empty), 413 (over
-/// `max_body_bytes`).
-pub async fn read_uploads(
+/// The uploads of a request that are all images in a known format, at most `max_images` of
+/// them: 400 (malformed or empty), 413 (over `max_body_bytes`, or more images than
+/// `max_images`, the limit set by the option `limit_flag`), 415 (an upload that is not an
+/// image, named).
+pub async fn read_images(
     request: Request,
     max_body_bytes: usize,
+    max_images: usize,
+    limit_flag: &str,
 ) -> Result<Vec<Upload>, ApiError> {
+    let uploads = read_uploads(request, max_body_bytes).await?;
+    if uploads.len() > max_images {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_images",
+            format!(
+                "{} images in one request; at most {max_images} ({limit_flag})",
+                uploads.len()
+            ),
+        ));
+    }
+    for upload in &uploads {
+        check_format(upload)?;
+    }
+    Ok(uploads)
+}
+
+/// 415 unless the upload's content is an image format the decoder knows.
+fn check_format(upload: &Upload) -> Result<(), ApiError> {
+    image::guess_format(&upload.bytes).map(|_| ()).map_err(|_| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not_an_image",
+            format!(
+                "{} is not an image in a supported format (JPEG, PNG, WebP, BMP or GIF)",
+                upload.name
+            ),
+        )
+    })
+}
+
+/// The uploads of a request (at least one), or 400 (malformed or empty), 413 (over
+/// `max_body_bytes`).
+async fn read_uploads(request: Request, max_body_bytes: usize) -> Result<Vec<Upload>, ApiError> {
     let (parts, body) = request.into_parts();
     let content_type = parts
         .headers

@@ -93,6 +93,7 @@ pub fn heatmap_overlay(image: &RgbImage, heatmap: &[f32], caption: &str) -> Resu
 mod tests {
     use super::*;
 
+    /// Matplotlib's `jet` at 0, 0.5 and 1 is (0, 0, 0.5), (0.49, 1, 0.48), (0.5, 0, 0).
     #[test]
     fn jet_runs_from_blue_to_red() {
         assert_eq!(jet(0.0), [0, 0, 127]);
