@@ -344,7 +344,7 @@ fn print_stages(samples: &[Sample], config: &LoaderConfig) -> Result<()> {
                 .clone()
                 .unwrap_or_else(deepfake_data::AugmentConfig::none);
             let (ready, values) =
-                augment_deferred(&resized, &recipe, &mut item_rng(config.seed, 0, i as u64));
+                augment_deferred(&resized, &recipe, &mut item_rng(config.seed, 0, i as u64))?;
             lap(2, t);
             let t = Instant::now();
             let mut out = Vec::new();

@@ -1,15 +1,17 @@
 //! Training augmentation, torchvision semantics on PIL images: `RandomHorizontalFlip(0.5)`,
 //! `RandomRotation(10)` (nearest, fill 0), `ColorJitter(brightness=0.2, contrast=0.2)`
-//! (factors uniform in [0.8, 1.2], applied in random order), optional JPEG re-compression.
+//! (factors uniform in [0.8, 1.2], applied in random order), after the optional
+//! degradations of [`crate::degrade`] (rescale, blur, JPEG; off by default).
 //! Every random choice comes from an RNG seeded by (seed, epoch, index) only.
 
 use image::RgbImage;
-use image::codecs::jpeg::JpegEncoder;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::degrade::Degradations;
+use crate::error::Result;
 use crate::rotate::rotate_nearest_mirrored;
 
 /// The augmentation recipe. [`Default`] is the seed's.
@@ -23,8 +25,9 @@ pub struct AugmentConfig {
     pub brightness: f64,
     /// Contrast factor uniform in `[1 - contrast, 1 + contrast]` (0 disables).
     pub contrast: f64,
-    /// JPEG re-compression with a quality uniform in this inclusive range (`None` disables).
-    pub jpeg_quality: Option<(u8, u8)>,
+    /// Rescaling, blur and JPEG re-encoding, applied first (all off by default).
+    #[serde(default)]
+    pub degrade: Degradations,
 }
 
 impl Default for AugmentConfig {
@@ -34,7 +37,7 @@ impl Default for AugmentConfig {
             rotation: 10.0,
             brightness: 0.2,
             contrast: 0.2,
-            jpeg_quality: None,
+            degrade: Degradations::default(),
         }
     }
 }
@@ -47,7 +50,7 @@ impl AugmentConfig {
             rotation: 0.0,
             brightness: 0.0,
             contrast: 0.0,
-            jpeg_quality: None,
+            degrade: Degradations::default(),
         }
     }
 }
@@ -125,23 +128,13 @@ pub fn adjust_contrast(image: &mut RgbImage, factor: f32) {
     apply_table(image, &blend_table(mean, factor));
 }
 
-fn jpeg_roundtrip(image: &RgbImage, quality: u8) -> RgbImage {
-    let mut bytes = Vec::new();
-    let encoded = JpegEncoder::new_with_quality(&mut bytes, quality).encode_image(image);
-    encoded
-        .ok()
-        .and_then(|_| image::load_from_memory(&bytes).ok())
-        .map(|decoded| decoded.to_rgb8())
-        .unwrap_or_else(|| image.clone())
-}
-
 /// Applies the recipe to an already-resized image with draws from `rng`.
-pub fn augment(image: &RgbImage, config: &AugmentConfig, rng: &mut impl Rng) -> RgbImage {
-    let (mut out, values) = augment_deferred(image, config, rng);
+pub fn augment(image: &RgbImage, config: &AugmentConfig, rng: &mut impl Rng) -> Result<RgbImage> {
+    let (mut out, values) = augment_deferred(image, config, rng)?;
     if values != IDENTITY {
         apply_table(&mut out, &values);
     }
-    out
+    Ok(out)
 }
 
 /// [`augment`] with the colour jitter left as a value table for the caller to apply (the
@@ -152,9 +145,16 @@ pub fn augment_deferred(
     image: &RgbImage,
     config: &AugmentConfig,
     rng: &mut impl Rng,
-) -> (RgbImage, ValueTable) {
+) -> Result<(RgbImage, ValueTable)> {
+    let degraded;
+    let image = if config.degrade.is_off() {
+        image
+    } else {
+        degraded = config.degrade.apply(image.clone(), rng)?;
+        &degraded
+    };
     let flip = config.hflip > 0.0 && rng.random::<f64>() < config.hflip;
-    let mut out = if config.rotation > 0.0 {
+    let out = if config.rotation > 0.0 {
         let angle = rng.random_range(-config.rotation..=config.rotation);
         // Flip then rotate, in one pass.
         rotate_nearest_mirrored(image, angle, flip)
@@ -185,13 +185,5 @@ pub fn augment_deferred(
             _ => {}
         }
     }
-    if let Some((low, high)) = config.jpeg_quality {
-        let quality = rng
-            .random_range(low.min(high)..=high.max(low))
-            .clamp(1, 100);
-        apply_table(&mut out, &values);
-        out = jpeg_roundtrip(&out, quality);
-        values = IDENTITY;
-    }
-    (out, values)
+    Ok((out, values))
 }

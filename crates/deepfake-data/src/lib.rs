@@ -5,17 +5,21 @@
 //!   resizing, ImageNet normalisation; [`normalize::preprocess_eval`] is the one evaluation
 //!   preprocessing that training, evaluation and prediction share.
 //! - [`augment`]: torchvision-semantics augmentation, deterministic in (seed, epoch, index).
+//! - [`perturb`]: JPEG, blur, rescaling, noise and colour perturbations for robustness
+//!   studies and augmentation (JPEG and blur with PIL's semantics).
 //! - [`loader`]: shuffled, parallel, prefetched batches that skip unreadable files.
 //! - [`synth`]: synthetic proxy data in the 140k layout.
 //! - [`sequence`]: frame sequences for video-style input.
 
 pub mod augment;
 pub mod decode;
+pub mod degrade;
 pub mod error;
 pub mod info;
 pub mod layout;
 pub mod loader;
 pub mod normalize;
+pub mod perturb;
 pub mod resize;
 pub mod rotate;
 pub mod sequence;
@@ -28,4 +32,5 @@ pub use info::DatasetInfo;
 pub use layout::{Dataset, Layout, Sample, Skipped, Split};
 pub use loader::{Batch, EpochLoader, LoaderConfig, LoaderStats};
 pub use normalize::preprocess_eval;
+pub use perturb::{Perturbation, STUDY};
 pub use synth::SynthConfig;

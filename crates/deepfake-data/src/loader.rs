@@ -115,7 +115,7 @@ pub fn load_sample(
     let resized = resize_rgb(&image, config.image_size, config.image_size)?;
     let (ready, values) = match &config.augment {
         Some(recipe) => {
-            augment_deferred(&resized, recipe, &mut item_rng(config.seed, epoch, index))
+            augment_deferred(&resized, recipe, &mut item_rng(config.seed, epoch, index))?
         }
         None => (resized, IDENTITY),
     };
