@@ -279,3 +279,132 @@ fn eval_scores_every_file_as_predict_does_and_writes_them() {
     assert_eq!(outcome.report.roc_auc, direct.roc_auc);
     assert_eq!(outcome.report.accuracy, direct.accuracy);
 }
+
+/// `eval --robustness`: each row's numbers are those of `predict` on the perturbed images
+/// written as lossless files (the same scoring path, the same images, the same noise), and
+/// the perturbations move the scores by far more than the comparison's tolerance.
+#[test]
+fn robustness_rows_are_predict_on_the_perturbed_images() {
+    use deepfake::data::{Perturbation, STUDY};
+    let dir = tempfile::tempdir().unwrap();
+    let data = synthetic(dir.path());
+    let test = Dataset::open(&data, 0).unwrap().test;
+    let test_paths: Vec<PathBuf> = test.iter().map(|s| s.path.clone()).collect();
+    let model_dir = input_sensitive_model(dir.path(), &test_paths);
+    let out = dir.path().join("eval");
+    let options = EvalOptions {
+        checkpoint: Some(model_dir.clone()),
+        data: Some(data.clone()),
+        out: Some(out.clone()),
+        batch_size: 3,
+        calibrate: false,
+        robustness: true,
+        report: ReportOptions {
+            bootstrap_resamples: 0,
+            ..ReportOptions::default()
+        },
+        ..EvalOptions::default()
+    };
+    let outcome = evaluate_checkpoint(&options, &Device::flex(), &mut Quiet).unwrap();
+    let rows = outcome.report.robustness.clone().expect("robustness rows");
+    assert_eq!(rows.len(), STUDY.len() + 1);
+    assert_eq!(rows[0].perturbation, "clean");
+    assert_eq!(rows[0].n, test.len());
+    assert_eq!(rows[0].accuracy, outcome.report.accuracy);
+    assert_eq!(rows[0].roc_auc, outcome.report.roc_auc);
+
+    let predictor = deepfake::Detector::load(&model_dir, &Device::flex()).unwrap();
+    let threshold = options.report.threshold;
+    let clean: Vec<f32> = predictor
+        .predict_paths(&test_paths)
+        .into_iter()
+        .map(|p| p.unwrap().p_fake)
+        .collect();
+    let mut largest_move = 0.0f64;
+    for (row, perturbation) in rows[1..].iter().zip(STUDY) {
+        assert_eq!(row.perturbation, perturbation.kind());
+        assert_eq!(row.level, Some(perturbation.level()));
+        // The perturbed images as PNG files (lossless), through `predict`.
+        let level_dir = dir
+            .path()
+            .join(format!("perturbed-{}", perturbation.label()));
+        std::fs::create_dir_all(&level_dir).unwrap();
+        let files: Vec<PathBuf> = test_paths
+            .iter()
+            .enumerate()
+            .map(|(index, path)| {
+                let image = deepfake::data::decode_file(path, Default::default()).unwrap();
+                let perturbed =
+                    Perturbation::apply(&perturbation, &image, 0, index as u64).unwrap();
+                let file = level_dir.join(format!("{index}.png"));
+                perturbed.save(&file).unwrap();
+                file
+            })
+            .collect();
+        let p_fake: Vec<f64> = predictor
+            .predict_paths(&files)
+            .into_iter()
+            .map(|p| f64::from(p.unwrap().p_fake))
+            .collect();
+        let mean = |fake: bool| {
+            let values: Vec<f64> = test
+                .iter()
+                .zip(&p_fake)
+                .filter(|(s, _)| s.label.is_fake() == fake)
+                .map(|(_, p)| *p)
+                .collect();
+            values.iter().sum::<f64>() / values.len() as f64
+        };
+        let flipped = clean
+            .iter()
+            .zip(&p_fake)
+            .filter(|(c, p)| (f64::from(**c) >= threshold) != (**p >= threshold))
+            .count() as f64
+            / test.len() as f64;
+        let correct = test
+            .iter()
+            .zip(&p_fake)
+            .filter(|(s, p)| s.label.is_fake() == (**p >= threshold))
+            .count() as f64
+            / test.len() as f64;
+        let what = perturbation.label();
+        let (real, fake) = (row.mean_p_fake_real.unwrap(), row.mean_p_fake_fake.unwrap());
+        assert!(
+            (real - mean(false)).abs() <= 1e-6,
+            "{what}: real {real} vs {}",
+            mean(false)
+        );
+        assert!(
+            (fake - mean(true)).abs() <= 1e-6,
+            "{what}: fake {fake} vs {}",
+            mean(true)
+        );
+        assert_eq!(row.flipped, flipped, "{what}");
+        assert_eq!(row.accuracy, correct, "{what}");
+        let clean_mean = rows[0].mean_p_fake_real.unwrap();
+        largest_move = largest_move.max((real - clean_mean).abs());
+    }
+    assert!(
+        largest_move > 0.05,
+        "no perturbation moved the mean P(fake) of the reals by more than {largest_move}"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        json["robustness"].as_array().map(Vec::len),
+        Some(STUDY.len() + 1)
+    );
+    assert_eq!(json["robustness"][4]["label"], "JPEG q50");
+    for metric in ["auc", "accuracy", "ece", "flipped"] {
+        assert!(
+            out.join(format!("figures/robustness_{metric}.svg"))
+                .is_file()
+        );
+    }
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        html.contains("The weakest perturbation is"),
+        "no weakest sentence"
+    );
+}

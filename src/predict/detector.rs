@@ -220,7 +220,7 @@ impl Detector {
 
     /// Logits `[real, fake]` of already-preprocessed images `[3, S, S]` each, in batches;
     /// every image of a batch the device fails to return gets the error.
-    fn logits(&self, images: &[Preprocessed]) -> Vec<Result<[f32; 2]>> {
+    pub(crate) fn logits(&self, images: &[Preprocessed]) -> Vec<Result<[f32; 2]>> {
         let mut out = Vec::with_capacity(images.len());
         for chunk in images.chunks(self.batch_size) {
             let logits = self.model.forward_sequence(self.frames_tensor(chunk, 1));

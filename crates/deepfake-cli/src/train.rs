@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use deepfake::data::degrade::{BlurAugment, Degradations, JpegAugment, RescaleAugment};
 use deepfake::data::{AugmentConfig, Skipped};
 use deepfake::train::{EpochRecord, TrainConfig, TrainObserver, train};
 use indicatif::ProgressBar;
@@ -52,8 +53,20 @@ pub struct Args {
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Train without augmentation.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["augment_jpeg", "augment_blur", "augment_rescale"])]
     no_augment: bool,
+    /// Also re-encode training images as JPEG: probability, lowest and highest quality
+    /// (CNNDetection: 0.5,30,100). Off by default.
+    #[arg(long, value_name = "P,QMIN,QMAX")]
+    augment_jpeg: Option<JpegAugment>,
+    /// Also blur training images: probability and largest sigma in pixels, drawn uniformly
+    /// from [0, SIGMA_MAX] (CNNDetection: 0.5,3). Off by default.
+    #[arg(long, value_name = "P,SIGMA_MAX")]
+    augment_blur: Option<BlurAugment>,
+    /// Also shrink training images by a factor drawn from [1, MAX] and enlarge them back:
+    /// probability and MAX (e.g. 0.5,4). Off by default.
+    #[arg(long, value_name = "P,MAX")]
+    augment_rescale: Option<RescaleAugment>,
     /// Epochs with the backbone frozen before training all layers.
     #[arg(long, default_value_t = 0)]
     freeze_backbone_epochs: usize,
@@ -184,7 +197,14 @@ pub fn run(args: Args) -> Result<()> {
     config.lr = args.lr;
     config.weight_decay = args.weight_decay;
     config.seed = args.seed;
-    config.augment = (!args.no_augment).then(AugmentConfig::default);
+    config.augment = (!args.no_augment).then(|| AugmentConfig {
+        degrade: Degradations {
+            rescale: args.augment_rescale,
+            blur: args.augment_blur,
+            jpeg: args.augment_jpeg,
+        },
+        ..AugmentConfig::default()
+    });
     config.freeze_backbone_epochs = args.freeze_backbone_epochs;
     config.pretrained = args.pretrained.clone();
     config.target_accuracy = args.target_accuracy;

@@ -19,6 +19,7 @@ pub mod curves;
 pub mod error;
 pub mod input;
 pub mod report;
+pub mod robustness;
 pub mod scores_csv;
 pub mod temperature;
 
@@ -31,5 +32,6 @@ pub use curves::{PrCurve, RocCurve};
 pub use error::{MetricsError, Result};
 pub use input::Scored;
 pub use report::{Report, ReportOptions};
+pub use robustness::{RobustnessRow, weakest};
 pub use scores_csv::{read_scores_csv, scores_csv};
 pub use temperature::{apply_temperature, fit_temperature, nll_at_temperature, p_fake};

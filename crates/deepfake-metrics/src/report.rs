@@ -13,6 +13,7 @@ use crate::confusion::ConfusionMatrix;
 use crate::curves::{PrCurve, RocCurve};
 use crate::error::Result;
 use crate::input::Scored;
+use crate::robustness::RobustnessRow;
 
 /// Knobs of [`Report::compute`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,6 +103,10 @@ pub struct Report {
     pub roc_curve: Option<RocCurve>,
     /// The precision-recall curve.
     pub pr_curve: Option<PrCurve>,
+    /// The robustness study (`eval --robustness`): the clean row, then one row per
+    /// perturbation and level. Absent when not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub robustness: Option<Vec<RobustnessRow>>,
 }
 
 impl Report {
@@ -157,6 +162,7 @@ impl Report {
             }),
             roc_curve: roc,
             pr_curve: pr,
+            robustness: None,
         })
     }
 }

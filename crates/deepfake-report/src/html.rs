@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use deepfake_metrics::{ClassScores, Report};
+use deepfake_metrics::{ClassScores, Report, RobustnessRow, weakest};
 
 use crate::error::Result;
 use crate::figures::escape_xml;
@@ -140,6 +140,9 @@ pub fn page(inputs: &ReportInputs, figures: &[RenderedFigure]) -> Result<String>
             t.temperature, t.ece_before, t.ece_after
         );
     }
+    if let Some(rows) = r.robustness.as_deref().filter(|rows| !rows.is_empty()) {
+        html.push_str(&robustness_section(rows));
+    }
     html.push_str("<h2>Figures</h2>");
     for figure in figures {
         let file = figure
@@ -179,6 +182,52 @@ pub fn page(inputs: &ReportInputs, figures: &[RenderedFigure]) -> Result<String>
          needs no network.</p></body></html>\n",
     );
     Ok(html)
+}
+
+/// The sentence naming the weakest perturbation, then the table of the study.
+fn robustness_section(rows: &[RobustnessRow]) -> String {
+    let mut html = String::from("<h2>Robustness</h2>");
+    let clean = rows.iter().find(|row| row.level.is_none());
+    if let Some(worst) = weakest(rows) {
+        let (metric, value, reference) = match worst.roc_auc {
+            Some(auc) => ("ROC AUC", auc, clean.and_then(|c| c.roc_auc)),
+            None => ("accuracy", worst.accuracy, clean.map(|c| c.accuracy)),
+        };
+        let _ = write!(
+            html,
+            "<p>The weakest perturbation is <b>{}</b>: {metric} {value:.4}{}, with {:.1}% of \
+             the verdicts flipped.</p>",
+            escape_xml(&worst.label),
+            reference.map_or(String::new(), |c| format!(" against {c:.4} clean")),
+            100.0 * worst.flipped
+        );
+    }
+    html.push_str(
+        "<table><tr><th>Perturbation</th><th>n</th><th>Accuracy</th><th>ROC AUC</th>\
+         <th>ECE</th><th>Mean P(fake), real</th><th>Mean P(fake), fake</th>\
+         <th>Flipped</th></tr>",
+    );
+    for row in rows {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td><td>{:.4}</td><td>{}</td>\
+             <td>{}</td><td>{:.1}%</td></tr>",
+            escape_xml(&row.label),
+            row.n,
+            row.accuracy,
+            number(row.roc_auc),
+            row.ece,
+            number(row.mean_p_fake_real),
+            number(row.mean_p_fake_fake),
+            100.0 * row.flipped
+        );
+    }
+    html.push_str(
+        "</table><p class=\"small\">Each perturbation is applied to the decoded image before \
+         the model's preprocessing (JPEG and blur as PIL does them; noise variance on the \
+         [0, 1] scale; saturation and contrast at DeeperForensics-1.0's levels).</p>",
+    );
+    html
 }
 
 fn strip_xml_declaration(svg: &str) -> &str {

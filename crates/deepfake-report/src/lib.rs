@@ -31,7 +31,7 @@ pub use targets::{HEADLINE_TARGETS, Target};
 
 use crate::figures::{
     ConfidenceDistribution, ConfusionFigure, Dashboard, ErrorsByConfidence, PrFigure,
-    ReliabilityFigure, RocFigure, SampleGrid, TrainingCurves,
+    ReliabilityFigure, RobustnessFigure, RobustnessMetric, RocFigure, SampleGrid, TrainingCurves,
 };
 use crate::render::{RenderedFigure, write_figure};
 
@@ -91,6 +91,19 @@ pub fn write_report(dir: &Path, inputs: &ReportInputs) -> Result<ReportFiles> {
         &figures_dir,
         &ErrorsByConfidence::new(inputs.report),
     )?);
+    if let Some(rows) = inputs
+        .report
+        .robustness
+        .as_deref()
+        .filter(|r| !r.is_empty())
+    {
+        for metric in RobustnessMetric::ALL {
+            figures.push(write_figure(
+                &figures_dir,
+                &RobustnessFigure { rows, metric },
+            )?);
+        }
+    }
     if let Some(names) = inputs.names {
         let mut grid = SampleGrid::load(inputs.scored, names, inputs.report.threshold, 16);
         if let Some(source) = inputs.heatmaps {

@@ -5,6 +5,7 @@ mod confusion;
 mod curves;
 mod dashboard;
 mod heatmap;
+mod robustness;
 mod samples;
 mod training;
 
@@ -13,6 +14,7 @@ pub use confusion::ConfusionFigure;
 pub use curves::{PrFigure, RocFigure};
 pub use dashboard::Dashboard;
 pub use heatmap::{heatmap_overlay, jet};
+pub use robustness::{RobustnessFigure, RobustnessMetric};
 pub(crate) use samples::escape_xml;
 pub use samples::{HeatmapSource, SampleGrid, SampleTile};
 pub use training::TrainingCurves;

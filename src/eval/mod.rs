@@ -18,6 +18,8 @@ use deepfake_train::TrainConfig;
 
 use crate::predict::{Detector, PredictError, SavedModel, WeightsCheck};
 
+mod robustness;
+
 /// The per-image scores `eval` writes beside its report (`path,label,p_fake`, the format
 /// `--scores` reads).
 pub const SCORES_FILE: &str = "scores.csv";
@@ -136,6 +138,10 @@ pub struct EvalOptions {
     pub calibrate: bool,
     /// Check the weights against the SHA-256 recorded in `model_info.json`.
     pub weights: WeightsCheck,
+    /// Also score the split under every perturbation of [`deepfake_data::STUDY`] (JPEG,
+    /// blur, rescaling, noise, saturation, contrast) into `report.json`'s `robustness`
+    /// table and the page's robustness figures; costs about one clean evaluation per level.
+    pub robustness: bool,
 }
 
 impl Default for EvalOptions {
@@ -150,6 +156,7 @@ impl Default for EvalOptions {
             report: ReportOptions::default(),
             calibrate: true,
             weights: WeightsCheck::Verify,
+            robustness: false,
         }
     }
 }
@@ -296,7 +303,18 @@ pub fn evaluate_checkpoint(
         .iter()
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
-    let report = Report::compute(&scored, Some(&names), &options.report)?;
+    let mut report = Report::compute(&scored, Some(&names), &options.report)?;
+    if options.robustness {
+        report.robustness = Some(robustness::robustness_rows(
+            &detector,
+            &evaluation.paths,
+            &evaluation.labels,
+            &evaluation.p_fake,
+            seed,
+            &options.report,
+            progress,
+        )?);
+    }
     let base = checkpoint.run_dir.as_ref().unwrap_or(&checkpoint.model_dir);
     let out = options
         .out
