@@ -36,8 +36,9 @@ pub fn run(args: Args) -> Result<()> {
                 "--features",
                 "wgpu",
                 "--test",
-                "backends",
+                "integration",
                 "--",
+                "backends::",
                 "--ignored",
                 "--nocapture",
             ])

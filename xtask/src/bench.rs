@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use deepfake_data::degrade::Degradations;
 use deepfake_data::loader::{LoaderConfig, load_sample};
 use deepfake_data::synth::{SynthConfig, write_dataset};
 use deepfake_data::{Dataset, Sample};
@@ -276,6 +277,28 @@ fn bench_data(args: DataArgs) -> Result<()> {
              torchvision + PIL (1 core) {torch_rate:>7.1} images/s | ratio {ratio:.2}x"
         ));
         ratios.push(ratio);
+    }
+    // The robustness augmentations on top of the seed recipe, at CNNDetection's two
+    // probabilities (its Blur+JPEG (0.5) and (0.1) models, plus rescaling): their cost in the
+    // same pipeline.
+    let seed_rate = pool.install(|| rust_pipeline_rate(&samples, &config, args.repeat))?;
+    for p in ["0.5", "0.1"] {
+        let flags =
+            format!("--augment-jpeg {p},30,100 --augment-blur {p},3 --augment-rescale {p},4");
+        let mut degraded = config.clone();
+        if let Some(recipe) = degraded.augment.as_mut() {
+            recipe.degrade = Degradations {
+                jpeg: Some(format!("{p},30,100").parse()?),
+                blur: Some(format!("{p},3").parse()?),
+                rescale: Some(format!("{p},4").parse()?),
+            };
+        }
+        let rate = pool.install(|| rust_pipeline_rate(&samples, &degraded, args.repeat))?;
+        out.line(format!(
+            "seed recipe {seed_rate:.1} images/s; with {flags} {rate:.1} images/s: \
+             throughput cost {:.1}% (1 core)",
+            100.0 * (1.0 - rate / seed_rate)
+        ));
     }
     ratios.sort_by(f64::total_cmp);
     out.line(format!(

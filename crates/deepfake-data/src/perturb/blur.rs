@@ -11,27 +11,74 @@ const PASSES: u32 = 3;
 /// Blurs `image` with standard deviation `sigma` pixels (PIL's `radius`); `sigma <= 0`
 /// returns a copy.
 pub fn gaussian_blur(image: &RgbImage, sigma: f32) -> RgbImage {
-    let mut out = image.clone();
-    if sigma <= 0.0 || !sigma.is_finite() {
-        return out;
+    if sigma <= 0.0 || !sigma.is_finite() || image.width() == 0 || image.height() == 0 {
+        return image.clone();
     }
-    let radius = box_radius(sigma, PASSES);
+    let weights = BoxWeights::new(box_radius(sigma, PASSES));
     let (width, height) = (image.width() as usize, image.height() as usize);
-    let weights = BoxWeights::new(radius);
-    let pixels: &mut [u8] = &mut out;
-    let mut line = vec![0u8; width.max(height)];
-    let mut blurred = vec![0u8; width.max(height)];
-    for channel in 0..3 {
-        for y in 0..height {
-            let at = |x: usize| (y * width + x) * 3 + channel;
-            blur_line(pixels, at, width, &weights, &mut line, &mut blurred);
-        }
+    // PIL blurs along x first. A pass over whole rows at a time (down the columns) runs as
+    // wide vector operations, so x is blurred as y of the transposed image.
+    let mut transposed = transpose(image.as_raw(), width, height);
+    for _ in 0..PASSES {
+        vertical_pass(&mut transposed, width, height * 3, &weights);
+    }
+    let mut pixels = transpose(&transposed, height, width);
+    for _ in 0..PASSES {
+        vertical_pass(&mut pixels, height, width * 3, &weights);
+    }
+    RgbImage::from_raw(image.width(), image.height(), pixels).unwrap_or_else(|| image.clone())
+}
+
+/// RGB pixels of a `width x height` image laid out as the `height x width` transpose.
+fn transpose(pixels: &[u8], width: usize, height: usize) -> Vec<u8> {
+    let mut out = vec![0u8; pixels.len()];
+    for y in 0..height {
         for x in 0..width {
-            let at = |y: usize| (y * width + x) * 3 + channel;
-            blur_line(pixels, at, height, &weights, &mut line, &mut blurred);
+            let from = (y * width + x) * 3;
+            let to = (x * height + y) * 3;
+            out[to..to + 3].copy_from_slice(&pixels[from..from + 3]);
         }
     }
     out
+}
+
+/// One box pass down the columns of `rows` rows of `row_len` values, edges extended: row
+/// `y` becomes the weighted sum of rows `y - r - 1 ..= y + r + 1` (the outer two at
+/// `fraction`), row indices clamped to the image. Exactly PIL's fixed-point arithmetic.
+fn vertical_pass(values: &mut [u8], rows: usize, row_len: usize, weights: &BoxWeights) {
+    let last = rows as isize - 1;
+    let r = weights.radius as isize;
+    let row = |i: isize| {
+        let i = i.clamp(0, last) as usize;
+        &values[i * row_len..(i + 1) * row_len]
+    };
+    // The running sums of the 2r + 1 inner rows around y, starting at y = -1.
+    let mut inner = vec![0u32; row_len];
+    for i in -r - 1..r {
+        for (sum, &v) in inner.iter_mut().zip(row(i)) {
+            *sum += u32::from(v);
+        }
+    }
+    let mut out = vec![0u8; values.len()];
+    for (y, out_row) in out.chunks_exact_mut(row_len).enumerate() {
+        let y = y as isize;
+        let (gone, entering) = (row(y - r - 1), row(y + r));
+        let far = row(y + r + 1);
+        let (whole, fraction) = (weights.whole, weights.fraction);
+        let columns = inner
+            .iter_mut()
+            .zip(out_row)
+            .zip(entering)
+            .zip(gone)
+            .zip(far);
+        for ((((sum, out), &entering), &gone), &far) in columns {
+            *sum = *sum + u32::from(entering) - u32::from(gone);
+            let outer = u32::from(gone) + u32::from(far);
+            let weighted = *sum * whole + outer * fraction;
+            *out = ((weighted + (1 << 23)) >> 24) as u8;
+        }
+    }
+    values.copy_from_slice(&out);
 }
 
 /// PIL's box radius (integer part plus fraction) for `passes` boxes of total variance
@@ -63,46 +110,6 @@ impl BoxWeights {
             whole,
             fraction,
         }
-    }
-}
-
-/// Runs the passes over one line of `len` values at `at(i)` in `pixels`.
-fn blur_line(
-    pixels: &mut [u8],
-    at: impl Fn(usize) -> usize,
-    len: usize,
-    weights: &BoxWeights,
-    line: &mut [u8],
-    blurred: &mut [u8],
-) {
-    if len == 0 {
-        return;
-    }
-    for (i, value) in line[..len].iter_mut().enumerate() {
-        *value = pixels[at(i)];
-    }
-    for _ in 0..PASSES {
-        box_pass(&line[..len], &mut blurred[..len], weights);
-        line[..len].copy_from_slice(&blurred[..len]);
-    }
-    for (i, value) in line[..len].iter().enumerate() {
-        pixels[at(i)] = *value;
-    }
-}
-
-/// One box pass with the edges extended: output `x` is the weighted sum of inputs
-/// `x - r - 1 ..= x + r + 1` (outer two at `fraction`), indices clamped to the line.
-fn box_pass(input: &[u8], output: &mut [u8], weights: &BoxWeights) {
-    let last = input.len() as i64 - 1;
-    let r = weights.radius as i64;
-    let value = |i: i64| u32::from(input[i.clamp(0, last) as usize]);
-    // The running sum of the 2r + 1 inner values around x, starting at x = -1.
-    let mut inner: u32 = (-r - 1..=r - 1).map(value).sum();
-    for (x, out) in output.iter_mut().enumerate() {
-        let x = x as i64;
-        inner = inner + value(x + r) - value(x - r - 1);
-        let sum = inner * weights.whole + (value(x - r - 1) + value(x + r + 1)) * weights.fraction;
-        *out = ((sum + (1 << 23)) >> 24) as u8;
     }
 }
 

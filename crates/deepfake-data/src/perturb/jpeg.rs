@@ -2,7 +2,7 @@
 //! scaling of the standard tables, 4:2:0 chroma subsampling by 2x2 averages at every
 //! quality, the integer forward DCT), then decoding with libjpeg's "fancy" chroma
 //! upsampling (jpeg-decoder; image's own decoder upsamples differently, 3x further from PIL).
-//! Encoder and decoder differ from libjpeg's in rounding only: tests/perturb_parity.rs
+//! Encoder and decoder differ from libjpeg's in rounding only: tests/integration/perturb_parity.rs
 //! measures the distance to PIL.
 
 use image::RgbImage;

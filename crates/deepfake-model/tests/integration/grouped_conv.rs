@@ -2,7 +2,7 @@
 //! own `conv2d` (flex): values and gradients (input, weight, bias), on ResNeXt's shapes and on
 //! odd ones (stride 2 and 3, odd sizes, 1 and 3 images, rectangular kernels, no padding).
 
-mod common;
+use crate::common;
 
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};

@@ -3,7 +3,7 @@
 //! the input, on both tiny fixtures (projection-only and identity blocks), with the backbone
 //! on Burn's operations and on the host CPU engine.
 
-mod common;
+use crate::common;
 
 use burn::tensor::{Device, Tensor};
 use common::{fixture, max_diff_values, read_tensor, values};

@@ -7,7 +7,7 @@
 //! the folded backbone on the host CPU engine with its blocks run image by image, on the whole
 //! batch, or the first ones one way and the rest the other, on 1, 2 and 16 threads.
 
-mod common;
+use crate::common;
 
 use burn::tensor::{Device, Tensor};
 use common::{fixture, max_diff_values, read_tensor, values};

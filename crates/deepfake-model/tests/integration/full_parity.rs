@@ -3,7 +3,7 @@
 //! into the directory named by `DEEPFAKE_PARITY_DIR`. Ignored in the normal suite: the
 //! references are ~250 MB and need torch to produce.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -11,6 +11,8 @@ use deepfake::model::{Detector as Model, DetectorConfig};
 use deepfake::predict::{Detector, Prediction};
 use image::{DynamicImage, Rgb, RgbImage};
 
+use crate::common;
+
 fn tiny_weights() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("crates/deepfake-model/tests/fixtures/tiny_detector.pth")
@@ -309,22 +311,9 @@ fn every_bad_input_gets_a_result_from_the_library() {
     }
 }
 
-/// The `predict` example binary, built by `cargo test` next to this test's binary.
-fn predict_binary() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let profile_dir = exe.parent()?.parent()?;
-    let binary = profile_dir
-        .join("examples")
-        .join(format!("predict{}", std::env::consts::EXE_SUFFIX));
-    binary.is_file().then_some(binary)
-}
-
 #[test]
 fn the_cli_reports_every_input_and_matches_the_library() {
-    // `cargo test --workspace` builds the examples before the tests; a run filtered to this
-    // test file does not, and must say so rather than pass without checking anything.
-    let binary = predict_binary()
-        .expect("the predict example is not built: run `cargo test --workspace` (or `cargo build --example predict` first)");
+    let binary = common::example("predict");
     let dir = tempfile::tempdir().unwrap();
     let corpus_dir = dir.path().join("corpus");
     let corpus = bad_input_corpus(&corpus_dir);
@@ -415,8 +404,7 @@ fn jsonl(stdout: &[u8]) -> Vec<serde_json::Value> {
 
 #[test]
 fn the_cli_reads_paths_from_stdin_scores_clips_and_enforces_the_pixel_limit() {
-    let binary = predict_binary()
-        .expect("the predict example is not built: run `cargo test --workspace` (or `cargo build --example predict` first)");
+    let binary = common::example("predict");
     let dir = tempfile::tempdir().unwrap();
     let model = saved_deep(dir.path());
     let detector = Detector::load(&model, &Device::flex()).unwrap();

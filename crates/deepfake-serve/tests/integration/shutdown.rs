@@ -1,7 +1,7 @@
 //! Graceful shutdown: requests in flight when the stop comes are all answered, then the
 //! server stops accepting and `run` returns.
 
-mod support;
+use crate::support;
 
 use std::net::TcpStream;
 use std::sync::{Arc, Barrier};

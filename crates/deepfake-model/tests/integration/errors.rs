@@ -1,6 +1,6 @@
 //! Mismatched or missing files give errors that name the file, never a panic.
 
-mod common;
+use crate::common;
 
 use burn::tensor::Device;
 use common::fixture;

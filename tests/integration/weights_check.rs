@@ -2,7 +2,7 @@
 //! byte flipped inside the weights is an error naming the file (not silently different
 //! verdicts), and `--no-verify` / `WeightsCheck::Skip` loads it anyway.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! one map per frame, and `predict --heatmap` writes a heatmap for each scored input only.
 //! (The maps themselves equal PyTorch's Grad-CAM: crates/deepfake-model/tests/grad_cam.rs.)
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;

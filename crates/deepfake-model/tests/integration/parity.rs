@@ -1,7 +1,7 @@
 //! Parity with PyTorch: the same weights give the same numbers.
 //! Fixtures come from `tests/fixtures/gen_model_fixtures.py` (torch, eval mode).
 
-mod common;
+use crate::common;
 
 use burn::tensor::{Device, Tensor};
 use common::{fixture, max_diff, read_tensor};

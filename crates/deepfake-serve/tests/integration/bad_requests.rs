@@ -2,7 +2,7 @@
 //! queue answers 503 with Retry-After at once, stalled clients time out, and the server
 //! stays healthy throughout.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -4,7 +4,7 @@
 
 #![cfg(not(any(feature = "wgpu", feature = "cuda")))]
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,7 +1,7 @@
 //! `POST /v1/predict` answers what `predict` would for the same files, one image or several,
 //! batches concurrent requests together, and the probes and metrics say what happened.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Barrier};
 use std::time::Duration;

@@ -1,0 +1,14 @@
+//! End-to-end tests of the `deepfake` library, its examples and the workspace's features.
+//!
+//! One test binary for the whole crate (each linked binary costs CI time): every file
+//! here is a module; run one with `cargo test --test integration MODULE::`.
+
+mod backends;
+mod common;
+mod device_flags;
+mod eval;
+mod explain;
+mod fuzz_seeds;
+mod gpu_features;
+mod predict;
+mod weights_check;
