@@ -1,6 +1,9 @@
 // The popup (and the window opened from the context menu with ?src=URL): pick or drop an
 // image, or fetch the clicked one, score it locally, show the verdict, badge the page image.
+// The extension holds no host permission at install: an image whose site does not allow
+// other sites to read it (no CORS) needs the user's yes for that one site, asked here.
 
+import { showBadge } from "./badge.js";
 import { loadDetector, scoreBlob } from "./detector.js";
 
 const $ = (id) => document.getElementById(id);
@@ -48,23 +51,69 @@ async function check(blob, name) {
   }
 }
 
+// `https://host:port/*`: the one site an optional host permission is asked for.
+function sitePattern(src) {
+  const url = new URL(src);
+  return `${url.protocol}//${url.host}/*`;
+}
+
+async function fetchImage(src) {
+  const response = await fetch(src, { credentials: "omit" });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.blob();
+}
+
+// The site does not let other sites read its image: offer to ask for that site only.
+function offerPermission(src, tabId, error) {
+  const origin = new URL(src).origin;
+  showError(`Cannot read this image (${error.message}): ${origin} does not let other sites ` +
+    `read it. Allow this extension to read images from ${origin}?`);
+  const button = $("grant");
+  button.textContent = `Allow ${origin}`;
+  button.hidden = false;
+  button.onclick = async () => {
+    button.hidden = true;
+    let granted = false;
+    try {
+      granted = await chrome.permissions.request({ origins: [sitePattern(src)] });
+    } catch (e) {
+      showError(`Could not ask for ${origin}: ${e.message}`);
+      return;
+    }
+    if (granted) await checkUrl(src, tabId);
+    else showError(`Not allowed to read images from ${origin}. Save the image and drop the file here instead.`);
+  };
+}
+
 async function checkUrl(src, tabId) {
   let blob;
   try {
-    const response = await fetch(src, { credentials: "omit" });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    blob = await response.blob();
+    blob = await fetchImage(src);
   } catch (e) {
-    // A cross-origin image the browser will not let us read: say so instead of guessing.
+    const web = /^https?:$/.test(new URL(src, location.href).protocol);
+    if (inExtension && web && !(await chrome.permissions.contains({ origins: [sitePattern(src)] }))) {
+      offerPermission(src, tabId, e);
+      return;
+    }
     showError(`Cannot read this image (${e.message}); the site does not allow reading it. ` +
       "Save it and drop the file here instead.");
     return;
   }
   const result = await check(blob, src.split("/").pop() || src);
-  if (result && inExtension && tabId) {
-    chrome.tabs.sendMessage(Number(tabId), {
-      type: "deepfake-result", src, label: result.label, pFake: result.pFake,
-    }).catch(() => {});
+  if (result && inExtension && tabId) await markImage(Number(tabId), src, result);
+}
+
+// The badge on the page the check started from: injected into that tab only, with the access
+// the context menu's click granted (activeTab). Without it (the tab moved on) there is no badge.
+async function markImage(tabId, src, result) {
+  try {
+    await chrome.scripting.insertCSS({ target: { tabId }, files: ["content.css"] });
+    await chrome.scripting.executeScript({
+      target: { tabId }, func: showBadge, args: [src, result.label, result.pFake],
+    });
+    document.body.dataset.badge = "shown";
+  } catch (e) {
+    document.body.dataset.badge = `not shown: ${e.message}`;
   }
 }
 

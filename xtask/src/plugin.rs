@@ -36,7 +36,7 @@ pub struct PluginTestArgs {
 const EXTENSION_FILES: [&str; 9] = [
     "manifest.json",
     "background.js",
-    "content.js",
+    "badge.js",
     "content.css",
     "popup.html",
     "popup.css",
