@@ -212,8 +212,18 @@ fn input_sensitive_model(dir: &Path, images: &[PathBuf]) -> PathBuf {
 /// How much the fixture's head is amplified in [`input_sensitive_model`].
 const HEAD_SCALE: f64 = 12000.0;
 
-#[test]
-fn eval_scores_every_file_as_predict_does_and_writes_them() {
+/// A synthetic data set, its test split and an input-sensitive model, with options that
+/// evaluate it into `out` (no calibration, no bootstrap).
+struct SensitiveEval {
+    dir: tempfile::TempDir,
+    test: Vec<deepfake::data::Sample>,
+    test_paths: Vec<PathBuf>,
+    model_dir: PathBuf,
+    out: PathBuf,
+    options: EvalOptions,
+}
+
+fn sensitive_eval(batch_size: usize) -> SensitiveEval {
     let dir = tempfile::tempdir().unwrap();
     let data = synthetic(dir.path());
     let test = Dataset::open(&data, 0).unwrap().test;
@@ -222,9 +232,9 @@ fn eval_scores_every_file_as_predict_does_and_writes_them() {
     let out = dir.path().join("eval");
     let options = EvalOptions {
         checkpoint: Some(model_dir.clone()),
-        data: Some(data.clone()),
+        data: Some(data),
         out: Some(out.clone()),
-        batch_size: 5,
+        batch_size,
         calibrate: false,
         report: ReportOptions {
             bootstrap_resamples: 0,
@@ -232,6 +242,27 @@ fn eval_scores_every_file_as_predict_does_and_writes_them() {
         },
         ..EvalOptions::default()
     };
+    SensitiveEval {
+        dir,
+        test,
+        test_paths,
+        model_dir,
+        out,
+        options,
+    }
+}
+
+#[test]
+fn eval_scores_every_file_as_predict_does_and_writes_them() {
+    // `_dir` holds the temporary folder until the test ends.
+    let SensitiveEval {
+        dir: _dir,
+        test,
+        model_dir,
+        out,
+        options,
+        ..
+    } = sensitive_eval(5);
     let outcome = evaluate_checkpoint(&options, &Device::flex(), &mut Quiet).unwrap();
 
     // scores.csv: one row per test image, in the format `--scores` reads.
@@ -286,25 +317,15 @@ fn eval_scores_every_file_as_predict_does_and_writes_them() {
 #[test]
 fn robustness_rows_are_predict_on_the_perturbed_images() {
     use deepfake::data::{Perturbation, STUDY};
-    let dir = tempfile::tempdir().unwrap();
-    let data = synthetic(dir.path());
-    let test = Dataset::open(&data, 0).unwrap().test;
-    let test_paths: Vec<PathBuf> = test.iter().map(|s| s.path.clone()).collect();
-    let model_dir = input_sensitive_model(dir.path(), &test_paths);
-    let out = dir.path().join("eval");
-    let options = EvalOptions {
-        checkpoint: Some(model_dir.clone()),
-        data: Some(data.clone()),
-        out: Some(out.clone()),
-        batch_size: 3,
-        calibrate: false,
-        robustness: true,
-        report: ReportOptions {
-            bootstrap_resamples: 0,
-            ..ReportOptions::default()
-        },
-        ..EvalOptions::default()
-    };
+    let SensitiveEval {
+        dir,
+        test,
+        test_paths,
+        model_dir,
+        out,
+        mut options,
+    } = sensitive_eval(3);
+    options.robustness = true;
     let outcome = evaluate_checkpoint(&options, &Device::flex(), &mut Quiet).unwrap();
     let rows = outcome.report.robustness.clone().expect("robustness rows");
     assert_eq!(rows.len(), STUDY.len() + 1);

@@ -56,6 +56,9 @@ pub enum DataError {
     /// A parameter is out of range.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
+    /// A file is over its size or row limit (see `deepfake_formats::limits`).
+    #[error(transparent)]
+    Limit(#[from] deepfake_formats::FormatError),
 }
 
 /// Result alias for this crate.

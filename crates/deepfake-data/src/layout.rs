@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use deepfake_formats::Label;
+use deepfake_formats::{FormatError, MAX_CSV_BYTES, MAX_CSV_ROWS, check_file_size};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -226,6 +227,16 @@ fn open_kaggle(root: &Path) -> Result<Dataset> {
 /// Reads one split CSV (`,original_path,id,label,label_str,path`). The class comes from
 /// `label_str` (`label` is 1 for *real* in this data set, so it is not used).
 pub fn read_kaggle_csv(csv_path: &Path, base: &Path) -> Result<(Vec<Sample>, Vec<Skipped>)> {
+    read_kaggle_csv_up_to(csv_path, base, MAX_CSV_ROWS)
+}
+
+/// [`read_kaggle_csv`] with at most `max_rows` rows.
+fn read_kaggle_csv_up_to(
+    csv_path: &Path,
+    base: &Path,
+    max_rows: usize,
+) -> Result<(Vec<Sample>, Vec<Skipped>)> {
+    check_file_size(csv_path, MAX_CSV_BYTES, "data set CSV")?;
     let mut reader = csv::Reader::from_path(csv_path).map_err(|e| DataError::Csv {
         path: csv_path.to_path_buf(),
         line: 1,
@@ -252,7 +263,15 @@ pub fn read_kaggle_csv(csv_path: &Path, base: &Path) -> Result<(Vec<Sample>, Vec
     let (label_col, path_col) = (column("label_str")?, column("path")?);
     let mut samples = Vec::new();
     let mut skipped = Vec::new();
-    for record in reader.records() {
+    for (row, record) in reader.records().enumerate() {
+        if row == max_rows {
+            return Err(FormatError::TooManyRows {
+                path: csv_path.to_path_buf(),
+                what: "data set CSV",
+                limit: max_rows,
+            }
+            .into());
+        }
         let record = record.map_err(|e| DataError::Csv {
             path: csv_path.to_path_buf(),
             line: e.position().map_or(0, |p| p.line()),
@@ -362,4 +381,26 @@ fn open_real_fake(root: &Path, real: &Path, fake: &Path, seed: u64) -> Result<Da
         test,
         skipped: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_past_the_limit_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("valid.csv");
+        let header = ",original_path,id,label,label_str,path\n";
+        std::fs::write(&csv, format!("{header},,,1,real,a.jpg\n,,,0,fake,b.jpg\n")).unwrap();
+        let (_, skipped) = read_kaggle_csv_up_to(&csv, dir.path(), 2).unwrap();
+        assert_eq!(skipped.len(), 2);
+        let error = read_kaggle_csv_up_to(&csv, dir.path(), 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("valid.csv") && error.contains("more than 1 rows"),
+            "{error}"
+        );
+    }
 }

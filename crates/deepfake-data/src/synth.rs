@@ -323,6 +323,7 @@ pub fn render_with_region(
 /// path as in the split CSVs (`test/fake/02000000.jpg`).
 pub fn read_regions(root: &Path) -> Result<std::collections::HashMap<String, TraceRegion>> {
     let path = root.join(REGIONS_FILE);
+    deepfake_formats::check_file_size(&path, deepfake_formats::MAX_CSV_BYTES, "regions CSV")?;
     let text = std::fs::read_to_string(&path).map_err(|source| DataError::Io {
         path: path.clone(),
         source,
@@ -448,10 +449,9 @@ pub const SYNTHETIC_MARKER: &str = "synthetic.json";
 /// The generator settings when `root` (or a parent up to three levels, for the inner
 /// folders of the layout) holds a synthetic data set, `None` for real data.
 pub fn synthetic_config(root: &Path) -> Option<SynthConfig> {
-    root.ancestors().take(4).find_map(|dir| {
-        let text = std::fs::read_to_string(dir.join(SYNTHETIC_MARKER)).ok()?;
-        serde_json::from_str(&text).ok()
-    })
+    root.ancestors()
+        .take(4)
+        .find_map(|dir| deepfake_formats::read_json(&dir.join(SYNTHETIC_MARKER)).ok())
 }
 
 fn write_jpeg(image: &RgbImage, path: &Path, config: &SynthConfig) -> Result<()> {

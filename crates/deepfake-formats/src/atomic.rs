@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{FormatError, Result};
+use crate::limits::{MAX_JSON_BYTES, read_limited};
 
 /// The temporary sibling used while writing `path` (`.name.tmp-<pid>`).
 pub fn temp_path_for(path: &Path) -> PathBuf {
@@ -44,11 +45,7 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
 
 /// Reads JSON from `path`; errors name the file.
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    let bytes = std::fs::read(path).map_err(|source| FormatError::Io {
-        action: "read",
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = read_limited(path, MAX_JSON_BYTES, "JSON file")?;
     serde_json::from_slice(&bytes).map_err(|source| FormatError::Json {
         path: path.to_path_buf(),
         source,

@@ -23,6 +23,31 @@ pub enum FormatError {
         /// The parse or encode error.
         source: serde_json::Error,
     },
+    /// The file is larger than the limit for its kind (see [`crate::limits`]).
+    #[error(
+        "{path} is {size} bytes, over the limit of {limit} bytes for a {what}; \
+         it is not a file this program wrote (check the path)"
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The kind of file, e.g. `JSON file`.
+        what: &'static str,
+        /// Its size in bytes.
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The file has more rows than the limit for its kind.
+    #[error("{path} has more than {limit} rows, the limit for a {what}")]
+    TooManyRows {
+        /// The file.
+        path: PathBuf,
+        /// The kind of file.
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// Shorthand for this crate's results.

@@ -11,6 +11,7 @@ mod digest;
 mod error;
 mod history;
 mod label;
+pub mod limits;
 mod model_info;
 mod normalisation;
 mod run_dir;
@@ -20,6 +21,7 @@ pub use digest::{sha256_bytes, sha256_file};
 pub use error::{FormatError, Result};
 pub use history::{EpochRecord, StopReason, TrainingResults};
 pub use label::{CLASS_NAMES, Label};
+pub use limits::{MAX_CSV_BYTES, MAX_CSV_ROWS, MAX_JSON_BYTES, check_file_size, read_limited};
 pub use model_info::{ModelInfo, OnnxFile, TensorSpec};
 pub use normalisation::{IMAGENET_MEAN, IMAGENET_STD, SEED_IMAGE_SIZE, TINY_IMAGE_SIZE};
 pub use run_dir::{

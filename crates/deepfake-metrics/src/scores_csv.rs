@@ -6,14 +6,36 @@ use std::path::Path;
 use crate::error::{MetricsError, Result};
 use crate::input::Scored;
 
+/// The largest scores file [`read_scores_csv`] reads: 1 GiB (a million rows take ~100 MB).
+/// (The data set CSVs have the same limits, in `deepfake_formats::limits`.)
+pub const MAX_SCORES_BYTES: u64 = 1 << 30;
+
+/// The most rows [`read_scores_csv`] reads: 5 million.
+pub const MAX_SCORES_ROWS: usize = 5_000_000;
+
 /// Reads `path` into scores and the sample names (the `path` column), in file order.
-/// Errors name the file and the 1-based line of the first bad record.
+/// Errors name the file and the 1-based line of the first bad record; a file over
+/// [`MAX_SCORES_BYTES`] or [`MAX_SCORES_ROWS`] is refused.
 pub fn read_scores_csv(path: &Path) -> Result<(Scored, Vec<String>)> {
+    read_scores_csv_up_to(path, MAX_SCORES_ROWS)
+}
+
+/// [`read_scores_csv`] with at most `max_rows` rows.
+fn read_scores_csv_up_to(path: &Path, max_rows: usize) -> Result<(Scored, Vec<String>)> {
     let error = |line: Option<u64>, reason: String| MetricsError::ScoresFile {
         path: path.to_path_buf(),
         line,
         reason,
     };
+    let size = std::fs::metadata(path)
+        .map_err(|e| error(None, e.to_string()))?
+        .len();
+    if size > MAX_SCORES_BYTES {
+        return Err(error(
+            None,
+            format!("{size} bytes, over the limit of {MAX_SCORES_BYTES} bytes for a scores file"),
+        ));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_path(path)
@@ -38,7 +60,13 @@ pub fn read_scores_csv(path: &Path) -> Result<(Scored, Vec<String>)> {
     };
     let (path_col, label_col, score_col) = (column("path")?, column("label")?, column("p_fake")?);
     let (mut names, mut labels, mut scores) = (Vec::new(), Vec::new(), Vec::new());
-    for record in reader.records() {
+    for (row, record) in reader.records().enumerate() {
+        if row == max_rows {
+            return Err(error(
+                None,
+                format!("more than {max_rows} rows, the limit for a scores file"),
+            ));
+        }
         let record = record.map_err(|e| {
             let line = e.position().map(|p| p.line());
             error(line, e.to_string())

@@ -95,6 +95,11 @@ pub fn read_config(dir: &Path) -> Result<DetectorConfig> {
         "model config",
         "a saved model directory holds config.json and model.bpk",
     )?;
+    deepfake_formats::check_file_size(&path, deepfake_formats::MAX_JSON_BYTES, "JSON file")
+        .map_err(|e| Error::Config {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
     let config = DetectorConfig::load(&path).map_err(|e| Error::Config {
         path: path.clone(),
         reason: e.to_string(),

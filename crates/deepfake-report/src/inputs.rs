@@ -10,10 +10,11 @@ use crate::error::{ReportError, Result};
 
 /// Reads a run's `history.json` (a JSON array of epochs).
 pub fn read_history(path: &Path) -> Result<Vec<EpochRecord>> {
-    let bytes = std::fs::read(path).map_err(|source| ReportError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = deepfake_formats::read_limited(path, deepfake_formats::MAX_JSON_BYTES, "JSON file")
+        .map_err(|e| ReportError::BadInput {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
     serde_json::from_slice(&bytes).map_err(|e| ReportError::BadInput {
         path: path.to_path_buf(),
         reason: format!("not a training history (a JSON array of epochs): {e}"),

@@ -1,20 +1,12 @@
 //! Decoding corner cases: EXIF orientation, CMYK, 16-bit, palette, alpha, bad bytes, limits.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use deepfake_data::DataError;
-use deepfake_data::decode::{DecodeLimits, decode_bytes, decode_file};
+use deepfake_data::decode::{DecodeLimits, decode_bytes};
 use deepfake_data::normalize::{normalize_into, preprocess_eval};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn decode(name: &str) -> image::RgbImage {
-    decode_file(&fixture(name), DecodeLimits::default()).unwrap()
-}
+use crate::fixtures::{fixture, load as decode};
 
 #[test]
 fn exif_orientation_is_applied() {

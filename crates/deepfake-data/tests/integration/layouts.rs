@@ -132,3 +132,21 @@ fn frames_are_sampled_evenly() {
     assert_eq!(sample_frame_indices(3, 1), [1]);
     assert_eq!(sample_frame_indices(2, 4), [0, 0, 1, 1]);
 }
+
+/// A data set CSV over the byte limit (sparse: no disk) is refused with the file named before
+/// it is read (the row limit is checked in the module's own tests, with a small limit).
+#[test]
+fn csvs_over_the_size_limit_are_refused() {
+    use deepfake_formats::MAX_CSV_BYTES;
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("train.csv");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(MAX_CSV_BYTES + 1)
+        .unwrap();
+    let error = read_kaggle_csv(&huge, dir.path()).unwrap_err().to_string();
+    assert!(
+        error.contains("train.csv") && error.contains("over the limit"),
+        "{error}"
+    );
+}

@@ -5,6 +5,7 @@
 
 mod augment;
 mod decode;
+mod fixtures;
 mod layouts;
 mod loader;
 mod perturb_parity;

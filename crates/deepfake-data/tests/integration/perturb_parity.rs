@@ -2,23 +2,12 @@
 //! `fixtures/gen_perturb_fixtures.py`), and the check that each reference differs from its
 //! source by far more than the tolerance (so the comparison cannot pass on a no-op).
 
-use std::path::{Path, PathBuf};
-
-use deepfake_data::decode::{DecodeLimits, decode_file};
 use deepfake_data::perturb::{gaussian_blur, jpeg_roundtrip};
 use image::RgbImage;
 
+use crate::fixtures::load;
+
 const SOURCES: [&str; 2] = ["100x80", "smooth_99x75"];
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn load(name: &str) -> RgbImage {
-    decode_file(&fixture(name), DecodeLimits::default()).unwrap()
-}
 
 /// Mean |a - b| over all values, in 8-bit levels, and the largest single difference.
 fn diff(a: &RgbImage, b: &RgbImage) -> (f64, u8) {

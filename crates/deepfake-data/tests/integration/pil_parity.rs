@@ -1,23 +1,12 @@
 //! Resizing, rotation and colour jitter against PIL (fixtures from
 //! `fixtures/gen_pil_fixtures.py`).
 
-use std::path::{Path, PathBuf};
-
 use deepfake_data::augment::{adjust_brightness, adjust_contrast};
-use deepfake_data::decode::{DecodeLimits, decode_file};
 use deepfake_data::resize::resize_rgb;
 use deepfake_data::rotate::rotate_nearest;
 use image::RgbImage;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn load(name: &str) -> RgbImage {
-    decode_file(&fixture(name), DecodeLimits::default()).unwrap()
-}
+use crate::fixtures::load;
 
 /// Mean |a - b| per channel, in 8-bit levels, and the largest single difference.
 fn diff(a: &RgbImage, b: &RgbImage) -> ([f64; 3], u8) {
