@@ -8,7 +8,7 @@ mod common;
 mod device_flags;
 mod eval;
 mod explain;
-mod fuzz_seeds;
+mod fuzz_replay;
 mod gpu_features;
 mod predict;
 mod weights_check;

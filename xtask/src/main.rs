@@ -11,6 +11,7 @@ mod cli;
 mod cuda_toolchain;
 mod demo;
 mod eval;
+mod fuzz;
 mod heatmap_check;
 mod parity;
 mod plugin;
@@ -72,6 +73,9 @@ enum Command {
     /// Test the extension's page in headless Chromium against the Rust predict output
     /// (|p_fake difference| <= 1e-3) and screenshot it (target/plugin-test/).
     PluginTest(plugin::PluginTestArgs),
+    /// Fuzz every parser a user or a file can reach (installs nightly and cargo-fuzz when
+    /// missing); records executions and findings per target in docs/reliability.md.
+    Fuzz(fuzz::Args),
 }
 
 fn main() -> Result<()> {
@@ -89,5 +93,6 @@ fn main() -> Result<()> {
         Command::PluginTest(args) => plugin::run_plugin_test(args),
         Command::CudaToolchain(args) => cuda_toolchain::run(args),
         Command::TestModel(args) => test_model::run(args),
+        Command::Fuzz(args) => fuzz::run(args),
     }
 }

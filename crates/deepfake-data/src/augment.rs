@@ -146,20 +146,14 @@ pub fn augment_deferred(
     config: &AugmentConfig,
     rng: &mut impl Rng,
 ) -> Result<(RgbImage, ValueTable)> {
-    let degraded;
-    let image = if config.degrade.is_off() {
-        image
-    } else {
-        degraded = config.degrade.apply(image.clone(), rng)?;
-        &degraded
-    };
+    let image = config.degrade.apply(image, rng)?;
     let flip = config.hflip > 0.0 && rng.random::<f64>() < config.hflip;
     let out = if config.rotation > 0.0 {
         let angle = rng.random_range(-config.rotation..=config.rotation);
         // Flip then rotate, in one pass.
-        rotate_nearest_mirrored(image, angle, flip)
+        rotate_nearest_mirrored(&image, angle, flip)
     } else {
-        let mut out = image.clone();
+        let mut out = image.into_owned();
         if flip {
             image::imageops::flip_horizontal_in_place(&mut out);
         }

@@ -4,6 +4,7 @@
 //! robustness study ([`crate::perturb`]), so a model can be trained for what it is
 //! measured on. Off by default.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use image::RgbImage;
@@ -66,27 +67,28 @@ impl Degradations {
     }
 
     /// Applies the enabled degradations with draws from `rng` (nothing is drawn for one
-    /// that is off, so enabling none keeps every other draw as it was).
-    pub fn apply(&self, image: RgbImage, rng: &mut impl Rng) -> Result<RgbImage> {
-        let mut out = image;
+    /// that is off, so enabling none keeps every other draw as it was). The image is
+    /// borrowed back unchanged, without a copy, when no degradation fires.
+    pub fn apply<'a>(&self, image: &'a RgbImage, rng: &mut impl Rng) -> Result<Cow<'a, RgbImage>> {
+        let mut out = Cow::Borrowed(image);
         if let Some(rescaling) = self.rescale
             && rng.random::<f64>() < rescaling.p
         {
             let factor = rng.random_range(1.0..=rescaling.factor_max.max(1.0));
-            out = rescale(&out, factor)?;
+            out = Cow::Owned(rescale(&out, factor)?);
         }
         if let Some(blur) = self.blur
             && rng.random::<f64>() < blur.p
         {
             let sigma = rng.random_range(0.0..=blur.sigma_max.max(0.0));
-            out = gaussian_blur(&out, sigma);
+            out = Cow::Owned(gaussian_blur(&out, sigma));
         }
         if let Some(jpeg) = self.jpeg
             && rng.random::<f64>() < jpeg.p
         {
             let (low, high) = (jpeg.quality_min, jpeg.quality_max);
             let quality = rng.random_range(low.min(high)..=high.max(low));
-            out = jpeg_roundtrip(&out, quality)?;
+            out = Cow::Owned(jpeg_roundtrip(&out, quality)?);
         }
         Ok(out)
     }
@@ -238,17 +240,20 @@ mod tests {
         };
         for index in 0..8 {
             let degraded = always
-                .apply(image.clone(), &mut item_rng(1, 0, index))
-                .unwrap();
+                .apply(&image, &mut item_rng(1, 0, index))
+                .unwrap()
+                .into_owned();
             assert_ne!(degraded, image);
             let again = always
-                .apply(image.clone(), &mut item_rng(1, 0, index))
-                .unwrap();
+                .apply(&image, &mut item_rng(1, 0, index))
+                .unwrap()
+                .into_owned();
             assert_eq!(degraded, again, "not deterministic in (seed, epoch, index)");
             assert_eq!(
                 never
-                    .apply(image.clone(), &mut item_rng(1, 0, index))
-                    .unwrap(),
+                    .apply(&image, &mut item_rng(1, 0, index))
+                    .unwrap()
+                    .into_owned(),
                 image
             );
         }

@@ -134,3 +134,65 @@ fn one_class_data_still_gives_a_report_without_undefined_curves() {
     let html = std::fs::read_to_string(&files.index_html).unwrap();
     assert!(html.contains("n/a"));
 }
+
+/// File names are data, not markup: names that would open a tag, close a cell or run a script
+/// if pasted into the page appear escaped in the table of errors and in the sample grid.
+#[test]
+fn hostile_file_names_are_escaped_in_the_page_and_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    // Valid Linux file names (no '/'), each a file the sample grid can load.
+    let hostile = [
+        "<img src=x onerror=alert(1)>.png",
+        "\"quoted\" & 'apos' <b>.png",
+        "a]]><svg onload=alert(2)>.png",
+    ];
+    let mut names: Vec<String> = hostile
+        .iter()
+        .map(|name| {
+            let path = dir.path().join(name);
+            RgbImage::from_pixel(20, 20, Rgb([200, 10, 10]))
+                .save_with_format(&path, image::ImageFormat::Png)
+                .unwrap();
+            path.to_string_lossy().into_owned()
+        })
+        .collect();
+    // A path with a closing tag, which cannot be a file: listed, never loaded.
+    names.push("x/</td><script>alert(3)</script>".into());
+    // Every sample confidently wrong, so each name is in the table of errors.
+    let labels = vec![false, true, false, true];
+    let scores = vec![0.99, 0.02, 0.97, 0.01];
+    let scored = Scored::new(labels, scores).unwrap();
+    let report = Report::compute(&scored, Some(&names), &ReportOptions::default()).unwrap();
+    assert_eq!(report.most_confident_errors.len(), 4);
+    let mut inputs = ReportInputs::new("hostile names", &report, &scored);
+    inputs.names = Some(&names);
+    let files = write_report(&dir.path().join("eval"), &inputs).unwrap();
+
+    let html = std::fs::read_to_string(&files.index_html).unwrap();
+    for raw in [
+        "<img src=x",
+        "<svg onload",
+        "<b>",
+        "<script",
+        "</td><script",
+    ] {
+        assert!(!html.contains(raw), "unescaped {raw:?} in the page");
+    }
+    for escaped in [
+        "&lt;img src=x onerror=alert(1)&gt;.png",
+        "&quot;quoted&quot; &amp; &#39;apos&#39; &lt;b&gt;.png",
+        "&lt;/td&gt;&lt;script&gt;alert(3)&lt;/script&gt;",
+    ] {
+        assert!(html.contains(escaped), "{escaped:?} missing from the page");
+    }
+    let grid = files
+        .figures
+        .iter()
+        .find(|f| f.name == "sample_grid")
+        .expect("the three loadable files make a sample grid");
+    assert!(!grid.svg_text.contains("<img") && !grid.svg_text.contains("<svg onload"));
+    assert!(
+        grid.svg_text.contains("&lt;"),
+        "the grid shows the names' '<'"
+    );
+}

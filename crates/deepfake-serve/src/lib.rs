@@ -49,6 +49,7 @@ pub use model_identity::ModelIdentity;
 pub use options::ServeOptions;
 pub use predict_route::{PredictResponse, Timing};
 pub use server::{Server, shutdown_signal};
+pub use upload::{Upload, read_images};
 
 /// Loads a saved model folder or training run (its `best/`) for serving: the detector (with
 /// its temperature and threshold) and its identity (weights hashed); `check` says whether

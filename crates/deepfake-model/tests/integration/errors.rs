@@ -70,3 +70,19 @@ fn impossible_architectures_are_errors() {
     assert!(error.to_string().contains("num_classes = 2"), "{error}");
     assert!(DetectorConfig::tiny().init(&device).is_ok());
 }
+
+/// A `.pth` whose pickle calls `os.system` (`gen_hostile_fixtures.py`; `torch.load(...,
+/// weights_only=False)` runs it) is refused with an error naming the file, and the payload
+/// never runs: burn-store interprets the pickle opcodes itself and builds no Python objects.
+#[test]
+fn a_pickle_with_a_code_execution_payload_is_refused_and_not_run() {
+    let marker = std::path::Path::new("/tmp/deepfake-pickle-payload-ran");
+    let _ = std::fs::remove_file(marker);
+    for name in ["pickle_payload_zip.pth", "pickle_payload_legacy.pth"] {
+        let err = Detector::from_pytorch(fixture(name), &DetectorConfig::tiny(), &Device::flex())
+            .unwrap_err();
+        assert!(matches!(err, Error::Weights { .. }), "{name}: {err}");
+        assert!(err.to_string().contains(name), "names the file: {err}");
+        assert!(!marker.exists(), "{name}: the payload ran");
+    }
+}

@@ -291,10 +291,11 @@ impl SampleGrid {
     }
 }
 
-/// Escapes text for XML and HTML.
+/// Escapes text for XML and HTML (element content and attributes in either quote).
 pub(crate) fn escape_xml(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
