@@ -3,6 +3,8 @@
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
+use deepfake_data::video::is_video_file;
+
 use super::error::{PredictError, Result};
 
 /// File extensions taken as images without looking inside.
@@ -30,6 +32,17 @@ fn sniff(path: &Path) -> bool {
 
 /// Image files under `dir`, recursively, in path order.
 pub(crate) fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    files_in(dir, is_image_file)
+}
+
+/// Image and video files under `dir`, recursively, in path order: what a folder given to
+/// `predict` stands for.
+fn inputs_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    files_in(dir, |path| is_video_file(path) || is_image_file(path))
+}
+
+/// The files under `dir` that `keep` accepts, recursively, in path order.
+fn files_in(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir).follow_links(true) {
         let entry = entry.map_err(|e| PredictError::Io {
@@ -40,7 +53,7 @@ pub(crate) fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
                 .into_io_error()
                 .unwrap_or_else(|| std::io::Error::other("walk failed")),
         })?;
-        if entry.file_type().is_file() && is_image_file(entry.path()) {
+        if entry.file_type().is_file() && keep(entry.path()) {
             files.push(entry.into_path());
         }
     }
@@ -52,18 +65,18 @@ pub(crate) fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InputList {
     /// One entry per input: files named directly (always scored, so that a bad one gets
-    /// an error record) and the images found in folders.
+    /// an error record) and the images and videos found in folders.
     pub files: Vec<PathBuf>,
 }
 
-/// Expands `args`: a file stays as given; a folder becomes its image files (recursive,
-/// sorted); `-` reads one path per line from `stdin` (blank lines ignored), each expanded
+/// Expands `args`: a file stays as given; a folder becomes its image and video files
+/// (recursive, sorted); `-` reads one path per line from `stdin` (blank lines ignored), each expanded
 /// the same way. A path that does not exist stays in the list, to be reported as an error.
 pub fn expand_inputs(args: &[PathBuf], stdin: &mut dyn BufRead) -> Result<InputList> {
     let mut list = InputList::default();
     let add = |path: PathBuf, list: &mut InputList| -> Result<()> {
         if path.is_dir() {
-            list.files.extend(images_in(&path)?);
+            list.files.extend(inputs_in(&path)?);
         } else {
             list.files.push(path);
         }

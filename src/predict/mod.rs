@@ -25,6 +25,7 @@ mod prediction;
 mod record;
 mod region_mass;
 mod saved_model;
+mod video;
 
 pub use detector::{DEFAULT_BATCH_SIZE, Detector, Preprocessed};
 pub use error::{PredictError, Result};
@@ -34,3 +35,4 @@ pub use prediction::Prediction;
 pub use record::PredictionRecord;
 pub use region_mass::RegionMass;
 pub use saved_model::{SavedModel, WeightsCheck};
+pub use video::{FrameScore, VideoPrediction};

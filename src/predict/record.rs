@@ -5,12 +5,13 @@ use serde::{Deserialize, Serialize};
 
 use super::detector::Detector;
 use super::prediction::Prediction;
+use super::video::FrameScore;
 
 /// The prediction (or the error) of one input, with the threshold and temperature it was
 /// made with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PredictionRecord {
-    /// The input as given: a path, a folder of frames, or an uploaded file's name.
+    /// The input as given: an image or video path, a folder of frames, or an uploaded file's name.
     pub path: String,
     /// `real` or `fake`; absent when the input failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,6 +38,9 @@ pub struct PredictionRecord {
     /// The Grad-CAM heatmap written for this input (`predict --heatmap DIR`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heatmap: Option<String>,
+    /// For a video: the sampled frames' own scores (the verdict above is the sequence's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames: Option<Vec<FrameScore>>,
 }
 
 impl PredictionRecord {
@@ -63,7 +67,14 @@ impl PredictionRecord {
             error,
             milliseconds,
             heatmap: None,
+            frames: None,
         }
+    }
+
+    /// The record with the scores of a video's sampled frames.
+    pub fn with_frames(mut self, frames: Vec<FrameScore>) -> Self {
+        self.frames = Some(frames);
+        self
     }
 
     /// The record with the path of its heatmap image.

@@ -11,4 +11,5 @@ mod explain;
 mod fuzz_replay;
 mod gpu_features;
 mod predict;
+mod video;
 mod weights_check;

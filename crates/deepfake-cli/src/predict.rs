@@ -11,6 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use deepfake::data::DecodeLimits;
+use deepfake::data::video::{VideoLimits, is_video_file};
 use deepfake::eval::Checkpoint;
 use deepfake::formats::Label;
 use deepfake::predict::{
@@ -28,8 +29,10 @@ use crate::{DeviceFlag, VerifyFlag, progress};
 #[derive(Parser)]
 #[command(name = "predict")]
 pub struct Args {
-    /// Files, folders (searched recursively; images found by content) or `-` for a list of
-    /// paths on stdin. With --frames, each folder is one frame sequence.
+    /// Files, folders (searched recursively; images found by content, videos by extension)
+    /// or `-` for a list of paths on stdin. With --frames, each folder is one frame sequence.
+    /// Videos (.mp4, .mov, .mkv, .webm, .avi, ...) are decoded with ffmpeg and scored as a
+    /// sequence of --frames frames sampled evenly (16 unless given).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Saved model or training run [default: the newest run in runs/].
@@ -46,9 +49,13 @@ pub struct Args {
     /// Images per forward pass.
     #[arg(long, default_value_t = 16)]
     batch_size: usize,
-    /// Treat each folder as one clip and score it as a sequence of this many frames.
+    /// Treat each folder as one clip and score it as a sequence of this many frames; also
+    /// the frames sampled per video [videos: 16 unless given].
     #[arg(long, value_name = "T")]
     frames: Option<usize>,
+    /// Refuse videos longer than this many seconds.
+    #[arg(long, default_value_t = 3600.0)]
+    max_video_seconds: f64,
     /// Refuse images larger than this many megapixels.
     #[arg(long, default_value_t = 64.0)]
     max_megapixels: f64,
@@ -63,6 +70,9 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     heatmap: Option<PathBuf>,
 }
+
+/// Frames sampled per video when --frames is not given.
+const DEFAULT_VIDEO_FRAMES: usize = 16;
 
 /// A bar for more than a few inputs.
 fn progress(total: usize) -> Option<ProgressBar> {
@@ -106,20 +116,69 @@ fn score(args: &Args, detector: &Detector) -> Result<Vec<Record>> {
     if let Some(dir) = &args.heatmap {
         return score_with_heatmaps(args, detector, &inputs.files, dir);
     }
-    let bar = progress(inputs.files.len());
-    let mut records = Vec::with_capacity(inputs.files.len());
-    // Chunks of a few batches keep the progress bar moving and memory bounded.
-    for chunk in inputs.files.chunks(args.batch_size.max(1) * 4) {
+    let (videos, images): (Vec<(usize, &PathBuf)>, Vec<(usize, &PathBuf)>) = inputs
+        .files
+        .iter()
+        .enumerate()
+        .partition(|(_, path)| is_video_file(path));
+    let mut records = score_images(args, detector, &images);
+    records.extend(score_videos(args, detector, &videos));
+    // Back into the order the inputs were given.
+    records.sort_by_key(|(position, _)| *position);
+    Ok(records.into_iter().map(|(_, record)| record).collect())
+}
+
+/// Scores each video as a sequence of sampled frames, with the frames' own scores.
+fn score_videos(
+    args: &Args,
+    detector: &Detector,
+    videos: &[(usize, &PathBuf)],
+) -> Vec<(usize, Record)> {
+    let limits = VideoLimits {
+        max_seconds: args.max_video_seconds,
+        ..VideoLimits::default()
+    };
+    let frames = args.frames.unwrap_or(DEFAULT_VIDEO_FRAMES);
+    let bar = progress(videos.len());
+    let mut records = Vec::with_capacity(videos.len());
+    for &(position, path) in videos {
         let start = Instant::now();
-        let results = detector.predict_paths(chunk);
+        let result = detector.predict_video(path, frames, limits);
+        let ms = args.verbose.then(|| start.elapsed().as_secs_f64() * 1e3);
+        let record = match result {
+            Ok(video) => record(detector, path, Ok(video.prediction), ms).with_frames(video.frames),
+            Err(e) => record(detector, path, Err(e.to_string()), ms),
+        };
+        records.push((position, record));
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    records
+}
+
+/// Scores images in batches; each record keeps the position of its input.
+fn score_images(
+    args: &Args,
+    detector: &Detector,
+    images: &[(usize, &PathBuf)],
+) -> Vec<(usize, Record)> {
+    let bar = progress(images.len());
+    let mut records = Vec::with_capacity(images.len());
+    // Chunks of a few batches keep the progress bar moving and memory bounded.
+    for chunk in images.chunks(args.batch_size.max(1) * 4) {
+        let paths: Vec<&Path> = chunk.iter().map(|(_, path)| path.as_path()).collect();
+        let start = Instant::now();
+        let results = detector.predict_paths(&paths);
         let per_image = start.elapsed().as_secs_f64() * 1e3 / chunk.len() as f64;
-        for (path, result) in chunk.iter().zip(results) {
+        for (&(position, path), result) in chunk.iter().zip(results) {
             let ms = args.verbose.then_some(per_image);
-            records.push(record(
-                detector,
-                path,
-                result.map_err(|e| e.to_string()),
-                ms,
+            records.push((
+                position,
+                record(detector, path, result.map_err(|e| e.to_string()), ms),
             ));
         }
         if let Some(bar) = &bar {
@@ -129,7 +188,7 @@ fn score(args: &Args, detector: &Detector) -> Result<Vec<Record>> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    Ok(records)
+    records
 }
 
 /// Scores `files` through Grad-CAM (the same verdicts, with the map of the Fake logit) and
@@ -210,6 +269,12 @@ fn load_detector(args: &Args) -> Result<Detector> {
     }
     if args.max_megapixels.is_nan() || args.max_megapixels <= 0.0 {
         bail!("--max-megapixels must be positive");
+    }
+    if args.max_video_seconds.is_nan() || args.max_video_seconds <= 0.0 {
+        bail!("--max-video-seconds must be positive");
+    }
+    if args.frames == Some(0) {
+        bail!("--frames must be at least 1");
     }
     let device = args.device.device();
     let checkpoint = match &args.checkpoint {

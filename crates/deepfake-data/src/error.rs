@@ -35,6 +35,22 @@ pub enum DataError {
         /// The configured limit.
         limit: u64,
     },
+    /// A video could not be probed or decoded (or the ffmpeg tools are missing).
+    #[error("{path}: {reason}")]
+    Video {
+        /// The video file.
+        path: PathBuf,
+        /// What went wrong, and the fix where there is one.
+        reason: String,
+    },
+    /// A video is longer, has more frames or larger frames than the limits allow.
+    #[error("{path} is {what}")]
+    VideoLimit {
+        /// The video file.
+        path: PathBuf,
+        /// Which limit, and by how much.
+        what: String,
+    },
     /// A CSV file of the 140k layout is malformed.
     #[error("{path}, line {line}: {reason}")]
     Csv {

@@ -24,6 +24,7 @@ pub mod resize;
 pub mod rotate;
 pub mod sequence;
 pub mod synth;
+pub mod video;
 
 pub use augment::AugmentConfig;
 pub use decode::{DecodeLimits, decode_bytes, decode_file};
