@@ -107,6 +107,7 @@ pub fn run(args: Args) -> Result<()> {
         );
         outcomes.push(outcome);
     }
+    let _ = std::fs::remove_dir_all(scratch_root(&fuzz_dir));
     write_results(&fuzz_dir.join("results.json"), &outcomes, &args)?;
     if !args.no_docs {
         write_docs(&root.join("docs/reliability.md"), &outcomes, &args)?;
@@ -157,7 +158,7 @@ fn ensure_tools() -> Result<()> {
 fn run_target(root: &Path, fuzz_dir: &Path, target: &str, args: &Args) -> Result<Outcome> {
     let corpus = fuzz_dir.join("corpus").join(target);
     let artifacts = fuzz_dir.join("artifacts").join(target);
-    let scratch = fuzz_dir.join("scratch").join(target);
+    let scratch = scratch_root(fuzz_dir).join(target);
     for dir in [&corpus, &artifacts, &scratch] {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -203,6 +204,18 @@ fn run_target(root: &Path, fuzz_dir: &Path, target: &str, args: &Args) -> Result
         peak_rss_mb: final_stat(&text, "stat::peak_rss_mb").unwrap_or(0),
         finding,
     })
+}
+
+/// Where the targets write each input as a file (their temp dir): on a RAM disk where there
+/// is one, so that a disk stall (a build beside the fuzzer) is not taken for a hang of the
+/// parser; removed after the run.
+fn scratch_root(fuzz_dir: &Path) -> std::path::PathBuf {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        shm.join(format!("deepfake-fuzz-{}", std::process::id()))
+    } else {
+        fuzz_dir.join("scratch")
+    }
 }
 
 /// The value of libFuzzer's final statistic `name` (`name: value` at a line's start).

@@ -71,6 +71,9 @@ pub struct Args {
     heatmap: Option<PathBuf>,
 }
 
+/// An input file and its position among the inputs (records come out in that order).
+type Positioned<'a> = (usize, &'a PathBuf);
+
 /// Frames sampled per video when --frames is not given.
 const DEFAULT_VIDEO_FRAMES: usize = 16;
 
@@ -116,7 +119,7 @@ fn score(args: &Args, detector: &Detector) -> Result<Vec<Record>> {
     if let Some(dir) = &args.heatmap {
         return score_with_heatmaps(args, detector, &inputs.files, dir);
     }
-    let (videos, images): (Vec<(usize, &PathBuf)>, Vec<(usize, &PathBuf)>) = inputs
+    let (videos, images): (Vec<Positioned>, Vec<Positioned>) = inputs
         .files
         .iter()
         .enumerate()
@@ -129,11 +132,7 @@ fn score(args: &Args, detector: &Detector) -> Result<Vec<Record>> {
 }
 
 /// Scores each video as a sequence of sampled frames, with the frames' own scores.
-fn score_videos(
-    args: &Args,
-    detector: &Detector,
-    videos: &[(usize, &PathBuf)],
-) -> Vec<(usize, Record)> {
+fn score_videos(args: &Args, detector: &Detector, videos: &[Positioned]) -> Vec<(usize, Record)> {
     let limits = VideoLimits {
         max_seconds: args.max_video_seconds,
         ..VideoLimits::default()
@@ -161,11 +160,7 @@ fn score_videos(
 }
 
 /// Scores images in batches; each record keeps the position of its input.
-fn score_images(
-    args: &Args,
-    detector: &Detector,
-    images: &[(usize, &PathBuf)],
-) -> Vec<(usize, Record)> {
+fn score_images(args: &Args, detector: &Detector, images: &[Positioned]) -> Vec<(usize, Record)> {
     let bar = progress(images.len());
     let mut records = Vec::with_capacity(images.len());
     // Chunks of a few batches keep the progress bar moving and memory bounded.
