@@ -197,9 +197,25 @@ pub fn scores_csv(scratch: &Path, bytes: &[u8]) {
 /// `fuzz`) when the first byte is even, else a raw image body; the uploads the server
 /// accepts are then decoded as it decodes them.
 pub fn serve_upload(_scratch: &Path, bytes: &[u8]) {
-    let Some((&first, body)) = bytes.split_first() else {
+    let Some(request) = upload_request(bytes) else {
         return;
     };
+    let uploads = runtime().block_on(deepfake_serve::read_images(request, 1 << 20, 8, "--limit"));
+    let Ok(uploads) = uploads else {
+        return;
+    };
+    let limits = DecodeLimits {
+        max_pixels: MAX_PIXELS,
+    };
+    for upload in uploads {
+        let _ = decode_bytes(&upload.bytes, Path::new(&upload.name), limits);
+    }
+}
+
+/// The request `serve_upload` makes of `bytes`: a `multipart/form-data` body (boundary
+/// `fuzz`) when the first byte is even, else a raw `image/png` body; `None` when empty.
+pub fn upload_request(bytes: &[u8]) -> Option<axum::http::Request<axum::body::Body>> {
+    let (&first, body) = bytes.split_first()?;
     let content_type = if first % 2 == 0 {
         "multipart/form-data; boundary=fuzz"
     } else {
@@ -211,16 +227,7 @@ pub fn serve_upload(_scratch: &Path, bytes: &[u8]) {
         .header(axum::http::header::CONTENT_TYPE, content_type)
         .body(axum::body::Body::from(body.to_vec()))
         .expect("a valid request");
-    let uploads = runtime().block_on(deepfake_serve::read_images(request, 1 << 20, 8, "--limit"));
-    let Ok(uploads) = uploads else {
-        return;
-    };
-    let limits = DecodeLimits {
-        max_pixels: MAX_PIXELS,
-    };
-    for upload in uploads {
-        let _ = decode_bytes(&upload.bytes, Path::new(&upload.name), limits);
-    }
+    Some(request)
 }
 
 /// One current-thread runtime for the server's async body reading.

@@ -164,17 +164,7 @@ fn upload_seeds_are_accepted_by_the_server() {
         .unwrap();
     for name in ["multipart.bin", "raw.bin"] {
         let bytes = std::fs::read(seed("serve_upload", name)).unwrap();
-        let (first, body) = bytes.split_first().unwrap();
-        let content_type = if first % 2 == 0 {
-            "multipart/form-data; boundary=fuzz"
-        } else {
-            "image/png"
-        };
-        let request = axum::http::Request::builder()
-            .method("POST")
-            .header(axum::http::header::CONTENT_TYPE, content_type)
-            .body(axum::body::Body::from(body.to_vec()))
-            .unwrap();
+        let request = harness::upload_request(&bytes).unwrap();
         let uploads = runtime
             .block_on(deepfake_serve::read_images(request, 1 << 20, 8, "--limit"))
             .unwrap_or_else(|e| panic!("{name}: {e:?}"));

@@ -373,20 +373,6 @@ fn the_cli_reports_every_input_and_matches_the_library() {
     assert_eq!(status.code(), Some(2));
 }
 
-/// A saved copy of the deep torch fixture (identity blocks; trained so P(fake) follows the
-/// brightness of its input): predictions differ from image to image by far more than the
-/// tolerances below.
-fn saved_deep(dir: &Path) -> PathBuf {
-    let mut config = DetectorConfig::tiny();
-    config.backbone.layers = [2, 2, 2, 2];
-    let weights = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("crates/deepfake-model/tests/fixtures/deep_detector.pth");
-    let model = Model::from_pytorch(weights, &config, &Device::flex()).unwrap();
-    let out = dir.join("deep");
-    model.save(&config, &out).unwrap();
-    out
-}
-
 /// Flat images of one grey level (`level` 0..=255) with a little texture.
 fn grey(level: u8, w: u32, h: u32) -> RgbImage {
     RgbImage::from_fn(w, h, |x, y| {
@@ -406,7 +392,7 @@ fn jsonl(stdout: &[u8]) -> Vec<serde_json::Value> {
 fn the_cli_reads_paths_from_stdin_scores_clips_and_enforces_the_pixel_limit() {
     let binary = common::example("predict");
     let dir = tempfile::tempdir().unwrap();
-    let model = saved_deep(dir.path());
+    let model = common::saved_deep(dir.path());
     let detector = Detector::load(&model, &Device::flex()).unwrap();
 
     // `-`: paths on stdin, one per line, scored in that order.

@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use deepfake::data::normalize::preprocess_eval;
 use deepfake::data::sequence::sample_frame_indices;
 use deepfake::data::video::{VideoLimits, sample_frames};
-use deepfake::model::{Detector as Model, DetectorConfig};
+use deepfake::model::Detector as Model;
 use deepfake::predict::{Detector, Prediction};
 use image::{DynamicImage, RgbImage};
 
@@ -65,18 +65,6 @@ fn every_frame(clip: &Path, dir: &Path) -> Vec<RgbImage> {
         .iter()
         .map(|f| image::open(f).unwrap().to_rgb8())
         .collect()
-}
-
-/// The deep torch fixture (P(fake) follows the input's brightness), saved.
-fn saved_deep(dir: &Path) -> PathBuf {
-    let mut config = DetectorConfig::tiny();
-    config.backbone.layers = [2, 2, 2, 2];
-    let weights = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("crates/deepfake-model/tests/fixtures/deep_detector.pth");
-    let model = Model::from_pytorch(weights, &config, &Device::flex()).unwrap();
-    let out = dir.join("deep");
-    model.save(&config, &out).unwrap();
-    out
 }
 
 fn json(stdout: &[u8]) -> Vec<serde_json::Value> {
@@ -137,7 +125,7 @@ fn a_rotated_phone_video_comes_upright() {
 fn the_cli_scores_videos_as_sequences_with_per_frame_scores() {
     let binary = common::example("predict");
     let dir = tempfile::tempdir().unwrap();
-    let model = saved_deep(dir.path());
+    let model = common::saved_deep(dir.path());
     let clip = test_clip(dir.path());
     let reference = every_frame(&clip, dir.path());
     let mut shades = Vec::new();
@@ -225,7 +213,7 @@ fn the_cli_scores_videos_as_sequences_with_per_frame_scores() {
 fn every_bad_video_gets_an_error_record_naming_it() {
     let binary = common::example("predict");
     let dir = tempfile::tempdir().unwrap();
-    let model = saved_deep(dir.path());
+    let model = common::saved_deep(dir.path());
     let clip = test_clip(dir.path());
     let bytes = std::fs::read(&clip).unwrap();
     let corrupt = dir.path().join("corrupt.mp4");

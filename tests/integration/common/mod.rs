@@ -1,7 +1,10 @@
 //! Helpers shared by the root package's integration tests.
 #![allow(dead_code)] // Each test file uses part of this.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use deepfake::model::{Detector as Model, DetectorConfig};
 
 /// The built example `name` beside this test binary (`target/<profile>/examples/<name>`):
 /// `cargo test --workspace` builds the examples before the tests; a run filtered to one test
@@ -20,4 +23,18 @@ pub fn example(name: &str) -> PathBuf {
         "the {name} example is not built: run `cargo test --workspace` (or `cargo build --examples` first)"
     );
     binary
+}
+
+/// A saved copy of the deep torch fixture (identity blocks; trained so P(fake) follows the
+/// brightness of its input): predictions differ from image to image by far more than the
+/// tolerances below.
+pub fn saved_deep(dir: &Path) -> PathBuf {
+    let mut config = DetectorConfig::tiny();
+    config.backbone.layers = [2, 2, 2, 2];
+    let weights = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/deepfake-model/tests/fixtures/deep_detector.pth");
+    let model = Model::from_pytorch(weights, &config, &Device::flex()).unwrap();
+    let out = dir.join("deep");
+    model.save(&config, &out).unwrap();
+    out
 }
