@@ -309,10 +309,14 @@ impl Detector {
 
     /// Scores one frame sequence (frames in temporal order) with the model's sequence path.
     pub fn predict_sequence(&self, frames: &[DynamicImage]) -> Result<Prediction> {
-        let prepared = self.prepare_frames(frames)?;
+        self.sequence_prediction(&self.prepare_frames(frames)?)
+    }
+
+    /// The prediction of already-prepared frames taken as one sequence `[1, T, 3, S, S]`.
+    pub(crate) fn sequence_prediction(&self, prepared: &[Preprocessed]) -> Result<Prediction> {
         let logits = self
             .model
-            .forward_sequence(self.frames_tensor(&prepared, prepared.len()));
+            .forward_sequence(self.frames_tensor(prepared, prepared.len()));
         let pair = to_pairs(logits)
             .map_err(PredictError::Device)?
             .into_iter()

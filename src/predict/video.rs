@@ -48,8 +48,13 @@ impl Detector {
             .into_iter()
             .map(DynamicImage::ImageRgb8)
             .collect();
-        let prediction = self.predict_sequence(&images)?;
-        let singles = self.predict(&images)?;
+        // Preprocessed once, scored as one sequence and as single images.
+        let prepared = self.prepare_frames(&images)?;
+        let prediction = self.sequence_prediction(&prepared)?;
+        let singles = self
+            .score_prepared(&prepared)
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?;
         let fps = sampled.info.fps;
         let frames = sampled
             .indices

@@ -124,13 +124,7 @@ pub fn run(args: Args) -> Result<()> {
 
 /// Installs the nightly toolchain (minimal profile) and cargo-fuzz (crates.io) when missing.
 fn ensure_tools() -> Result<()> {
-    let has_nightly = Command::new("cargo")
-        .args(["+nightly", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_nightly {
+    if !cargo_answers(&["+nightly", "--version"]) {
         eprintln!("== installing the nightly toolchain (rustup)");
         run_checked(Command::new("rustup").args([
             "toolchain",
@@ -141,18 +135,22 @@ fn ensure_tools() -> Result<()> {
         ]))
         .context("installing the nightly toolchain (cargo-fuzz needs it)")?;
     }
-    let has_fuzz = Command::new("cargo")
-        .args(["fuzz", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_fuzz {
+    if !cargo_answers(&["fuzz", "--version"]) {
         eprintln!("== installing cargo-fuzz (crates.io)");
         run_checked(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))
             .context("installing cargo-fuzz")?;
     }
     Ok(())
+}
+
+/// Whether `cargo ARGS` runs and succeeds (output discarded).
+fn cargo_answers(args: &[&str]) -> bool {
+    Command::new("cargo")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn run_target(root: &Path, fuzz_dir: &Path, target: &str, args: &Args) -> Result<Outcome> {

@@ -4,8 +4,7 @@
 //! evenly, and `ffmpeg` decodes just those, upright (phone videos' rotation applied), as PPM
 //! images over a pipe.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use image::RgbImage;
@@ -76,10 +75,7 @@ pub struct SampledVideo {
 
 /// Reads the first video stream's size, frame count and duration with `ffprobe`.
 pub fn probe(path: &Path) -> Result<VideoInfo> {
-    let error = |reason: String| DataError::Video {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let error = |reason: String| video_error(path, reason);
     if !path.is_file() {
         return Err(error("no such file".into()));
     }
@@ -132,8 +128,9 @@ pub fn probe(path: &Path) -> Result<VideoInfo> {
 }
 
 /// Decodes `t` frames spread evenly over the video (the centre of each of `t` equal segments,
-/// as for frame folders), after checking `limits`. A video whose header promises more frames
-/// than it holds (truncated) gives the frames that decode; none at all is an error.
+/// as for frame folders), after checking `limits`. A video with fewer than `t` frames gives
+/// each of its frames once; one whose header promises more frames than it holds (truncated)
+/// gives the frames that decode; none at all is an error.
 pub fn sample_frames(path: &Path, t: usize, limits: VideoLimits) -> Result<SampledVideo> {
     let info = probe(path)?;
     check_limits(path, &info, limits)?;
@@ -149,7 +146,9 @@ pub fn sample_frames(path: &Path, t: usize, limits: VideoLimits) -> Result<Sampl
         .map(|i| format!("eq(n\\,{i})"))
         .collect::<Vec<_>>()
         .join("+");
-    let mut child = Command::new("ffmpeg")
+    // `output` reads stdout and stderr together: a video that makes ffmpeg print many errors
+    // cannot fill the stderr pipe and stall it while we wait on stdout.
+    let output = Command::new("ffmpeg")
         .args(["-v", "error", "-nostdin", "-i"])
         .arg(path)
         .args(["-map", "0:v:0", "-vf"])
@@ -158,35 +157,18 @@ pub fn sample_frames(path: &Path, t: usize, limits: VideoLimits) -> Result<Sampl
         .arg(indices.len().to_string())
         .args(["-f", "image2pipe", "-c:v", "ppm", "pipe:1"])
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .map_err(|e| tool_error(path, "ffmpeg", e))?;
-    let mut bytes = Vec::new();
-    if let Some(mut stdout) = child.stdout.take() {
-        stdout
-            .read_to_end(&mut bytes)
-            .map_err(|source| DataError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
-    }
-    let output = child.wait_with_output().map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let frames = split_ppm(&bytes, limits.max_pixels).map_err(|reason| DataError::Video {
-        path: path.to_path_buf(),
-        reason,
-    })?;
+    let frames =
+        split_ppm(&output.stdout, limits.max_pixels).map_err(|reason| video_error(path, reason))?;
     if frames.is_empty() {
-        return Err(DataError::Video {
-            path: path.to_path_buf(),
-            reason: format!(
+        return Err(video_error(
+            path,
+            format!(
                 "no frame decoded (corrupt or truncated video): {}",
                 last_line(&output.stderr)
             ),
-        });
+        ));
     }
     indices.truncate(frames.len());
     Ok(SampledVideo {
@@ -278,8 +260,12 @@ fn tool_error(path: &Path, tool: &str, e: std::io::Error) -> DataError {
     } else {
         format!("cannot run {tool}: {e}")
     };
+    video_error(path, reason)
+}
+
+fn video_error(path: &Path, reason: String) -> DataError {
     DataError::Video {
-        path: PathBuf::from(path),
+        path: path.to_path_buf(),
         reason,
     }
 }

@@ -72,37 +72,14 @@ fn vertical_pass(values: &mut [u8], rows: usize, row_len: usize, weights: &BoxWe
 /// One output row of a pass: the running sums move down one row (`entering` in, `gone` out)
 /// and `out` gets the weighted, rounded values. Runs the AVX2 build of [`row_step_portable`]
 /// where the CPU has it (8 lanes of 32-bit multiplies; the baseline x86-64 target has none).
-fn row_step(
-    inner: &mut [u32],
-    out: &mut [u8],
-    [entering, gone, far]: [&[u8]; 3],
-    weights: &BoxWeights,
-) {
+fn row_step(inner: &mut [u32], out: &mut [u8], rows: [&[u8]; 3], weights: &BoxWeights) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
-        unsafe {
-            row_step_avx2(
-                inner,
-                out,
-                entering,
-                gone,
-                far,
-                weights.whole,
-                weights.fraction,
-            )
-        };
+        unsafe { row_step_avx2(inner, out, rows, weights) };
         return;
     }
-    row_step_portable(
-        inner,
-        out,
-        entering,
-        gone,
-        far,
-        weights.whole,
-        weights.fraction,
-    );
+    row_step_portable(inner, out, rows, weights);
 }
 
 /// [`row_step_portable`] compiled for AVX2.
@@ -111,16 +88,8 @@ fn row_step(
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn row_step_avx2(
-    inner: &mut [u32],
-    out: &mut [u8],
-    entering: &[u8],
-    gone: &[u8],
-    far: &[u8],
-    whole: u32,
-    fraction: u32,
-) {
-    row_step_portable(inner, out, entering, gone, far, whole, fraction);
+unsafe fn row_step_avx2(inner: &mut [u32], out: &mut [u8], rows: [&[u8]; 3], weights: &BoxWeights) {
+    row_step_portable(inner, out, rows, weights);
 }
 
 /// The arithmetic of one output row, exactly PIL's: `out = (inner * whole + (gone + far) *
@@ -129,12 +98,10 @@ unsafe fn row_step_avx2(
 fn row_step_portable(
     inner: &mut [u32],
     out: &mut [u8],
-    entering: &[u8],
-    gone: &[u8],
-    far: &[u8],
-    whole: u32,
-    fraction: u32,
+    [entering, gone, far]: [&[u8]; 3],
+    weights: &BoxWeights,
 ) {
+    let (whole, fraction) = (weights.whole, weights.fraction);
     let columns = inner.iter_mut().zip(out).zip(entering).zip(gone).zip(far);
     for ((((sum, out), &entering), &gone), &far) in columns {
         *sum = *sum + u32::from(entering) - u32::from(gone);
