@@ -187,7 +187,7 @@ fn check_limits(path: &Path, info: &VideoInfo, limits: VideoLimits) -> Result<()
     };
     if info.seconds > limits.max_seconds {
         return over(format!(
-            "{:.0} s long, over the limit of {:.0} s",
+            "{:.1} s long, over the limit of {:.1} s",
             info.seconds, limits.max_seconds
         ));
     }
