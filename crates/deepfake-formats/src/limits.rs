@@ -10,10 +10,11 @@ use crate::error::{FormatError, Result};
 /// `state.json`, ...): 64 MiB; the real ones are kilobytes.
 pub const MAX_JSON_BYTES: u64 = 64 << 20;
 
-/// The largest data set CSV read (the 140k set's `train.csv` is ~10 MB): 1 GiB.
+/// The largest CSV read, a data set's (the 140k set's `train.csv` is ~10 MB) or a scores
+/// file (`eval --scores`; a million rows take ~100 MB): 1 GiB.
 pub const MAX_CSV_BYTES: u64 = 1 << 30;
 
-/// The most data rows read from a data set CSV: 5 million (the 140k set has 140,000).
+/// The most data rows read from a CSV: 5 million (the 140k set has 140,000).
 pub const MAX_CSV_ROWS: usize = 5_000_000;
 
 /// Errors with [`FormatError::TooLarge`] unless the file at `path` holds at most `limit`

@@ -3,6 +3,10 @@
 /// Why a metric could not be computed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MetricsError {
+    /// A file over its size or row limit: `deepfake_formats`' message, which names the file
+    /// and the limit.
+    #[error("{0}")]
+    Limit(String),
     /// No samples at all.
     #[error("no samples to score")]
     Empty,

@@ -33,5 +33,5 @@ pub use error::{MetricsError, Result};
 pub use input::Scored;
 pub use report::{Report, ReportOptions};
 pub use robustness::{RobustnessRow, weakest};
-pub use scores_csv::{MAX_SCORES_BYTES, MAX_SCORES_ROWS, read_scores_csv, scores_csv};
+pub use scores_csv::{read_scores_csv, scores_csv};
 pub use temperature::{apply_temperature, fit_temperature, nll_at_temperature, p_fake};

@@ -3,21 +3,19 @@
 
 use std::path::Path;
 
+use deepfake_formats::{FormatError, MAX_CSV_BYTES, MAX_CSV_ROWS, check_file_size};
+
 use crate::error::{MetricsError, Result};
 use crate::input::Scored;
 
-/// The largest scores file [`read_scores_csv`] reads: 1 GiB (a million rows take ~100 MB).
-/// (The data set CSVs have the same limits, in `deepfake_formats::limits`.)
-pub const MAX_SCORES_BYTES: u64 = 1 << 30;
-
-/// The most rows [`read_scores_csv`] reads: 5 million.
-pub const MAX_SCORES_ROWS: usize = 5_000_000;
+/// The kind of file, as limit errors name it.
+const WHAT: &str = "scores CSV";
 
 /// Reads `path` into scores and the sample names (the `path` column), in file order.
-/// Errors name the file and the 1-based line of the first bad record; a file over
-/// [`MAX_SCORES_BYTES`] or [`MAX_SCORES_ROWS`] is refused.
+/// Errors name the file and the 1-based line of the first bad record; a file over the CSV
+/// limits of `deepfake_formats` ([`MAX_CSV_BYTES`], [`MAX_CSV_ROWS`]) is refused.
 pub fn read_scores_csv(path: &Path) -> Result<(Scored, Vec<String>)> {
-    read_scores_csv_up_to(path, MAX_SCORES_ROWS)
+    read_scores_csv_up_to(path, MAX_CSV_ROWS)
 }
 
 /// [`read_scores_csv`] with at most `max_rows` rows.
@@ -27,15 +25,7 @@ fn read_scores_csv_up_to(path: &Path, max_rows: usize) -> Result<(Scored, Vec<St
         line,
         reason,
     };
-    let size = std::fs::metadata(path)
-        .map_err(|e| error(None, e.to_string()))?
-        .len();
-    if size > MAX_SCORES_BYTES {
-        return Err(error(
-            None,
-            format!("{size} bytes, over the limit of {MAX_SCORES_BYTES} bytes for a scores file"),
-        ));
-    }
+    check_file_size(path, MAX_CSV_BYTES, WHAT).map_err(|e| MetricsError::Limit(e.to_string()))?;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_path(path)
@@ -62,10 +52,12 @@ fn read_scores_csv_up_to(path: &Path, max_rows: usize) -> Result<(Scored, Vec<St
     let (mut names, mut labels, mut scores) = (Vec::new(), Vec::new(), Vec::new());
     for (row, record) in reader.records().enumerate() {
         if row == max_rows {
-            return Err(error(
-                None,
-                format!("more than {max_rows} rows, the limit for a scores file"),
-            ));
+            let over = FormatError::TooManyRows {
+                path: path.to_path_buf(),
+                what: WHAT,
+                limit: max_rows,
+            };
+            return Err(MetricsError::Limit(over.to_string()));
         }
         let record = record.map_err(|e| {
             let line = e.position().map(|p| p.line());
@@ -146,5 +138,23 @@ mod tests {
         assert_eq!(names, rows.map(|r| r.0.to_string()));
         assert_eq!(scored.labels(), rows.map(|r| r.1));
         assert_eq!(scored.scores(), rows.map(|r| r.2));
+    }
+
+    #[test]
+    fn rows_past_the_limit_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scores.csv");
+        std::fs::write(
+            &path,
+            scores_csv([("a.jpg", false, 0.2), ("b.jpg", true, 0.7)]),
+        )
+        .unwrap();
+        let (scored, _) = read_scores_csv_up_to(&path, 2).unwrap();
+        assert_eq!(scored.len(), 2);
+        let error = read_scores_csv_up_to(&path, 1).unwrap_err().to_string();
+        assert!(
+            error.contains("scores.csv") && error.contains("more than 1 rows"),
+            "{error}"
+        );
     }
 }

@@ -59,12 +59,12 @@ fn malformed_lines_are_named() {
 /// it is read (the row limit is checked in the module's own tests, with a small limit).
 #[test]
 fn files_over_the_size_limit_are_refused() {
-    use deepfake_metrics::MAX_SCORES_BYTES;
+    use deepfake_formats::MAX_CSV_BYTES;
     let dir = tempfile::tempdir().unwrap();
     let huge = dir.path().join("huge.csv");
     std::fs::File::create(&huge)
         .unwrap()
-        .set_len(MAX_SCORES_BYTES + 1)
+        .set_len(MAX_CSV_BYTES + 1)
         .unwrap();
     let error = read_scores_csv(&huge).unwrap_err().to_string();
     assert!(
