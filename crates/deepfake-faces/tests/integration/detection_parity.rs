@@ -1,0 +1,84 @@
+//! Whole-image detection against facenet-pytorch 2.6.0's `MTCNN.detect` on the same photos:
+//! the same faces, boxes with IoU >= 0.995, landmarks within 0.05 px, probabilities within
+//! 1e-4 (the issue asked for 0.99 and 1 px; we measure IoU 1.00000 and < 1e-4 px, and
+//! regressing boxes by their width without the +1 gives IoU 0.981 and 0.13 px).
+
+use deepfake_faces::Face;
+use serde_json::Value;
+
+use crate::common::{expected, floats, mtcnn, photo};
+
+fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
+    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let inter = w * h;
+    let area = |r: &[f32; 4]| (r[2] - r[0]) * (r[3] - r[1]);
+    inter / (area(a) + area(b) - inter)
+}
+
+fn check_photo(name: &str) {
+    let want = &expected()["photos"][name];
+    let image = photo(name);
+    assert_eq!(image.width() as u64, want["width"].as_u64().unwrap());
+    let got: Vec<Face> = mtcnn().detect(&image).unwrap();
+    let want_faces = want["faces"].as_array().unwrap();
+    assert_eq!(got.len(), want_faces.len(), "{name}: faces found {got:?}");
+    for (i, (g, w)) in got.iter().zip(want_faces).enumerate() {
+        let want_box: [f32; 4] = floats(&w["box"]).try_into().unwrap();
+        let overlap = iou(&g.bbox, &want_box);
+        assert!(
+            overlap >= 0.995,
+            "{name} face {i}: IoU {overlap} ({:?} vs {want_box:?})",
+            g.bbox
+        );
+        let p = w["probability"].as_f64().unwrap() as f32;
+        assert!(
+            (g.probability - p).abs() <= 1e-4,
+            "{name} face {i}: p {} vs {p}",
+            g.probability
+        );
+        let want_points: Vec<f32> = w["landmarks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|pt: &Value| floats(pt))
+            .collect();
+        let got_points: Vec<f32> = g.landmarks.iter().flatten().copied().collect();
+        let diff = deepfake_compare::max_abs_diff_or_panic(&got_points, &want_points);
+        assert!(diff <= 0.05, "{name} face {i}: landmarks off by {diff} px");
+        eprintln!(
+            "{name} face {i}: IoU {overlap:.5}, |dp| {:.1e}, landmarks off by {diff:.2e} px",
+            (g.probability - p).abs()
+        );
+    }
+}
+
+#[test]
+fn two_faces_of_different_sizes() {
+    check_photo("two_faces.png");
+}
+
+#[test]
+fn a_rolled_face() {
+    check_photo("tilted_face.png");
+}
+
+#[test]
+fn a_grey_photo() {
+    check_photo("camera_grey.png");
+}
+
+#[test]
+fn no_face_in_a_photo_of_coffee() {
+    check_photo("no_face.png");
+}
+
+#[test]
+fn the_pyramid_is_facenet_pytorchs() {
+    // 640x480, min face 20: scales 0.6 * 0.709^k while 480 * 0.6 * 0.709^k >= 12.
+    let scales = mtcnn().pyramid_scales(640, 480);
+    assert_eq!(scales.len(), 10);
+    assert!((scales[0] - 0.6).abs() < 1e-12);
+    assert!((scales[9] - 0.6 * 0.709f64.powi(9)).abs() < 1e-12);
+    assert!(mtcnn().pyramid_scales(11, 400).is_empty());
+}
