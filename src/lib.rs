@@ -9,6 +9,7 @@ pub mod predict;
 
 pub use deepfake_cpu as cpu;
 pub use deepfake_data as data;
+pub use deepfake_faces as faces;
 pub use deepfake_formats as formats;
 pub use deepfake_metrics as metrics;
 pub use deepfake_model as model;

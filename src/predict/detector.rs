@@ -2,10 +2,12 @@
 //! decision threshold.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use burn::tensor::{Device, Tensor, TensorData};
 use deepfake_data::normalize::preprocess_eval;
 use deepfake_data::{DecodeLimits, decode_bytes, decode_file};
+use deepfake_faces::Mtcnn;
 use deepfake_model::{Detector as Model, DetectorConfig, InferenceDetector};
 use image::{DynamicImage, RgbImage};
 use rayon::prelude::*;
@@ -44,6 +46,8 @@ pub struct Detector {
     threshold: f64,
     batch_size: usize,
     limits: DecodeLimits,
+    /// The face detector, loaded on first use ([`Detector::face_detector`]).
+    pub(super) faces: OnceLock<Mtcnn>,
 }
 
 impl Detector {
@@ -74,6 +78,7 @@ impl Detector {
             threshold: 0.5,
             batch_size: DEFAULT_BATCH_SIZE,
             limits: DecodeLimits::default(),
+            faces: OnceLock::new(),
         }
     }
 

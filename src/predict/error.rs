@@ -58,6 +58,12 @@ pub enum PredictError {
     /// A heatmap image could not be drawn or encoded.
     #[error("drawing the heatmap: {0}")]
     Heatmap(String),
+    /// Face detection failed (its weights or the device).
+    #[error(transparent)]
+    Faces(#[from] deepfake_faces::FacesError),
+    /// A video in which no sampled frame shows a face (with faces on).
+    #[error("{0}: no face found in any sampled frame; to score the whole frames, pass --faces off")]
+    NoFaceInVideo(PathBuf),
     /// A list of inputs could not be read.
     #[error("{path}: {source}")]
     Io {

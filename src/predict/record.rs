@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::detector::Detector;
+use super::faces::FaceVerdict;
 use super::prediction::Prediction;
 use super::video::FrameScore;
 
@@ -41,6 +42,49 @@ pub struct PredictionRecord {
     /// For a video: the sampled frames' own scores (the verdict above is the sequence's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frames: Option<Vec<FrameScore>>,
+    /// With faces on: every face found, largest first, each with its own verdict (the verdict
+    /// above is the most suspicious face's). Empty when no face was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faces: Option<Vec<FaceRecord>>,
+    /// Why an input that did not fail has no verdict (e.g. `no face found`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One face of an input and the verdict on its aligned crop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaceRecord {
+    /// `[x1, y1, x2, y2]` in the input's pixels.
+    #[serde(rename = "box")]
+    pub bbox: [f32; 4],
+    /// The face detector's probability that this is a face.
+    pub detection: f32,
+    /// `[x, y]` of the left eye, right eye, nose, left and right mouth corners.
+    pub landmarks: [[f32; 2]; 5],
+    /// `real` or `fake`.
+    pub label: String,
+    /// Calibrated probability of Fake of the face's crop.
+    pub p_fake: f32,
+    /// Probability of the predicted label.
+    pub confidence: f32,
+    /// Where the aligned crop was written (`predict --save-crops DIR`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crop: Option<String>,
+}
+
+impl FaceRecord {
+    /// The record of one face, with the path its crop was saved to.
+    pub fn new(verdict: &FaceVerdict, crop: Option<String>) -> Self {
+        Self {
+            bbox: verdict.face.bbox,
+            detection: verdict.face.probability,
+            landmarks: verdict.face.landmarks,
+            label: verdict.prediction.label.name().to_string(),
+            p_fake: verdict.prediction.p_fake,
+            confidence: verdict.prediction.confidence,
+            crop,
+        }
+    }
 }
 
 impl PredictionRecord {
@@ -56,6 +100,37 @@ impl PredictionRecord {
             Ok(p) => (Some(p), None),
             Err(e) => (None, Some(e)),
         };
+        Self::from_parts(
+            path,
+            prediction,
+            error,
+            threshold,
+            temperature,
+            milliseconds,
+        )
+    }
+
+    /// The record of `path`, scored without a verdict (`note` says why, e.g. no face found).
+    pub fn without_verdict(
+        path: String,
+        note: impl Into<String>,
+        threshold: f64,
+        temperature: f64,
+        milliseconds: Option<f64>,
+    ) -> Self {
+        let mut record = Self::from_parts(path, None, None, threshold, temperature, milliseconds);
+        record.note = Some(note.into());
+        record
+    }
+
+    fn from_parts(
+        path: String,
+        prediction: Option<Prediction>,
+        error: Option<String>,
+        threshold: f64,
+        temperature: f64,
+        milliseconds: Option<f64>,
+    ) -> Self {
         Self {
             path,
             label: prediction.map(|p| p.label.name().to_string()),
@@ -68,7 +143,15 @@ impl PredictionRecord {
             milliseconds,
             heatmap: None,
             frames: None,
+            faces: None,
+            note: None,
         }
+    }
+
+    /// The record with the faces found in the input.
+    pub fn with_faces(mut self, faces: Vec<FaceRecord>) -> Self {
+        self.faces = Some(faces);
+        self
     }
 
     /// The record with the scores of a video's sampled frames.

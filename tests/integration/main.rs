@@ -8,6 +8,7 @@ mod common;
 mod device_flags;
 mod eval;
 mod explain;
+mod faces;
 mod fuzz_replay;
 mod gpu_features;
 mod predict;

@@ -318,8 +318,9 @@ fn the_cli_reports_every_input_and_matches_the_library() {
     let corpus_dir = dir.path().join("corpus");
     let corpus = bad_input_corpus(&corpus_dir);
     let model = saved(dir.path(), Some(1.3), 0.5);
+    // Whole images: the corpus's pictures are not photos of faces.
     let output = Command::new(&binary)
-        .args(["--format", "jsonl", "--checkpoint"])
+        .args(["--faces", "off", "--format", "jsonl", "--checkpoint"])
         .arg(&model)
         .arg(&corpus_dir)
         .output()
@@ -405,7 +406,7 @@ fn the_cli_reads_paths_from_stdin_scores_clips_and_enforces_the_pixel_limit() {
         })
         .collect();
     let mut child = Command::new(&binary)
-        .args(["--format", "jsonl", "--checkpoint"])
+        .args(["--faces", "off", "--format", "jsonl", "--checkpoint"])
         .arg(&model)
         .arg("-")
         .stdin(std::process::Stdio::piped())

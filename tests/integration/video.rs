@@ -14,22 +14,9 @@ use deepfake::model::Detector as Model;
 use deepfake::predict::{Detector, Prediction};
 use image::{DynamicImage, RgbImage};
 
-use crate::common;
+use crate::common::{self, ffmpeg};
 
 /// Runs ffmpeg with `args`, quietly; panics with its message on failure.
-fn ffmpeg(args: &[&str]) {
-    let output = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-nostdin"])
-        .args(args)
-        .output()
-        .expect("ffmpeg runs (apt-get install ffmpeg)");
-    assert!(
-        output.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 /// A 2 s, 25 frames/s, 320x240 clip of lavfi's moving test pattern.
 fn test_clip(dir: &Path) -> PathBuf {
     let path = dir.join("testsrc2.mp4");
@@ -135,8 +122,9 @@ fn the_cli_scores_videos_as_sequences_with_per_frame_scores() {
         ffmpeg(&["-f", "lavfi", "-i", &source, path.to_str().unwrap()]);
         shades.push(path);
     }
+    // Whole frames: the test pattern and the flat colours hold no faces.
     let output = Command::new(&binary)
-        .args(["--format", "json", "--checkpoint"])
+        .args(["--faces", "off", "--format", "json", "--checkpoint"])
         .arg(&model)
         .arg(&clip)
         .args(&shades)

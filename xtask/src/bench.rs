@@ -91,7 +91,9 @@ pub fn build_release_examples(names: &[&str]) -> Result<()> {
 pub fn predict_rate(model: &Path, images: &Path, batch_size: usize) -> Result<f64> {
     let output = output_checked(
         Command::new(repo_root().join("target/release/examples/predict"))
-            .args(["--format", "jsonl", "--batch-size", &batch_size.to_string()])
+            // Whole images, as the PyTorch pipeline it is compared with.
+            .args(["--faces", "off", "--format", "jsonl"])
+            .args(["--batch-size", &batch_size.to_string()])
             .arg("--checkpoint")
             .arg(model)
             .arg(images),

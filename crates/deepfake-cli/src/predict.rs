@@ -15,8 +15,8 @@ use deepfake::data::video::{VideoLimits, is_video_file};
 use deepfake::eval::Checkpoint;
 use deepfake::formats::Label;
 use deepfake::predict::{
-    Detector, Prediction, PredictionRecord as Record, Preprocessed, Result as DeepfakeResult,
-    SavedModel, expand_inputs,
+    Detector, FaceMode, FaceRecord, FacesPrediction, Prediction, PredictionRecord as Record,
+    Preprocessed, Result as DeepfakeResult, SavedModel, expand_inputs,
 };
 use image::RgbImage;
 use indicatif::ProgressBar;
@@ -24,6 +24,7 @@ use rayon::prelude::*;
 
 use crate::predict_output::{Format, write_records};
 use crate::{DeviceFlag, VerifyFlag, progress};
+use clap::ValueEnum;
 
 /// Score images with the deepfake detector: Real or Fake, P(fake) and confidence per input.
 #[derive(Parser)]
@@ -66,9 +67,43 @@ pub struct Args {
     verify: VerifyFlag,
     /// Also explain each verdict: write `<name>.heatmap.png` (the image with its Grad-CAM map
     /// of the Fake logit, a colour bar and P(fake)) into this folder, and add its path to the
-    /// record. Not with --frames.
+    /// record. Explains whole images (--faces off); not with --frames.
     #[arg(long, value_name = "DIR")]
     heatmap: Option<PathBuf>,
+    /// Faces in images and videos. `auto`: find the faces (MTCNN) and score each one's
+    /// aligned crop, the image's verdict being its most suspicious face's; an image that
+    /// already is one aligned face (like the training crops) is scored whole, and an image
+    /// without a face gets a record saying so instead of a verdict. Videos: the largest face
+    /// is tracked across the sampled frames. `only`: always crop, even aligned images. `off`:
+    /// score whole images and frames. [default: auto; off for --frames folders and --heatmap]
+    #[arg(long, value_enum, value_name = "MODE")]
+    faces: Option<FacesFlag>,
+    /// Write each scored face's aligned crop (256x256 PNG, `<name>.face<k>.png`) into this
+    /// folder and add its path to the face's record.
+    #[arg(long, value_name = "DIR")]
+    save_crops: Option<PathBuf>,
+}
+
+/// `--faces`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FacesFlag {
+    Auto,
+    Off,
+    Only,
+}
+
+impl Args {
+    /// The face mode: `--faces`, or auto unless the inputs are explained (--heatmap) or
+    /// folders of frames (--frames), which score whole images.
+    fn face_mode(&self) -> FaceMode {
+        match self.faces {
+            Some(FacesFlag::Auto) => FaceMode::Auto,
+            Some(FacesFlag::Only) => FaceMode::Only,
+            Some(FacesFlag::Off) => FaceMode::Off,
+            None if self.heatmap.is_some() => FaceMode::Off,
+            None => FaceMode::Auto,
+        }
+    }
 }
 
 /// An input file and its position among the inputs (records come out in that order).
@@ -99,21 +134,27 @@ fn record(
 fn score(args: &Args, detector: &Detector) -> Result<Vec<Record>> {
     let mut stdin = std::io::stdin().lock();
     if let Some(frames) = args.frames {
-        let mut records = Vec::new();
-        let clips: Vec<PathBuf> = args.paths.clone();
+        // Each folder is one clip; videos are sampled as without --frames.
+        let (videos, clips): (Vec<Positioned>, Vec<Positioned>) = args
+            .paths
+            .iter()
+            .enumerate()
+            .partition(|(_, path)| path.is_file() && is_video_file(path));
+        let mut records = score_videos(args, detector, &videos);
         let bar = progress(clips.len());
-        for clip in &clips {
+        for &(position, clip) in &clips {
             let start = Instant::now();
             let result = detector
                 .predict_clip(clip, frames)
                 .map_err(|e| e.to_string());
             let ms = args.verbose.then(|| start.elapsed().as_secs_f64() * 1e3);
-            records.push(record(detector, clip, result, ms));
+            records.push((position, record(detector, clip, result, ms)));
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
         }
-        return Ok(records);
+        records.sort_by_key(|(position, _)| *position);
+        return Ok(records.into_iter().map(|(_, record)| record).collect());
     }
     let inputs = expand_inputs(&args.paths, &mut stdin).context("reading the inputs")?;
     if let Some(dir) = &args.heatmap {
@@ -124,7 +165,10 @@ fn score(args: &Args, detector: &Detector) -> Result<Vec<Record>> {
         .iter()
         .enumerate()
         .partition(|(_, path)| is_video_file(path));
-    let mut records = score_images(args, detector, &images);
+    let mut records = match args.face_mode() {
+        FaceMode::Off => score_images(args, detector, &images),
+        mode => score_images_for_faces(args, detector, &images, mode)?,
+    };
     records.extend(score_videos(args, detector, &videos));
     // Back into the order the inputs were given.
     records.sort_by_key(|(position, _)| *position);
@@ -142,7 +186,7 @@ fn score_videos(args: &Args, detector: &Detector, videos: &[Positioned]) -> Vec<
     let mut records = Vec::with_capacity(videos.len());
     for &(position, path) in videos {
         let start = Instant::now();
-        let result = detector.predict_video(path, frames, limits);
+        let result = detector.predict_video(path, frames, limits, args.face_mode());
         let ms = args.verbose.then(|| start.elapsed().as_secs_f64() * 1e3);
         let record = match result {
             Ok(video) => record(detector, path, Ok(video.prediction), ms).with_frames(video.frames),
@@ -186,6 +230,91 @@ fn score_images(args: &Args, detector: &Detector, images: &[Positioned]) -> Vec<
     records
 }
 
+/// Finds and scores the faces in each image: one record per image with its faces (and their
+/// crops written into --save-crops), the verdict its most suspicious face's.
+fn score_images_for_faces(
+    args: &Args,
+    detector: &Detector,
+    images: &[Positioned],
+    mode: FaceMode,
+) -> Result<Vec<(usize, Record)>> {
+    if let Some(dir) = &args.save_crops {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the crops folder {}", dir.display()))?;
+    }
+    let bar = progress(images.len());
+    let mut used = HashSet::new();
+    let mut records = Vec::with_capacity(images.len());
+    for chunk in images.chunks(args.batch_size.max(1)) {
+        let decoded: Vec<DeepfakeResult<RgbImage>> = chunk
+            .par_iter()
+            .map(|(_, path)| detector.decode_file(path))
+            .collect();
+        for (&(position, path), image) in chunk.iter().zip(decoded) {
+            let start = Instant::now();
+            let result = image.and_then(|image| detector.predict_faces(&image, mode));
+            let ms = args.verbose.then(|| start.elapsed().as_secs_f64() * 1e3);
+            let record = match result {
+                Ok(found) => faces_record(args, detector, path, found, ms, &mut used),
+                Err(e) => record(detector, path, Err(e.to_string()), ms),
+            };
+            records.push((position, record));
+        }
+        if let Some(bar) = &bar {
+            bar.inc(chunk.len() as u64);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(records)
+}
+
+/// The record of an image's faces, writing their crops when asked (a crop that cannot be
+/// written makes the record an error: nothing is reported as saved that is not).
+fn faces_record(
+    args: &Args,
+    detector: &Detector,
+    path: &Path,
+    found: FacesPrediction,
+    ms: Option<f64>,
+    used: &mut HashSet<String>,
+) -> Record {
+    let Some(prediction) = found.prediction else {
+        return Record::without_verdict(
+            path.display().to_string(),
+            "no face found",
+            detector.threshold(),
+            detector.temperature(),
+            ms,
+        )
+        .with_faces(Vec::new());
+    };
+    let mut faces = Vec::with_capacity(found.faces.len());
+    for (k, verdict) in found.faces.iter().enumerate() {
+        let mut saved = None;
+        if let (Some(dir), Some(crop)) = (&args.save_crops, &verdict.crop) {
+            let out = dir.join(unique_name(path, &format!("face{}.png", k + 1), used));
+            if let Err(e) = write_png(crop, &out) {
+                return record(detector, path, Err(e), ms);
+            }
+            saved = Some(out.display().to_string());
+        }
+        faces.push(FaceRecord::new(verdict, saved));
+    }
+    record(detector, path, Ok(prediction), ms).with_faces(faces)
+}
+
+/// Encodes `image` as PNG and writes it atomically to `path`.
+fn write_png(image: &RgbImage, path: &Path) -> std::result::Result<(), String> {
+    let mut png = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut png, image::ImageFormat::Png)
+        .map_err(|e| format!("encoding the face crop {}: {e}", path.display()))?;
+    deepfake::formats::write_atomic(path, png.get_ref())
+        .map_err(|e| format!("writing the face crop: {e}"))
+}
+
 /// Scores `files` through Grad-CAM (the same verdicts, with the map of the Fake logit) and
 /// writes each scored input's heatmap into `dir`; an input that failed gets no heatmap.
 fn score_with_heatmaps(
@@ -218,7 +347,7 @@ fn score_with_heatmaps(
             .verbose
             .then(|| start.elapsed().as_secs_f64() * 1e3 / chunk.len() as f64);
         for (path, item) in chunk.iter().zip(decoded) {
-            let out = dir.join(heatmap_name(path, &mut used));
+            let out = dir.join(unique_name(path, "heatmap.png", &mut used));
             let result = item.and_then(|(image, _)| {
                 let explanation = explanations
                     .next()
@@ -244,16 +373,17 @@ fn score_with_heatmaps(
     Ok(records)
 }
 
-/// `<stem>.heatmap.png`, with `-2`, `-3`, ... when inputs in different folders share a stem.
-fn heatmap_name(path: &Path, used: &mut HashSet<String>) -> String {
+/// `<stem>.<suffix>` (e.g. `photo.heatmap.png`), with `-2`, `-3`, ... after the stem when
+/// inputs in different folders share a stem.
+fn unique_name(path: &Path, suffix: &str, used: &mut HashSet<String>) -> String {
     let stem = path
         .file_stem()
         .map_or_else(|| "input".to_string(), |s| s.to_string_lossy().into_owned());
-    let mut name = format!("{stem}.heatmap.png");
+    let mut name = format!("{stem}.{suffix}");
     let mut n = 1;
     while !used.insert(name.clone()) {
         n += 1;
-        name = format!("{stem}-{n}.heatmap.png");
+        name = format!("{stem}-{n}.{suffix}");
     }
     name
 }
@@ -261,6 +391,12 @@ fn heatmap_name(path: &Path, used: &mut HashSet<String>) -> String {
 fn load_detector(args: &Args) -> Result<Detector> {
     if args.heatmap.is_some() && args.frames.is_some() {
         bail!("--heatmap explains images; it does not work with --frames");
+    }
+    if args.heatmap.is_some() && args.face_mode() != FaceMode::Off {
+        bail!("--heatmap explains whole images; pass --faces off with it");
+    }
+    if args.save_crops.is_some() && args.face_mode() == FaceMode::Off {
+        bail!("--save-crops writes the face crops of --faces auto or only, not of --faces off");
     }
     if args.max_megapixels.is_nan() || args.max_megapixels <= 0.0 {
         bail!("--max-megapixels must be positive");
@@ -314,15 +450,23 @@ pub fn run(args: Args) -> ExitCode {
         return ExitCode::from(2);
     }
     let failed = records.iter().filter(|r| r.error.is_some()).count();
-    let fake = records
-        .iter()
-        .filter(|r| r.label.as_deref() == Some("fake"))
-        .count();
+    let count = |label: &str| {
+        records
+            .iter()
+            .filter(|r| r.label.as_deref() == Some(label))
+            .count()
+    };
+    let without_verdict = records.iter().filter(|r| r.note.is_some()).count();
+    let noted = if without_verdict > 0 {
+        format!(", {without_verdict} without a face")
+    } else {
+        String::new()
+    };
     eprintln!(
-        "{} inputs: {} fake, {} real, {} failed; {:.1} inputs/s",
+        "{} inputs: {} fake, {} real{noted}, {} failed; {:.1} inputs/s",
         records.len(),
-        fake,
-        records.len() - fake - failed,
+        count("fake"),
+        count("real"),
         failed,
         records.len() as f64 / seconds.max(1e-9)
     );

@@ -21,6 +21,7 @@ pub mod face;
 pub mod mtcnn;
 pub mod nets;
 pub mod resample;
+pub mod track;
 pub mod weights;
 
 pub use align::{ALIGNED_SIZE, AlignedQuad, align_face};
@@ -28,4 +29,5 @@ pub use error::{FacesError, Result};
 pub use face::Face;
 pub use mtcnn::{Mtcnn, MtcnnConfig};
 pub use nets::{ONet, ONetOutput, PNet, RNet};
+pub use track::{iou, track_largest_face};
 pub use weights::MtcnnNets;

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // Each test file uses part of this.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use burn::tensor::Device;
 use deepfake::model::{Detector as Model, DetectorConfig};
@@ -37,4 +38,26 @@ pub fn saved_deep(dir: &Path) -> PathBuf {
     let out = dir.join("deep");
     model.save(&config, &out).unwrap();
     out
+}
+
+/// Runs the `ffmpeg` binary quietly with `args`, failing the test with its error output.
+pub fn ffmpeg(args: &[&str]) {
+    let output = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-nostdin"])
+        .args(args)
+        .output()
+        .expect("ffmpeg runs (apt-get install ffmpeg)");
+    assert!(
+        output.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A test photo of `crates/deepfake-faces/tests/fixtures` (scikit-image's sample photos,
+/// composed by that folder's generator).
+pub fn face_photo(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/deepfake-faces/tests/fixtures")
+        .join(name)
 }

@@ -3,18 +3,10 @@
 //! 1e-4 (the issue asked for 0.99 and 1 px; we measure IoU 1.00000 and < 1e-4 px, and
 //! regressing boxes by their width without the +1 gives IoU 0.981 and 0.13 px).
 
-use deepfake_faces::Face;
+use deepfake_faces::{Face, iou};
 use serde_json::Value;
 
 use crate::common::{expected, floats, mtcnn, photo};
-
-fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
-    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
-    let inter = w * h;
-    let area = |r: &[f32; 4]| (r[2] - r[0]) * (r[3] - r[1]);
-    inter / (area(a) + area(b) - inter)
-}
 
 fn check_photo(name: &str) {
     let want = &expected()["photos"][name];
