@@ -42,6 +42,8 @@ enum What {
     /// The GPU benchmark: `prepare` builds the binaries into gpu-bench/ for one run on a GPU
     /// machine (`bash gpu-bench/bench_gpu.sh OUT`, under 8 minutes), `report` reads its records.
     Gpu(crate::bench_gpu::GpuArgs),
+    /// Face detection (MTCNN) on 640x480 photos: ours (Burn flex) vs facenet-pytorch.
+    Faces(crate::bench_faces::FacesArgs),
     /// Gather the latest results of each benchmark (target/bench/*.md) into
     /// docs/benchmarks.md with the machine, versions and date.
     Docs,
@@ -236,6 +238,7 @@ pub fn run(args: Args) -> Result<()> {
         What::Model(args) => crate::bench_model::run(args),
         What::Train(args) => crate::bench_model::run_train(args),
         What::Gpu(args) => crate::bench_gpu::run(args),
+        What::Faces(args) => crate::bench_faces::run(args),
         What::Serve(args) => crate::bench_serve::run(args),
         What::Docs => crate::bench_docs::write(),
     }

@@ -13,7 +13,7 @@ const START: &str = "<!-- results:start (cargo xtask bench docs) -->";
 const END: &str = "<!-- results:end -->";
 
 /// Benchmarks in page order, with their headings.
-const SECTIONS: [(&str, &str); 7] = [
+const SECTIONS: [(&str, &str); 8] = [
     (
         "model",
         "Forward pass: Burn vs PyTorch vs ONNX Runtime (`cargo xtask bench model`)",
@@ -31,6 +31,10 @@ const SECTIONS: [(&str, &str); 7] = [
         "HTTP server under load: Rust vs a PyTorch server (`cargo xtask bench serve`)",
     ),
     ("data", "Data pipeline (`cargo xtask bench data`)"),
+    (
+        "faces",
+        "Face detection: MTCNN vs facenet-pytorch (`cargo xtask bench faces`)",
+    ),
     ("metrics", "Metrics report (`cargo xtask bench metrics`)"),
     ("gpu", "GPU (device machine; see the section's own notes)"),
 ];

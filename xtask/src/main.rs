@@ -3,6 +3,7 @@
 mod backends;
 mod bench;
 mod bench_docs;
+mod bench_faces;
 mod bench_gpu;
 mod bench_model;
 mod bench_output;

@@ -3,7 +3,7 @@
 
 use image::RgbImage;
 
-/// An RGB image as three planes `[3, height, width]`, row-major, values 0..=255.
+/// An RGB image as three planes `[3, height, width]`, row-major.
 #[derive(Debug, Clone)]
 pub struct Planes {
     /// Width in pixels.
@@ -11,7 +11,7 @@ pub struct Planes {
     /// Height in pixels.
     pub height: usize,
     /// `3 * height * width` values.
-    pub values: Vec<f32>,
+    pub values: Vec<u8>,
 }
 
 impl Planes {
@@ -19,10 +19,10 @@ impl Planes {
     pub fn from_rgb(image: &RgbImage) -> Self {
         let (width, height) = (image.width() as usize, image.height() as usize);
         let plane = width * height;
-        let mut values = vec![0.0; 3 * plane];
+        let mut values = vec![0; 3 * plane];
         for (i, pixel) in image.pixels().enumerate() {
             for c in 0..3 {
-                values[c * plane + i] = f32::from(pixel.0[c]);
+                values[c * plane + i] = pixel.0[c];
             }
         }
         Self {
@@ -79,20 +79,23 @@ pub fn area_resize_normalised(
         .collect();
     let plane = planes.width * planes.height;
     out.reserve(3 * out_height * out_width);
+    // Pixel values are integers 0..=255, so window sums are exact in any order: sum each
+    // output column's window along every input row first (one pass over the window), then
+    // those partial sums down each output row's window. The mean is the exact sum divided
+    // by the window's height and width in turn, as PyTorch does.
+    let mut row_sums = vec![0u32; in_height * out_width];
     for c in 0..3 {
         let channel = &planes.values[c * plane..(c + 1) * plane];
+        for y in 0..in_height {
+            let row = &channel[(window.top + y) * planes.width + window.left..][..in_width];
+            for (j, &(c0, c1)) in cols.iter().enumerate() {
+                row_sums[y * out_width + j] = row[c0..c1].iter().map(|&v| u32::from(v)).sum();
+            }
+        }
         for &(r0, r1) in &rows {
-            for &(c0, c1) in &cols {
-                // Sums of at most 2^16 integers up to 255: exact in f64 (PyTorch sums in a
-                // wider type too, then divides by the window's height and width in turn).
-                let mut sum = 0.0f64;
-                for y in r0..r1 {
-                    let row = (window.top + y) * planes.width + window.left;
-                    for x in c0..c1 {
-                        sum += f64::from(channel[row + x]);
-                    }
-                }
-                let mean = (sum / (r1 - r0) as f64 / (c1 - c0) as f64) as f32;
+            for (j, &(c0, c1)) in cols.iter().enumerate() {
+                let sum: u32 = (r0..r1).map(|y| row_sums[y * out_width + j]).sum();
+                let mean = (f64::from(sum) / (r1 - r0) as f64 / (c1 - c0) as f64) as f32;
                 out.push((mean - 127.5) * 0.0078125);
             }
         }
@@ -123,7 +126,7 @@ mod tests {
         let planes = Planes {
             width: 4,
             height: 2,
-            values: (0..24).map(|v| v as f32).collect(),
+            values: (0..24).collect(),
         };
         let mut out = Vec::new();
         area_resize_normalised(&planes, Window::whole(&planes), 1, 2, &mut out);
