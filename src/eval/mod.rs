@@ -18,7 +18,10 @@ use deepfake_train::TrainConfig;
 
 use crate::predict::{Detector, PredictError, SavedModel, WeightsCheck};
 
+mod inputs;
 mod robustness;
+
+pub use inputs::{evaluate_inputs, labelled_inputs};
 
 /// The per-image scores `eval` writes beside its report (`path,label,p_fake`, the format
 /// `--scores` reads).
@@ -50,6 +53,11 @@ pub enum EvalError {
         data: PathBuf,
     },
     /// Loading the model failed.
+    /// `eval --inputs DIR` found no files in `DIR/real/` or `DIR/fake/`.
+    #[error(
+        "{0} has no labelled files: put real photos and videos in {0}/real/ and fakes in {0}/fake/"
+    )]
+    NoLabelledInputs(PathBuf),
     #[error(transparent)]
     Model(#[from] deepfake_model::Error),
     /// Loading the model for inference failed.

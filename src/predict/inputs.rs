@@ -37,7 +37,7 @@ pub(crate) fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Image and video files under `dir`, recursively, in path order: what a folder given to
 /// `predict` stands for.
-fn inputs_in(dir: &Path) -> Result<Vec<PathBuf>> {
+pub fn inputs_in(dir: &Path) -> Result<Vec<PathBuf>> {
     files_in(dir, |path| is_video_file(path) || is_image_file(path))
 }
 

@@ -2,7 +2,7 @@
 //! verdict the most suspicious face's; a photo without a face gets a note, not a verdict; a
 //! saved crop is exactly what was scored; a video's largest face is tracked as it moves.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use burn::tensor::Device;
@@ -185,4 +185,94 @@ fn a_moving_face_is_tracked_through_a_video_and_a_faceless_video_is_an_error() {
         error.contains("no face found") && error.contains("--faces off"),
         "{error}"
     );
+}
+
+#[test]
+fn eval_inputs_scores_labelled_photos_and_videos_as_predict_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = common::saved_deep(dir.path());
+    let data = dir.path().join("labelled");
+    let (real, fake) = (data.join("real"), data.join("fake"));
+    std::fs::create_dir_all(&real).unwrap();
+    std::fs::create_dir_all(&fake).unwrap();
+    std::fs::copy(face_photo("two_faces.png"), real.join("two_faces.png")).unwrap();
+    // A 1 s still video of the two faces.
+    let video = real.join("still.mp4");
+    ffmpeg(&[
+        "-loop",
+        "1",
+        "-i",
+        face_photo("two_faces.png").to_str().unwrap(),
+        "-t",
+        "1",
+        "-r",
+        "10",
+        "-pix_fmt",
+        "yuv420p",
+        video.to_str().unwrap(),
+    ]);
+    for name in ["tilted_face.png", "camera_grey.png", "no_face.png"] {
+        std::fs::copy(face_photo(name), fake.join(name)).unwrap();
+    }
+    let out = dir.path().join("report");
+    let output = Command::new(common::example("eval"))
+        .args(["--bootstrap", "0", "--no-calibrate", "--checkpoint"])
+        .arg(&model)
+        .arg("--inputs")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["n"], 4,
+        "two real, two fake; the faceless photo is skipped"
+    );
+    let skipped: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("skipped.json")).unwrap()).unwrap();
+    assert_eq!(skipped[0]["reason"], "no face found");
+    assert!(
+        skipped[0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("no_face.png")
+    );
+
+    // Each score is predict's for the same file (faces on, 16 frames per video), and each
+    // label is its folder's.
+    let scores = std::fs::read_to_string(out.join("scores.csv")).unwrap();
+    let rows: Vec<(String, String, f64)> = scores
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            (f[0].to_string(), f[1].to_string(), f[2].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rows.len(), 4);
+    let paths: Vec<PathBuf> = rows.iter().map(|r| PathBuf::from(&r.0)).collect();
+    let inputs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let (_, predicted) = run_predict(&[], &model, &inputs);
+    for ((path, label, p), record) in rows.iter().zip(&predicted) {
+        let folder = Path::new(path).parent().unwrap().file_name().unwrap();
+        let expected = if folder == "fake" {
+            ["fake", "1"]
+        } else {
+            ["real", "0"]
+        };
+        assert!(expected.contains(&label.as_str()), "{path}: label {label}");
+        let diff = (p - record["p_fake"].as_f64().unwrap()).abs();
+        assert!(
+            diff <= 1e-6,
+            "{path}: eval {p} vs predict {}",
+            record["p_fake"]
+        );
+    }
 }

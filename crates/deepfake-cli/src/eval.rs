@@ -3,18 +3,20 @@
 //! self-contained `index.html`. Without options it evaluates the newest run in `runs/` on its
 //! test split.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 use clap::Parser;
 use deepfake::data::Split;
 use deepfake::eval::{
-    EvalOptions, EvalOutcome, EvalProgress, SCORES_FILE, evaluate_checkpoint, evaluate_scores,
-    headline_table,
+    Checkpoint, EvalOptions, EvalOutcome, EvalProgress, SCORES_FILE, evaluate_checkpoint,
+    evaluate_inputs, evaluate_scores, headline_table,
 };
 use deepfake::metrics::{ReportOptions, RobustnessRow, weakest};
+use deepfake::predict::{Detector, FileOptions, SavedModel};
 use indicatif::ProgressBar;
 
+use crate::faces_flag::FacesFlag;
 use crate::{DeviceFlag, VerifyFlag, progress};
 
 /// Evaluate a deepfake detector and write the report (report.json, figures/, index.html).
@@ -33,7 +35,8 @@ pub struct Args {
     /// Split to evaluate: train, valid or test.
     #[arg(long, default_value = "test")]
     split: String,
-    /// Output folder [default: <run>/eval-<split>, or eval-scores for --scores].
+    /// Output folder [default: <run>/eval-<split>, <run>/eval-inputs for --inputs, or
+    /// eval-scores for --scores].
     #[arg(long)]
     out: Option<PathBuf>,
     #[command(flatten)]
@@ -61,6 +64,24 @@ pub struct Args {
     /// Score any detector: a CSV with header path,label,p_fake (label real/fake or 0/1).
     #[arg(long, conflicts_with_all = ["checkpoint", "data", "device", "robustness"])]
     scores: Option<PathBuf>,
+    /// Evaluate on labelled photos and videos instead of a data set split: DIR/real/ and
+    /// DIR/fake/ hold any images and videos, each scored exactly as `predict` scores it
+    /// (faces found and aligned per --faces, videos as --frames-frame sequences). Files that
+    /// fail, and photos without a face, are listed in skipped.json.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["data", "scores", "robustness"])]
+    inputs: Option<PathBuf>,
+    /// Faces, with --inputs (as in predict).
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        value_name = "MODE",
+        requires = "inputs"
+    )]
+    faces: FacesFlag,
+    /// Frames sampled per video, with --inputs.
+    #[arg(long, default_value_t = 16, value_name = "T", requires = "inputs")]
+    frames: usize,
 }
 
 struct Bar(Option<ProgressBar>);
@@ -104,15 +125,15 @@ fn print_outcome(outcome: &EvalOutcome) {
         print_robustness(rows);
     }
     if !outcome.skipped.is_empty() {
-        println!("\n{} unreadable files skipped:", outcome.skipped.len());
+        println!("\n{} files not scored:", outcome.skipped.len());
         for s in outcome.skipped.iter().take(10) {
             println!("  {}: {}", s.path.display(), s.reason);
         }
     }
     println!("\nreport: {}", outcome.files.index_html.display());
     println!("json:   {}", outcome.files.report_json.display());
-    if outcome.checkpoint.is_some() {
-        let scores = outcome.files.report_json.with_file_name(SCORES_FILE);
+    let scores = outcome.files.report_json.with_file_name(SCORES_FILE);
+    if scores.is_file() {
         println!("scores: {}", scores.display());
     }
 }
@@ -136,6 +157,34 @@ fn print_robustness(rows: &[RobustnessRow]) {
     }
 }
 
+/// `eval --inputs DIR`: the model (as predict loads it) on DIR/real/ and DIR/fake/.
+fn evaluate_labelled(args: &Args, dir: &Path, report: &ReportOptions) -> Result<EvalOutcome> {
+    if args.frames == 0 {
+        anyhow::bail!("--frames must be at least 1");
+    }
+    let device = args.device.device();
+    let checkpoint = match &args.checkpoint {
+        Some(path) => Checkpoint::resolve(path)?,
+        None => Checkpoint::newest_run(&args.runs)?,
+    };
+    let saved = SavedModel::open(&checkpoint.model_dir, &device, args.verify.check())
+        .with_context(|| format!("loading the model from {}", checkpoint.model_dir.display()))?;
+    let detector = Detector::from_saved(saved, &device).with_batch_size(args.batch_size);
+    let out = args.out.clone().unwrap_or_else(|| {
+        let home = checkpoint.run_dir.as_ref().unwrap_or(&checkpoint.model_dir);
+        home.join("eval-inputs")
+    });
+    let options = FileOptions {
+        faces: args.faces.into(),
+        frames: args.frames,
+        ..FileOptions::default()
+    };
+    let outcome = evaluate_inputs(&detector, dir, &options, &out, report, &mut Bar(None))
+        .context("evaluation failed")?;
+    println!("model: {}", checkpoint.model_dir.display());
+    Ok(outcome)
+}
+
 /// Evaluates and prints the headline metrics and where the report is.
 pub fn run(args: Args) -> Result<()> {
     let split = Split::from_name(&args.split)
@@ -151,6 +200,8 @@ pub fn run(args: Args) -> Result<()> {
             .clone()
             .unwrap_or_else(|| PathBuf::from("eval-scores"));
         evaluate_scores(scores, &out, &report)?
+    } else if let Some(dir) = &args.inputs {
+        evaluate_labelled(&args, dir, &report)?
     } else {
         let device = args.device.device();
         let options = EvalOptions {

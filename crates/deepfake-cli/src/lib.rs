@@ -11,6 +11,7 @@ pub mod data_info;
 mod device_flag;
 pub mod eval;
 pub mod export;
+mod faces_flag;
 pub mod model_info;
 pub mod predict;
 mod predict_output;

@@ -22,9 +22,9 @@ use image::RgbImage;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
+use crate::faces_flag::FacesFlag;
 use crate::predict_output::{Format, write_records};
 use crate::{DeviceFlag, VerifyFlag, progress};
-use clap::ValueEnum;
 
 /// Score images with the deepfake detector: Real or Fake, P(fake) and confidence per input.
 #[derive(Parser)]
@@ -84,22 +84,12 @@ pub struct Args {
     save_crops: Option<PathBuf>,
 }
 
-/// `--faces`.
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum FacesFlag {
-    Auto,
-    Off,
-    Only,
-}
-
 impl Args {
     /// The face mode: `--faces`, or auto unless the inputs are explained (--heatmap) or
     /// folders of frames (--frames), which score whole images.
     fn face_mode(&self) -> FaceMode {
         match self.faces {
-            Some(FacesFlag::Auto) => FaceMode::Auto,
-            Some(FacesFlag::Only) => FaceMode::Only,
-            Some(FacesFlag::Off) => FaceMode::Off,
+            Some(flag) => flag.into(),
             None if self.heatmap.is_some() => FaceMode::Off,
             None => FaceMode::Auto,
         }
