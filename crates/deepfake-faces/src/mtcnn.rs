@@ -73,16 +73,22 @@ impl Mtcnn {
     /// The faces in `image`, largest box first (facenet-pytorch's `select_largest` order).
     /// An image with no face, or smaller than 12 pixels on a side, gives none.
     pub fn detect(&self, image: &RgbImage) -> Result<Vec<Face>> {
+        self.detect_with(image, &self.config)
+    }
+
+    /// [`Self::detect`] with other search settings for this image only (e.g. a larger
+    /// minimum face in video frames).
+    pub fn detect_with(&self, image: &RgbImage, config: &MtcnnConfig) -> Result<Vec<Face>> {
         let planes = Planes::from_rgb(image);
-        let proposals = self.propose(&planes)?;
+        let proposals = self.propose(&planes, config)?;
         if proposals.is_empty() {
             return Ok(Vec::new());
         }
-        let refined = self.refine(&planes, &proposals)?;
+        let refined = self.refine(&planes, &proposals, config)?;
         if refined.is_empty() {
             return Ok(Vec::new());
         }
-        let mut faces = self.output(&planes, &refined)?;
+        let mut faces = self.output(&planes, &refined, config)?;
         faces.sort_by(|a, b| b.area().total_cmp(&a.area()));
         Ok(faces)
     }
@@ -90,22 +96,13 @@ impl Mtcnn {
     /// The scales of the image pyramid: the first maps `min_face_size` to P-Net's 12 pixels,
     /// each next is `factor` times smaller, down to a shorter side of 12 pixels.
     pub fn pyramid_scales(&self, width: usize, height: usize) -> Vec<f64> {
-        let m = 12.0 / self.config.min_face_size;
-        let mut min_side = width.min(height) as f64 * m;
-        let mut scale = m;
-        let mut scales = Vec::new();
-        while min_side >= 12.0 {
-            scales.push(scale);
-            scale *= self.config.factor;
-            min_side *= self.config.factor;
-        }
-        scales
+        pyramid_scales(width, height, &self.config)
     }
 
     /// Stage 1: P-Net over the pyramid; candidates squared after regression.
-    fn propose(&self, planes: &Planes) -> Result<Vec<Candidate>> {
+    fn propose(&self, planes: &Planes, config: &MtcnnConfig) -> Result<Vec<Candidate>> {
         let mut candidates = Vec::new();
-        for scale in self.pyramid_scales(planes.width, planes.height) {
+        for scale in pyramid_scales(planes.width, planes.height, config) {
             let height = (planes.height as f64 * scale + 1.0) as usize;
             let width = (planes.width as f64 * scale + 1.0) as usize;
             let mut input = Vec::new();
@@ -122,7 +119,7 @@ impl Mtcnn {
                 for x in 0..out_w {
                     let cell = y * out_w + x;
                     let score = probability[cells + cell];
-                    if score < self.config.thresholds[0] {
+                    if score < config.thresholds[0] {
                         continue;
                     }
                     // The 12x12 window under the cell (stride 2), back in image pixels.
@@ -166,7 +163,12 @@ impl Mtcnn {
     }
 
     /// Stage 2: R-Net on 24x24 crops of the proposals.
-    fn refine(&self, planes: &Planes, proposals: &[Candidate]) -> Result<Vec<Candidate>> {
+    fn refine(
+        &self,
+        planes: &Planes,
+        proposals: &[Candidate],
+        config: &MtcnnConfig,
+    ) -> Result<Vec<Candidate>> {
         let (boxes, crops) = crops(planes, proposals, 24);
         let mut passed = Vec::new();
         for (chunk, start) in batches(&crops, boxes.len(), 24) {
@@ -180,7 +182,7 @@ impl Mtcnn {
             let probability = values(probability)?;
             for i in 0..n {
                 let score = probability[2 * i + 1];
-                if score > self.config.thresholds[1] {
+                if score > config.thresholds[1] {
                     passed.push(Candidate {
                         bbox: boxes[start + i].bbox,
                         score,
@@ -202,7 +204,12 @@ impl Mtcnn {
     }
 
     /// Stage 3: O-Net on 48x48 crops; boxes, probabilities and landmarks.
-    fn output(&self, planes: &Planes, refined: &[Candidate]) -> Result<Vec<Face>> {
+    fn output(
+        &self,
+        planes: &Planes,
+        refined: &[Candidate],
+        config: &MtcnnConfig,
+    ) -> Result<Vec<Face>> {
         let (boxes, crops) = crops(planes, refined, 48);
         let mut passed = Vec::new();
         let mut landmarks = Vec::new();
@@ -218,7 +225,7 @@ impl Mtcnn {
             let probability = values(out.probability)?;
             for i in 0..n {
                 let score = probability[2 * i + 1];
-                if score <= self.config.thresholds[2] {
+                if score <= config.thresholds[2] {
                     continue;
                 }
                 let b = boxes[start + i].bbox;
@@ -247,6 +254,20 @@ impl Mtcnn {
             })
             .collect())
     }
+}
+
+/// The scales of the image pyramid for `config` (see [`Mtcnn::pyramid_scales`]).
+fn pyramid_scales(width: usize, height: usize, config: &MtcnnConfig) -> Vec<f64> {
+    let m = 12.0 / config.min_face_size;
+    let mut min_side = width.min(height) as f64 * m;
+    let mut scale = m;
+    let mut scales = Vec::new();
+    while min_side >= 12.0 {
+        scales.push(scale);
+        scale *= config.factor;
+        min_side *= config.factor;
+    }
+    scales
 }
 
 /// The candidates that have pixels inside the image, and their crops area-resized to
