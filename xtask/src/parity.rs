@@ -44,9 +44,10 @@ pub fn run(args: Args) -> Result<()> {
     }
     run_checked(
         cargo
+            // --workspace, not --package deepfake-model: the features `cargo test --workspace`
+            // resolves, so the dev check reuses its build (a package alone rebuilt Burn).
             .args([
-                "--package",
-                "deepfake-model",
+                "--workspace",
                 "--test",
                 "integration",
                 "--",
