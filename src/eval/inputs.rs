@@ -6,12 +6,11 @@ use std::path::{Path, PathBuf};
 
 use deepfake_data::Skipped;
 use deepfake_data::video::is_video_file;
-use deepfake_formats::{write_atomic, write_json};
-use deepfake_metrics::{Report, ReportOptions, Scored, scores_csv};
+use deepfake_metrics::{Report, ReportOptions, Scored};
 use deepfake_report::{ReportInputs, write_report};
 
-use super::{EvalError, EvalOutcome, EvalProgress, Result, SCORES_FILE};
-use crate::predict::{Detector, FileOptions, inputs_in};
+use super::{EvalError, EvalOutcome, EvalProgress, Result, write_scores};
+use crate::predict::{Detector, FileOptions, NO_FACE, inputs_in};
 
 /// The labelled files under `dir`: everything in `real/` (false) and `fake/` (true), images by
 /// content and videos by extension, sorted within each class.
@@ -52,7 +51,7 @@ pub fn evaluate_inputs(
                     scores.push(f64::from(prediction.p_fake));
                     None
                 }
-                None => Some("no face found".to_string()),
+                None => Some(NO_FACE.to_string()),
             },
             Err(e) => Some(e.to_string()),
         };
@@ -65,7 +64,7 @@ pub fn evaluate_inputs(
         progress.advance(1);
     }
     progress.finish();
-    let scored = Scored::new(labels.clone(), scores.clone())?;
+    let scored = Scored::new(labels, scores)?;
     let report = Report::compute(&scored, Some(&names), report_options)?;
     let mut inputs = ReportInputs::new(
         format!(
@@ -87,15 +86,7 @@ pub fn evaluate_inputs(
         ));
     }
     let files = write_report(out, &inputs)?;
-    let rows = names
-        .iter()
-        .zip(&labels)
-        .zip(&scores)
-        .map(|((name, &fake), &p)| (name.as_str(), fake, p));
-    write_atomic(&out.join(SCORES_FILE), scores_csv(rows).as_bytes())?;
-    if !skipped.is_empty() {
-        write_json(&out.join("skipped.json"), &skipped)?;
-    }
+    write_scores(out, &names, &scored, &skipped)?;
     Ok(EvalOutcome {
         report,
         files,

@@ -27,6 +27,9 @@ pub use inputs::{evaluate_inputs, labelled_inputs};
 /// `--scores` reads).
 pub const SCORES_FILE: &str = "scores.csv";
 
+/// The files an evaluation could not score, with the reason (JSON list).
+pub const SKIPPED_FILE: &str = "skipped.json";
+
 /// Why an evaluation could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
@@ -372,15 +375,7 @@ pub fn evaluate_checkpoint(
         ));
     }
     let files = write_report(&out, &inputs)?;
-    let rows = names
-        .iter()
-        .zip(&evaluation.labels)
-        .zip(&evaluation.p_fake)
-        .map(|((name, &fake), &p)| (name.as_str(), fake, p));
-    write_atomic(&out.join(SCORES_FILE), scores_csv(rows).as_bytes())?;
-    if !evaluation.skipped.is_empty() {
-        write_json(&out.join("skipped.json"), &evaluation.skipped)?;
-    }
+    write_scores(&out, &names, &scored, &evaluation.skipped)?;
     Ok(EvalOutcome {
         report,
         files,
@@ -400,6 +395,21 @@ fn save_temperature(checkpoint: &Checkpoint, temperature: f64) -> Result<()> {
             info.temperature = Some(temperature);
             info.write(&path)?;
         }
+    }
+    Ok(())
+}
+
+/// Writes `scores.csv` (`path,label,p_fake` per scored file: `names` with `scored`'s labels and
+/// scores) and, when files were not scored, `skipped.json` into `out`.
+fn write_scores(out: &Path, names: &[String], scored: &Scored, skipped: &[Skipped]) -> Result<()> {
+    let rows = names
+        .iter()
+        .zip(scored.labels())
+        .zip(scored.scores())
+        .map(|((name, &fake), &p)| (name.as_str(), fake, p));
+    write_atomic(&out.join(SCORES_FILE), scores_csv(rows).as_bytes())?;
+    if !skipped.is_empty() {
+        write_json(&out.join(SKIPPED_FILE), &skipped)?;
     }
     Ok(())
 }

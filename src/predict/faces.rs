@@ -9,6 +9,9 @@ use super::detector::Detector;
 use super::error::Result;
 use super::prediction::Prediction;
 
+/// The note of an input scored without a verdict because no face was found in it.
+pub const NO_FACE: &str = "no face found";
+
 /// How an input's faces are treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FaceMode {

@@ -32,7 +32,7 @@ mod video;
 pub use detector::{DEFAULT_BATCH_SIZE, Detector, Preprocessed};
 pub use error::{PredictError, Result};
 pub use explain::Explanation;
-pub use faces::{FaceMode, FaceVerdict, FacesPrediction, is_aligned_crop};
+pub use faces::{FaceMode, FaceVerdict, FacesPrediction, NO_FACE, is_aligned_crop};
 pub use file::{FileOptions, FilePrediction};
 pub use inputs::{InputList, expand_inputs, inputs_in, is_image_file};
 pub use prediction::Prediction;

@@ -162,8 +162,17 @@ fn a_moving_face_is_tracked_through_a_video_and_a_faceless_video_is_an_error() {
     assert_eq!(code, Some(1), "the faceless video fails: {records:?}");
     let frames = records[0]["frames"].as_array().expect("per-frame scores");
     assert_eq!(frames.len(), 8);
-    // In the photo the face's box is about (115,127)-(166,191); cut at (0,60) and moved by
-    // 20 + 100 t: x1 = 135 + 100 t, y1 = 127 - 60 + 60 = 127.
+    // The largest face's box in the photo, as facenet-pytorch found it (the fixture), cut at
+    // (0, 60) and overlaid at (20 + 100 t, 60): shifted right by 20 + 100 t, vertically unchanged.
+    let fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(face_photo("mtcnn_expected.json")).unwrap())
+            .unwrap();
+    let in_photo: Vec<f32> = fixture["photos"]["two_faces.png"]["faces"][0]["box"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect();
     for frame in frames {
         let b: Vec<f32> = frame["face_box"]
             .as_array()
@@ -172,7 +181,8 @@ fn a_moving_face_is_tracked_through_a_video_and_a_faceless_video_is_an_error() {
             .map(|v| v.as_f64().unwrap() as f32)
             .collect();
         let t = frame["seconds"].as_f64().unwrap() as f32;
-        let expected = [135.0 + 100.0 * t, 127.0, 186.0 + 100.0 * t, 191.0];
+        let dx = 20.0 + 100.0 * t;
+        let expected = [in_photo[0] + dx, in_photo[1], in_photo[2] + dx, in_photo[3]];
         let overlap = iou(&[b[0], b[1], b[2], b[3]], &expected);
         assert!(
             overlap > 0.7,

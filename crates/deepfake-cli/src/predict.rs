@@ -15,8 +15,8 @@ use deepfake::data::video::{VideoLimits, is_video_file};
 use deepfake::eval::Checkpoint;
 use deepfake::formats::Label;
 use deepfake::predict::{
-    Detector, FaceMode, FaceRecord, FacesPrediction, Prediction, PredictionRecord as Record,
-    Preprocessed, Result as DeepfakeResult, SavedModel, expand_inputs,
+    Detector, FaceMode, FaceRecord, FacesPrediction, NO_FACE, Prediction,
+    PredictionRecord as Record, Preprocessed, Result as DeepfakeResult, SavedModel, expand_inputs,
 };
 use image::RgbImage;
 use indicatif::ProgressBar;
@@ -273,7 +273,7 @@ fn faces_record(
     let Some(prediction) = found.prediction else {
         return Record::without_verdict(
             path.display().to_string(),
-            "no face found",
+            NO_FACE,
             detector.threshold(),
             detector.temperature(),
             ms,
