@@ -349,14 +349,25 @@ fn torchvision_rate(python: &Path, dir: &Path, size: u32, repeat: usize) -> Resu
         .context("the torchvision benchmark printed no images_per_second")
 }
 
-/// Per-stage time of the Rust pipeline (best of three passes), to show where the time goes.
+/// Per-stage time of the Rust pipeline (best of three passes), to show where the time goes,
+/// and of each training degradation on the resized image at a middle level.
 fn print_stages(samples: &[Sample], config: &LoaderConfig) -> Result<()> {
     use deepfake_data::augment::{augment_deferred, item_rng};
     use deepfake_data::normalize::normalize_mapped_into;
+    use deepfake_data::perturb::{gaussian_blur, jpeg_roundtrip, rescale};
     use deepfake_data::resize::resize_rgb;
-    let mut best = [f64::INFINITY; 4];
+    const STAGES: [&str; 7] = [
+        "decode",
+        "resize",
+        "augment",
+        "normalise",
+        "(degradation) JPEG q65",
+        "(degradation) blur sigma 1.5",
+        "(degradation) rescale /2.5",
+    ];
+    let mut best = [f64::INFINITY; STAGES.len()];
     for _ in 0..3 {
-        let mut seconds = [0.0f64; 4];
+        let mut seconds = [0.0f64; STAGES.len()];
         let mut lap =
             |stage: usize, start: Instant| seconds[stage] += start.elapsed().as_secs_f64();
         for (i, sample) in samples.iter().enumerate() {
@@ -378,17 +389,23 @@ fn print_stages(samples: &[Sample], config: &LoaderConfig) -> Result<()> {
             let mut out = Vec::new();
             normalize_mapped_into(&ready, &values, &mut out);
             lap(3, t);
+            let t = Instant::now();
+            std::hint::black_box(jpeg_roundtrip(&resized, 65)?);
+            lap(4, t);
+            let t = Instant::now();
+            std::hint::black_box(gaussian_blur(&resized, 1.5));
+            lap(5, t);
+            let t = Instant::now();
+            std::hint::black_box(rescale(&resized, 2.5)?);
+            lap(6, t);
         }
         for (b, s) in best.iter_mut().zip(seconds) {
             *b = b.min(s);
         }
     }
     let n = samples.len().max(1) as f64;
-    for (name, s) in ["decode", "resize", "augment", "normalise"]
-        .iter()
-        .zip(best)
-    {
-        println!("  {name:<10} {:>8.1} us/image", s / n * 1e6);
+    for (name, s) in STAGES.iter().zip(best) {
+        println!("  {name:<28} {:>8.1} us/image", s / n * 1e6);
     }
     Ok(())
 }

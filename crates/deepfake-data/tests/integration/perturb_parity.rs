@@ -7,7 +7,7 @@ use image::RgbImage;
 
 use crate::fixtures::load;
 
-const SOURCES: [&str; 2] = ["100x80", "smooth_99x75"];
+const SOURCES: [&str; 3] = ["100x80", "smooth_99x75", "noise_37x29"];
 
 /// Mean |a - b| over all values, in 8-bit levels, and the largest single difference.
 fn diff(a: &RgbImage, b: &RgbImage) -> (f64, u8) {
@@ -34,8 +34,8 @@ fn blur_is_pil_gaussian_blur_bit_for_bit() {
             println!(
                 "blur {source_name} sigma {sigma}: mean {mean:.4}, max {max}; PIL changed the source by {change:.2} on average"
             );
-            // Every blur moves the textured source by levels; the smooth one barely at 0.5.
-            if source_name == "100x80" {
+            // Every blur moves the textured sources by levels; the smooth one barely at 0.5.
+            if source_name != "smooth_99x75" {
                 assert!(change > 3.0, "the reference barely differs from its source");
             }
             assert_eq!(
@@ -47,10 +47,10 @@ fn blur_is_pil_gaussian_blur_bit_for_bit() {
 }
 
 #[test]
-fn jpeg_is_within_half_a_level_of_pil_on_average() {
+fn jpeg_is_pil_bit_for_bit() {
     for source_name in SOURCES {
         let source = load(&format!("src_{source_name}.png"));
-        for quality in [95u8, 75, 50, 30] {
+        for quality in [100u8, 95, 90, 75, 50, 30, 10, 1] {
             let pil = load(&format!("jpeg_{source_name}_q{quality}.png"));
             let ours = jpeg_roundtrip(&source, quality).unwrap();
             let (mean, max) = diff(&ours, &pil);
@@ -58,16 +58,12 @@ fn jpeg_is_within_half_a_level_of_pil_on_average() {
             println!(
                 "JPEG {source_name} q{quality}: mean {mean:.4}, max {max}; PIL changed the source by {change:.2} on average"
             );
-            assert!(
-                change > 3.0 * mean.max(0.1),
-                "the reference barely differs from its source"
-            );
-            // Measured (2026-11-30): mean 0.11-0.31, max 3-11 levels. The encoders' forward
-            // DCTs round a few coefficients the other way; at q30 one quantisation step of
-            // a coefficient is worth ~10 levels in its 8x8 block. A wrong table, subsampling
-            // or colour conversion costs >= 3 levels on average (see the fixture script).
-            assert!(
-                mean <= 0.5 && max <= 16,
+            assert!(change > 0.5, "the reference barely differs from its source");
+            // Two sources have sides that are not multiples of 16, so the edge padding of the
+            // partial blocks and the chroma upsampling at the borders are compared too; the
+            // noise drives the DCTs' intermediates to their extremes.
+            assert_eq!(
+                max, 0,
                 "JPEG {source_name} q{quality}: mean {mean}, max {max}"
             );
         }
