@@ -79,8 +79,26 @@ enum Command {
     Fuzz(fuzz::Args),
 }
 
+/// Runs this same command line again from the release build (`cargo run --release`), for
+/// the commands whose numbers mean something only there; returns its exit status.
+fn rerun_in_release() -> Result<std::process::ExitStatus> {
+    let status = std::process::Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()))
+        .args(["run", "--quiet", "--release", "--package", "xtask", "--"])
+        .args(std::env::args_os().skip(1))
+        .current_dir(python::repo_root())
+        .status()?;
+    Ok(status)
+}
+
 fn main() -> Result<()> {
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    // `cargo xtask` runs the dev build (shared with `cargo test`); timings need release.
+    if cfg!(debug_assertions) && matches!(cli.command, Command::Bench(_)) {
+        eprintln!("benchmarks time the release build: building and running it");
+        let status = rerun_in_release()?;
+        std::process::exit(status.code().unwrap_or(1));
+    }
+    match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Parity(args) => parity::run(args),
         Command::Backends(args) => backends::run(args),
