@@ -64,6 +64,10 @@ pub const TARGETS: &[Target] = &[
         name: "serve_upload",
         run: serve_upload,
     },
+    Target {
+        name: "video_output",
+        run: video_output,
+    },
 ];
 
 /// Pixel limit of every decode here: the fuzzer should explore formats, not allocate
@@ -191,6 +195,38 @@ pub fn scores_csv(scratch: &Path, bytes: &[u8]) {
     let path = scratch.join("scores.csv");
     write(&path, bytes);
     let _ = deepfake::metrics::read_scores_csv(&path);
+}
+
+/// The bytes as what the video path reads from its subprocesses: `ffprobe -of json`'s
+/// output when the first byte is even, else ffmpeg's stream of PPM frames (a video's bytes
+/// never reach our code: ffmpeg parses them). What parses must make sense.
+pub fn video_output(_scratch: &Path, bytes: &[u8]) {
+    let Some((&selector, rest)) = bytes.split_first() else {
+        return;
+    };
+    if selector % 2 == 0 {
+        if let Ok(info) = deepfake::data::video::parse_probe(rest) {
+            assert!(info.frames > 0, "a video without frames parsed: {info:?}");
+            assert!(
+                info.seconds >= 0.0 && info.fps >= 0.0,
+                "negative duration or rate: {info:?}"
+            );
+        }
+    } else if let Ok(frames) = deepfake::data::video::split_ppm_frames(rest, MAX_PIXELS) {
+        let pixels: u64 = frames
+            .iter()
+            .map(|f| u64::from(f.width()) * u64::from(f.height()))
+            .sum();
+        assert!(
+            3 * pixels <= rest.len() as u64,
+            "frames hold more pixels than the stream"
+        );
+        assert!(
+            frames
+                .iter()
+                .all(|f| u64::from(f.width()) * u64::from(f.height()) <= MAX_PIXELS)
+        );
+    }
 }
 
 /// The bytes as the body of a `POST /v1/predict`: a `multipart/form-data` body (boundary

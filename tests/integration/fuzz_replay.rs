@@ -157,6 +157,40 @@ fn file_seeds_parse() {
     assert_eq!(dataset.train.len() + dataset.skipped.len(), 3);
 }
 
+/// What `ffprobe -v error -select_streams v:0 -show_entries
+/// stream=width,height,nb_frames,avg_frame_rate,duration:format=duration -of json` prints for
+/// a 1 s, 64x48, 25 fps clip.
+const VIDEO_PROBE_JSON: &str = r#"{
+    "programs": [
+
+    ],
+    "streams": [
+        {
+            "width": 64,
+            "height": 48,
+            "avg_frame_rate": "25/1",
+            "duration": "1.000000",
+            "nb_frames": "25"
+        }
+    ],
+    "format": {
+        "duration": "1.000000"
+    }
+}
+"#;
+
+#[test]
+fn video_output_seeds_parse() {
+    let probe = std::fs::read(seed("video_output", "probe.json")).unwrap();
+    let info = deepfake::data::video::parse_probe(&probe[1..]).unwrap();
+    assert_eq!((info.width, info.height, info.frames), (64, 48, 25));
+    assert_eq!((info.seconds, info.fps), (1.0, 25.0));
+    let ppm = std::fs::read(seed("video_output", "frames.ppm")).unwrap();
+    let frames = deepfake::data::video::split_ppm_frames(&ppm[1..], 100).unwrap();
+    let sizes: Vec<_> = frames.iter().map(|f| f.dimensions()).collect();
+    assert_eq!(sizes, [(3, 2), (1, 1)]);
+}
+
 #[test]
 fn upload_seeds_are_accepted_by_the_server() {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -227,6 +261,17 @@ fn write_fuzz_seeds() {
         "scores.csv",
         b"path,label,p_fake\na.jpg,real,0.1\nb.jpg,fake,0.9\nc.jpg,0,0.35\nd.jpg,1,1e-3\n",
     );
+    // ffprobe's output for a 1 s 64x48 25 fps clip (`ffmpeg -f lavfi -i testsrc`), and
+    // ffmpeg's PPM stream of two frames; the first byte picks the parser.
+    let mut probe = vec![0u8];
+    probe.extend_from_slice(VIDEO_PROBE_JSON.as_bytes());
+    put("video_output", "probe.json", &probe);
+    let mut ppm = vec![1u8];
+    for (width, height) in [(3usize, 2usize), (1, 1)] {
+        ppm.extend_from_slice(format!("P6\n{width} {height}\n255\n").as_bytes());
+        ppm.extend((0..width * height * 3).map(|i| (i * 37) as u8));
+    }
+    put("video_output", "frames.ppm", &ppm);
 
     let mut png = Vec::new();
     image::RgbImage::from_fn(8, 6, |x, y| image::Rgb([x as u8 * 30, y as u8 * 40, 7]))

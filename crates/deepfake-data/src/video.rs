@@ -93,13 +93,24 @@ pub fn probe(path: &Path) -> Result<VideoInfo> {
             last_line(&output.stderr)
         )));
     }
-    let probed: Probe = serde_json::from_slice(&output.stdout)
-        .map_err(|e| error(format!("unexpected ffprobe output: {e}")))?;
+    parse_probe(&output.stdout).map_err(error)
+}
+
+/// The stream's size, frame count and duration from `ffprobe -of json`'s output (the
+/// first video stream; the container's duration when the stream has none; the frame count
+/// from duration x rate when the header has none).
+///
+/// # Errors
+/// A message for output that is not ffprobe's JSON, has no video stream or frame size, or
+/// gives no way to count the frames.
+pub fn parse_probe(json: &[u8]) -> std::result::Result<VideoInfo, String> {
+    let probed: Probe =
+        serde_json::from_slice(json).map_err(|e| format!("unexpected ffprobe output: {e}"))?;
     let Some(stream) = probed.streams.into_iter().next() else {
-        return Err(error("no video stream".into()));
+        return Err("no video stream".into());
     };
     let (Some(width), Some(height)) = (stream.width, stream.height) else {
-        return Err(error("the video stream has no frame size".into()));
+        return Err("the video stream has no frame size".into());
     };
     let fps = stream
         .avg_frame_rate
@@ -114,9 +125,9 @@ pub fn probe(path: &Path) -> Result<VideoInfo> {
         .filter(|&n| n > 0)
         .unwrap_or_else(|| (seconds * fps).round().max(0.0) as u64);
     if frames == 0 {
-        return Err(error(
+        return Err(
             "no frames: the header gives neither a frame count nor a duration and rate".into(),
-        ));
+        );
     }
     Ok(VideoInfo {
         width,
@@ -159,8 +170,8 @@ pub fn sample_frames(path: &Path, t: usize, limits: VideoLimits) -> Result<Sampl
         .stdin(Stdio::null())
         .output()
         .map_err(|e| tool_error(path, "ffmpeg", e))?;
-    let frames =
-        split_ppm(&output.stdout, limits.max_pixels).map_err(|reason| video_error(path, reason))?;
+    let frames = split_ppm_frames(&output.stdout, limits.max_pixels)
+        .map_err(|reason| video_error(path, reason))?;
     if frames.is_empty() {
         return Err(video_error(
             path,
@@ -207,8 +218,15 @@ fn check_limits(path: &Path, info: &VideoInfo, limits: VideoLimits) -> Result<()
     Ok(())
 }
 
-/// Splits ffmpeg's stream of binary PPM images (`P6\n<w> <h>\n255\n` then `w*h*3` bytes).
-fn split_ppm(mut bytes: &[u8], max_pixels: u64) -> std::result::Result<Vec<RgbImage>, String> {
+/// Splits ffmpeg's stream of binary PPM images (`P6\n<w> <h>\n255\n` then `w*h*3` bytes)
+/// into frames; a last frame cut short is dropped.
+///
+/// # Errors
+/// A message for a header that is not an 8-bit PPM's or a frame over `max_pixels`.
+pub fn split_ppm_frames(
+    mut bytes: &[u8],
+    max_pixels: u64,
+) -> std::result::Result<Vec<RgbImage>, String> {
     let mut frames = Vec::new();
     while !bytes.is_empty() {
         let mut fields = Vec::with_capacity(4);
@@ -327,15 +345,18 @@ mod tests {
         bytes.extend_from_slice(&[7, 8, 9]);
         bytes.extend_from_slice(b"P6\n2 2\n255\n");
         bytes.extend_from_slice(&[0; 5]);
-        let frames = split_ppm(&bytes, 100).unwrap();
+        let frames = split_ppm_frames(&bytes, 100).unwrap();
         assert_eq!(frames.len(), 2);
         assert_eq!(frames[0].as_raw(), &[1, 2, 3, 4, 5, 6]);
         assert_eq!(frames[1].dimensions(), (1, 1));
         assert!(
-            split_ppm(b"P6\n20 20\n255\n", 100).is_err(),
+            split_ppm_frames(b"P6\n20 20\n255\n", 100).is_err(),
             "over the pixel limit"
         );
-        assert!(split_ppm(b"P5\n1 1\n255\n\0", 100).is_err(), "grey PPM");
+        assert!(
+            split_ppm_frames(b"P5\n1 1\n255\n\0", 100).is_err(),
+            "grey PPM"
+        );
     }
 
     #[test]
