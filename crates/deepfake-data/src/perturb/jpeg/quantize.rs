@@ -67,6 +67,7 @@ impl Divisor {
         u64::from(self.reciprocal) << (32 - self.shift)
     }
 
+    /// libjpeg-turbo's quantisation of `x` as the SIMD build computes it (test reference).
     #[cfg(test)]
     fn divide(self, x: i32) -> i32 {
         let quotient = ((x.unsigned_abs() + self.correction) * self.reciprocal) >> self.shift;
@@ -124,15 +125,23 @@ impl Quantizer {
         let mut out = [[0; 8]; 8];
         for (r, row) in out.iter_mut().enumerate() {
             for (c, value) in row.iter_mut().enumerate() {
-                let x = block[r][c];
-                let sign = x >> 31; // 0 or -1
-                let magnitude = ((x ^ sign) - sign) as u32 + self.correction[r][c];
-                let quotient = ((u64::from(magnitude) * self.reciprocal[r][c]) >> 32) as i32;
-                *value = ((quotient ^ sign) - sign) * self.factor[r][c];
+                let quotient =
+                    divide_scaled(block[r][c], self.correction[r][c], self.reciprocal[r][c]);
+                *value = quotient * self.factor[r][c];
             }
         }
         out
     }
+}
+
+/// `x` quantised with a divisor's correction and scaled reciprocal: branch-free, the same
+/// `>> 32` for every entry.
+#[inline(always)]
+fn divide_scaled(x: i32, correction: u32, scaled_reciprocal: u64) -> i32 {
+    let sign = x >> 31; // 0 or -1
+    let magnitude = ((x ^ sign) - sign) as u32 + correction;
+    let quotient = ((u64::from(magnitude) * scaled_reciprocal) >> 32) as i32;
+    (quotient ^ sign) - sign
 }
 
 #[cfg(test)]
@@ -146,10 +155,7 @@ mod tests {
         for q in 1..=255u32 {
             let d = q << 3;
             let divisor = Divisor::new(d);
-            let scaled = |x: i32| {
-                let m = u64::from(x.unsigned_abs() + divisor.correction);
-                ((m * divisor.scaled_reciprocal()) >> 32) as i32 * x.signum()
-            };
+            let scaled = |x: i32| divide_scaled(x, divisor.correction, divisor.scaled_reciprocal());
             for x in -8192..=8192i32 {
                 let plain = ((x.unsigned_abs() + d / 2) / d) as i32 * x.signum();
                 assert_eq!(divisor.divide(x), plain, "x {x}, divisor {d}");
