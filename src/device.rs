@@ -1,6 +1,7 @@
 //! Turning a `--device cpu|cuda[:N]|wgpu|vulkan` flag into a Burn [`Device`].
 
 use burn::tensor::Device;
+use deepfake_faces::Mtcnn;
 use deepfake_model::{Detector, InferenceDetector};
 
 /// Why a device flag could not be honoured.
@@ -196,6 +197,19 @@ pub fn inference_form_for(model: Detector, device: &Device) -> InferenceDetector
     }
     let _ = device;
     model.into_inference()
+}
+
+/// The face detector for `device`: MTCNN on the host CPU kernels on Burn's CPU backend (flex),
+/// where they are faster (and this CPU has them), and on Burn's operations everywhere else.
+pub fn face_detector_for(device: &Device) -> deepfake_faces::Result<Mtcnn> {
+    #[cfg(feature = "flex")]
+    if *device == Device::flex() {
+        match Mtcnn::new_host(device) {
+            Err(deepfake_faces::FacesError::Host(_)) => {}
+            result => return result,
+        }
+    }
+    Mtcnn::new(device)
 }
 
 #[cfg(test)]

@@ -16,5 +16,7 @@ pub use deepfake_model as model;
 pub use deepfake_onnx as onnx;
 pub use deepfake_report as report;
 pub use deepfake_train as train;
-pub use device::{DeviceError, inference_form_for, parse_device, parse_device_or_exit};
+pub use device::{
+    DeviceError, face_detector_for, inference_form_for, parse_device, parse_device_or_exit,
+};
 pub use predict::{Detector, Prediction};

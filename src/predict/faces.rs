@@ -8,6 +8,7 @@ use image::RgbImage;
 use super::detector::Detector;
 use super::error::Result;
 use super::prediction::Prediction;
+use crate::device::face_detector_for;
 
 /// The note of an input scored without a verdict because no face was found in it.
 pub const NO_FACE: &str = "no face found";
@@ -65,13 +66,14 @@ pub fn is_aligned_crop(face: &Face, width: u32, height: u32) -> bool {
 }
 
 impl Detector {
-    /// The face detector on this detector's device (loaded on first use: MTCNN with
-    /// facenet-pytorch's weights, embedded in the library).
+    /// The face detector for this detector's device (loaded on first use: MTCNN with
+    /// facenet-pytorch's weights, embedded in the library; on the host CPU kernels on flex,
+    /// see [`face_detector_for`]).
     pub fn face_detector(&self) -> Result<&Mtcnn> {
         if let Some(mtcnn) = self.faces.get() {
             return Ok(mtcnn);
         }
-        let mtcnn = Mtcnn::new(self.device())?;
+        let mtcnn = face_detector_for(self.device())?;
         Ok(self.faces.get_or_init(|| mtcnn))
     }
 

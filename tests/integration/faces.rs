@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use burn::tensor::Device;
-use deepfake::faces::{ALIGNED_SIZE, Mtcnn, align_face, iou};
+use deepfake::face_detector_for;
+use deepfake::faces::{ALIGNED_SIZE, align_face, iou};
 use deepfake::predict::{Detector, FaceMode};
 use image::DynamicImage;
 use serde_json::Value;
@@ -37,8 +38,11 @@ fn each_face_is_scored_on_its_aligned_crop_and_the_image_takes_the_most_suspicio
     let image = image::open(face_photo("two_faces.png")).unwrap().to_rgb8();
     let found = detector.predict_faces(&image, FaceMode::Auto).unwrap();
     assert!(!found.scored_whole);
-    // The faces MTCNN finds, in its order (largest first).
-    let detected = Mtcnn::new(&Device::flex()).unwrap().detect(&image).unwrap();
+    // The faces MTCNN (in the form predict uses on this device) finds, largest first.
+    let detected = face_detector_for(&Device::flex())
+        .unwrap()
+        .detect(&image)
+        .unwrap();
     assert_eq!(found.faces.len(), 2);
     for (verdict, face) in found.faces.iter().zip(&detected) {
         assert_eq!(verdict.face, *face);

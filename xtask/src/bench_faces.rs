@@ -1,5 +1,6 @@
-//! `cargo xtask bench faces`: face detection (MTCNN) on 640x480 photos, ours (Burn flex) vs
-//! facenet-pytorch's in the same run, same photos, same threads.
+//! `cargo xtask bench faces`: face detection (MTCNN) on 640x480 photos, ours (the host CPU
+//! engine that `predict` uses on a CPU, and Burn flex) vs facenet-pytorch's in the same run,
+//! same photos, same threads.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -105,18 +106,37 @@ pub fn run(args: FacesArgs) -> Result<()> {
     let repeat = args.repeat.max(1);
     let (dir, photos) = bench_photos()?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mtcnn = Mtcnn::new(&Device::flex())?;
+    // The form `predict` uses on a CPU (the host engine), and Burn's flex backend.
+    let forms = [
+        (
+            "host CPU engine",
+            deepfake::face_detector_for(&Device::flex())?,
+        ),
+        ("Burn flex", Mtcnn::new(&Device::flex())?),
+    ];
+    let mut rates = Vec::new();
     let mut ours = Vec::new();
-    for photo in &photos {
-        ours.push(mtcnn.detect(photo)?.len());
-    }
-    let start = Instant::now();
-    for _ in 0..repeat {
+    for (name, mtcnn) in &forms {
+        let mut found = Vec::new();
         for photo in &photos {
-            mtcnn.detect(photo)?;
+            found.push(mtcnn.detect(photo)?.len());
         }
+        let start = Instant::now();
+        for _ in 0..repeat {
+            for photo in &photos {
+                mtcnn.detect(photo)?;
+            }
+        }
+        rates.push((
+            *name,
+            (repeat * photos.len()) as f64 / start.elapsed().as_secs_f64(),
+        ));
+        ensure!(
+            ours.is_empty() || ours == found,
+            "faces found differ between the host engine ({ours:?}) and Burn flex ({found:?})"
+        );
+        ours = found;
     }
-    let rust_rate = (repeat * photos.len()) as f64 / start.elapsed().as_secs_f64();
 
     let python = facenet_python(args.install)?;
     let output = output_checked(
@@ -153,12 +173,14 @@ pub fn run(args: FacesArgs) -> Result<()> {
         photos.len(),
         ours.iter().sum::<usize>()
     ));
+    for (name, rate) in rates {
+        out.line(format!(
+            "  Rust, {name:<16} {rate:>6.2} images/s  (Rust / PyTorch {:.2}x)",
+            rate / torch_rate
+        ));
+    }
     out.line(format!(
-        "  Rust (deepfake-faces, Burn flex): {rust_rate:>6.2} images/s"
-    ));
-    out.line(format!(
-        "  facenet-pytorch 2.6.0 (PyTorch):  {torch_rate:>6.2} images/s  (Rust / PyTorch {:.2}x)",
-        rust_rate / torch_rate
+        "  facenet-pytorch 2.6.0 (PyTorch):  {torch_rate:>6.2} images/s"
     ));
     out.line(format!(
         "  the same faces per photo on both sides: {ours:?}"

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::grouped_conv::GroupedConv;
 use crate::layers::{DenseConv, PointwiseConv, max_pool, mean_pool};
@@ -150,8 +151,13 @@ impl CpuBottleneck {
         self.reduce
             .forward(&ws.x, size, &mut ws.reduced, &mut ws.scratch, true, threads);
         let start = LayerTimes::lap(timer, "conv 1x1 reduce + relu", start);
-        self.grouped
-            .forward_relu(&ws.reduced, size, &mut ws.grouped, threads);
+        self.grouped.forward(
+            &ws.reduced,
+            size,
+            &mut ws.grouped,
+            Activation::Relu,
+            threads,
+        );
         let start = if timer.is_some() {
             let stride = match self.grouped.stride {
                 1 => String::new(),
@@ -221,6 +227,8 @@ pub struct CpuResNeXt {
     stem: DenseConv,
     /// `[kernel, stride, padding]` of the max pool after the stem.
     max_pool: [usize; 3],
+    /// Whether that pool rounds its output size up (PyTorch's `ceil_mode`).
+    max_pool_ceil: bool,
     blocks: Vec<CpuBottleneck>,
     /// The first of the blocks that run on the whole batch at once (see
     /// [`BATCHED_BLOCK_BYTES`]); the stem and the blocks before it run image by image.
@@ -251,7 +259,7 @@ impl CpuResNeXt {
     /// # Errors
     /// [`Error::Unsupported`] naming the first layer whose form the host kernels do not
     /// implement. The model crate's `ResNeXtConfig` only builds supported ones: a square dense
-    /// stem with symmetric padding, a square max pool (floor rounding), 1x1 convolutions
+    /// stem with symmetric padding, a square max pool, 1x1 convolutions
     /// without padding, 3x3 grouped convolutions with padding 1, global average pooling.
     pub fn new(backbone: BackboneWeights) -> Result<Self> {
         let BackboneWeights {
@@ -279,12 +287,6 @@ impl CpuResNeXt {
                 format!("{max_pool:?}: only square, undilated windows"),
             ));
         }
-        if max_pool.ceil_mode {
-            return Err(unsupported(
-                "max pool",
-                "ceil_mode: only floor rounding".into(),
-            ));
-        }
         let blocks = blocks
             .into_iter()
             .enumerate()
@@ -299,6 +301,7 @@ impl CpuResNeXt {
         Ok(Self {
             stem: dense(stem)?,
             max_pool: [kernel, stride, padding],
+            max_pool_ceil: max_pool.ceil_mode,
             blocks,
             batched_from,
             workspaces: WorkspacePool::default(),
@@ -517,6 +520,7 @@ impl CpuResNeXt {
             &ws.out,
             [self.stem.c_out, stem_size[0], stem_size[1]],
             self.max_pool,
+            self.max_pool_ceil,
             &mut ws.x,
             threads,
         );

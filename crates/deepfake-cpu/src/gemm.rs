@@ -1,13 +1,22 @@
 //! Matrix products of the host backbone, on the `gemm` crate (the kernels burn-flex's own
 //! matmul and 1x1 convolutions use; AVX2/AVX-512/NEON picked at run time).
 
+use crate::activation::Activation;
+
 /// What is applied to each block of the product right after it is computed, while it is
-/// still in cache: `v = v + bias[row]`, then `max(v, 0)` when `relu`.
+/// still in cache: `v = v + bias[row]`, then the activation of row (output channel) `row`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Epilogue<'a> {
     /// One value per row of the product (per output channel).
     pub bias: Option<&'a [f32]>,
-    pub relu: bool,
+    pub activation: Activation<'a>,
+}
+
+impl Epilogue<'_> {
+    /// Whether the epilogue changes any value.
+    fn is_some(&self) -> bool {
+        self.bias.is_some() || !self.activation.is_identity()
+    }
 }
 
 /// `dst[i * dst_stride + j] (=, or += when `accumulate`) sum_p lhs[i * k + p] *
@@ -122,7 +131,7 @@ impl Product<'_> {
     /// The block must lie inside the product `matmul` checked, and no other thread may write
     /// it at the same time.
     unsafe fn block(&self, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>) {
-        let has_epilogue = self.epilogue.bias.is_some() || self.epilogue.relu;
+        let has_epilogue = self.epilogue.is_some();
         // The kernel re-packs the block's rows of `lhs` on every call: strips only pay
         // where those are small.
         let lhs_values = rows.len() * self.k;
@@ -175,7 +184,7 @@ impl Product<'_> {
                 gemm::Parallelism::None,
             );
         }
-        if self.epilogue.bias.is_none() && !self.epilogue.relu {
+        if !self.epilogue.is_some() {
             return;
         }
         for i in rows {
@@ -192,11 +201,7 @@ impl Product<'_> {
 /// `epilogue` on `values`, part of row `row` of the product.
 fn apply(values: &mut [f32], row: usize, epilogue: Epilogue<'_>) {
     let bias = epilogue.bias.map_or(0.0, |b| b[row]);
-    if epilogue.relu {
-        values.iter_mut().for_each(|v| *v = (*v + bias).max(0.0));
-    } else if epilogue.bias.is_some() {
-        values.iter_mut().for_each(|v| *v += bias);
-    }
+    epilogue.activation.apply(row, bias, values);
 }
 
 #[cfg(test)]
@@ -217,7 +222,7 @@ mod tests {
 
     const NONE: Epilogue<'static> = Epilogue {
         bias: None,
-        relu: false,
+        activation: Activation::Identity,
     };
 
     fn values(len: usize, seed: u32) -> Vec<f32> {
@@ -268,7 +273,7 @@ mod tests {
             let mut with_epilogue = dst.clone();
             let epilogue = Epilogue {
                 bias: Some(&bias),
-                relu: true,
+                activation: Activation::Relu,
             };
             matmul(
                 &mut with_epilogue,

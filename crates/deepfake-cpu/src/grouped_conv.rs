@@ -21,6 +21,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+use super::activation::Activation;
 use super::packed::{self, MR, PackedWeights};
 use super::{has_avx2_fma, window_out_size};
 
@@ -113,18 +114,19 @@ impl GroupedConv {
         window_out_size(size, [self.kernel, self.stride, self.padding])
     }
 
-    /// `relu(conv(x) + bias)` on `batch` images stored channel-major: `x` is
+    /// `activation(conv(x) + bias)` on `batch` images stored channel-major: `x` is
     /// `[C_in, B, H, W]`, the result `[C_out, B, H', W']` goes to `out` (resized). `threads >
     /// 1` spreads the groups over the rayon pool (one group: its output channels).
     ///
     /// # Panics
     /// If `x` does not hold `batch` images of `C_in` channels of `h x w`, or an image is
     /// smaller than the kernel (bugs in the caller).
-    pub fn forward_relu(
+    pub fn forward(
         &self,
         x: &[f32],
         [batch, h, w]: [usize; 3],
         out: &mut Vec<f32>,
+        activation: Activation<'_>,
         threads: usize,
     ) {
         assert_eq!(x.len(), self.c_in * batch * h * w, "grouped conv input");
@@ -162,7 +164,7 @@ impl GroupedConv {
             let first = task * task_channels;
             let (g, first) = (first / cog, first % cog);
             let channels = first..(first + task_channels).min(cog);
-            group_conv(&shape, &layout, x, self, g, channels, dst);
+            group_conv(&shape, &layout, x, self, activation, g, channels, dst);
         };
         if threads > 1 {
             out.par_chunks_mut(chunk).enumerate().for_each(run);
@@ -236,33 +238,46 @@ impl PaddedLayout {
 }
 
 /// Output channels `channels` of group `g` (relative to the group) of every image of `x`
-/// (`[C_in, B, H, W]`) into `out` (`[channels, B, H', W']`), ReLU applied.
+/// (`[C_in, B, H, W]`) into `out` (`[channels, B, H', W']`), `activation` applied.
+#[allow(clippy::too_many_arguments)]
 fn group_conv(
     s: &Shape,
     layout: &PaddedLayout,
     x: &[f32],
     conv: &GroupedConv,
+    activation: Activation<'_>,
     g: usize,
     channels: Range<usize>,
     out: &mut [f32],
 ) {
-    // The padding stays zero from image to image; every other value is overwritten.
-    let mut data = vec![0.0f32; layout.len];
-    let mut acc = Vec::new();
-    for image in 0..s.batch {
-        pad_group(s, layout, x, g, image, &mut data);
-        convolve_group(
-            s,
-            layout,
-            conv,
-            g,
-            channels.clone(),
-            image,
-            &data,
-            &mut acc,
-            out,
-        );
-    }
+    SCRATCH.with_borrow_mut(|(data, acc)| {
+        // The padding stays zero from image to image; every other value is overwritten.
+        data.clear();
+        data.resize(layout.len, 0.0);
+        for image in 0..s.batch {
+            pad_group(s, layout, x, g, image, data);
+            convolve_group(
+                s,
+                layout,
+                conv,
+                activation,
+                g,
+                channels.clone(),
+                image,
+                data,
+                acc,
+                out,
+            );
+        }
+    });
+}
+
+thread_local! {
+    /// Each thread's padded input and uncropped outputs, kept from call to call: the buffers
+    /// of a large plane (MTCNN's first pyramid level: 3.5 MB) would otherwise be fresh pages,
+    /// faulted in and cleared by the kernel, on every call.
+    static SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<f32>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// Image `image` of group `g`'s input channels into `data`, padded and split into phases
@@ -312,6 +327,7 @@ fn convolve_group(
     s: &Shape,
     layout: &PaddedLayout,
     conv: &GroupedConv,
+    activation: Activation<'_>,
     g: usize,
     channels: Range<usize>,
     image: usize,
@@ -322,23 +338,21 @@ fn convolve_group(
     let row_width = layout.row_width;
     let plane_len = s.out_h * row_width;
     let out_len = s.out_h * s.out_w;
-    // Outputs in rows of `row_width` (junk columns past `out_w`), cropped into `out` with the
-    // ReLU; `first` counts from `channels.start`.
+    let first_channel = g * s.c_out_group + channels.start;
+    // Outputs (bias included) in rows of `row_width` (junk columns past `out_w`), cropped
+    // into `out` with the activation; `first` counts from `channels.start`.
     let crop = |acc: &[f32], acc_stride: usize, first: usize, count: usize, out: &mut [f32]| {
-        let planes = (first..first + count).map(|co| (co * s.batch + image) * out_len);
-        for (plane, start) in acc.chunks(acc_stride).zip(planes) {
+        let planes = (first..first + count).map(|co| (co, (co * s.batch + image) * out_len));
+        for (plane, (co, start)) in acc.chunks(acc_stride).zip(planes) {
             let dst = &mut out[start..start + out_len];
             for (src_row, dst_row) in plane[..plane_len]
                 .chunks_exact(row_width)
                 .zip(dst.chunks_exact_mut(s.out_w))
             {
-                for (d, &v) in dst_row.iter_mut().zip(src_row) {
-                    *d = v.max(0.0);
-                }
+                activation.write(first_channel + co, 0.0, &src_row[..s.out_w], dst_row);
             }
         }
     };
-    let first_channel = g * s.c_out_group + channels.start;
     let weight = match &conv.weight {
         GroupedWeights::Direct(weight) => weight,
         GroupedWeights::Packed(packed) => {
@@ -535,7 +549,7 @@ mod tests {
             );
             for threads in [1, 2, 3] {
                 let mut got = vec![7.0; 3];
-                host_conv.forward_relu(&x, [batch, h, w], &mut got, threads);
+                host_conv.forward(&x, [batch, h, w], &mut got, Activation::Relu, threads);
                 let diff = max_diff(&got, &expected);
                 assert!(
                     diff <= 1e-5,

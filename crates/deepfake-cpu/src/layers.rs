@@ -4,9 +4,10 @@
 
 use rayon::prelude::*;
 
+use super::activation::Activation;
 use super::gemm::{Epilogue, matmul};
 use super::grouped_conv::GroupedConv;
-use super::window_out_size;
+use super::{window_count, window_out_size};
 
 /// Columns of the stem's im2col matrix built at once: a strip small enough to stay in cache.
 const IM2COL_COLUMNS: usize = 2048;
@@ -59,7 +60,11 @@ impl PointwiseConv {
         out.resize(self.c_out * plane, 0.0);
         let epilogue = Epilogue {
             bias: Some(&self.bias),
-            relu,
+            activation: if relu {
+                Activation::Relu
+            } else {
+                Activation::Identity
+            },
         };
         matmul(
             out,
@@ -88,7 +93,12 @@ impl PointwiseConv {
         threads: usize,
     ) {
         assert_eq!(self.stride, 1, "accumulate is for stride-1 convolutions");
-        let epilogue = Epilogue { bias, relu };
+        let activation = if relu {
+            Activation::Relu
+        } else {
+            Activation::Identity
+        };
+        let epilogue = Epilogue { bias, activation };
         matmul(
             out,
             plane,
@@ -171,7 +181,9 @@ impl DenseConv {
         threads: usize,
     ) {
         let (weight, bias) = match &self.method {
-            DenseMethod::Phases(conv) => return conv.forward_relu(x, [1, h, w], out, threads),
+            DenseMethod::Phases(conv) => {
+                return conv.forward(x, [1, h, w], out, Activation::Relu, threads);
+            }
             DenseMethod::Im2col { weight, bias } => (weight, bias),
         };
         assert_eq!(x.len(), self.c_in * h * w, "stem input");
@@ -188,7 +200,7 @@ impl DenseConv {
             self.im2col(x, [h, w], first_row, rows, ow, scratch);
             let epilogue = Epilogue {
                 bias: Some(bias),
-                relu: true,
+                activation: Activation::Relu,
             };
             matmul(
                 &mut out[first_row * ow..],
@@ -248,70 +260,111 @@ impl DenseConv {
     }
 }
 
-/// Runs `f(c, values)` on every plane `c` of `x` (`[C, plane]`), spread over the rayon pool
-/// when `threads > 1`.
-pub(crate) fn for_each_plane(
-    x: &mut [f32],
-    plane: usize,
-    threads: usize,
-    f: impl Fn(usize, &mut [f32]) + Send + Sync,
-) {
-    if threads > 1 {
-        x.par_chunks_mut(plane)
-            .enumerate()
-            .for_each(|(c, values)| f(c, values));
+/// Positions of a pooling window (`[kernel, stride, padding]`) along an axis of `len` values:
+/// rounded down, or up with `ceil_mode` (PyTorch's rule: a last, partial window counts when it
+/// starts inside the input or its left padding).
+pub(crate) fn pool_window_count(len: usize, window: [usize; 3], ceil_mode: bool) -> usize {
+    let [kernel, stride, padding] = window;
+    if !ceil_mode {
+        return window_count(len, window);
+    }
+    let count = (len + 2 * padding - kernel).div_ceil(stride) + 1;
+    if (count - 1) * stride >= len + padding {
+        count - 1
     } else {
-        x.chunks_mut(plane)
-            .enumerate()
-            .for_each(|(c, values)| f(c, values));
+        count
     }
 }
 
 /// Max pooling with a square `kernel`, `stride` and `padding` (padded positions never win,
-/// as in PyTorch): `x` is `[C, H, W]`, `out` becomes `[C, H', W']`. Separable: the maximum
-/// over each window's columns for every input row, then over each window's rows.
+/// as in PyTorch), the output size rounded down or, with `ceil_mode`, up (windows cut at the
+/// edge): `x` is `[C, H, W]`, `out` becomes `[C, H', W']`. Separable: the maximum over each
+/// window's rows, then over each window's columns, both a tap at a time. `threads > 1`
+/// spreads the planes over the rayon pool.
 pub(crate) fn max_pool(
     x: &[f32],
     [c, h, w]: [usize; 3],
     [kernel, stride, padding]: [usize; 3],
+    ceil_mode: bool,
     out: &mut Vec<f32>,
     threads: usize,
 ) -> [usize; 2] {
-    let [oh, ow] = window_out_size([h, w], [kernel, stride, padding]);
+    let window = [kernel, stride, padding];
+    let [oh, ow] = [
+        pool_window_count(h, window, ceil_mode),
+        pool_window_count(w, window, ceil_mode),
+    ];
     out.resize(c * oh * ow, 0.0);
-    // The input range of window `i` along an axis of length `len`.
-    let windows = |count: usize, len: usize| -> Vec<std::ops::Range<usize>> {
-        (0..count)
-            .map(|i| {
-                let start = i * stride;
-                let begin = start.saturating_sub(padding);
-                let end = (start + kernel).saturating_sub(padding).min(len);
-                begin..end
-            })
-            .collect()
+    if out.is_empty() {
+        return [oh, ow];
+    }
+    // For each tap `t` of the window: the outputs whose tap `t` falls inside an axis of
+    // `len` inputs (input `i * stride + t - padding`), as `first..end`.
+    let tap_outputs = |t: usize, count: usize, len: usize| -> (usize, usize) {
+        let first = padding.saturating_sub(t).div_ceil(stride);
+        let end = if len + padding > t {
+            ((len + padding - t - 1) / stride + 1).min(count)
+        } else {
+            0
+        };
+        (first, end.max(first))
     };
-    let (row_windows, col_windows) = (windows(oh, h), windows(ow, w));
-    for_each_plane(out, oh * ow, threads, |channel, dst| {
+    let col_taps: Vec<(usize, usize)> = (0..kernel).map(|t| tap_outputs(t, ow, w)).collect();
+    let row_taps: Vec<(usize, usize)> = (0..kernel).map(|t| tap_outputs(t, oh, h)).collect();
+    let pool_plane = |channel: usize, dst: &mut [f32], row_max: &mut [f32]| {
         let plane = &x[channel * h * w..(channel + 1) * h * w];
-        // [H, W'] maxima over the column windows.
-        let mut row_max = vec![f32::NEG_INFINITY; h * ow];
-        for (row, maxima) in plane.chunks_exact(w).zip(row_max.chunks_exact_mut(ow)) {
-            for (m, cols) in maxima.iter_mut().zip(&col_windows) {
-                *m = row[cols.clone()]
-                    .iter()
-                    .fold(f32::NEG_INFINITY, |a, &v| a.max(v));
-            }
-        }
-        for (dst_row, rows) in dst.chunks_exact_mut(ow).zip(&row_windows) {
-            dst_row.fill(f32::NEG_INFINITY);
-            for maxima in row_max[rows.start * ow..rows.end * ow].chunks_exact(ow) {
-                for (d, &m) in dst_row.iter_mut().zip(maxima) {
-                    *d = d.max(m);
+        // [H', W] maxima over the row windows: whole input rows at a time (contiguous).
+        row_max.fill(f32::NEG_INFINITY);
+        for (t, &(first, end)) in row_taps.iter().enumerate() {
+            for i in first..end {
+                let y = i * stride + t - padding;
+                let src = &plane[y * w..(y + 1) * w];
+                for (m, &v) in row_max[i * w..(i + 1) * w].iter_mut().zip(src) {
+                    *m = max_propagating_nan(*m, v);
                 }
             }
         }
-    });
+        // Then over the column windows of those H' rows, a tap at a time.
+        dst.fill(f32::NEG_INFINITY);
+        for (row, maxima) in row_max.chunks_exact(w).zip(dst.chunks_exact_mut(ow)) {
+            for (t, &(first, end)) in col_taps.iter().enumerate() {
+                let inputs = row[first * stride + t - padding..].iter().step_by(stride);
+                for (m, &v) in maxima[first..end].iter_mut().zip(inputs) {
+                    *m = max_propagating_nan(*m, v);
+                }
+            }
+        }
+    };
+    // Tasks of several planes each: one row buffer per task, and few enough tasks for the
+    // pool's overhead to stay small when the planes are tiny (MTCNN's crops).
+    let planes_per_task = if threads > 1 {
+        c.div_ceil(4 * threads).max(1)
+    } else {
+        c.max(1)
+    };
+    let task = |(task, dst): (usize, &mut [f32])| {
+        let mut row_max = vec![0.0; oh * w];
+        for (k, dst) in dst.chunks_exact_mut(oh * ow).enumerate() {
+            pool_plane(task * planes_per_task + k, dst, &mut row_max);
+        }
+    };
+    if threads > 1 {
+        out.par_chunks_mut(planes_per_task * oh * ow)
+            .enumerate()
+            .for_each(task);
+    } else {
+        out.chunks_mut(planes_per_task * oh * ow)
+            .enumerate()
+            .for_each(task);
+    }
     [oh, ow]
+}
+
+/// PyTorch's max-pool step: `v` replaces the running maximum `m` when larger or NaN (so a NaN
+/// in a window gives NaN, unlike `f32::max`; also fewer instructions).
+#[inline(always)]
+fn max_propagating_nan(m: f32, v: f32) -> f32 {
+    if v > m || v.is_nan() { v } else { m }
 }
 
 /// The mean of each plane of `x` (`[C, B, plane]`) into `out` (`[B, C]`).
@@ -444,19 +497,44 @@ mod tests {
     #[test]
     fn max_pool_equals_burn_max_pool2d() {
         let device = Device::flex();
-        let pool = MaxPool2dConfig::new([3, 3])
-            .with_strides([2, 2])
-            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-            .init();
-        for (h, w) in [(8, 8), (7, 10)] {
-            // Negative values too: padding must not win.
-            let x = Tensor::<4>::random([1, 3, h, w], Distribution::Normal(-1.0, 1.0), &device);
-            let expected = host(pool.forward(x.clone()));
-            let mut out = Vec::new();
-            let [oh, ow] = max_pool(&host(x), [3, h, w], [3, 2, 1], &mut out, 2);
-            assert_eq!(3 * oh * ow, expected.len());
-            assert_eq!(max_diff(&out, &expected), 0.0);
+        // The backbone's pool (padded, floor) and MTCNN's (unpadded, ceil: 3/2 and 2/2).
+        for ([kernel, stride, padding], ceil_mode) in
+            [([3, 2, 1], false), ([3, 2, 0], true), ([2, 2, 0], true)]
+        {
+            let pool = MaxPool2dConfig::new([kernel, kernel])
+                .with_strides([stride, stride])
+                .with_padding(PaddingConfig2d::Explicit(
+                    padding, padding, padding, padding,
+                ))
+                .with_ceil_mode(ceil_mode)
+                .init();
+            for (h, w) in [(8, 8), (7, 10), (9, 5)] {
+                // Negative values too: padding must not win.
+                let x = Tensor::<4>::random([1, 3, h, w], Distribution::Normal(-1.0, 1.0), &device);
+                let expected = host(pool.forward(x.clone()));
+                let mut out = Vec::new();
+                let window = [kernel, stride, padding];
+                let [oh, ow] = max_pool(&host(x), [3, h, w], window, ceil_mode, &mut out, 2);
+                assert_eq!(3 * oh * ow, expected.len(), "{window:?} ceil {ceil_mode}");
+                assert_eq!(
+                    max_diff(&out, &expected),
+                    0.0,
+                    "{window:?} ceil {ceil_mode}"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn max_pool_propagates_nan_as_pytorch_does() {
+        // 1 x 4 x 4, 2x2 windows: a NaN makes its window's maximum NaN, wherever it falls.
+        let mut x: Vec<f32> = (0..16).map(|v| v as f32).collect();
+        x[0] = f32::NAN;
+        x[15] = f32::NAN;
+        let mut out = Vec::new();
+        max_pool(&x, [1, 4, 4], [2, 2, 0], false, &mut out, 1);
+        assert!(out[0].is_nan() && out[3].is_nan(), "{out:?}");
+        assert_eq!(&out[1..3], &[7.0, 13.0]);
     }
 
     #[test]

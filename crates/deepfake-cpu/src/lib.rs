@@ -1,26 +1,34 @@
-//! The host inference engine for CPUs: the ResNeXt backbone (BatchNorm folded) on plain `f32`
-//! slices, faster than Burn 0.22 flex's own operations for this network (docs/benchmarks.md)
-//! and equal to them within float rounding.
+//! The host inference engine for CPUs: the ResNeXt backbone (BatchNorm folded) and small PReLU
+//! networks (MTCNN's, the face detector) on plain `f32` slices, faster than Burn 0.22 flex's
+//! own operations for these networks (docs/benchmarks.md) and equal to them within float
+//! rounding.
 //!
 //! [`CpuResNeXt`] is built from [`BackboneWeights`] (the model crate fills them from its folded
 //! Burn modules) and maps images `[B, 3, H, W]` to pooled features `[B, C]`, both row-major
 //! host buffers; this crate knows nothing of Burn (it is a dev-dependency, the reference the
-//! kernels' tests compare with). Packed AVX2/FMA register tiles for the grouped and stem
+//! kernels' tests compare with). [`CpuPreluNet`] is built from [`PreluNetWeights`] the same
+//! way (deepfake-faces fills them). Packed AVX2/FMA register tiles for the grouped and stem
 //! convolutions, the `gemm` crate for the 1x1 products with bias, ReLU and residual fused
 //! around them. Upstream route: the fused epilogues, and the grouped (and stem) convolution
 //! as a packed-weight product over the padded input read in place, in burn-flex.
 
+mod activation;
 mod backbone;
 mod error;
 mod gemm;
 mod grouped_conv;
 mod layers;
 mod packed;
+mod prelu_net;
 mod weights;
 
 pub use backbone::{CpuResNeXt, LayerTimes};
 pub use error::{Error, Result};
-pub use weights::{BackboneWeights, BlockWeights, ConvWeights, PoolSpec};
+pub use prelu_net::CpuPreluNet;
+pub use weights::{
+    BackboneWeights, BlockWeights, ConvWeights, DenseWeights, HeadWeights, PoolSpec,
+    PreluConvWeights, PreluNetWeights,
+};
 
 /// Whether this CPU has AVX2 and FMA (checked at run time, cached by the standard library):
 /// the packed product needs them, the direct grouped kernel is compiled for them too.

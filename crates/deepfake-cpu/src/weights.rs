@@ -61,3 +61,50 @@ pub struct BackboneWeights {
     /// The final average pool's output size (the engine implements `[1, 1]`, global).
     pub avg_pool_output: [usize; 2],
 }
+
+/// A convolution of a [`PreluNetWeights`] network with its PReLU and, optionally, the max
+/// pool after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreluConvWeights {
+    /// The convolution and its bias.
+    pub conv: ConvWeights,
+    /// PReLU slopes, `[C_out]`.
+    pub slopes: Vec<f32>,
+    /// The max pool after the PReLU, if any.
+    pub pool: Option<PoolSpec>,
+}
+
+/// A fully connected layer: `y = W x + b`, then PReLU when it has slopes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseWeights {
+    /// `[out, in]`, row-major (PyTorch's `Linear.weight`; a 1x1 convolution's `[out, in, 1, 1]`
+    /// is the same values).
+    pub weight: Vec<f32>,
+    /// `[out]`.
+    pub bias: Vec<f32>,
+    /// `[out, in]`.
+    pub dims: [usize; 2],
+    /// PReLU slopes `[out]`, or `None` for no activation.
+    pub slopes: Option<Vec<f32>>,
+}
+
+/// What follows the convolutions of a [`PreluNetWeights`] network.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HeadWeights {
+    /// A 1x1 convolution over the last feature map (a fully convolutional network such as
+    /// MTCNN's P-Net): the output is a map `[B, out, H', W']`.
+    Pointwise(DenseWeights),
+    /// Each image's last feature map flattened in `(channel, row, column)` order, then these
+    /// layers in turn (MTCNN's R-Net and O-Net): the output is `[B, out]`.
+    Dense(Vec<DenseWeights>),
+}
+
+/// A small convolutional network of PReLU layers: unpadded convolutions, each followed by
+/// PReLU and optionally a max pool, then a head (MTCNN's three networks have this form).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreluNetWeights {
+    /// The convolutions, in order.
+    pub convs: Vec<PreluConvWeights>,
+    /// The layers after them.
+    pub head: HeadWeights,
+}

@@ -19,6 +19,9 @@ pub enum FacesError {
     /// The device did not return a network's outputs.
     #[error("MTCNN on the device: {0}")]
     Device(String),
+    /// The host CPU engine has no kernel for a layer on this CPU (run the Burn networks).
+    #[error("MTCNN on the host CPU engine: {0}")]
+    Host(#[source] deepfake_cpu::Error),
 }
 
 /// This crate's result.

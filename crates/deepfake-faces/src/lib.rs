@@ -1,5 +1,6 @@
-//! Faces in photos: MTCNN detection on Burn with facenet-pytorch 2.6.0's weights (embedded,
-//! MIT licence), and FFHQ-style alignment of each face to the crops the detector was trained on.
+//! Faces in photos: MTCNN detection (on Burn, or on the host CPU engine for CPUs) with
+//! facenet-pytorch 2.6.0's weights (embedded, MIT licence), and FFHQ-style alignment of each
+//! face to the crops the detector was trained on.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -18,8 +19,10 @@ pub mod align;
 pub mod candidates;
 pub mod error;
 pub mod face;
+pub mod host_nets;
 pub mod mtcnn;
 pub mod nets;
+pub mod networks;
 pub mod resample;
 pub mod track;
 pub mod weights;
@@ -27,7 +30,9 @@ pub mod weights;
 pub use align::{ALIGNED_SIZE, AlignedQuad, align_face};
 pub use error::{FacesError, Result};
 pub use face::Face;
+pub use host_nets::HostNets;
 pub use mtcnn::{Mtcnn, MtcnnConfig};
 pub use nets::{ONet, ONetOutput, PNet, RNet};
+pub use networks::{CropScores, Networks, ProposalMaps};
 pub use track::{iou, track_largest_face};
 pub use weights::MtcnnNets;

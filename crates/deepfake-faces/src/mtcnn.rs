@@ -1,14 +1,16 @@
 //! MTCNN face detection (Zhang et al. 2016) as facenet-pytorch 2.6.0's `MTCNN.detect` runs it:
 //! an image pyramid through P-Net, candidates refined by R-Net, boxes and landmarks from O-Net.
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 use image::RgbImage;
 
 use crate::candidates::{
     Candidate, Overlap, apply_regression, crop_window, make_square, non_maximum_suppression,
 };
-use crate::error::{FacesError, Result};
+use crate::error::Result;
 use crate::face::Face;
+use crate::host_nets::HostNets;
+use crate::networks::Networks;
 use crate::resample::{Planes, Window, area_resize_normalised};
 use crate::weights::MtcnnNets;
 
@@ -36,27 +38,47 @@ impl Default for MtcnnConfig {
     }
 }
 
-/// The face detector: the three networks on a device and the search settings.
-#[derive(Debug, Clone)]
+/// The face detector: the three networks (on a Burn device or the host CPU engine) and the
+/// search settings.
+#[derive(Debug)]
 pub struct Mtcnn {
-    nets: MtcnnNets,
+    nets: Networks,
     config: MtcnnConfig,
-    device: Device,
 }
 
 impl Mtcnn {
     /// MTCNN with facenet-pytorch's weights (embedded) and default settings on `device`.
     pub fn new(device: &Device) -> Result<Self> {
-        Ok(Self::from_nets(MtcnnNets::bundled(device)?, device))
+        Ok(Self::from_nets(MtcnnNets::bundled(device)?))
     }
 
-    /// MTCNN with the given networks (on `device`) and default settings.
-    pub fn from_nets(nets: MtcnnNets, device: &Device) -> Self {
+    /// MTCNN with the given networks (on Burn's operations, on their device) and default
+    /// settings.
+    pub fn from_nets(nets: MtcnnNets) -> Self {
         Self {
-            nets,
+            nets: Networks::Burn(Box::new(nets)),
             config: MtcnnConfig::default(),
-            device: device.clone(),
         }
+    }
+
+    /// MTCNN with facenet-pytorch's weights on the host CPU engine (`deepfake-cpu`) and
+    /// default settings: the form for a CPU, faster than Burn's CPU backend (flex) and the
+    /// same faces within float rounding (`device` only loads the weights).
+    ///
+    /// # Errors
+    /// [`crate::FacesError::Host`] when this CPU lacks a kernel the engine needs (AVX2 + FMA
+    /// for the 2x2 convolutions): use [`Self::new`] there.
+    pub fn new_host(device: &Device) -> Result<Self> {
+        let nets = MtcnnNets::bundled(device)?;
+        Ok(Self {
+            nets: Networks::Host(Box::new(HostNets::new(&nets)?)),
+            config: MtcnnConfig::default(),
+        })
+    }
+
+    /// The networks and where they run.
+    pub fn networks(&self) -> &Networks {
+        &self.nets
     }
 
     /// The same detector with other search settings.
@@ -107,11 +129,9 @@ impl Mtcnn {
             let width = (planes.width as f64 * scale + 1.0) as usize;
             let mut input = Vec::new();
             area_resize_normalised(planes, Window::whole(planes), height, width, &mut input);
-            let x = Tensor::from_data(TensorData::new(input, [1, 3, height, width]), &self.device);
-            let (regression, probability) = self.nets.pnet.forward(x);
-            let [_, _, out_h, out_w] = probability.dims();
-            let regression = values(regression)?;
-            let probability = values(probability)?;
+            let maps = self.nets.propose(input, [height, width])?;
+            let [out_h, out_w] = maps.size;
+            let (regression, probability) = (maps.regression, maps.probability);
             let cells = out_h * out_w;
             let scale = scale as f32;
             let mut at_scale = Vec::new();
@@ -173,13 +193,8 @@ impl Mtcnn {
         let mut passed = Vec::new();
         for (chunk, start) in batches(&crops, boxes.len(), 24) {
             let n = chunk.len() / (3 * 24 * 24);
-            let x = Tensor::from_data(
-                TensorData::new(chunk.to_vec(), [n, 3, 24, 24]),
-                &self.device,
-            );
-            let (regression, probability) = self.nets.rnet.forward(x);
-            let regression = values(regression)?;
-            let probability = values(probability)?;
+            let scores = self.nets.refine(chunk, n)?;
+            let (regression, probability) = (scores.regression, scores.probability);
             for i in 0..n {
                 let score = probability[2 * i + 1];
                 if score > config.thresholds[1] {
@@ -215,14 +230,9 @@ impl Mtcnn {
         let mut landmarks = Vec::new();
         for (chunk, start) in batches(&crops, boxes.len(), 48) {
             let n = chunk.len() / (3 * 48 * 48);
-            let x = Tensor::from_data(
-                TensorData::new(chunk.to_vec(), [n, 3, 48, 48]),
-                &self.device,
-            );
-            let out = self.nets.onet.forward(x);
-            let regression = values(out.regression)?;
-            let points = values(out.landmarks)?;
-            let probability = values(out.probability)?;
+            let scores = self.nets.output(chunk, n)?;
+            let (regression, points, probability) =
+                (scores.regression, scores.landmarks, scores.probability);
             for i in 0..n {
                 let score = probability[2 * i + 1];
                 if score <= config.thresholds[2] {
@@ -293,13 +303,4 @@ fn batches(crops: &[f32], n: usize, size: usize) -> impl Iterator<Item = (&[f32]
         .chunks(CROP_BATCH * per_crop)
         .enumerate()
         .map(|(b, chunk)| (chunk, b * CROP_BATCH))
-}
-
-/// A tensor's values on the host.
-fn values<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
-    tensor
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .map_err(|e| FacesError::Device(format!("{e:?}")))
 }

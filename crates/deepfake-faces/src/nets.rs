@@ -39,15 +39,15 @@ fn flatten_whc(x: Tensor<4>) -> Tensor<2> {
 /// The proposal network: fully convolutional, one 12x12 window per output cell (stride 2).
 #[derive(Module, Debug)]
 pub struct PNet {
-    conv1: Conv2d,
-    prelu1: PRelu,
-    pool1: MaxPool2d,
-    conv2: Conv2d,
-    prelu2: PRelu,
-    conv3: Conv2d,
-    prelu3: PRelu,
-    conv4_1: Conv2d,
-    conv4_2: Conv2d,
+    pub(crate) conv1: Conv2d,
+    pub(crate) prelu1: PRelu,
+    pub(crate) pool1: MaxPool2d,
+    pub(crate) conv2: Conv2d,
+    pub(crate) prelu2: PRelu,
+    pub(crate) conv3: Conv2d,
+    pub(crate) prelu3: PRelu,
+    pub(crate) conv4_1: Conv2d,
+    pub(crate) conv4_2: Conv2d,
 }
 
 impl PNet {
@@ -66,6 +66,11 @@ impl PNet {
         }
     }
 
+    /// The device of the weights.
+    pub fn device(&self) -> Device {
+        self.conv1.weight.device()
+    }
+
     /// `[N, 3, H, W]` -> (box regression `[N, 4, H', W']`, face probability `[N, 2, H', W']`)
     /// with `H' = ceil((H - 2) / 2) - 4`.
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
@@ -82,18 +87,18 @@ impl PNet {
 /// The refinement network: one 24x24 crop per candidate.
 #[derive(Module, Debug)]
 pub struct RNet {
-    conv1: Conv2d,
-    prelu1: PRelu,
-    pool1: MaxPool2d,
-    conv2: Conv2d,
-    prelu2: PRelu,
-    pool2: MaxPool2d,
-    conv3: Conv2d,
-    prelu3: PRelu,
-    dense4: Linear,
-    prelu4: PRelu,
-    dense5_1: Linear,
-    dense5_2: Linear,
+    pub(crate) conv1: Conv2d,
+    pub(crate) prelu1: PRelu,
+    pub(crate) pool1: MaxPool2d,
+    pub(crate) conv2: Conv2d,
+    pub(crate) prelu2: PRelu,
+    pub(crate) pool2: MaxPool2d,
+    pub(crate) conv3: Conv2d,
+    pub(crate) prelu3: PRelu,
+    pub(crate) dense4: Linear,
+    pub(crate) prelu4: PRelu,
+    pub(crate) dense5_1: Linear,
+    pub(crate) dense5_2: Linear,
 }
 
 impl RNet {
@@ -133,22 +138,22 @@ impl RNet {
 /// The output network: one 48x48 crop per candidate, with the five landmarks.
 #[derive(Module, Debug)]
 pub struct ONet {
-    conv1: Conv2d,
-    prelu1: PRelu,
-    pool1: MaxPool2d,
-    conv2: Conv2d,
-    prelu2: PRelu,
-    pool2: MaxPool2d,
-    conv3: Conv2d,
-    prelu3: PRelu,
-    pool3: MaxPool2d,
-    conv4: Conv2d,
-    prelu4: PRelu,
-    dense5: Linear,
-    prelu5: PRelu,
-    dense6_1: Linear,
-    dense6_2: Linear,
-    dense6_3: Linear,
+    pub(crate) conv1: Conv2d,
+    pub(crate) prelu1: PRelu,
+    pub(crate) pool1: MaxPool2d,
+    pub(crate) conv2: Conv2d,
+    pub(crate) prelu2: PRelu,
+    pub(crate) pool2: MaxPool2d,
+    pub(crate) conv3: Conv2d,
+    pub(crate) prelu3: PRelu,
+    pub(crate) pool3: MaxPool2d,
+    pub(crate) conv4: Conv2d,
+    pub(crate) prelu4: PRelu,
+    pub(crate) dense5: Linear,
+    pub(crate) prelu5: PRelu,
+    pub(crate) dense6_1: Linear,
+    pub(crate) dense6_2: Linear,
+    pub(crate) dense6_3: Linear,
 }
 
 /// What O-Net says of each crop.

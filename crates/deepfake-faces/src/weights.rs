@@ -48,6 +48,11 @@ impl MtcnnNets {
         Self::from_dir(dir.path(), device)
     }
 
+    /// The device the networks are on.
+    pub fn device(&self) -> Device {
+        self.pnet.device()
+    }
+
     /// The weights in `dir` (`pnet.pt`, `rnet.pt`, `onet.pt`: facenet-pytorch's state dicts).
     pub fn from_dir(dir: &Path, device: &Device) -> Result<Self> {
         Ok(Self {

@@ -1,10 +1,12 @@
 //! The folded backbone handed to the host CPU engine (`deepfake-cpu`): its weights copied to
-//! plain host buffers, and the engine's slices wrapped back into tensors at the boundary.
+//! plain host buffers, and the engine's slices wrapped back into tensors at the boundary. The
+//! layer conversions are public: deepfake-faces hands MTCNN's networks to the engine with them.
 
 use std::time::Instant;
 
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
+use burn::nn::pool::MaxPool2d;
 use burn::tensor::{Tensor, TensorData};
 use deepfake_cpu::{BackboneWeights, BlockWeights, ConvWeights, CpuResNeXt, PoolSpec};
 
@@ -23,13 +25,7 @@ impl FusedResNeXt {
         } = self;
         BackboneWeights {
             stem: conv_weights(conv1),
-            max_pool: PoolSpec {
-                kernel: maxpool.kernel_size,
-                stride: maxpool.stride,
-                padding: padding(&maxpool.padding),
-                dilation: maxpool.dilation,
-                ceil_mode: maxpool.ceil_mode,
-            },
+            max_pool: pool_spec(&maxpool),
             blocks: blocks.into_iter().map(block_weights).collect(),
             avg_pool_output: avgpool.output_size,
         }
@@ -56,13 +52,26 @@ fn padding(padding: &PaddingConfig2d) -> [usize; 4] {
 }
 
 /// A tensor's values as `f32` (converted first, so reading them cannot fail).
-fn host_values(data: TensorData) -> Vec<f32> {
+pub fn host_values(data: TensorData) -> Vec<f32> {
     data.convert::<f32>()
         .try_into_vec::<f32>()
         .expect("converted to f32")
 }
 
-fn conv_weights(conv: Conv2d) -> ConvWeights {
+/// A Burn max pool's window as the host engine reads it.
+pub fn pool_spec(pool: &MaxPool2d) -> PoolSpec {
+    PoolSpec {
+        kernel: pool.kernel_size,
+        stride: pool.stride,
+        padding: padding(&pool.padding),
+        dilation: pool.dilation,
+        ceil_mode: pool.ceil_mode,
+    }
+}
+
+/// A Burn convolution's weights, bias (zeros when it has none) and geometry as host values
+/// for the host engine (the tensors are released as they are copied).
+pub fn conv_weights(conv: Conv2d) -> ConvWeights {
     let dims = conv.weight.dims();
     let bias = match conv.bias {
         Some(bias) => host_values(bias.val().into_data()),

@@ -22,7 +22,7 @@ pub mod error;
 pub mod fused;
 pub mod grad_cam;
 pub mod grouped_conv;
-mod host;
+pub mod host;
 pub mod layer_timer;
 pub mod lstm;
 mod model_info;

@@ -24,10 +24,39 @@ pub fn expected() -> &'static Value {
     })
 }
 
-/// One MTCNN with the bundled weights on flex, shared by the tests.
+/// MTCNN with the bundled weights in every form, shared by the tests: Burn's operations on
+/// flex, then the host CPU engine (on every CPU with AVX2 + FMA; the CI machines have them).
+pub fn mtcnn_forms() -> &'static [(&'static str, Mtcnn)] {
+    static FORMS: OnceLock<Vec<(&'static str, Mtcnn)>> = OnceLock::new();
+    FORMS.get_or_init(|| {
+        let device = Device::flex();
+        let mut forms = vec![(
+            "Burn flex",
+            Mtcnn::new(&device).expect("bundled weights load"),
+        )];
+        match Mtcnn::new_host(&device) {
+            Ok(host) => forms.push(("host CPU engine", host)),
+            Err(e) if !has_avx2_fma() => eprintln!("no host-engine form on this CPU: {e}"),
+            Err(e) => panic!("the host engine runs MTCNN on a CPU with AVX2 + FMA: {e}"),
+        }
+        forms
+    })
+}
+
+/// The Burn form of [`mtcnn_forms`].
 pub fn mtcnn() -> &'static Mtcnn {
-    static MTCNN: OnceLock<Mtcnn> = OnceLock::new();
-    MTCNN.get_or_init(|| Mtcnn::new(&Device::flex()).expect("bundled weights load"))
+    &mtcnn_forms()[0].1
+}
+
+fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// A test photo as RGB (the grey one expanded to three equal channels, as PIL's
