@@ -121,8 +121,9 @@ fn grouped_conv_formulations_on_wgpu_match_flex_conv2d() {
         // Gradients through the formulation the GPU runs, against flex's conv2d backward.
         let gradients = |device: &Device, method: GroupedConvMethod| {
             let autodiff = device.clone().autodiff();
-            let conv = conv.clone().to_device(&autodiff);
-            let x = x.clone().to_device(&autodiff).require_grad();
+            let conv = conv.clone().fork(&autodiff).train();
+            // Moving a tensor onto an autodiff device does not track it: mark it explicitly.
+            let x = x.clone().to_device(&autodiff).autodiff().require_grad();
             let out = grouped_conv2d(&conv, x.clone(), method);
             let grads = out.clone().mul(out).sum().backward();
             (
