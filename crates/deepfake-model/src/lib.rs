@@ -31,6 +31,7 @@ pub mod preprocess;
 pub mod pytorch;
 pub mod pytorch_export;
 pub mod resnext;
+mod safetensors_import;
 pub mod saved;
 
 pub use batch_norm::BatchNorm;

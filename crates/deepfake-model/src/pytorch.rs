@@ -3,11 +3,10 @@
 use std::path::Path;
 
 use burn::module::Module;
-use burn::store::{
-    ApplyResult, KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
-};
+use burn::store::{ApplyResult, KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore};
 
 use crate::error::{Error, Result};
+use crate::safetensors_import::read_safetensors;
 
 /// A regex rewrite from a PyTorch key to our module path, e.g. `(r"\.downsample\.0\.", ".downsample.conv.")`.
 pub type KeyRemap = (&'static str, &'static str);
@@ -39,15 +38,13 @@ pub fn load_pytorch_weights<M: Module>(
         .is_some_and(|ext| ext.eq_ignore_ascii_case("safetensors"));
     let remapper = KeyRemapper::from_patterns(remaps.to_vec())
         .map_err(|e| weights_error(format!("invalid key remapping: {e}")))?;
-    // The two stores share their options but no trait for setting them.
     let result = if is_safetensors {
-        let mut store = SafetensorsStore::from_file(path)
-            .with_from_adapter(PyTorchToBurnAdapter)
-            .map_indices_contiguous(false)
-            .allow_partial(true)
-            .validate(false)
-            .remap(remapper);
-        module.load_from(&mut store).map_err(|e| e.to_string())
+        // Not burn-store's SafetensorsStore: it re-parses the header for every tensor
+        // (quadratic in the tensor count); the same tensors, remapping and adapter otherwise.
+        read_safetensors(path).map(|tensors| {
+            let (tensors, _) = remapper.remap(tensors);
+            module.apply(tensors, None, Some(Box::new(PyTorchToBurnAdapter)), false)
+        })
     } else {
         let mut store = PytorchStore::from_file(path)
             .map_indices_contiguous(false)
