@@ -10,7 +10,6 @@ use crate::error::{Error, Result};
 use crate::gemm::{Epilogue, matmul};
 use crate::grouped_conv::GroupedConv;
 use crate::layers::max_pool;
-use crate::packed::MR;
 use crate::weights::{DenseWeights, HeadWeights, PreluConvWeights, PreluNetWeights};
 
 /// A [`PreluNetWeights`] network ready to run on the host: images `[B, C, H, W]` to a map
@@ -45,8 +44,7 @@ impl CpuPreluNet {
     /// output channels); a pool that is not square and undilated with symmetric padding; a
     /// layer whose input size does not match the previous layer's output.
     pub fn new(weights: PreluNetWeights) -> Result<Self> {
-        let PreluNetWeights { mut convs, head } = weights;
-        pad_for_packing(&mut convs);
+        let PreluNetWeights { convs, head } = weights;
         let mut channels = convs.first().map(|c| c.conv.dims[1]);
         let convs = convs
             .into_iter()
@@ -231,44 +229,6 @@ fn unsupported(layer: &str, reason: String) -> Error {
     Error::Unsupported {
         layer: layer.into(),
         reason,
-    }
-}
-
-/// Rounds up the output channels of each convolution followed by another to the packed
-/// kernel's multiple ([`MR`]; zero filters, biases and slopes) and gives the next one zero
-/// weights for the added input channels: the same outputs (the added channels are exactly 0
-/// and add exactly 0), on the packed product with every thread instead of the single-threaded
-/// direct kernel (P-Net's first convolution, 10 -> 12 channels: 7 ms -> ... on a 640x480
-/// photo's first pyramid level). Layers whose shapes do not fit are left for
-/// [`prelu_conv`] to report.
-fn pad_for_packing(convs: &mut [PreluConvWeights]) {
-    for i in 1..convs.len() {
-        let (done, rest) = convs.split_at_mut(i);
-        let (layer, next) = (&mut done[i - 1], &mut rest[0].conv);
-        let [c_out, c_in, kh, kw] = layer.conv.dims;
-        let padded = c_out.next_multiple_of(MR);
-        let next_taps = next.dims[2] * next.dims[3];
-        let fits = layer.conv.groups == 1
-            && next.groups == 1
-            && layer.conv.weight.len() == c_out * c_in * kh * kw
-            && layer.conv.bias.len() == c_out
-            && layer.slopes.len() == c_out
-            && next.dims[1] == c_out
-            && next.weight.len() == next.dims[0] * c_out * next_taps;
-        if !fits || GroupedConv::packs(c_out) || !GroupedConv::packs(padded) {
-            continue;
-        }
-        layer.conv.weight.resize(padded * c_in * kh * kw, 0.0);
-        layer.conv.bias.resize(padded, 0.0);
-        layer.slopes.resize(padded, 0.0);
-        layer.conv.dims[0] = padded;
-        let mut weight = Vec::with_capacity(next.dims[0] * padded * next_taps);
-        for filter in next.weight.chunks_exact(c_out * next_taps) {
-            weight.extend_from_slice(filter);
-            weight.resize(weight.len() + (padded - c_out) * next_taps, 0.0);
-        }
-        next.weight = weight;
-        next.dims[1] = padded;
     }
 }
 
