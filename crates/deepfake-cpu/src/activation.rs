@@ -14,6 +14,11 @@ pub(crate) enum Activation<'a> {
 }
 
 impl Activation<'_> {
+    /// [`Self::Relu`] when `relu`, else [`Self::Identity`].
+    pub fn relu_if(relu: bool) -> Self {
+        if relu { Self::Relu } else { Self::Identity }
+    }
+
     /// Whether this changes any value.
     pub fn is_identity(self) -> bool {
         matches!(self, Self::Identity)

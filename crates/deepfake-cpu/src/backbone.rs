@@ -15,8 +15,8 @@ use rayon::prelude::*;
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::grouped_conv::GroupedConv;
-use crate::layers::{DenseConv, PointwiseConv, max_pool, mean_pool};
-use crate::weights::{BackboneWeights, BlockWeights, ConvWeights};
+use crate::layers::{DenseConv, PointwiseConv, max_pool, mean_pool, transpose_outer};
+use crate::weights::{BackboneWeights, BlockWeights, ConvWeights, symmetric_padding};
 
 /// One bottleneck block: 1x1 reduce -> grouped 3x3 -> 1x1 expand, plus the skip path.
 #[derive(Debug, Clone)]
@@ -225,10 +225,8 @@ impl LayerTimes {
 #[derive(Debug)]
 pub struct CpuResNeXt {
     stem: DenseConv,
-    /// `[kernel, stride, padding]` of the max pool after the stem.
-    max_pool: [usize; 3],
-    /// Whether that pool rounds its output size up (PyTorch's `ceil_mode`).
-    max_pool_ceil: bool,
+    /// `([kernel, stride, padding], ceil_mode)` of the max pool after the stem.
+    max_pool: ([usize; 3], bool),
     blocks: Vec<CpuBottleneck>,
     /// The first of the blocks that run on the whole batch at once (see
     /// [`BATCHED_BLOCK_BYTES`]); the stem and the blocks before it run image by image.
@@ -278,15 +276,7 @@ impl CpuResNeXt {
                 format!("output {avg_pool_output:?}, only a global [1, 1] pool"),
             ));
         }
-        let [kernel, kernel_w] = max_pool.kernel;
-        let [stride, stride_w] = max_pool.stride;
-        let padding = symmetric_padding(max_pool.padding, "max pool")?;
-        if kernel != kernel_w || stride != stride_w || max_pool.dilation != [1, 1] {
-            return Err(unsupported(
-                "max pool",
-                format!("{max_pool:?}: only square, undilated windows"),
-            ));
-        }
+        let max_pool = max_pool.window("max pool")?;
         let blocks = blocks
             .into_iter()
             .enumerate()
@@ -300,8 +290,7 @@ impl CpuResNeXt {
             .unwrap_or(blocks.len());
         Ok(Self {
             stem: dense(stem)?,
-            max_pool: [kernel, stride, padding],
-            max_pool_ceil: max_pool.ceil_mode,
+            max_pool,
             blocks,
             batched_from,
             workspaces: WorkspacePool::default(),
@@ -419,17 +408,8 @@ impl CpuResNeXt {
         }
         if let Some((values, map_size)) = map {
             // `[C, B, H'W']` -> `[B, C, H'W']`.
-            let plane = h * w;
-            values.clear();
-            values.resize(batch * feature_dim * plane, 0.0);
-            for (i, channel_image) in batched.x[..feature_dim * batch * plane]
-                .chunks_exact(plane)
-                .enumerate()
-            {
-                let (c, b) = (i / batch, i % batch);
-                let at = (b * feature_dim + c) * plane;
-                values[at..at + plane].copy_from_slice(channel_image);
-            }
+            let len = feature_dim * batch * h * w;
+            transpose_outer(&batched.x[..len], feature_dim, batch, values);
             *map_size = [h, w];
         }
         let start = Instant::now();
@@ -519,8 +499,8 @@ impl CpuResNeXt {
         let [mut h, mut w] = max_pool(
             &ws.out,
             [self.stem.c_out, stem_size[0], stem_size[1]],
-            self.max_pool,
-            self.max_pool_ceil,
+            self.max_pool.0,
+            self.max_pool.1,
             &mut ws.x,
             threads,
         );
@@ -529,21 +509,6 @@ impl CpuResNeXt {
             [h, w] = block.forward(ws, [1, h, w], threads, &mut timer);
         }
         [h, w]
-    }
-}
-
-/// The padding of a layer with the same padding on every side.
-fn symmetric_padding([top, left, bottom, right]: [usize; 4], layer: &str) -> Result<usize> {
-    if top == left && top == bottom && top == right {
-        Ok(top)
-    } else {
-        Err(Error::Unsupported {
-            layer: layer.into(),
-            reason: format!(
-                "padding {:?}: only the same on every side",
-                [top, left, bottom, right]
-            ),
-        })
     }
 }
 

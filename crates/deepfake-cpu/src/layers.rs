@@ -60,11 +60,7 @@ impl PointwiseConv {
         out.resize(self.c_out * plane, 0.0);
         let epilogue = Epilogue {
             bias: Some(&self.bias),
-            activation: if relu {
-                Activation::Relu
-            } else {
-                Activation::Identity
-            },
+            activation: Activation::relu_if(relu),
         };
         matmul(
             out,
@@ -93,12 +89,10 @@ impl PointwiseConv {
         threads: usize,
     ) {
         assert_eq!(self.stride, 1, "accumulate is for stride-1 convolutions");
-        let activation = if relu {
-            Activation::Relu
-        } else {
-            Activation::Identity
+        let epilogue = Epilogue {
+            bias,
+            activation: Activation::relu_if(relu),
         };
-        let epilogue = Epilogue { bias, activation };
         matmul(
             out,
             plane,
@@ -263,7 +257,7 @@ impl DenseConv {
 /// Positions of a pooling window (`[kernel, stride, padding]`) along an axis of `len` values:
 /// rounded down, or up with `ceil_mode` (PyTorch's rule: a last, partial window counts when it
 /// starts inside the input or its left padding).
-pub(crate) fn pool_window_count(len: usize, window: [usize; 3], ceil_mode: bool) -> usize {
+fn pool_window_count(len: usize, window: [usize; 3], ceil_mode: bool) -> usize {
     let [kernel, stride, padding] = window;
     if !ceil_mode {
         return window_count(len, window);
@@ -365,6 +359,18 @@ pub(crate) fn max_pool(
 #[inline(always)]
 fn max_propagating_nan(m: f32, v: f32) -> f32 {
     if v > m || v.is_nan() { v } else { m }
+}
+
+/// `[A, B, P]` -> `[B, A, P]`, row-major, into `out` (`P` = the rest of the dimensions):
+/// images `[B, C, ...]` to channel-major `[C, B, ...]` and back.
+pub(crate) fn transpose_outer(x: &[f32], a: usize, b: usize, out: &mut Vec<f32>) {
+    let plane = x.len() / (a * b).max(1);
+    out.clear();
+    out.resize(x.len(), 0.0);
+    for (i, block) in x.chunks_exact(plane.max(1)).enumerate() {
+        let (ia, ib) = (i / b, i % b);
+        out[(ib * a + ia) * plane..][..plane].copy_from_slice(block);
+    }
 }
 
 /// The mean of each plane of `x` (`[C, B, plane]`) into `out` (`[B, C]`).

@@ -9,7 +9,7 @@ use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::gemm::{Epilogue, matmul};
 use crate::grouped_conv::GroupedConv;
-use crate::layers::max_pool;
+use crate::layers::{max_pool, transpose_outer};
 use crate::weights::{DenseWeights, HeadWeights, PreluConvWeights, PreluNetWeights};
 
 /// A [`PreluNetWeights`] network ready to run on the host: images `[B, C, H, W]` to a map
@@ -62,7 +62,7 @@ impl CpuPreluNet {
             }
             HeadWeights::Dense(layers) => {
                 // The first layer's input is the flattened map, whose size depends on the image.
-                let mut inputs = layers.first().map(|l| l.dims[1]);
+                let mut inputs = None;
                 for (index, layer) in layers.iter().enumerate() {
                     check_dense(layer, &format!("dense layer {index}"), inputs)?;
                     inputs = Some(layer.dims[0]);
@@ -76,14 +76,6 @@ impl CpuPreluNet {
     /// Channels of the input images.
     pub fn in_channels(&self) -> usize {
         self.convs.first().map_or(0, |c| c.conv.c_in)
-    }
-
-    /// Outputs per position (pointwise head) or per image (dense head).
-    pub fn out_channels(&self) -> usize {
-        match &self.head {
-            Head::Pointwise(layer) => layer.dims[0],
-            Head::Dense(layers) => layers.last().map_or(0, |l| l.dims[0]),
-        }
     }
 
     /// Runs `batch` images `[C, H, W]` stored one after another in `images` (row-major
@@ -206,18 +198,6 @@ fn dense(layer: &DenseWeights, x: &[f32], n: usize, threads: usize) -> Vec<f32> 
     y
 }
 
-/// `[A, B, P]` -> `[B, A, P]`, row-major, into `out` (`P` = the rest of the dimensions):
-/// images `[B, C, ...]` to channel-major `[C, B, ...]` and back.
-fn transpose_outer(x: &[f32], a: usize, b: usize, out: &mut Vec<f32>) {
-    let plane = x.len() / (a * b).max(1);
-    out.clear();
-    out.resize(x.len(), 0.0);
-    for (i, block) in x.chunks_exact(plane.max(1)).enumerate() {
-        let (ia, ib) = (i / b, i % b);
-        out[(ib * a + ia) * plane..][..plane].copy_from_slice(block);
-    }
-}
-
 thread_local! {
     /// Each thread's two activation buffers, kept from call to call: fresh buffers of a
     /// large pyramid level would be faulted in and cleared by the kernel on every call.
@@ -279,19 +259,7 @@ fn prelu_conv(layer: PreluConvWeights, index: usize, channels: Option<usize>) ->
         ));
     }
     let pool = pool
-        .map(|p| {
-            let [top, left, bottom, right] = p.padding;
-            let square = p.kernel[0] == p.kernel[1] && p.stride[0] == p.stride[1];
-            if !square || p.dilation != [1, 1] || !(top == left && top == bottom && top == right) {
-                return Err(unsupported(
-                    &format!("pool after conv {index}"),
-                    format!(
-                        "{p:?}: only square, undilated windows with the same padding all round"
-                    ),
-                ));
-            }
-            Ok(([p.kernel[0], p.stride[0], top], p.ceil_mode))
-        })
+        .map(|p| p.window(&format!("pool after conv {index}")))
         .transpose()?;
     let conv = GroupedConv::new(
         conv.weight,

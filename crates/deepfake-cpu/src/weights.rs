@@ -2,6 +2,8 @@
 //! model crate fills them from its Burn modules (`FusedResNeXt::into_host_weights`); nothing
 //! here knows Burn.
 
+use crate::error::{Error, Result};
+
 /// One convolution with its bias (BatchNorm already folded in).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConvWeights {
@@ -34,6 +36,45 @@ pub struct PoolSpec {
     pub dilation: [usize; 2],
     /// Output sizes rounded up (PyTorch's `ceil_mode`).
     pub ceil_mode: bool,
+}
+
+impl PoolSpec {
+    /// `([kernel, stride, padding], ceil_mode)` as the host max pool runs it.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] naming `layer` unless the window is square and undilated with the
+    /// same padding on every side.
+    pub(crate) fn window(&self, layer: &str) -> Result<([usize; 3], bool)> {
+        let padding = symmetric_padding(self.padding, layer)?;
+        if self.kernel[0] != self.kernel[1]
+            || self.stride[0] != self.stride[1]
+            || self.dilation != [1, 1]
+        {
+            return Err(Error::Unsupported {
+                layer: layer.into(),
+                reason: format!("{self:?}: only square, undilated windows"),
+            });
+        }
+        Ok(([self.kernel[0], self.stride[0], padding], self.ceil_mode))
+    }
+}
+
+/// The padding of a layer with the same padding on every side.
+pub(crate) fn symmetric_padding(
+    [top, left, bottom, right]: [usize; 4],
+    layer: &str,
+) -> Result<usize> {
+    if top == left && top == bottom && top == right {
+        Ok(top)
+    } else {
+        Err(Error::Unsupported {
+            layer: layer.into(),
+            reason: format!(
+                "padding {:?}: only the same on every side",
+                [top, left, bottom, right]
+            ),
+        })
+    }
 }
 
 /// A bottleneck block: 1x1 reduce, grouped 3x3, 1x1 expand, and the skip projection.

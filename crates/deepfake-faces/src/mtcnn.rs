@@ -10,7 +10,7 @@ use crate::candidates::{
 use crate::error::Result;
 use crate::face::Face;
 use crate::host_nets::HostNets;
-use crate::networks::Networks;
+use crate::networks::{CropScores, Networks, ProposalMaps};
 use crate::resample::{Planes, Window, area_resize_normalised};
 use crate::weights::MtcnnNets;
 
@@ -129,9 +129,11 @@ impl Mtcnn {
             let width = (planes.width as f64 * scale + 1.0) as usize;
             let mut input = Vec::new();
             area_resize_normalised(planes, Window::whole(planes), height, width, &mut input);
-            let maps = self.nets.propose(input, [height, width])?;
-            let [out_h, out_w] = maps.size;
-            let (regression, probability) = (maps.regression, maps.probability);
+            let ProposalMaps {
+                regression,
+                probability,
+                size: [out_h, out_w],
+            } = self.nets.propose(input, [height, width])?;
             let cells = out_h * out_w;
             let scale = scale as f32;
             let mut at_scale = Vec::new();
@@ -193,8 +195,11 @@ impl Mtcnn {
         let mut passed = Vec::new();
         for (chunk, start) in batches(&crops, boxes.len(), 24) {
             let n = chunk.len() / (3 * 24 * 24);
-            let scores = self.nets.refine(chunk, n)?;
-            let (regression, probability) = (scores.regression, scores.probability);
+            let CropScores {
+                regression,
+                probability,
+                ..
+            } = self.nets.refine(chunk, n)?;
             for i in 0..n {
                 let score = probability[2 * i + 1];
                 if score > config.thresholds[1] {
@@ -230,9 +235,11 @@ impl Mtcnn {
         let mut landmarks = Vec::new();
         for (chunk, start) in batches(&crops, boxes.len(), 48) {
             let n = chunk.len() / (3 * 48 * 48);
-            let scores = self.nets.output(chunk, n)?;
-            let (regression, points, probability) =
-                (scores.regression, scores.landmarks, scores.probability);
+            let CropScores {
+                regression,
+                probability,
+                landmarks: points,
+            } = self.nets.output(chunk, n)?;
             for i in 0..n {
                 let score = probability[2 * i + 1];
                 if score <= config.thresholds[2] {
