@@ -7,6 +7,7 @@
 
 mod color;
 mod dct;
+mod lanes;
 mod quantize;
 mod sampling;
 
@@ -14,6 +15,7 @@ use image::RgbImage;
 
 use crate::error::{DataError, Result};
 use dct::Block;
+use lanes::{Lanes, Portable};
 use quantize::{Component, Quantizer};
 use sampling::Plane;
 
@@ -44,39 +46,39 @@ pub fn jpeg_roundtrip(image: &RgbImage, quality: u8) -> Result<RgbImage> {
         // SAFETY: the CPU supports AVX2, checked just above.
         return Ok(unsafe { roundtrip_avx2(image, quality) });
     }
-    Ok(roundtrip(image, quality))
+    Ok(roundtrip::<Portable>(image, quality))
 }
 
-/// [`roundtrip`] compiled for AVX2 (8 lanes of 32-bit multiplies for the DCTs and colour
-/// conversion; the baseline x86-64 target has none).
+/// [`roundtrip`] compiled for AVX2, its blocks in AVX2 registers ([`lanes::Avx2`]; the
+/// baseline x86-64 target has no 8-lane 32-bit multiplies).
 ///
 /// # Safety
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn roundtrip_avx2(image: &RgbImage, quality: u8) -> RgbImage {
-    roundtrip(image, quality)
+    roundtrip::<lanes::Avx2>(image, quality)
 }
 
-/// The round trip of a non-empty image (everything it calls is inlined, so that it compiles
-/// for the caller's target features).
+/// The round trip of a non-empty image, its 8x8 blocks computed in `L` (everything it calls
+/// is inlined, so that it compiles for the caller's target features).
 #[inline(always)]
-fn roundtrip(image: &RgbImage, quality: u8) -> RgbImage {
+fn roundtrip<L: Lanes>(image: &RgbImage, quality: u8) -> RgbImage {
     let (width, height) = image.dimensions();
     let (w, h) = (width as usize, height as usize);
     let [y, cb, cr] = split_ycc(image);
 
     // Luma at full resolution, padded to whole blocks.
     let luma = Quantizer::new(Component::Luminance, quality);
-    let y = roundtrip_blocks(
+    let y = roundtrip_blocks::<L>(
         &y.replicate_edges(w, h, round_up(w, 8), round_up(h, 8)),
         &luma,
     );
 
     let chroma = Quantizer::new(Component::Chrominance, quality);
     let (cb, cr) = (
-        chroma_roundtrip(&cb, &chroma),
-        chroma_roundtrip(&cr, &chroma),
+        chroma_roundtrip::<L>(&cb, &chroma),
+        chroma_roundtrip::<L>(&cr, &chroma),
     );
 
     let mut out = RgbImage::new(width, height);
@@ -93,7 +95,7 @@ fn roundtrip(image: &RgbImage, quality: u8) -> RgbImage {
 /// 2x2, padded down to whole blocks, coded, and upsampled back from its real
 /// ceil(w/2) x ceil(h/2) samples.
 #[inline(always)]
-fn chroma_roundtrip(plane: &Plane, quantizer: &Quantizer) -> Plane {
+fn chroma_roundtrip<L: Lanes>(plane: &Plane, quantizer: &Quantizer) -> Plane {
     let (w, h) = (plane.width, plane.height);
     let (small_w, small_h) = (w.div_ceil(2), h.div_ceil(2));
     let padded_w = round_up(w, 16);
@@ -101,7 +103,7 @@ fn chroma_roundtrip(plane: &Plane, quantizer: &Quantizer) -> Plane {
         .replicate_edges(w, h, padded_w, 2 * small_h)
         .downsample_2x2();
     let blocks = small.replicate_edges(padded_w / 2, small_h, padded_w / 2, round_up(small_h, 8));
-    roundtrip_blocks(&blocks, quantizer).upsample_2x2_fancy(small_w, small_h, w, h)
+    roundtrip_blocks::<L>(&blocks, quantizer).upsample_2x2_fancy(small_w, small_h, w, h)
 }
 
 /// The image's Y, Cb and Cr planes at full resolution.
@@ -123,7 +125,7 @@ fn split_ycc(image: &RgbImage) -> [Plane; 3] {
 /// Every 8x8 block of `plane` (sides multiples of 8) through the forward DCT,
 /// quantisation, dequantisation and inverse DCT.
 #[inline(always)]
-fn roundtrip_blocks(plane: &Plane, quantizer: &Quantizer) -> Plane {
+fn roundtrip_blocks<L: Lanes>(plane: &Plane, quantizer: &Quantizer) -> Plane {
     let mut out = Plane {
         width: plane.width,
         height: plane.height,
@@ -131,12 +133,9 @@ fn roundtrip_blocks(plane: &Plane, quantizer: &Quantizer) -> Plane {
     };
     for top in (0..plane.height).step_by(8) {
         for left in (0..plane.width).step_by(8) {
-            let mut block: Block = [[0; 8]; 8];
-            for (r, values) in block.iter_mut().enumerate() {
-                let row = &plane.row(top + r)[left..left + 8];
-                for (value, &sample) in values.iter_mut().zip(row) {
-                    *value = i32::from(sample) - 128;
-                }
+            let mut block: Block<L> = [L::load_centred(&plane.row(top)[left..]); 8];
+            for (r, vector) in block.iter_mut().enumerate().skip(1) {
+                *vector = L::load_centred(&plane.row(top + r)[left..]);
             }
             let coefficients = quantizer.quantize_dequantize(&dct::forward_dct(&block));
             let start = top * plane.width + left;
@@ -160,7 +159,8 @@ mod tests {
         });
         for quality in [1, 30, 75, 100] {
             let dispatched = jpeg_roundtrip(&image, quality).unwrap();
-            assert_eq!(roundtrip(&image, quality), dispatched, "quality {quality}");
+            let portable = roundtrip::<Portable>(&image, quality);
+            assert_eq!(portable, dispatched, "quality {quality}");
             assert_ne!(dispatched, image);
         }
     }

@@ -4,6 +4,7 @@
 //! `compute_reciprocal` and `quantize` with 16-bit DCT elements, its SIMD build).
 
 use super::dct::Block;
+use super::lanes::Lanes;
 
 /// The luminance table of Annex K (K.1), row-major.
 const LUMINANCE: [u16; 64] = [
@@ -61,12 +62,6 @@ impl Divisor {
         }
     }
 
-    /// The reciprocal pre-shifted so that every entry divides with the same `>> 32`
-    /// (`shift` is 18..=26 for 8-bit tables): one multiply-high, the same quotient.
-    fn scaled_reciprocal(self) -> u64 {
-        u64::from(self.reciprocal) << (32 - self.shift)
-    }
-
     /// libjpeg-turbo's quantisation of `x` as the SIMD build computes it (test reference).
     #[cfg(test)]
     fn divide(self, x: i32) -> i32 {
@@ -82,10 +77,11 @@ impl Divisor {
 /// One component's quantisation at one quality.
 #[derive(Debug, Clone)]
 pub struct Quantizer {
-    /// Per entry: libjpeg-turbo's correction, its reciprocal scaled for a `>> 32`, and the
-    /// entry itself (what the file's DQT segment holds, the dequantisation factor).
-    correction: [[u32; 8]; 8],
-    reciprocal: [[u64; 8]; 8],
+    /// Per entry: libjpeg-turbo's correction, reciprocal and shift, and the entry itself
+    /// (what the file's DQT segment holds, the dequantisation factor).
+    correction: [[i32; 8]; 8],
+    reciprocal: [[i32; 8]; 8],
+    shift: [[i32; 8]; 8],
     factor: [[i32; 8]; 8],
 }
 
@@ -106,46 +102,38 @@ impl Quantizer {
         let table = basic.map(|q| ((u32::from(q) * scale + 50) / 100).clamp(1, 255) as u16);
         // The islow forward DCT leaves its outputs scaled by 8.
         let divisors = table.map(|q| Divisor::new(u32::from(q) << 3));
+        let entries = |value: &dyn Fn(usize) -> i32| {
+            std::array::from_fn(|r| std::array::from_fn(|c| value(r * 8 + c)))
+        };
         Self {
-            correction: std::array::from_fn(|r| {
-                std::array::from_fn(|c| divisors[r * 8 + c].correction)
-            }),
-            reciprocal: std::array::from_fn(|r| {
-                std::array::from_fn(|c| divisors[r * 8 + c].scaled_reciprocal())
-            }),
-            factor: std::array::from_fn(|r| std::array::from_fn(|c| i32::from(table[r * 8 + c]))),
+            correction: entries(&|i| divisors[i].correction as i32),
+            reciprocal: entries(&|i| divisors[i].reciprocal as i32),
+            shift: entries(&|i| divisors[i].shift as i32),
+            factor: entries(&|i| i32::from(table[i])),
         }
     }
 
-    /// What a decoder reads back for forward-DCT outputs: each quantised (rounded to the
-    /// nearest multiple, halves away from zero), then multiplied by its table entry (the
-    /// inverse DCT's input).
+    /// What a decoder reads back for forward-DCT outputs (rows of coefficients): each
+    /// quantised (rounded to the nearest multiple, halves away from zero), then multiplied
+    /// by its table entry (the inverse DCT's input).
     #[inline(always)]
-    pub fn quantize_dequantize(&self, block: &Block) -> Block {
-        let mut out = [[0; 8]; 8];
-        for (r, row) in out.iter_mut().enumerate() {
-            for (c, value) in row.iter_mut().enumerate() {
-                let quotient =
-                    divide_scaled(block[r][c], self.correction[r][c], self.reciprocal[r][c]);
-                *value = quotient * self.factor[r][c];
-            }
+    pub fn quantize_dequantize<L: Lanes>(&self, block: &Block<L>) -> Block<L> {
+        let mut out = *block;
+        for (r, vector) in out.iter_mut().enumerate() {
+            *vector = vector.quantize_dequantize(
+                L::from_array(self.correction[r]),
+                L::from_array(self.reciprocal[r]),
+                L::from_array(self.shift[r]),
+                L::from_array(self.factor[r]),
+            );
         }
         out
     }
 }
 
-/// `x` quantised with a divisor's correction and scaled reciprocal: branch-free, the same
-/// `>> 32` for every entry.
-#[inline(always)]
-fn divide_scaled(x: i32, correction: u32, scaled_reciprocal: u64) -> i32 {
-    let sign = x >> 31; // 0 or -1
-    let magnitude = ((x ^ sign) - sign) as u32 + correction;
-    let quotient = ((u64::from(magnitude) * scaled_reciprocal) >> 32) as i32;
-    (quotient ^ sign) - sign
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::lanes::divide;
     use super::*;
 
     /// The reciprocal equals libjpeg's plain rounding division (`(|x| + d/2) / d`) on every
@@ -155,11 +143,12 @@ mod tests {
         for q in 1..=255u32 {
             let d = q << 3;
             let divisor = Divisor::new(d);
-            let scaled = |x: i32| divide_scaled(x, divisor.correction, divisor.scaled_reciprocal());
+            let [c, r, s] =
+                [divisor.correction, divisor.reciprocal, divisor.shift].map(|v| v as i32);
             for x in -8192..=8192i32 {
                 let plain = ((x.unsigned_abs() + d / 2) / d) as i32 * x.signum();
                 assert_eq!(divisor.divide(x), plain, "x {x}, divisor {d}");
-                assert_eq!(scaled(x), plain, "x {x}, divisor {d} (scaled reciprocal)");
+                assert_eq!(divide(x, c, r, s), plain, "x {x}, divisor {d} (32-bit)");
             }
         }
     }
