@@ -83,9 +83,10 @@ fn roundtrip<L: Lanes>(image: &RgbImage, quality: u8) -> RgbImage {
 
     let mut out = RgbImage::new(width, height);
     for (row, pixels) in out.chunks_exact_mut(3 * w).enumerate() {
-        let (y, cb, cr) = (y.row(row), cb.row(row), cr.row(row));
-        for (x, pixel) in pixels.chunks_exact_mut(3).enumerate() {
-            pixel.copy_from_slice(&color::ycc_to_rgb([y[x], cb[x], cr[x]]));
+        // Zipped rows (no index checks) let the compiler vectorise the conversion.
+        let samples = y.row(row).iter().zip(cb.row(row)).zip(cr.row(row));
+        for (pixel, ((&y, &cb), &cr)) in pixels.chunks_exact_mut(3).zip(samples) {
+            pixel.copy_from_slice(&color::ycc_to_rgb([y, cb, cr]));
         }
     }
     out
@@ -112,8 +113,10 @@ fn split_ycc(image: &RgbImage) -> [Plane; 3] {
     let (width, height) = (image.width() as usize, image.height() as usize);
     let mut planes = [(); 3].map(|_| vec![0u8; width * height]);
     let [y, cb, cr] = &mut planes;
-    for (i, pixel) in image.as_raw().chunks_exact(3).enumerate() {
-        [y[i], cb[i], cr[i]] = color::rgb_to_ycc([pixel[0], pixel[1], pixel[2]]);
+    // Zipped (no index checks) so that the compiler can vectorise the conversion.
+    let samples = y.iter_mut().zip(cb.iter_mut()).zip(cr.iter_mut());
+    for (pixel, ((y, cb), cr)) in image.as_raw().chunks_exact(3).zip(samples) {
+        [*y, *cb, *cr] = color::rgb_to_ycc([pixel[0], pixel[1], pixel[2]]);
     }
     planes.map(|samples| Plane {
         width,
