@@ -1,6 +1,7 @@
 //! `cargo xtask backends`: the tiny detector and the grouped-conv formulations on wgpu against
-//! flex. Built with the `wgpu` feature (WGSL kernels, autotune, fusion): on a CPU-only machine
-//! it runs on Mesa's lavapipe, and Debian 12's lavapipe (Mesa 22.3.6) crashes (SIGSEGV in
+//! flex: the ignored `backends::` tests of the `cargo test --workspace` build, which has the
+//! `wgpu` feature (WGSL kernels, autotune, fusion). On a CPU-only machine they run on Mesa's
+//! lavapipe, and Debian 12's lavapipe (Mesa 22.3.6) crashes (SIGSEGV in
 //! `create_compute_pipeline`) compiling the SPIR-V matmul kernels that the `vulkan` feature's
 //! compiler emits while autotune tries them; the WGSL path does not hit it.
 
@@ -32,9 +33,7 @@ pub fn run(args: Args) -> Result<()> {
         Command::new(env!("CARGO"))
             .args([
                 "test",
-                "--release",
-                "--features",
-                "wgpu",
+                "--workspace",
                 "--test",
                 "integration",
                 "--",
