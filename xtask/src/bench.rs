@@ -292,16 +292,17 @@ fn bench_data(args: DataArgs) -> Result<()> {
     // cost in the same pipeline, timed image by image in turns (see `interleaved_rates`).
     let mut pipelines = vec![("seed recipe".to_string(), config.clone())];
     for (p, rescaled) in [("0.5", false), ("0.5", true), ("0.1", false), ("0.1", true)] {
-        let mut flags = format!("--augment-jpeg {p},30,100 --augment-blur {p},3");
+        let (jpeg, blur, rescale) = (format!("{p},30,100"), format!("{p},3"), format!("{p},4"));
+        let mut flags = format!("--augment-jpeg {jpeg} --augment-blur {blur}");
         if rescaled {
-            flags.push_str(&format!(" --augment-rescale {p},4"));
+            flags.push_str(&format!(" --augment-rescale {rescale}"));
         }
         let mut degraded = config.clone();
         if let Some(recipe) = degraded.augment.as_mut() {
             recipe.degrade = Degradations {
-                jpeg: Some(format!("{p},30,100").parse()?),
-                blur: Some(format!("{p},3").parse()?),
-                rescale: rescaled.then(|| format!("{p},4").parse()).transpose()?,
+                jpeg: Some(jpeg.parse()?),
+                blur: Some(blur.parse()?),
+                rescale: rescaled.then(|| rescale.parse()).transpose()?,
             };
         }
         pipelines.push((flags, degraded));

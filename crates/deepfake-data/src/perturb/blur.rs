@@ -120,13 +120,10 @@ fn row_step(
     [entering, gone, far]: [&[u8]; 3],
     weights: &BoxWeights,
 ) {
-    let (whole, fraction) = (weights.whole, weights.fraction);
     let columns = inner.iter_mut().zip(out).zip(entering).zip(gone).zip(far);
     for ((((sum, out), &entering), &gone), &far) in columns {
         *sum = *sum + u32::from(entering) - u32::from(gone);
-        let outer = u32::from(gone) + u32::from(far);
-        let weighted = *sum * whole + outer * fraction;
-        *out = ((weighted + (1 << 23)) >> 24) as u8;
+        *out = weights.weigh(*sum, u32::from(gone) + u32::from(far));
     }
 }
 
@@ -202,8 +199,7 @@ mod avx2 {
         for at in vectorised..columns {
             let sum = u32::from(sums[at]) + u32::from(entering[at]) - u32::from(gone[at]);
             sums[at] = sum as u16;
-            let outer = u32::from(gone[at]) + u32::from(far[at]);
-            out[at] = ((sum * whole + outer * fraction + (1 << 23)) >> 24) as u8;
+            out[at] = weights.weigh(sum, u32::from(gone[at]) + u32::from(far[at]));
         }
     }
 }
@@ -237,6 +233,13 @@ impl BoxWeights {
             whole,
             fraction,
         }
+    }
+
+    /// One output value, PIL's fixed point: `(sum * whole + outer * fraction + 2^23) >> 24`
+    /// for the running sum of the inner pixels and the sum of the two outer ones.
+    #[inline(always)]
+    fn weigh(&self, sum: u32, outer: u32) -> u8 {
+        ((sum * self.whole + outer * self.fraction + (1 << 23)) >> 24) as u8
     }
 }
 

@@ -3,7 +3,7 @@
 //! without AVX2), and on x86-64 [`Avx2`], one AVX2 register. The compiler vectorised the
 //! array form only in places: its block transposes became 128 lane extracts and inserts and
 //! half the inverse DCT ran lane by lane; the register form is the same algorithm in explicit
-//! shuffles and 8-lane multiplies (3x faster per block).
+//! shuffles and 8-lane multiplies (the whole round trip of a 224x224 image: 0.60 -> ~0.33 ms).
 
 /// The operations of the JPEG block round trip on eight 32-bit lanes.
 ///
@@ -138,7 +138,11 @@ impl Lanes for Portable {
 
     #[inline(always)]
     fn transpose(block: [Self; 8]) -> [Self; 8] {
-        std::array::from_fn(|r| Self(std::array::from_fn(|c| block[c].0[r])))
+        let mut out = block;
+        for (r, row) in out.iter_mut().enumerate() {
+            *row = Self::lanewise(|c| block[c].0[r]);
+        }
+        out
     }
 }
 
