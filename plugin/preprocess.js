@@ -1,7 +1,7 @@
 // The model's input from an image, exactly as the Rust evaluation preprocessing makes it:
 // RGB 8-bit -> resize to S x S with the antialiased bilinear filter of the Rust side
-// (fast_image_resize's u8 convolution, which follows Pillow-SIMD: weights as in PIL, stored
-// as 16-bit fixed point, vertical pass then horizontal, each rounded to 8 bits) -> [0, 1] ->
+// (fast_image_resize's u8 convolution: weights as in PIL, stored as 16-bit fixed point;
+// horizontal pass then vertical as PIL, each rounded to 8 bits) -> [0, 1] ->
 // ImageNet mean/std, CHW float32. The resize is ours rather than the canvas's, whose scaling
 // differs between browsers and from the Rust pipeline.
 
@@ -81,27 +81,11 @@ export function resizeRgb(rgba, width, height, outW, outH) {
     rgb[i * 3 + 2] = rgba[i * 4 + 2];
   }
   let w = width;
-  let hh = height;
-  if (v) {
-    // Vertical pass first, as the Rust resizer does for 8-bit images.
-    const out = new Uint8Array(w * outH * 3);
-    const initial = 1 << (v.precision - 1);
-    for (let yy = 0; yy < outH; yy++) {
-      const y0 = v.first[yy];
-      const n = v.count[yy];
-      for (let x = 0; x < w * 3; x++) {
-        let sum = initial;
-        for (let k = 0; k < n; k++) sum += rgb[(y0 + k) * w * 3 + x] * v.weights[yy * v.windowSize + k];
-        out[yy * w * 3 + x] = clip8(sum, v.precision);
-      }
-    }
-    rgb = out;
-    hh = outH;
-  }
   if (h) {
-    const out = new Uint8Array(outW * hh * 3);
+    // Horizontal pass first, as PIL and the Rust resizer do.
+    const out = new Uint8Array(outW * height * 3);
     const initial = 1 << (h.precision - 1);
-    for (let y = 0; y < hh; y++) {
+    for (let y = 0; y < height; y++) {
       for (let xx = 0; xx < outW; xx++) {
         const x0 = h.first[xx];
         const n = h.count[xx];
@@ -114,6 +98,20 @@ export function resizeRgb(rgba, width, height, outW, outH) {
     }
     rgb = out;
     w = outW;
+  }
+  if (v) {
+    const out = new Uint8Array(w * outH * 3);
+    const initial = 1 << (v.precision - 1);
+    for (let yy = 0; yy < outH; yy++) {
+      const y0 = v.first[yy];
+      const n = v.count[yy];
+      for (let x = 0; x < w * 3; x++) {
+        let sum = initial;
+        for (let k = 0; k < n; k++) sum += rgb[(y0 + k) * w * 3 + x] * v.weights[yy * v.windowSize + k];
+        out[yy * w * 3 + x] = clip8(sum, v.precision);
+      }
+    }
+    rgb = out;
   }
   return rgb;
 }

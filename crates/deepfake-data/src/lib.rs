@@ -24,6 +24,7 @@ pub mod resize;
 pub mod rotate;
 pub mod sequence;
 pub mod synth;
+pub mod transpose;
 pub mod video;
 
 pub use augment::AugmentConfig;

@@ -25,7 +25,7 @@ fn diff(a: &RgbImage, b: &RgbImage) -> ([f64; 3], u8) {
 }
 
 #[test]
-fn resize_matches_pil_bilinear_within_one_level_and_a_quarter_on_average() {
+fn resize_matches_pil_bilinear_within_one_level_and_a_twentieth_on_average() {
     for (src, sizes) in [
         ("256x256", &[224u32, 64][..]),
         ("300x200", &[224][..]),
@@ -37,10 +37,12 @@ fn resize_matches_pil_bilinear_within_one_level_and_a_quarter_on_average() {
             let pil = load(&format!("resized_{src}_to_{size}.png"));
             let (mean, max) = diff(&ours, &pil);
             println!("{src} -> {size}: mean |diff| {mean:?} levels, max {max}");
-            // PIL and ours both resample in fixed point: any difference is a rounding step.
+            // The same passes in the same order (x, then y, each rounded to 8 bits); PIL's
+            // weights have 22 fractional bits, ours up to 15, so a sum that falls within
+            // a rounding step of .5 can round the other way: a rare step of 1.
             assert!(max <= 1, "{src} -> {size}: max |diff| {max} levels");
             assert!(
-                mean.iter().all(|&m| m <= 0.25),
+                mean.iter().all(|&m| m <= 0.05),
                 "{src} -> {size}: mean {mean:?}"
             );
         }

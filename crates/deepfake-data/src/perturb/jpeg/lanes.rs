@@ -5,6 +5,8 @@
 //! half the inverse DCT ran lane by lane; the register form is the same algorithm in explicit
 //! shuffles and 8-lane multiplies (the whole round trip of a 224x224 image: 0.60 -> ~0.33 ms).
 
+use super::color;
+
 /// The operations of the JPEG block round trip on eight 32-bit lanes.
 ///
 /// Code generic over `Lanes` must not pass them through closures that are not inlined
@@ -40,6 +42,12 @@ pub trait Lanes: Copy {
     fn store_range_limited(self, out: &mut [u8]);
     /// The transpose of eight vectors seen as an 8x8 matrix (`out[r][c] = block[c][r]`).
     fn transpose(block: [Self; 8]) -> [Self; 8];
+    /// Eight pixels' Y, Cb and Cr samples (the first 8 of each slice) to RGB in the first
+    /// 24 bytes of `out`: [`color::ycc_to_rgb`] on each.
+    fn ycc_to_rgb(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]);
+    /// Eight RGB pixels (the first 24 bytes of `pixels`) to Y, Cb and Cr samples (the
+    /// first 8 of each of `out`): [`color::rgb_to_ycc`] on each.
+    fn rgb_to_ycc(pixels: &[u8], out: [&mut [u8]; 3]);
 }
 
 /// libjpeg's post-IDCT range limit (`range_limit[x & RANGE_MASK]`): `x + 128` clamped to
@@ -144,6 +152,22 @@ impl Lanes for Portable {
         }
         out
     }
+
+    #[inline(always)]
+    fn ycc_to_rgb(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
+        let samples = y[..8].iter().zip(&cb[..8]).zip(&cr[..8]);
+        for (pixel, ((&y, &cb), &cr)) in out[..24].chunks_exact_mut(3).zip(samples) {
+            pixel.copy_from_slice(&color::ycc_to_rgb([y, cb, cr]));
+        }
+    }
+
+    #[inline(always)]
+    fn rgb_to_ycc(pixels: &[u8], [y, cb, cr]: [&mut [u8]; 3]) {
+        let samples = y[..8].iter_mut().zip(&mut cb[..8]).zip(&mut cr[..8]);
+        for (pixel, ((y, cb), cr)) in pixels[..24].chunks_exact(3).zip(samples) {
+            [*y, *cb, *cr] = color::rgb_to_ycc([pixel[0], pixel[1], pixel[2]]);
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -239,49 +263,110 @@ mod avx2 {
                     _mm256_set1_epi32(512),
                 );
                 let shifted = _mm256_add_epi32(wrapped, _mm256_set1_epi32(128 - 512));
-                // Saturating packs clamp to 0..=255: [x0..x3, x0..x3 | x4..x7, x4..x7] as
-                // 16 bits, quadwords 0 and 2 to the low half, then 8 bytes.
-                let words = _mm256_packus_epi32(shifted, shifted);
-                let words = _mm256_permute4x64_epi64::<0b00_00_10_00>(words);
-                let low = _mm256_castsi256_si128(words);
-                _mm_storel_epi64(out.as_mut_ptr().cast(), _mm_packus_epi16(low, low));
+                store8(shifted, out);
             }
         }
 
         #[inline(always)]
         fn transpose(block: [Self; 8]) -> [Self; 8] {
             let [r0, r1, r2, r3, r4, r5, r6, r7] = block;
-            let [r0, r1, r2, r3, r4, r5, r6, r7] = [r0.0, r1.0, r2.0, r3.0, r4.0, r5.0, r6.0, r7.0];
+            let rows = [r0.0, r1.0, r2.0, r3.0, r4.0, r5.0, r6.0, r7.0];
+            let [c0, c1, c2, c3, c4, c5, c6, c7] = crate::transpose::avx2::transpose_8x8(rows);
+            [
+                Self(c0),
+                Self(c1),
+                Self(c2),
+                Self(c3),
+                Self(c4),
+                Self(c5),
+                Self(c6),
+                Self(c7),
+            ]
+        }
+
+        #[inline(always)]
+        fn ycc_to_rgb(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
+            use crate::perturb::jpeg::color::{BLUE_CB, GREEN_CB, GREEN_CR, ONE_HALF, RED_CR};
+            let (luma, cb, cr) = (load8(y), centred8(cb), centred8(cr));
             unsafe {
-                // Rows interleaved by 32-bit lanes, then by 64-bit pairs (within each
-                // 128-bit half), then the halves exchanged.
-                let t0 = _mm256_unpacklo_epi32(r0, r1);
-                let t1 = _mm256_unpackhi_epi32(r0, r1);
-                let t2 = _mm256_unpacklo_epi32(r2, r3);
-                let t3 = _mm256_unpackhi_epi32(r2, r3);
-                let t4 = _mm256_unpacklo_epi32(r4, r5);
-                let t5 = _mm256_unpackhi_epi32(r4, r5);
-                let t6 = _mm256_unpacklo_epi32(r6, r7);
-                let t7 = _mm256_unpackhi_epi32(r6, r7);
-                let u0 = _mm256_unpacklo_epi64(t0, t2);
-                let u1 = _mm256_unpackhi_epi64(t0, t2);
-                let u2 = _mm256_unpacklo_epi64(t1, t3);
-                let u3 = _mm256_unpackhi_epi64(t1, t3);
-                let u4 = _mm256_unpacklo_epi64(t4, t6);
-                let u5 = _mm256_unpackhi_epi64(t4, t6);
-                let u6 = _mm256_unpacklo_epi64(t5, t7);
-                let u7 = _mm256_unpackhi_epi64(t5, t7);
-                [
-                    Self(_mm256_permute2x128_si256::<0x20>(u0, u4)),
-                    Self(_mm256_permute2x128_si256::<0x20>(u1, u5)),
-                    Self(_mm256_permute2x128_si256::<0x20>(u2, u6)),
-                    Self(_mm256_permute2x128_si256::<0x20>(u3, u7)),
-                    Self(_mm256_permute2x128_si256::<0x31>(u0, u4)),
-                    Self(_mm256_permute2x128_si256::<0x31>(u1, u5)),
-                    Self(_mm256_permute2x128_si256::<0x31>(u2, u6)),
-                    Self(_mm256_permute2x128_si256::<0x31>(u3, u7)),
-                ]
+                let half = _mm256_set1_epi32(ONE_HALF);
+                let red = _mm256_add_epi32(weigh(cr, RED_CR), half);
+                let green = _mm256_add_epi32(weigh(cb, GREEN_CB), half);
+                let green = _mm256_add_epi32(green, weigh(cr, GREEN_CR));
+                let blue = _mm256_add_epi32(weigh(cb, BLUE_CB), half);
+                let pixels = _mm256_or_si256(
+                    _mm256_or_si256(
+                        channel(luma, red),
+                        _mm256_slli_epi32::<8>(channel(luma, green)),
+                    ),
+                    _mm256_slli_epi32::<16>(channel(luma, blue)),
+                );
+                crate::transpose::avx2::store_rgb8(pixels, out);
             }
+        }
+
+        #[inline(always)]
+        fn rgb_to_ycc(pixels: &[u8], out: [&mut [u8]; 3]) {
+            use crate::perturb::jpeg::color::{SCALEBITS, TO_YCC};
+            let pixels = crate::transpose::avx2::load_rgb8(pixels);
+            unsafe {
+                let byte = _mm256_set1_epi32(0xff);
+                let red = _mm256_and_si256(pixels, byte);
+                let green = _mm256_and_si256(_mm256_srli_epi32::<8>(pixels), byte);
+                let blue = _mm256_srli_epi32::<16>(pixels);
+                for (samples, ([wr, wg, wb], offset)) in out.into_iter().zip(TO_YCC) {
+                    let sum = _mm256_add_epi32(weigh(red, wr), weigh(green, wg));
+                    let sum = _mm256_add_epi32(sum, weigh(blue, wb));
+                    let sum = _mm256_add_epi32(sum, _mm256_set1_epi32(offset));
+                    let shift = _mm_cvtsi32_si128(SCALEBITS as i32);
+                    store8(_mm256_sra_epi32(sum, shift), samples);
+                }
+            }
+        }
+    }
+
+    /// Eight 32-bit lanes clamped to 0..=255 as the bytes `out[..8]`.
+    #[inline(always)]
+    fn store8(values: __m256i, out: &mut [u8]) {
+        let out = &mut out[..8];
+        unsafe {
+            // Saturating packs clamp to 0..=255: [x0..x3, x0..x3 | x4..x7, x4..x7] as 16
+            // bits, quadwords 0 and 2 to the low half, then 8 bytes.
+            let words = _mm256_packus_epi32(values, values);
+            let words = _mm256_permute4x64_epi64::<0b00_00_10_00>(words);
+            let low = _mm256_castsi256_si128(words);
+            _mm_storel_epi64(out.as_mut_ptr().cast(), _mm_packus_epi16(low, low));
+        }
+    }
+
+    /// The first 8 of `samples`, one per 32-bit lane.
+    #[inline(always)]
+    fn load8(samples: &[u8]) -> __m256i {
+        let samples = &samples[..8];
+        unsafe { _mm256_cvtepu8_epi32(_mm_loadl_epi64(samples.as_ptr().cast())) }
+    }
+
+    /// The first 8 of `samples` minus 128, one per 32-bit lane.
+    #[inline(always)]
+    fn centred8(samples: &[u8]) -> __m256i {
+        unsafe { _mm256_sub_epi32(load8(samples), _mm256_set1_epi32(128)) }
+    }
+
+    /// `samples * weight`, lane-wise.
+    #[inline(always)]
+    fn weigh(samples: __m256i, weight: i32) -> __m256i {
+        unsafe { _mm256_mullo_epi32(samples, _mm256_set1_epi32(weight)) }
+    }
+
+    /// `luma + (offset >> SCALEBITS)` clamped to 0..=255, lane-wise.
+    #[inline(always)]
+    fn channel(luma: __m256i, offset: __m256i) -> __m256i {
+        use crate::perturb::jpeg::color::SCALEBITS;
+        unsafe {
+            let shifted = _mm256_sra_epi32(offset, _mm_cvtsi32_si128(SCALEBITS as i32));
+            let value = _mm256_add_epi32(luma, shifted);
+            let floor = _mm256_max_epi32(value, _mm256_setzero_si256());
+            _mm256_min_epi32(floor, _mm256_set1_epi32(255))
         }
     }
 
@@ -355,6 +440,25 @@ mod tests {
                 transposed,
                 Portable::transpose(rows.map(Portable)).map(|v| v.0)
             );
+            // Colour conversions: hashed bytes, and the extremes (all 0, all 255).
+            let samples: Vec<u8> = match seed {
+                0 => vec![0; 24],
+                1 => vec![255; 24],
+                _ => (0..24u32)
+                    .map(|i| ((seed * 24 + i).wrapping_mul(2_654_435_761) >> 24) as u8)
+                    .collect(),
+            };
+            let (mut from_avx2, mut from_portable) = ([0u8; 24], [0u8; 24]);
+            let [y, cb, cr] = [&samples[..8], &samples[8..16], &samples[16..]];
+            Avx2::ycc_to_rgb(y, cb, cr, &mut from_avx2);
+            Portable::ycc_to_rgb(y, cb, cr, &mut from_portable);
+            assert_eq!(from_avx2, from_portable, "YCbCr -> RGB {samples:?}");
+            let (mut avx2_planes, mut portable_planes) = ([[0u8; 8]; 3], [[0u8; 8]; 3]);
+            let [a, b, c] = &mut avx2_planes;
+            Avx2::rgb_to_ycc(&samples, [a, b, c]);
+            let [a, b, c] = &mut portable_planes;
+            Portable::rgb_to_ycc(&samples, [a, b, c]);
+            assert_eq!(avx2_planes, portable_planes, "RGB -> YCbCr {samples:?}");
         }
     }
 

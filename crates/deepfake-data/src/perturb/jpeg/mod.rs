@@ -66,7 +66,7 @@ unsafe fn roundtrip_avx2(image: &RgbImage, quality: u8) -> RgbImage {
 fn roundtrip<L: Lanes>(image: &RgbImage, quality: u8) -> RgbImage {
     let (width, height) = image.dimensions();
     let (w, h) = (width as usize, height as usize);
-    let [y, cb, cr] = split_ycc(image);
+    let [y, cb, cr] = split_ycc::<L>(image);
 
     // Luma at full resolution, padded to whole blocks.
     let luma = Quantizer::new(Component::Luminance, quality);
@@ -82,11 +82,15 @@ fn roundtrip<L: Lanes>(image: &RgbImage, quality: u8) -> RgbImage {
     );
 
     let mut out = RgbImage::new(width, height);
+    let vectorised = w / 8 * 8;
     for (row, pixels) in out.chunks_exact_mut(3 * w).enumerate() {
-        // Zipped rows (no index checks) let the compiler vectorise the conversion.
-        let samples = y.row(row).iter().zip(cb.row(row)).zip(cr.row(row));
-        for (pixel, ((&y, &cb), &cr)) in pixels.chunks_exact_mut(3).zip(samples) {
-            pixel.copy_from_slice(&color::ycc_to_rgb([y, cb, cr]));
+        let (y, cb, cr) = (y.row(row), cb.row(row), cr.row(row));
+        for x in (0..vectorised).step_by(8) {
+            L::ycc_to_rgb(&y[x..], &cb[x..], &cr[x..], &mut pixels[3 * x..]);
+        }
+        for x in vectorised..w {
+            let pixel = color::ycc_to_rgb([y[x], cb[x], cr[x]]);
+            pixels[3 * x..3 * x + 3].copy_from_slice(&pixel);
         }
     }
     out
@@ -107,18 +111,22 @@ fn chroma_roundtrip<L: Lanes>(plane: &Plane, quantizer: &Quantizer) -> Plane {
     roundtrip_blocks::<L>(&blocks, quantizer).upsample_2x2_fancy(small_w, small_h, w, h)
 }
 
-/// The image's Y, Cb and Cr planes at full resolution.
+/// The image's Y, Cb and Cr planes at full resolution, eight pixels at a time in `L`.
 #[inline(always)]
-fn split_ycc(image: &RgbImage) -> [Plane; 3] {
+fn split_ycc<L: Lanes>(image: &RgbImage) -> [Plane; 3] {
     let (width, height) = (image.width() as usize, image.height() as usize);
-    let mut planes = [(); 3].map(|_| vec![0u8; width * height]);
-    let [y, cb, cr] = &mut planes;
-    // Zipped (no index checks) so that the compiler can vectorise the conversion.
-    let samples = y.iter_mut().zip(cb.iter_mut()).zip(cr.iter_mut());
-    for (pixel, ((y, cb), cr)) in image.as_raw().chunks_exact(3).zip(samples) {
-        [*y, *cb, *cr] = color::rgb_to_ycc([pixel[0], pixel[1], pixel[2]]);
+    let count = width * height;
+    let (mut y, mut cb, mut cr) = (vec![0u8; count], vec![0u8; count], vec![0u8; count]);
+    let pixels = image.as_raw();
+    let vectorised = count / 8 * 8;
+    for i in (0..vectorised).step_by(8) {
+        L::rgb_to_ycc(&pixels[3 * i..], [&mut y[i..], &mut cb[i..], &mut cr[i..]]);
     }
-    planes.map(|samples| Plane {
+    for i in vectorised..count {
+        let pixel = [pixels[3 * i], pixels[3 * i + 1], pixels[3 * i + 2]];
+        [y[i], cb[i], cr[i]] = color::rgb_to_ycc(pixel);
+    }
+    [y, cb, cr].map(|samples| Plane {
         width,
         height,
         samples,

@@ -49,20 +49,16 @@ impl Plane {
     #[inline(always)]
     pub fn downsample_2x2(&self) -> Plane {
         let (width, height) = (self.width / 2, self.height / 2);
-        let mut samples = Vec::with_capacity(width * height);
-        for y in 0..height {
+        // A loop over a slice rather than `Vec::extend`, whose body is a separate function
+        // compiled without the caller's AVX2 (it took ~14% of the round trip).
+        let mut samples = vec![0u8; width * height];
+        for (y, out) in samples.chunks_exact_mut(width.max(1)).enumerate() {
             let (upper, lower) = (self.row(2 * y), self.row(2 * y + 1));
-            samples.extend(
-                upper
-                    .chunks_exact(2)
-                    .zip(lower.chunks_exact(2))
-                    .enumerate()
-                    .map(|(x, (a, b))| {
-                        let sum =
-                            u16::from(a[0]) + u16::from(a[1]) + u16::from(b[0]) + u16::from(b[1]);
-                        ((sum + 1 + (x as u16 & 1)) >> 2) as u8
-                    }),
-            );
+            let squares = upper.chunks_exact(2).zip(lower.chunks_exact(2));
+            for (x, (out, (a, b))) in out.iter_mut().zip(squares).enumerate() {
+                let sum = u16::from(a[0]) + u16::from(a[1]) + u16::from(b[0]) + u16::from(b[1]);
+                *out = ((sum + 1 + (x as u16 & 1)) >> 2) as u8;
+            }
         }
         Plane {
             width,
