@@ -10,6 +10,8 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -28,6 +30,9 @@ pub struct Args {
     /// Run only these targets (comma-separated; default: every target `cargo fuzz list` shows).
     #[arg(long, value_delimiter = ',')]
     targets: Vec<String>,
+    /// Targets fuzzed at once, each on one core (libFuzzer runs single-threaded).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    parallel: u32,
     /// Do not write the results table into docs/reliability.md.
     #[arg(long)]
     no_docs: bool,
@@ -86,27 +91,7 @@ pub fn run(args: Args) -> Result<()> {
         args.targets.clone()
     };
     let fuzz_dir = root.join("target/fuzz");
-    let mut outcomes = Vec::new();
-    for (i, target) in targets.iter().enumerate() {
-        eprintln!(
-            "== [{}/{}] {target}: up to {} runs or {} s",
-            i + 1,
-            targets.len(),
-            args.runs,
-            args.max_seconds
-        );
-        let outcome = run_target(&root, &fuzz_dir, target, &args)?;
-        eprintln!(
-            "   {} executions in {:.0} s ({:.0}/s), corpus {} files, peak RSS {} MB: {}",
-            outcome.executions,
-            outcome.seconds,
-            outcome.executions as f64 / outcome.seconds.max(1e-9),
-            outcome.corpus_files,
-            outcome.peak_rss_mb,
-            outcome.finding.as_deref().unwrap_or("no finding")
-        );
-        outcomes.push(outcome);
-    }
+    let outcomes = run_targets(&root, &fuzz_dir, &targets, &args)?;
     let _ = std::fs::remove_dir_all(scratch_root(&fuzz_dir));
     write_results(&fuzz_dir.join("results.json"), &outcomes, &args)?;
     if !args.no_docs {
@@ -120,6 +105,61 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Runs `targets`, `args.parallel` at a time (each worker takes the next target not yet
+/// started), and returns their outcomes in the order of `targets`.
+fn run_targets(
+    root: &Path,
+    fuzz_dir: &Path,
+    targets: &[String],
+    args: &Args,
+) -> Result<Vec<Outcome>> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<Outcome>>>> =
+        Mutex::new(targets.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..args.parallel.min(targets.len() as u32) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(target) = targets.get(i) else { break };
+                    eprintln!(
+                        "== [{}/{}] {target}: up to {} runs or {} s",
+                        i + 1,
+                        targets.len(),
+                        args.runs,
+                        args.max_seconds
+                    );
+                    let outcome = run_target(root, fuzz_dir, target, args);
+                    if let Ok(o) = &outcome {
+                        eprintln!(
+                            "   {target}: {} executions in {:.0} s ({:.0}/s), corpus {} files, peak RSS {} MB: {}",
+                            o.executions,
+                            o.seconds,
+                            o.executions as f64 / o.seconds.max(1e-9),
+                            o.corpus_files,
+                            o.peak_rss_mb,
+                            o.finding.as_deref().unwrap_or("no finding")
+                        );
+                    }
+                    if let Ok(mut results) = results.lock() {
+                        results[i] = Some(outcome);
+                    }
+                }
+            });
+        }
+    });
+    let results = results
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("a fuzz worker panicked"))?;
+    results
+        .into_iter()
+        .zip(targets)
+        .map(|(outcome, target)| {
+            outcome.unwrap_or_else(|| bail!("fuzz target {target} was not run"))
+        })
+        .collect()
 }
 
 /// Installs the nightly toolchain (minimal profile) and cargo-fuzz (crates.io) when missing.
@@ -265,6 +305,7 @@ fn write_results(path: &Path, outcomes: &[Outcome], args: &Args) -> Result<()> {
     let value = serde_json::json!({
         "runs": args.runs,
         "max_seconds": args.max_seconds,
+        "parallel": args.parallel,
         "timeout_seconds": TIMEOUT_SECONDS,
         "memory_limit_mb": MEMORY_LIMIT_MB,
         "targets": rows,
@@ -319,10 +360,11 @@ fn write_docs(path: &Path, outcomes: &[Outcome], args: &Args) -> Result<()> {
     }
     let table: String = rows.iter().map(|(_, row)| format!("{row}\n")).collect();
     let updated = format!(
-        "{}{DOCS_START}\n<!-- written by `cargo xtask fuzz --runs {} --max-seconds {}` -->\n{header}{table}{}",
+        "{}{DOCS_START}\n<!-- written by `cargo xtask fuzz --runs {} --max-seconds {} --parallel {}` -->\n{header}{table}{}",
         &text[..start],
         args.runs,
         args.max_seconds,
+        args.parallel,
         &text[end..]
     );
     std::fs::write(path, updated).with_context(|| format!("writing {}", path.display()))?;
