@@ -22,6 +22,7 @@ pub mod normalize;
 pub mod perturb;
 pub mod resize;
 pub mod rotate;
+mod scratch;
 pub mod sequence;
 pub mod synth;
 pub mod transpose;

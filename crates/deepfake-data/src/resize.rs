@@ -8,10 +8,12 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use image::RgbImage;
 
 use crate::error::{DataError, Result};
+use crate::scratch;
 use crate::transpose::transpose_rgb;
 
 thread_local! {
-    /// One resizer and two scratch images per thread, kept between images.
+    /// One resizer and two scratch images per thread, kept between images (up to
+    /// [`scratch::KEEP_BYTES`] each).
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
@@ -31,7 +33,12 @@ pub fn resize_rgb(image: &RgbImage, width: u32, height: u32) -> Result<RgbImage>
         )));
     }
     let mut out = vec![0u8; width as usize * height as usize * 3];
-    SCRATCH.with_borrow_mut(|scratch| scratch.resize(image, width, height, &mut out))?;
+    SCRATCH.with_borrow_mut(|scratch| {
+        let resized = scratch.resize(image, width, height, &mut out);
+        scratch::trim(&mut scratch.transposed);
+        scratch::trim(&mut scratch.resized);
+        resized
+    })?;
     RgbImage::from_raw(width, height, out)
         .ok_or_else(|| DataError::InvalidParameter(format!("cannot resize to {width}x{height}")))
 }
