@@ -3,7 +3,6 @@
 //! One test binary for the whole crate (each linked binary costs CI time): every file
 //! here is a module; run one with `cargo test --test integration MODULE::`.
 
-mod backends;
 mod common;
 mod device_flags;
 mod eval;

@@ -4,10 +4,17 @@
 //! `create_compute_pipeline`) compiling the SPIR-V matmul kernels that the `vulkan` feature's
 //! compiler emits while autotune tries them; the WGSL path does not hit it.
 //!
-//! Not in CI (measured 2026-12-01 on the 2-core CI machine, cold clone): compiling wgpu into
-//! the shared test build took its cold build from 1,323 s to 2,459 s, and with this check
-//! (239 s there) the CI run would take ~62 min, over its 60; the README's two commands would
-//! go from 23 to ~43 min, over their 30. A separate `--features wgpu` build costs more still.
+//! It builds the model crate and its own test target (`crates/deepfake-model/tests/backends.rs`)
+//! with the `wgpu` feature in the dev profile, so the rest of the workspace is not rebuilt.
+//!
+//! Not in CI (measured 2026-12-01 on 2 cores). In the shared test build: its cold build went
+//! from 1,323 s to 2,459 s, and the README's two commands from 23 to ~43 min (over their 30).
+//! As this separate build: 1,114 s on top of the test build (burn-flex 394 s, burn-dispatch
+//! 250 s and cubek-matmul 216 s of 2,217 s of compile units: Burn's crates are rebuilt with
+//! the GPU features, and serde, syn, half and others with the extra features the GPU stack
+//! turns on) plus the test 211 s: CI would take ~3,690 s, over its 60 min. What would bring
+//! it under: giving the test build the shared crates' GPU-stack features (so that only Burn's
+//! own crates and the GPU stack compile here), or a CI machine with more cores.
 
 use std::process::Command;
 
@@ -37,13 +44,13 @@ pub fn run(args: Args) -> Result<()> {
         Command::new(env!("CARGO"))
             .args([
                 "test",
-                "--release",
+                "--package",
+                "deepfake-model",
                 "--features",
                 "wgpu",
                 "--test",
-                "integration",
+                "backends",
                 "--",
-                "backends::",
                 "--ignored",
                 "--nocapture",
             ])

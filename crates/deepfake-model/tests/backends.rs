@@ -1,5 +1,7 @@
 //! The same detector on another backend gives the same numbers. Run with
 //! `cargo xtask backends` (needs a Vulkan driver; on a CPU-only machine Mesa's llvmpipe).
+//! A test target of its own, so that the wgpu build compiles this file and the model crate,
+//! not every integration test of the workspace.
 #![cfg(feature = "wgpu")]
 
 use std::path::PathBuf;
@@ -8,16 +10,16 @@ use burn::module::Module;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2dConfig;
 use burn::tensor::{Device, DeviceKind, Distribution, Tensor};
-use deepfake::model::{Detector, DetectorConfig, GroupedConvMethod, grouped_conv2d};
+use deepfake_model::{Detector, DetectorConfig, GroupedConvMethod, grouped_conv2d};
 
 fn tiny_weights() -> PathBuf {
-    let relative = "crates/deepfake-model/tests/fixtures/tiny_detector.pth";
-    let built_here = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative);
+    let built_here =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny_detector.pth");
     // A test binary copied to another machine runs from that checkout's root.
     if built_here.is_file() {
         built_here
     } else {
-        PathBuf::from(relative)
+        PathBuf::from("crates/deepfake-model/tests/fixtures/tiny_detector.pth")
     }
 }
 
