@@ -10,7 +10,6 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -116,50 +115,46 @@ fn run_targets(
     args: &Args,
 ) -> Result<Vec<Outcome>> {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Outcome>>>> =
-        Mutex::new(targets.iter().map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..args.parallel.min(targets.len() as u32) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(target) = targets.get(i) else { break };
-                    eprintln!(
-                        "== [{}/{}] {target}: up to {} runs or {} s",
-                        i + 1,
-                        targets.len(),
-                        args.runs,
-                        args.max_seconds
-                    );
-                    let outcome = run_target(root, fuzz_dir, target, args);
-                    if let Ok(o) = &outcome {
-                        eprintln!(
-                            "   {target}: {} executions in {:.0} s ({:.0}/s), corpus {} files, peak RSS {} MB: {}",
-                            o.executions,
-                            o.seconds,
-                            o.executions as f64 / o.seconds.max(1e-9),
-                            o.corpus_files,
-                            o.peak_rss_mb,
-                            o.finding.as_deref().unwrap_or("no finding")
-                        );
-                    }
-                    if let Ok(mut results) = results.lock() {
-                        results[i] = Some(outcome);
-                    }
-                }
-            });
+    let worker = || {
+        let mut done = Vec::new();
+        while let Some(target) = targets.get(next.fetch_add(1, Ordering::SeqCst)) {
+            eprintln!(
+                "== {target}: up to {} runs or {} s",
+                args.runs, args.max_seconds
+            );
+            let outcome = run_target(root, fuzz_dir, target, args);
+            if let Ok(o) = &outcome {
+                eprintln!(
+                    "   {target}: {} executions in {:.0} s ({:.0}/s), corpus {} files, peak RSS {} MB: {}",
+                    o.executions,
+                    o.seconds,
+                    o.executions as f64 / o.seconds.max(1e-9),
+                    o.corpus_files,
+                    o.peak_rss_mb,
+                    o.finding.as_deref().unwrap_or("no finding")
+                );
+            }
+            done.push(outcome);
         }
-    });
-    let results = results
-        .into_inner()
-        .map_err(|_| anyhow::anyhow!("a fuzz worker panicked"))?;
-    results
-        .into_iter()
-        .zip(targets)
-        .map(|(outcome, target)| {
-            outcome.unwrap_or_else(|| bail!("fuzz target {target} was not run"))
-        })
-        .collect()
+        done
+    };
+    let workers = args.parallel.min(targets.len() as u32);
+    let mut outcomes: Vec<Outcome> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(worker)).collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("a fuzz worker panicked"))
+            })
+            .collect::<Result<Vec<_>>>()
+    })?
+    .into_iter()
+    .flatten()
+    .collect::<Result<_>>()?;
+    outcomes.sort_by_key(|o| targets.iter().position(|t| *t == o.target));
+    Ok(outcomes)
 }
 
 /// Installs the nightly toolchain (minimal profile) and cargo-fuzz (crates.io) when missing.

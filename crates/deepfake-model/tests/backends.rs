@@ -12,9 +12,13 @@ use burn::nn::conv::Conv2dConfig;
 use burn::tensor::{Device, DeviceKind, Distribution, Tensor};
 use deepfake_model::{Detector, DetectorConfig, GroupedConvMethod, grouped_conv2d};
 
+#[path = "integration/common/mod.rs"]
+mod common;
+
+use common::max_diff;
+
 fn tiny_weights() -> PathBuf {
-    let built_here =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny_detector.pth");
+    let built_here = common::fixture("tiny_detector.pth");
     // A test binary copied to another machine runs from that checkout's root.
     if built_here.is_file() {
         built_here
@@ -25,15 +29,6 @@ fn tiny_weights() -> PathBuf {
 
 fn wgpu() -> Device {
     Device::wgpu(DeviceKind::DefaultDevice)
-}
-
-/// Largest absolute difference; infinite when either side holds a NaN, a panic when the
-/// lengths differ.
-fn max_diff<const D: usize>(got: Tensor<D>, want: Tensor<D>) -> f32 {
-    assert_eq!(got.dims(), want.dims(), "compared tensors differ in shape");
-    let got: Vec<f32> = got.into_data().try_to_vec().expect("f32 values");
-    let want: Vec<f32> = want.into_data().try_to_vec().expect("f32 values");
-    deepfake_compare::max_abs_diff_or_panic(&got, &want)
 }
 
 /// The spread of a tensor's values (the compared outputs must vary more than the tolerance).

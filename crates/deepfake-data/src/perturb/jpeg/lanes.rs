@@ -287,19 +287,19 @@ mod avx2 {
         #[inline(always)]
         fn ycc_to_rgb(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
             use crate::perturb::jpeg::color::{BLUE_CB, GREEN_CB, GREEN_CR, ONE_HALF, RED_CR};
-            let (luma, cb, cr) = (load8(y), centred8(cb), centred8(cr));
+            let (cb, cr) = (Self::load_centred(cb), Self::load_centred(cr));
+            let half = Self::from_array([ONE_HALF; 8]);
+            let red = cr.mul(RED_CR).add(half);
+            let green = cb.mul(GREEN_CB).add(half).add(cr.mul(GREEN_CR));
+            let blue = cb.mul(BLUE_CB).add(half);
+            let luma = load8(y);
             unsafe {
-                let half = _mm256_set1_epi32(ONE_HALF);
-                let red = _mm256_add_epi32(weigh(cr, RED_CR), half);
-                let green = _mm256_add_epi32(weigh(cb, GREEN_CB), half);
-                let green = _mm256_add_epi32(green, weigh(cr, GREEN_CR));
-                let blue = _mm256_add_epi32(weigh(cb, BLUE_CB), half);
                 let pixels = _mm256_or_si256(
                     _mm256_or_si256(
-                        channel(luma, red),
-                        _mm256_slli_epi32::<8>(channel(luma, green)),
+                        channel(luma, red.0),
+                        _mm256_slli_epi32::<8>(channel(luma, green.0)),
                     ),
-                    _mm256_slli_epi32::<16>(channel(luma, blue)),
+                    _mm256_slli_epi32::<16>(channel(luma, blue.0)),
                 );
                 crate::transpose::avx2::store_rgb8(pixels, out);
             }
@@ -309,18 +309,19 @@ mod avx2 {
         fn rgb_to_ycc(pixels: &[u8], out: [&mut [u8]; 3]) {
             use crate::perturb::jpeg::color::{SCALEBITS, TO_YCC};
             let pixels = crate::transpose::avx2::load_rgb8(pixels);
-            unsafe {
+            let [red, green, blue] = unsafe {
                 let byte = _mm256_set1_epi32(0xff);
-                let red = _mm256_and_si256(pixels, byte);
-                let green = _mm256_and_si256(_mm256_srli_epi32::<8>(pixels), byte);
-                let blue = _mm256_srli_epi32::<16>(pixels);
-                for (samples, ([wr, wg, wb], offset)) in out.into_iter().zip(TO_YCC) {
-                    let sum = _mm256_add_epi32(weigh(red, wr), weigh(green, wg));
-                    let sum = _mm256_add_epi32(sum, weigh(blue, wb));
-                    let sum = _mm256_add_epi32(sum, _mm256_set1_epi32(offset));
-                    let shift = _mm_cvtsi32_si128(SCALEBITS as i32);
-                    store8(_mm256_sra_epi32(sum, shift), samples);
-                }
+                [
+                    Self(_mm256_and_si256(pixels, byte)),
+                    Self(_mm256_and_si256(_mm256_srli_epi32::<8>(pixels), byte)),
+                    Self(_mm256_srli_epi32::<16>(pixels)),
+                ]
+            };
+            for (samples, ([wr, wg, wb], offset)) in out.into_iter().zip(TO_YCC) {
+                let sum = red.mul(wr).add(green.mul(wg)).add(blue.mul(wb));
+                let sum = sum.add(Self::from_array([offset; 8]));
+                let shift = unsafe { _mm_cvtsi32_si128(SCALEBITS as i32) };
+                store8(unsafe { _mm256_sra_epi32(sum.0, shift) }, samples);
             }
         }
     }
@@ -344,18 +345,6 @@ mod avx2 {
     fn load8(samples: &[u8]) -> __m256i {
         let samples = &samples[..8];
         unsafe { _mm256_cvtepu8_epi32(_mm_loadl_epi64(samples.as_ptr().cast())) }
-    }
-
-    /// The first 8 of `samples` minus 128, one per 32-bit lane.
-    #[inline(always)]
-    fn centred8(samples: &[u8]) -> __m256i {
-        unsafe { _mm256_sub_epi32(load8(samples), _mm256_set1_epi32(128)) }
-    }
-
-    /// `samples * weight`, lane-wise.
-    #[inline(always)]
-    fn weigh(samples: __m256i, weight: i32) -> __m256i {
-        unsafe { _mm256_mullo_epi32(samples, _mm256_set1_epi32(weight)) }
     }
 
     /// `luma + (offset >> SCALEBITS)` clamped to 0..=255, lane-wise.
