@@ -5,16 +5,17 @@
 //! compiler emits while autotune tries them; the WGSL path does not hit it.
 //!
 //! It builds the model crate and its own test target (`crates/deepfake-model/tests/backends.rs`)
-//! with the `wgpu` feature in the dev profile, so the rest of the workspace is not rebuilt.
+//! with the `wgpu` feature in the `backends` profile (Cargo.toml: the dev profile with every
+//! dependency at opt-level 0), in its own directory `target/backends/`: sharing the dev build
+//! saved little, because enabling the GPU stack changes the features of Burn's own crates,
+//! and they are most of the work.
 //!
-//! Not in CI (measured 2026-12-01 on 2 cores). In the shared test build: its cold build went
-//! from 1,323 s to 2,459 s, and the README's two commands from 23 to ~43 min (over their 30).
-//! As this separate build: 1,114 s on top of the test build (burn-flex 394 s, burn-dispatch
-//! 250 s and cubek-matmul 216 s of 2,217 s of compile units: Burn's crates are rebuilt with
-//! the GPU features, and serde, syn, half and others with the extra features the GPU stack
-//! turns on) plus the test 211 s: CI would take ~3,690 s, over its 60 min. What would bring
-//! it under: giving the test build the shared crates' GPU-stack features (so that only Burn's
-//! own crates and the GPU stack compile here), or a CI machine with more cores.
+//! Measured on 2 cores (2026-12-02), cold, `target/backends/` absent: the build 349 s, the
+//! test 280 s. The same with the dependencies at opt-level 1 (the GPU stack) and 3 (the rest,
+//! sharing the dev build where features matched): 1,114 s on top of the dev build, test 211 s;
+//! with all at opt-level 1 in this profile: 1,272 s, test 199 s. Most of the build time is
+//! code generation for burn-flex, burn-dispatch, cubek-matmul and burn-cubecl, which opt-level
+//! 0 cuts to a fraction, for 80 s more of test.
 
 use std::process::Command;
 
@@ -44,6 +45,8 @@ pub fn run(args: Args) -> Result<()> {
         Command::new(env!("CARGO"))
             .args([
                 "test",
+                "--profile",
+                "backends",
                 "--package",
                 "deepfake-model",
                 "--features",
