@@ -11,6 +11,14 @@
 //!
 //! `cargo xtask fuzz` builds and runs every target in [`TARGETS`].
 
+#[cfg(fuzzing)]
+mod allocation_limit;
+
+/// In `cargo fuzz` builds, no single allocation over 2 GB (see `allocation_limit.rs`).
+#[cfg(fuzzing)]
+#[global_allocator]
+static ALLOCATOR: allocation_limit::LimitedAllocator = allocation_limit::LimitedAllocator;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
