@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(long)]
     no_docs: bool,
     /// The build: `address` (AddressSanitizer: also catches memory errors in the unsafe code of
-    /// dependencies) or `none` (4-8x more executions per second on the weight-file targets;
+    /// dependencies) or `none` (5-7x the executions per second on the slowest targets;
     /// the targets cap single allocations at 2 GB themselves, as libFuzzer's
     /// -malloc_limit_mb works only with a sanitizer). Each has its own build directory.
     #[arg(long, value_enum, default_value_t = Sanitizer::Address)]
