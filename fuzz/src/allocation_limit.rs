@@ -3,7 +3,7 @@
 //! libFuzzer's `-malloc_limit_mb` is enforced through the sanitizer's allocator hooks, so a
 //! build without a sanitizer (`cargo xtask fuzz --sanitizer none`) would let a parser that
 //! trusts a length field ask for 100 GB unnoticed. This global allocator (installed only in
-//! `cargo fuzz` builds, `cfg(fuzzing)`) refuses such a request: it names the size on stderr
+//! `cargo fuzz` builds, `cfg(fuzzing)`; its unit tests run in `cargo test`) refuses such a request: it names the size on stderr
 //! and aborts, which libFuzzer reports as a crash and saves the input as an artifact.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -16,8 +16,9 @@ pub const MAX_ALLOCATION_BYTES: usize = 2048 << 20;
 /// The system allocator with the cap.
 pub struct LimitedAllocator;
 
+/// Aborts the process, naming `size`, when it is over [`MAX_ALLOCATION_BYTES`].
 fn check(size: usize) {
-    if size > MAX_ALLOCATION_BYTES {
+    if is_over_limit(size) {
         let mut stderr = std::io::stderr().lock();
         let _ = stderr.write_all(b"==deepfake-fuzz== out-of-memory: an allocation of ");
         write_decimal(&mut stderr, size);
@@ -26,6 +27,11 @@ fn check(size: usize) {
         let _ = stderr.write_all(b" bytes\n");
         std::process::abort();
     }
+}
+
+/// Whether an allocation of `size` bytes is refused.
+fn is_over_limit(size: usize) -> bool {
+    size > MAX_ALLOCATION_BYTES
 }
 
 /// Writes `value` in decimal without formatting machinery (which could allocate).
@@ -68,5 +74,53 @@ unsafe impl GlobalAlloc for LimitedAllocator {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` was allocated by `System` through this allocator with `layout`.
         unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_is_2_gib_inclusive() {
+        assert!(!is_over_limit(0));
+        assert!(!is_over_limit(MAX_ALLOCATION_BYTES));
+        assert!(is_over_limit(MAX_ALLOCATION_BYTES + 1));
+        assert!(is_over_limit(usize::MAX));
+        assert_eq!(MAX_ALLOCATION_BYTES, 2_147_483_648);
+    }
+
+    #[test]
+    fn sizes_are_written_in_decimal() {
+        for value in [0, 7, 10, 320_000, 2_147_483_649, usize::MAX] {
+            let mut out = Vec::new();
+            write_decimal(&mut out, value);
+            assert_eq!(String::from_utf8(out).unwrap(), value.to_string());
+        }
+    }
+
+    #[test]
+    fn allocations_under_the_limit_pass_through() {
+        let layout = Layout::from_size_align(4096, 64).unwrap();
+        // SAFETY: `layout` has a non-zero size; every pointer is checked for null, used within
+        // its size and freed once with the layout it was allocated with.
+        unsafe {
+            let zeroed = LimitedAllocator.alloc_zeroed(layout);
+            assert!(!zeroed.is_null());
+            assert!(
+                std::slice::from_raw_parts(zeroed, 4096)
+                    .iter()
+                    .all(|&b| b == 0)
+            );
+            zeroed.write_bytes(0xAB, 4096);
+            let grown = LimitedAllocator.realloc(zeroed, layout, 8192);
+            assert!(!grown.is_null());
+            assert!(
+                std::slice::from_raw_parts(grown, 4096)
+                    .iter()
+                    .all(|&b| b == 0xAB)
+            );
+            LimitedAllocator.dealloc(grown, Layout::from_size_align(8192, 64).unwrap());
+        }
     }
 }

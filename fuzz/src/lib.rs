@@ -11,7 +11,7 @@
 //!
 //! `cargo xtask fuzz` builds and runs every target in [`TARGETS`].
 
-#[cfg(fuzzing)]
+// Compiled everywhere (its unit tests run in `cargo test`), installed only in fuzz builds.
 mod allocation_limit;
 
 /// In `cargo fuzz` builds, no single allocation over 2 GB (see `allocation_limit.rs`).
