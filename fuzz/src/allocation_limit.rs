@@ -3,8 +3,9 @@
 //! libFuzzer's `-malloc_limit_mb` is enforced through the sanitizer's allocator hooks, so a
 //! build without a sanitizer (`cargo xtask fuzz --sanitizer none`) would let a parser that
 //! trusts a length field ask for 100 GB unnoticed. This global allocator (installed only in
-//! `cargo fuzz` builds, `cfg(fuzzing)`; its unit tests run in `cargo test`) refuses such a request: it names the size on stderr
-//! and aborts, which libFuzzer reports as a crash and saves the input as an artifact.
+//! `cargo fuzz` builds, `cfg(fuzzing)`; its unit tests run in `cargo test`) refuses such a
+//! request: it names the size on stderr and aborts, which libFuzzer reports as a crash and
+//! saves the input as an artifact.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;

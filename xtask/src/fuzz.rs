@@ -59,14 +59,6 @@ impl Sanitizer {
         }
     }
 
-    /// How the docs table names the build.
-    fn label(self) -> &'static str {
-        match self {
-            Self::Address => "ASan",
-            Self::None => "none",
-        }
-    }
-
     /// cargo-fuzz's arguments selecting this build: the sanitizer and, for `none`, a build
     /// directory of its own under `fuzz/target/` (so that the ASan build is kept).
     fn cargo_fuzz_args(self, root: &Path) -> Vec<String> {
@@ -300,7 +292,7 @@ fn scratch_root(fuzz_dir: &Path) -> std::path::PathBuf {
     }
 }
 
-/// A docs table row's target and build: its first two cells, `"target | build"`.
+/// A docs table row's target and sanitizer: its first two cells, `"target | sanitizer"`.
 fn row_key(row: &str) -> String {
     row.trim_start_matches("| ")
         .splitn(3, " | ")
@@ -368,8 +360,8 @@ fn write_results(path: &Path, outcomes: &[Outcome], args: &Args) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// Replaces the rows of each target run now (with this build) in the table between the
-/// markers; other targets and builds keep their earlier rows.
+/// Replaces the rows of each target run now (with this sanitizer) in the table between the
+/// markers; other targets and sanitizers keep their earlier rows.
 fn write_docs(path: &Path, outcomes: &[Outcome], args: &Args) -> Result<()> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -379,9 +371,9 @@ fn write_docs(path: &Path, outcomes: &[Outcome], args: &Args) -> Result<()> {
             path.display()
         );
     };
-    let header = "| target | build | executions | seconds | executions/s | corpus files | peak RSS (MB) | crashes, hangs > 1 s, allocations > 2 GB |\n|---|---|---:|---:|---:|---:|---:|---|\n";
+    let header = "| target | sanitizer | executions | seconds | executions/s | corpus files | peak RSS (MB) | crashes, hangs > 1 s, allocations > 2 GB |\n|---|---|---:|---:|---:|---:|---:|---|\n";
     let inner = &text[start + DOCS_START.len()..end];
-    // A row is keyed by its target and build (the first two cells).
+    // A row is keyed by its target and sanitizer (the first two cells).
     let mut rows: Vec<(String, String)> = inner
         .lines()
         .filter(|line| line.starts_with("| ") && !line.starts_with("| target"))
@@ -391,7 +383,7 @@ fn write_docs(path: &Path, outcomes: &[Outcome], args: &Args) -> Result<()> {
         let row = format!(
             "| {} | {} | {} | {:.0} | {:.0} | {} | {} | {} |",
             o.target,
-            o.sanitizer.label(),
+            o.sanitizer.name(),
             o.executions,
             o.seconds,
             o.executions as f64 / o.seconds.max(1e-9),
@@ -455,13 +447,13 @@ mod tests {
     }
 
     #[test]
-    fn docs_rows_are_keyed_by_target_and_build() {
+    fn docs_rows_are_keyed_by_target_and_sanitizer() {
         assert_eq!(
-            row_key("| saved_model | ASan | 139991 | 905 | 155 | 779 | 590 | 0 |"),
-            "saved_model | ASan"
+            row_key("| saved_model | address | 139991 | 905 | 155 | 779 | 590 | 0 |"),
+            "saved_model | address"
         );
         assert_ne!(
-            row_key("| saved_model | ASan | 1 | 1 | 1 | 1 | 1 | 0 |"),
+            row_key("| saved_model | address | 1 | 1 | 1 | 1 | 1 | 0 |"),
             row_key("| saved_model | none | 1 | 1 | 1 | 1 | 1 | 0 |")
         );
     }
