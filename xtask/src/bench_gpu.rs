@@ -178,7 +178,8 @@ fn report(records: &Path, machine: &str) -> Result<()> {
                 .flatten()
         });
         let method = text(record, "grouped_conv");
-        let default_method = method.is_empty() || method == "im2col" || runtime != "burn";
+        // Burn's own runs: each shape's method measured ("measured"), not one pinned.
+        let default_method = method == "measured" || runtime != "burn";
         if runtime == "burn" && batch == 32 {
             grouped
                 .entry(format!("{part} on {}", text(record, "device")))
@@ -238,8 +239,8 @@ fn report(records: &Path, machine: &str) -> Result<()> {
         out.line("");
         out.line("Grouped 3x3 convolutions, batch 32, images/s by formulation:");
         out.line("");
-        out.line("| case | direct | im2col | shifted |");
-        out.line("|---|---|---|---|");
+        out.line("| case | direct | im2col | shifted | measured per shape (the default) |");
+        out.line("|---|---|---|---|---|");
         for (case, methods) in &grouped {
             let cell = |method: &str| {
                 methods
@@ -247,12 +248,110 @@ fn report(records: &Path, machine: &str) -> Result<()> {
                     .map_or("-".into(), |ips| format!("{ips:.1}"))
             };
             out.line(format!(
-                "| {case} | {} | {} | {} |",
+                "| {case} | {} | {} | {} | {} |",
                 cell("direct"),
                 cell("im2col"),
-                cell("shifted")
+                cell("shifted"),
+                cell("measured")
             ));
         }
     }
+    let measured = measured_table(&records);
+    if !measured.is_empty() {
+        out.line("");
+        out.line(
+            "What each run measured per grouped 3x3 layer shape before choosing its formulation \
+             (ms per run, the least of 3 after a warm-up; forward, plus backward when training):",
+        );
+        out.line("");
+        for line in measured {
+            out.line(line);
+        }
+    }
     out.save()
+}
+
+/// The grouped-convolution measurements of Burn's records (`grouped_conv_measurements`), one
+/// row per device, pass and layer shape: a markdown table, empty without any.
+fn measured_table(records: &[Value]) -> Vec<String> {
+    // (device, pass, shape) -> ms per method, chosen.
+    let mut rows: BTreeMap<(String, &str, String), (Vec<String>, String)> = BTreeMap::new();
+    for record in records.iter().filter(|r| text(r, "runtime") == "burn") {
+        let pass = if text(record, "part") == "train_step" {
+            "training"
+        } else {
+            "inference"
+        };
+        let Some(list) = record
+            .get("grouped_conv_measurements")
+            .and_then(Value::as_array)
+        else {
+            continue;
+        };
+        for m in list {
+            let ms = ["direct", "im2col", "shifted"]
+                .iter()
+                .map(|method| {
+                    m.get("seconds")
+                        .and_then(|s| s.get(method))
+                        .and_then(Value::as_f64)
+                        .map_or("failed".into(), |s| format!("{:.2}", s * 1e3))
+                })
+                .collect();
+            rows.entry((text(record, "device").into(), pass, text(m, "shape").into()))
+                .or_insert((ms, text(m, "chosen").into()));
+        }
+    }
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![
+        "| device | pass | shape | direct | im2col | shifted | chosen |".to_string(),
+        "|---|---|---|---:|---:|---:|---|".to_string(),
+    ];
+    for ((device, pass, shape), (ms, chosen)) in rows {
+        lines.push(format!(
+            "| {device} | {pass} | {shape} | {} | {chosen} |",
+            ms.join(" | ")
+        ));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measured_table_has_one_row_per_device_pass_and_shape() {
+        let shape = "batch 32: 128x56x56 -> 128x56x56, 3x3, 32 groups, stride 1x1";
+        let measurement = serde_json::json!([{
+            "shape": shape,
+            "seconds": {"direct": 0.004, "im2col": 0.0021, "shifted": null},
+            "chosen": "im2col",
+        }]);
+        let record = |part: &str| {
+            serde_json::json!({
+                "runtime": "burn", "device": "cuda", "part": part, "batch": 32,
+                "grouped_conv_measurements": measurement,
+            })
+        };
+        // The same measurement in two inference records (batch 32 detector and backbone) is
+        // one row; the training step's is another.
+        let records = [
+            record("detector"),
+            record("backbone"),
+            record("train_step"),
+            serde_json::json!({"runtime": "pytorch", "device": "cuda", "part": "detector"}),
+        ];
+        let table = measured_table(&records);
+        assert_eq!(
+            table[2..],
+            [
+                format!("| cuda | inference | {shape} | 4.00 | 2.10 | failed | im2col |"),
+                format!("| cuda | training | {shape} | 4.00 | 2.10 | failed | im2col |"),
+            ]
+        );
+        assert!(measured_table(&records[3..]).is_empty());
+    }
 }

@@ -15,7 +15,10 @@ use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
 use clap::{Parser, ValueEnum};
 use deepfake::inference_form_for;
-use deepfake::model::{Detector, DetectorConfig, GroupedConvMethod, set_grouped_conv_override};
+use deepfake::model::{
+    Detector, DetectorConfig, GroupedConvMethod, grouped_conv_measurements,
+    set_grouped_conv_override,
+};
 use serde_json::json;
 
 use crate::{DeviceFlag, Preset};
@@ -82,8 +85,9 @@ pub struct Args {
     /// copy of the plain model, and print the largest logit difference (for GPU devices).
     #[arg(long)]
     check_against_cpu: bool,
-    /// How grouped convolutions run: direct (the backend's conv2d), im2col or shifted (matrix
-    /// products) [default: direct on cpu, im2col on GPU devices].
+    /// Pins how grouped convolutions run: direct (the backend's conv2d), im2col or shifted
+    /// (matrix products) [default: direct on cpu; on GPU devices the fastest of the three,
+    /// measured per layer shape at the first pass].
     #[arg(long)]
     grouped_conv: Option<String>,
 }
@@ -116,10 +120,29 @@ fn print_record(
         "seconds_per_pass": seconds,
         "images_per_second": batch as f64 / seconds,
         "peak_rss_mb": peak_rss_mb(),
-        "grouped_conv": GroupedConvMethod::for_device(device).name(),
+        "grouped_conv": GroupedConvMethod::pinned_for_device(device)
+            .map_or("measured", GroupedConvMethod::name),
+        "grouped_conv_measurements": measurements(batch, part == Part::TrainStep),
         "gpu_reserved_mb": gpu_reserved_mb(device),
     });
     println!("{record}");
+}
+
+/// The grouped-convolution measurements taken at `batch` (with the backward pass when
+/// `training`): one object per layer shape, seconds per formulation and the one chosen.
+fn measurements(batch: usize, training: bool) -> Vec<serde_json::Value> {
+    grouped_conv_measurements()
+        .into_iter()
+        .filter(|m| m.batch == batch && m.training == training)
+        .map(|m| {
+            let seconds: serde_json::Map<String, serde_json::Value> = GroupedConvMethod::ALL
+                .iter()
+                .zip(m.seconds)
+                .map(|(method, s)| (method.name().to_string(), json!(s)))
+                .collect();
+            json!({"shape": m.shape, "seconds": seconds, "chosen": m.chosen.name()})
+        })
+        .collect()
 }
 
 /// Memory the device's allocator holds, in MB (`None` on CPU backends). Read right after a

@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use deepfake::data::degrade::{BlurAugment, Degradations, JpegAugment, RescaleAugment};
 use deepfake::data::{AugmentConfig, Skipped};
+use deepfake::model::{GroupedConvMeasurement, GroupedConvMethod, grouped_conv_measurements};
 use deepfake::train::{EpochRecord, TrainConfig, TrainObserver, train};
 use indicatif::ProgressBar;
 
@@ -92,6 +93,28 @@ struct Progress {
     quiet: bool,
     /// The epoch's running loss and accuracy, then step and loader images/s.
     stats: (f64, f64, f64, f64),
+    /// Grouped-convolution measurements already reported.
+    measurements_reported: usize,
+}
+
+/// One line on the grouped-convolution formulations a GPU device measured and chose per layer
+/// shape (`None` when nothing new was measured: CPU devices, or a pinned method).
+fn grouped_conv_line(new: &[GroupedConvMeasurement]) -> Option<String> {
+    if new.is_empty() {
+        return None;
+    }
+    let chosen: Vec<String> = GroupedConvMethod::ALL
+        .iter()
+        .map(|&method| (method, new.iter().filter(|m| m.chosen == method).count()))
+        .filter(|(_, count)| *count > 0)
+        .map(|(method, count)| format!("{} for {count}", method.name()))
+        .collect();
+    Some(format!(
+        "  grouped 3x3 convolutions, measured on the device per layer shape: {} of {} \
+         (DEEPFAKE_GROUPED_CONV=direct|im2col|shifted pins one)",
+        chosen.join(", "),
+        new.len()
+    ))
 }
 
 impl Progress {
@@ -152,6 +175,13 @@ impl TrainObserver for Progress {
             r.seconds,
             if improved { "  * best" } else { "" }
         );
+        let measured = grouped_conv_measurements();
+        if let Some(line) =
+            grouped_conv_line(&measured[self.measurements_reported.min(measured.len())..])
+        {
+            eprintln!("{line}");
+        }
+        self.measurements_reported = measured.len();
         if r.loader_images_per_second < 0.9 * r.step_images_per_second {
             eprintln!(
                 "  the loader is the bottleneck ({:.0} < {:.0} img/s): give it more cores \
@@ -215,6 +245,7 @@ pub fn run(args: Args) -> Result<()> {
         bar: None,
         quiet: args.quiet,
         stats: (0.0, 0.0, 0.0, 0.0),
+        measurements_reported: 0,
     };
     let results = train(&config, &run_dir, &device, resume, &mut progress)
         .with_context(|| format!("training into {}", run_dir.display()))?;
@@ -226,4 +257,35 @@ pub fn run(args: Args) -> Result<()> {
         run_dir.join("best").display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measured(chosen: GroupedConvMethod) -> GroupedConvMeasurement {
+        GroupedConvMeasurement {
+            device: "Cube(Cuda(0))".into(),
+            training: true,
+            batch: 64,
+            shape: "batch 64: 128x56x56 -> 128x56x56, 3x3, 32 groups, stride 1x1".into(),
+            seconds: [0.003, 0.002, 0.004],
+            chosen,
+        }
+    }
+
+    #[test]
+    fn grouped_conv_line_counts_the_chosen_formulations() {
+        assert_eq!(grouped_conv_line(&[]), None);
+        let line = grouped_conv_line(&[
+            measured(GroupedConvMethod::Im2col),
+            measured(GroupedConvMethod::Direct),
+            measured(GroupedConvMethod::Im2col),
+        ])
+        .unwrap();
+        assert!(
+            line.contains("per layer shape: direct for 1, im2col for 2 of 3 "),
+            "{line}"
+        );
+    }
 }

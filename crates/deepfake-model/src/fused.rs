@@ -83,7 +83,7 @@ impl FusedBottleneck {
         };
         let out = timer.time("conv 1x1 reduce", || self.conv1.forward(x));
         let out = timer.time("relu", || relu(out));
-        let method = GroupedConvMethod::for_device(&out.device());
+        let method = GroupedConvMethod::select(&self.conv2, &out);
         let out = timer.time("conv 3x3 grouped", || {
             grouped_conv2d(&self.conv2, out, method)
         });

@@ -39,7 +39,10 @@ pub use detector::{Classifier, Detector, DetectorConfig};
 pub use error::{Error, Result};
 pub use fused::{InferenceBackbone, InferenceDetector};
 pub use grad_cam::{GradCam, upsample_bilinear};
-pub use grouped_conv::{GroupedConvMethod, grouped_conv2d, set_grouped_conv_override};
+pub use grouped_conv::{
+    GroupedConvMeasurement, GroupedConvMethod, grouped_conv_measurements, grouped_conv2d,
+    set_grouped_conv_override,
+};
 pub use layer_timer::{LayerTimer, Untimed};
 pub use lstm::{Lstm, LstmConfig};
 pub use params::trainable_params;

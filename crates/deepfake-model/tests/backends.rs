@@ -10,7 +10,9 @@ use burn::module::Module;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2dConfig;
 use burn::tensor::{Device, DeviceKind, Distribution, Tensor};
-use deepfake_model::{Detector, DetectorConfig, GroupedConvMethod, grouped_conv2d};
+use deepfake_model::{
+    Detector, DetectorConfig, GroupedConvMethod, grouped_conv_measurements, grouped_conv2d,
+};
 
 #[path = "integration/common/mod.rs"]
 mod common;
@@ -44,9 +46,9 @@ fn tiny_detector_on_wgpu_matches_flex() {
     let on_flex = Detector::from_pytorch(tiny_weights(), &config, &flex).unwrap();
     let on_wgpu = Detector::from_pytorch(tiny_weights(), &config, &wgpu()).unwrap();
     assert_eq!(
-        GroupedConvMethod::for_device(&wgpu()),
-        GroupedConvMethod::Im2col,
-        "the cubecl backends must run grouped convolutions as matrix products"
+        GroupedConvMethod::pinned_for_device(&wgpu()),
+        None,
+        "the cubecl backends must measure which grouped-convolution formulation runs"
     );
 
     let images = Tensor::<4>::random([5, 3, 64, 64], Distribution::Normal(0.0, 1.0), &flex);
@@ -132,17 +134,121 @@ fn grouped_conv_formulations_on_wgpu_match_flex_conv2d() {
             )
         };
         let (x_want, w_want) = gradients(&flex, GroupedConvMethod::Direct);
-        let (x_got, w_got) = gradients(&gpu, GroupedConvMethod::Im2col);
         // The weight gradient sums over batch and positions: compare it relative to its size.
         let w_scale = 1.0f32.max(spread(&w_want));
-        let (dx, dw) = (max_diff(x_got, x_want), max_diff(w_got, w_want));
-        println!(
-            "BACKENDS grouped conv gradients: input {dx:.3e}, weight {dw:.3e} (scale {w_scale:.1})"
-        );
-        assert!(dx <= 1e-3, "input gradient: {dx:e}");
-        assert!(
-            dw / w_scale <= 1e-5,
-            "weight gradient: {dw:e} at scale {w_scale}"
-        );
+        for method in GroupedConvMethod::ALL {
+            let (x_got, w_got) = gradients(&gpu, method);
+            let (dx, dw) = (
+                max_diff(x_got, x_want.clone()),
+                max_diff(w_got, w_want.clone()),
+            );
+            println!(
+                "BACKENDS grouped conv gradients {method:?}: input {dx:.3e}, weight {dw:.3e} \
+                 (scale {w_scale:.1})"
+            );
+            assert!(dx <= 1e-3, "{method:?} input gradient: {dx:e}");
+            assert!(
+                dw / w_scale <= 1e-5,
+                "{method:?} weight gradient: {dw:e} at scale {w_scale}"
+            );
+        }
     }
+}
+
+#[test]
+#[ignore = "needs a Vulkan driver: run `cargo xtask backends`"]
+fn grouped_conv_method_is_measured_once_per_shape_on_wgpu() {
+    let gpu = wgpu();
+    // A shape no other test here uses, so the measurements below are this test's own.
+    let conv = Conv2dConfig::new([96, 96], [3, 3])
+        .with_groups(32)
+        .with_stride([2, 2])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .init(&gpu);
+    let x = Tensor::<4>::random([3, 96, 11, 11], Distribution::Normal(0.0, 1.0), &gpu);
+    let shape = "batch 3: 96x11x11 -> 96x6x6, 3x3, 32 groups, stride 2x2";
+    let ours = || {
+        grouped_conv_measurements()
+            .into_iter()
+            .filter(|m| m.shape == shape)
+            .collect::<Vec<_>>()
+    };
+    assert!(ours().is_empty());
+
+    let inference = GroupedConvMethod::select(&conv, &x);
+    let autodiff = gpu.clone().autodiff();
+    let training_x = x.clone().to_device(&autodiff).autodiff().require_grad();
+    let training = GroupedConvMethod::select(&conv.clone().fork(&autodiff), &training_x);
+    // Asked again: the cached choice, no new measurement.
+    assert_eq!(GroupedConvMethod::select(&conv, &x), inference);
+
+    let measured = ours();
+    assert_eq!(measured.len(), 2, "{measured:?}");
+    for (m, chosen) in measured.iter().zip([inference, training]) {
+        println!("BACKENDS grouped conv measured: {m:?}");
+        assert!(m.device.contains("Wgpu"), "{m:?}");
+        assert!(
+            m.seconds.iter().all(|s| s.is_finite() && *s > 0.0),
+            "every formulation must run and be timed: {m:?}"
+        );
+        // The chosen method is the one with the least time (the earlier on a tie).
+        let fastest = (0..3)
+            .min_by(|&a, &b| m.seconds[a].total_cmp(&m.seconds[b]))
+            .map(|i| GroupedConvMethod::ALL[i]);
+        assert_eq!(Some(m.chosen), fastest, "{m:?}");
+        assert_eq!(m.chosen, chosen);
+    }
+    assert_eq!(
+        measured.iter().map(|m| m.training).collect::<Vec<_>>(),
+        [false, true]
+    );
+}
+
+#[test]
+#[ignore = "needs a Vulkan driver: run `cargo xtask backends`"]
+fn tiny_detector_gradients_on_wgpu_match_flex() {
+    // Dropout off, so both devices compute the same function; BatchNorm in training mode.
+    let config = DetectorConfig {
+        dropout: 0.0,
+        ..DetectorConfig::tiny()
+    };
+    let flex = Device::flex();
+    let model = Detector::from_pytorch(tiny_weights(), &config, &flex).unwrap();
+    let images = Tensor::<4>::random([4, 3, 64, 64], Distribution::Normal(0.0, 1.0), &flex);
+    // Gradients of the stem, a grouped 3x3 conv and the last layer. On wgpu the grouped convs'
+    // formulation is measured in the middle of this forward pass (a training measurement per
+    // shape): the measurement must leave the graph and its gradients as they were.
+    let gradients = |device: &Device| {
+        let autodiff = device.clone().autodiff();
+        let model = model.clone().fork(&autodiff).train();
+        let logits = model.forward(images.clone().to_device(&autodiff));
+        let grads = logits.clone().mul(logits).sum().backward();
+        let grad = |param: &burn::module::Param<Tensor<4>>| {
+            param.grad(&grads).expect("a gradient").to_device(&flex)
+        };
+        [
+            grad(&model.backbone.conv1.weight),
+            grad(&model.backbone.layer1[0].conv2.weight),
+            grad(&model.backbone.layer4[0].conv2.weight),
+        ]
+    };
+    let want = gradients(&flex);
+    let got = gradients(&wgpu());
+    for (name, (got, want)) in ["stem", "layer1 grouped", "layer4 grouped"]
+        .iter()
+        .zip(got.into_iter().zip(want))
+    {
+        let varies = spread(&want);
+        let scale = 1.0f32.max(varies);
+        assert!(varies > 1e-3, "{name}: the gradient barely varies");
+        let diff = max_diff(got, want);
+        println!("BACKENDS tiny detector gradient {name}: {diff:.3e} (values spread {varies:.3e})");
+        assert!(diff / scale <= 1e-4, "{name}: {diff:e} at scale {scale}");
+    }
+    assert!(
+        grouped_conv_measurements()
+            .iter()
+            .any(|m| m.training && m.batch == 4),
+        "the training pass measured its grouped convolutions"
+    );
 }

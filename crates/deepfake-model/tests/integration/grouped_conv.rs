@@ -8,7 +8,7 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::{Device, Distribution, Tensor};
 use common::{max_diff, values};
-use deepfake_model::{GroupedConvMethod, grouped_conv2d};
+use deepfake_model::{GroupedConvMethod, grouped_conv_measurements, grouped_conv2d};
 
 /// `(batch, c_in, c_out, groups, kernel, stride, padding, height, width, bias)`.
 type Case = (
@@ -126,15 +126,24 @@ fn matrix_formulations_equal_conv2d_gradients() {
 }
 
 #[test]
-fn host_devices_default_to_the_direct_kernel() {
-    assert_eq!(
-        GroupedConvMethod::for_device(&Device::flex()),
-        GroupedConvMethod::Direct
-    );
-    assert_eq!(
-        GroupedConvMethod::for_device(&Device::flex().autodiff()),
-        GroupedConvMethod::Direct
-    );
+fn host_devices_run_the_direct_kernel_without_measuring() {
+    for device in [Device::flex(), Device::flex().autodiff()] {
+        assert_eq!(
+            GroupedConvMethod::pinned_for_device(&device),
+            Some(GroupedConvMethod::Direct)
+        );
+        let conv = Conv2dConfig::new([64, 64], [3, 3])
+            .with_groups(32)
+            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .init(&device);
+        let x = Tensor::<4>::zeros([1, 64, 8, 8], &device);
+        assert_eq!(
+            GroupedConvMethod::select(&conv, &x),
+            GroupedConvMethod::Direct
+        );
+    }
+    // Nothing in this test binary runs on a cubecl device: nothing was measured.
+    assert!(grouped_conv_measurements().is_empty());
     for method in GroupedConvMethod::ALL {
         assert_eq!(GroupedConvMethod::parse(method.name()), Some(method));
     }
