@@ -15,10 +15,10 @@
 //! pins one for a run instead; `cargo xtask bench gpu` times each one pinned and reports what
 //! the measurement picked per shape.
 
-use std::sync::atomic::{AtomicU8, Ordering};
-
 mod geometry;
 pub mod tuning;
+
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use burn::nn::conv::Conv2d;
 use burn::tensor::{Device, Tensor};

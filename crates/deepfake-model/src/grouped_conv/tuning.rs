@@ -84,10 +84,14 @@ pub(super) fn fastest(geometry: &Geometry, conv: &Conv2d, x: &Tensor<4>) -> Grou
     }
     // Measured without the lock: another thread may measure the same key meanwhile; the first
     // to finish is kept.
-    let input = x.clone().without_autodiff();
-    let weight = conv.weight.val().without_autodiff();
-    let seconds = GroupedConvMethod::ALL
-        .map(|method| least_seconds(geometry, &input, &weight, method, training, &device));
+    let trial = Trial {
+        geometry,
+        input: x.clone().without_autodiff(),
+        weight: conv.weight.val().without_autodiff(),
+        training,
+        device,
+    };
+    let seconds = GroupedConvMethod::ALL.map(|method| trial.least_seconds(method));
     let measurement = GroupedConvMeasurement {
         device: key.device.clone(),
         training,
@@ -117,56 +121,59 @@ fn least(seconds: [f64; 3]) -> GroupedConvMethod {
     GroupedConvMethod::ALL[best]
 }
 
-/// One warm-up run, then the least of [`REPEATS`] timed runs (infinite if a run failed).
-fn least_seconds(
-    geometry: &Geometry,
-    input: &Tensor<4>,
-    weight: &Tensor<4>,
-    method: GroupedConvMethod,
+/// The runs of one measurement: the convolution's input and weight without autodiff history
+/// (the caller's graph is not touched), on the device they came from.
+struct Trial<'a> {
+    geometry: &'a Geometry,
+    /// `[B, C_in, H, W]`.
+    input: Tensor<4>,
+    /// `[C_out, C_in / G, kh, kw]`.
+    weight: Tensor<4>,
+    /// Whether a run includes the backward pass.
     training: bool,
-    device: &Device,
-) -> f64 {
-    let mut least = f64::INFINITY;
-    for run in 0..=REPEATS {
-        let Some(seconds) = timed_run(geometry, input, weight, method, training, device) else {
-            return f64::INFINITY;
-        };
-        if run > 0 {
-            least = least.min(seconds);
-        }
-    }
-    least
+    device: Device,
 }
 
-/// Seconds of one run, from an idle device to its result read back (`None` if the device
-/// reported an error).
-fn timed_run(
-    geometry: &Geometry,
-    input: &Tensor<4>,
-    weight: &Tensor<4>,
-    method: GroupedConvMethod,
-    training: bool,
-    device: &Device,
-) -> Option<f64> {
-    // The caller's queued work (fusion defers it) must not count.
-    device.sync().ok()?;
-    let start = Instant::now();
-    let checksum = if training {
-        let x = input.clone().autodiff().require_grad();
-        let w = weight.clone().autodiff().require_grad();
-        let grads = geometry
-            .compute(x.clone(), w.clone(), method)
-            .sum()
-            .backward();
-        x.grad(&grads)?.sum() + w.grad(&grads)?.sum()
-    } else {
-        geometry
-            .compute(input.clone(), weight.clone(), method)
-            .sum()
-    };
-    // Reading one value waits for everything it depends on, and fusion cannot drop the work.
-    let _: f32 = checksum.into_scalar();
-    Some(start.elapsed().as_secs_f64())
+impl Trial<'_> {
+    /// One warm-up run, then the least of [`REPEATS`] timed runs (infinite if a run failed).
+    fn least_seconds(&self, method: GroupedConvMethod) -> f64 {
+        let mut least = f64::INFINITY;
+        for run in 0..=REPEATS {
+            let Some(seconds) = self.timed_run(method) else {
+                return f64::INFINITY;
+            };
+            if run > 0 {
+                least = least.min(seconds);
+            }
+        }
+        least
+    }
+
+    /// Seconds of one run, from an idle device to its result read back (`None` if the device
+    /// reported an error).
+    fn timed_run(&self, method: GroupedConvMethod) -> Option<f64> {
+        // The caller's queued work (fusion defers it) must not count.
+        self.device.sync().ok()?;
+        let start = Instant::now();
+        let checksum = if self.training {
+            let x = self.input.clone().autodiff().require_grad();
+            let w = self.weight.clone().autodiff().require_grad();
+            let grads = self
+                .geometry
+                .compute(x.clone(), w.clone(), method)
+                .sum()
+                .backward();
+            x.grad(&grads)?.sum() + w.grad(&grads)?.sum()
+        } else {
+            self.geometry
+                .compute(self.input.clone(), self.weight.clone(), method)
+                .sum()
+        };
+        // Reading one value waits for everything it depends on, and fusion cannot drop the
+        // work.
+        let _: f32 = checksum.into_scalar();
+        Some(start.elapsed().as_secs_f64())
+    }
 }
 
 #[cfg(test)]
