@@ -271,11 +271,20 @@ fn report(records: &Path, machine: &str) -> Result<()> {
     out.save()
 }
 
+/// One row of the measurement table: ms per formulation (direct, im2col, shifted).
+struct MeasuredRow<'a> {
+    device: &'a str,
+    pass: &'static str,
+    shape: &'a str,
+    ms: Vec<String>,
+    chosen: &'a str,
+}
+
 /// The grouped-convolution measurements of Burn's records (`grouped_conv_measurements`), one
 /// row per device, pass and layer shape: a markdown table, empty without any.
 fn measured_table(records: &[Value]) -> Vec<String> {
-    // (device, pass, shape) -> ms per method, chosen.
-    let mut rows: BTreeMap<(String, &str, String), (Vec<String>, String)> = BTreeMap::new();
+    // In the records' order (layer order), one per device, pass and shape.
+    let mut rows: Vec<MeasuredRow> = Vec::new();
     for record in records.iter().filter(|r| text(r, "runtime") == "burn") {
         let pass = if text(record, "part") == "train_step" {
             "training"
@@ -298,8 +307,18 @@ fn measured_table(records: &[Value]) -> Vec<String> {
                         .map_or("failed".into(), |s| format!("{:.2}", s * 1e3))
                 })
                 .collect();
-            rows.entry((text(record, "device").into(), pass, text(m, "shape").into()))
-                .or_insert((ms, text(m, "chosen").into()));
+            let row = MeasuredRow {
+                device: text(record, "device"),
+                pass,
+                shape: text(m, "shape"),
+                ms,
+                chosen: text(m, "chosen"),
+            };
+            let seen =
+                |r: &MeasuredRow| (r.device, r.pass, r.shape) == (row.device, pass, row.shape);
+            if !rows.iter().any(seen) {
+                rows.push(row);
+            }
         }
     }
     if rows.is_empty() {
@@ -309,10 +328,14 @@ fn measured_table(records: &[Value]) -> Vec<String> {
         "| device | pass | shape | direct | im2col | shifted | chosen |".to_string(),
         "|---|---|---|---:|---:|---:|---|".to_string(),
     ];
-    for ((device, pass, shape), (ms, chosen)) in rows {
+    for row in rows {
         lines.push(format!(
-            "| {device} | {pass} | {shape} | {} | {chosen} |",
-            ms.join(" | ")
+            "| {} | {} | {} | {} | {} |",
+            row.device,
+            row.pass,
+            row.shape,
+            row.ms.join(" | "),
+            row.chosen
         ));
     }
     lines
