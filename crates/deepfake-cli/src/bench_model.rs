@@ -140,7 +140,7 @@ fn measurements(batch: usize, training: bool) -> Vec<serde_json::Value> {
                 .zip(m.seconds)
                 .map(|(method, s)| (method.name().to_string(), json!(s)))
                 .collect();
-            json!({"shape": m.shape, "seconds": seconds, "chosen": m.chosen.name()})
+            json!({"shape": m.shape, "seconds": seconds, "chosen": m.chosen().name()})
         })
         .collect()
 }

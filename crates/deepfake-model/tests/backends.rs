@@ -195,8 +195,8 @@ fn grouped_conv_method_is_measured_once_per_shape_on_wgpu() {
         let fastest = (0..3)
             .min_by(|&a, &b| m.seconds[a].total_cmp(&m.seconds[b]))
             .map(|i| GroupedConvMethod::ALL[i]);
-        assert_eq!(Some(m.chosen), fastest, "{m:?}");
-        assert_eq!(m.chosen, chosen);
+        assert_eq!(Some(m.chosen()), fastest, "{m:?}");
+        assert_eq!(m.chosen(), chosen);
     }
     assert_eq!(
         measured.iter().map(|m| m.training).collect::<Vec<_>>(),

@@ -16,7 +16,7 @@ pub(crate) struct Geometry {
     groups: usize,
     /// Input channels per group.
     c_in_group: usize,
-    pub(crate) c_out: usize,
+    c_out: usize,
     /// Input height and width.
     input: [usize; 2],
     kernel: [usize; 2],
@@ -62,21 +62,31 @@ impl Geometry {
         })
     }
 
-    /// `x` `[B, C_in, H, W]` convolved with `weight` `[C_out, C_in / G, kh, kw]` (no bias) by
-    /// `method`: `[B, C_out, H_out, W_out]`.
+    /// `x` `[B, C_in, H, W]` convolved with `weight` `[C_out, C_in / G, kh, kw]` plus `bias`
+    /// `[C_out]` by `method`: `[B, C_out, H_out, W_out]`. `Direct` is Burn's `conv2d` with the
+    /// options `Conv2d::forward` builds for these shapes.
     pub(crate) fn compute(
         &self,
         x: Tensor<4>,
         weight: Tensor<4>,
+        bias: Option<Tensor<1>>,
         method: GroupedConvMethod,
     ) -> Tensor<4> {
         match method {
             GroupedConvMethod::Direct => {
                 let options = ConvOptions::new(self.stride, self.padding, [1, 1], self.groups);
-                conv2d(x, weight, None, options)
+                conv2d(x, weight, bias, options)
             }
-            GroupedConvMethod::Im2col => self.im2col(x, weight),
-            GroupedConvMethod::ShiftedSum => self.shifted_sum(x, weight),
+            GroupedConvMethod::Im2col => self.add_bias(self.im2col(x, weight), bias),
+            GroupedConvMethod::ShiftedSum => self.add_bias(self.shifted_sum(x, weight), bias),
+        }
+    }
+
+    /// `out` `[B, C_out, H_out, W_out]` plus `bias` `[C_out]` per channel.
+    fn add_bias(&self, out: Tensor<4>, bias: Option<Tensor<1>>) -> Tensor<4> {
+        match bias {
+            Some(bias) => out + bias.reshape([1, self.c_out as i32, 1, 1]),
+            None => out,
         }
     }
 

@@ -143,15 +143,15 @@ pub fn set_grouped_conv_override(method: Option<GroupedConvMethod>) {
 /// `conv.forward(x)` computed with `method`: `[B, C_in, H, W]` -> `[B, C_out, H_out, W_out]`.
 /// Every method gives the same numbers within float rounding (tested against `conv2d`,
 /// values and gradients). Dilation must be 1 and padding explicit and symmetric per axis, as
-/// in ResNeXt; anything else runs [`Direct`](GroupedConvMethod::Direct).
+/// in ResNeXt; anything else runs `conv.forward`.
 pub fn grouped_conv2d(conv: &Conv2d, x: Tensor<4>, method: GroupedConvMethod) -> Tensor<4> {
-    let geometry = match Geometry::of(conv, &x) {
-        Some(geometry) if method != GroupedConvMethod::Direct => geometry,
-        _ => return conv.forward(x),
-    };
-    let out = geometry.compute(x, conv.weight.val(), method);
-    match &conv.bias {
-        Some(bias) => out + bias.val().reshape([1, geometry.c_out as i32, 1, 1]),
-        None => out,
+    match Geometry::of(conv, &x) {
+        Some(geometry) => geometry.compute(
+            x,
+            conv.weight.val(),
+            conv.bias.as_ref().map(|bias| bias.val()),
+            method,
+        ),
+        None => conv.forward(x),
     }
 }

@@ -37,88 +37,98 @@ pub struct GroupedConvMeasurement {
     /// Seconds per run of each method of [`GroupedConvMethod::ALL`], in that order: the least
     /// of [`REPEATS`] runs (infinite for a method whose run failed).
     pub seconds: [f64; 3],
-    /// The method that runs: the least seconds (the earlier of [`GroupedConvMethod::ALL`] on a
-    /// tie).
-    pub chosen: GroupedConvMethod,
 }
 
-/// What a measurement is cached under.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Key {
-    device: String,
-    training: bool,
+impl GroupedConvMeasurement {
+    /// The method that runs: the least seconds, the earlier of [`GroupedConvMethod::ALL`] on
+    /// a tie ([`Direct`](GroupedConvMethod::Direct) when every run failed).
+    pub fn chosen(&self) -> GroupedConvMethod {
+        let mut best = 0;
+        for (index, &s) in self.seconds.iter().enumerate() {
+            if s < self.seconds[best] {
+                best = index;
+            }
+        }
+        GroupedConvMethod::ALL[best]
+    }
+}
+
+/// A measurement and the shape it is cached under.
+struct Measured {
     geometry: Geometry,
+    measurement: GroupedConvMeasurement,
+}
+
+impl Measured {
+    fn is_for(&self, device: &str, training: bool, geometry: &Geometry) -> bool {
+        self.geometry == *geometry
+            && self.measurement.training == training
+            && self.measurement.device == device
+    }
 }
 
 /// Every measurement of this process, in the order they were taken.
-static MEASURED: Mutex<Vec<(Key, GroupedConvMeasurement)>> = Mutex::new(Vec::new());
+static MEASURED: Mutex<Vec<Measured>> = Mutex::new(Vec::new());
 
 /// Every measurement this process has taken so far, in order (for benchmarks and logs).
 pub fn grouped_conv_measurements() -> Vec<GroupedConvMeasurement> {
-    lock().iter().map(|(_, m)| m.clone()).collect()
+    lock().iter().map(|m| m.measurement.clone()).collect()
 }
 
-fn lock() -> std::sync::MutexGuard<'static, Vec<(Key, GroupedConvMeasurement)>> {
+fn lock() -> std::sync::MutexGuard<'static, Vec<Measured>> {
     // A panic while holding the lock leaves a list that is still whole: keep using it.
     MEASURED
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn cached(key: &Key) -> Option<GroupedConvMethod> {
-    lock().iter().find(|(k, _)| k == key).map(|(_, m)| m.chosen)
+/// The chosen method of the measurement for this device, pass and shape, if taken.
+fn cached(device: &str, training: bool, geometry: &Geometry) -> Option<GroupedConvMethod> {
+    lock()
+        .iter()
+        .find(|m| m.is_for(device, training, geometry))
+        .map(|m| m.measurement.chosen())
 }
 
 /// The fastest method for `conv` on `x` (`geometry` is `Geometry::of(conv, x)`), measured on
-/// `x`'s device at the first call for this key and cached.
+/// `x`'s device at the first call for this device, pass and shape, and cached.
 pub(super) fn fastest(geometry: &Geometry, conv: &Conv2d, x: &Tensor<4>) -> GroupedConvMethod {
     let device = x.device();
     let training = device.is_autodiff();
-    let key = Key {
-        device: format!("{:?}", device.clone().without_autodiff().as_dispatch()),
-        training,
-        geometry: *geometry,
-    };
-    if let Some(method) = cached(&key) {
+    let name = format!("{:?}", device.clone().without_autodiff().as_dispatch());
+    if let Some(method) = cached(&name, training, geometry) {
         return method;
     }
-    // Measured without the lock: another thread may measure the same key meanwhile; the first
-    // to finish is kept.
+    // Measured without the lock: another thread may measure the same shape meanwhile; the
+    // first to finish is kept.
     let trial = Trial {
         geometry,
         input: x.clone().without_autodiff(),
         weight: conv.weight.val().without_autodiff(),
+        bias: conv.bias.as_ref().map(|bias| bias.val().without_autodiff()),
         training,
         device,
     };
-    let seconds = GroupedConvMethod::ALL.map(|method| trial.least_seconds(method));
     let measurement = GroupedConvMeasurement {
-        device: key.device.clone(),
+        device: name,
         training,
         batch: geometry.batch,
         shape: geometry.describe(),
-        seconds,
-        chosen: least(seconds),
+        seconds: GroupedConvMethod::ALL.map(|method| trial.least_seconds(method)),
     };
     let mut measured = lock();
-    if let Some((_, earlier)) = measured.iter().find(|(k, _)| *k == key) {
-        return earlier.chosen;
+    if let Some(earlier) = measured
+        .iter()
+        .find(|m| m.is_for(&measurement.device, training, geometry))
+    {
+        return earlier.measurement.chosen();
     }
-    let chosen = measurement.chosen;
-    measured.push((key, measurement));
+    let chosen = measurement.chosen();
+    measured.push(Measured {
+        geometry: *geometry,
+        measurement,
+    });
     chosen
-}
-
-/// The method of [`GroupedConvMethod::ALL`] with the least seconds, the earlier on a tie
-/// ([`Direct`](GroupedConvMethod::Direct) when every run failed).
-fn least(seconds: [f64; 3]) -> GroupedConvMethod {
-    let mut best = 0;
-    for (index, &s) in seconds.iter().enumerate() {
-        if s < seconds[best] {
-            best = index;
-        }
-    }
-    GroupedConvMethod::ALL[best]
 }
 
 /// The runs of one measurement: the convolution's input and weight without autodiff history
@@ -129,6 +139,8 @@ struct Trial<'a> {
     input: Tensor<4>,
     /// `[C_out, C_in / G, kh, kw]`.
     weight: Tensor<4>,
+    /// `[C_out]`.
+    bias: Option<Tensor<1>>,
     /// Whether a run includes the backward pass.
     training: bool,
     device: Device,
@@ -160,13 +172,18 @@ impl Trial<'_> {
             let w = self.weight.clone().autodiff().require_grad();
             let grads = self
                 .geometry
-                .compute(x.clone(), w.clone(), method)
+                .compute(x.clone(), w.clone(), self.bias.clone(), method)
                 .sum()
                 .backward();
             x.grad(&grads)?.sum() + w.grad(&grads)?.sum()
         } else {
             self.geometry
-                .compute(self.input.clone(), self.weight.clone(), method)
+                .compute(
+                    self.input.clone(),
+                    self.weight.clone(),
+                    self.bias.clone(),
+                    method,
+                )
                 .sum()
         };
         // Reading one value waits for everything it depends on, and fusion cannot drop the
@@ -180,15 +197,26 @@ impl Trial<'_> {
 mod tests {
     use super::*;
 
+    fn chosen(seconds: [f64; 3]) -> GroupedConvMethod {
+        GroupedConvMeasurement {
+            device: "Cube(Cuda(0))".into(),
+            training: false,
+            batch: 1,
+            shape: String::new(),
+            seconds,
+        }
+        .chosen()
+    }
+
     #[test]
-    fn least_picks_the_fastest_and_the_earlier_on_a_tie() {
-        assert_eq!(least([3.0, 1.0, 2.0]), GroupedConvMethod::Im2col);
-        assert_eq!(least([3.0, 2.0, 1.0]), GroupedConvMethod::ShiftedSum);
-        assert_eq!(least([1.0, 1.0, 2.0]), GroupedConvMethod::Direct);
+    fn the_least_seconds_are_chosen_and_the_earlier_on_a_tie() {
+        assert_eq!(chosen([3.0, 1.0, 2.0]), GroupedConvMethod::Im2col);
+        assert_eq!(chosen([3.0, 2.0, 1.0]), GroupedConvMethod::ShiftedSum);
+        assert_eq!(chosen([1.0, 1.0, 2.0]), GroupedConvMethod::Direct);
         assert_eq!(
-            least([f64::INFINITY, 0.5, f64::INFINITY]),
+            chosen([f64::INFINITY, 0.5, f64::INFINITY]),
             GroupedConvMethod::Im2col
         );
-        assert_eq!(least([f64::INFINITY; 3]), GroupedConvMethod::Direct);
+        assert_eq!(chosen([f64::INFINITY; 3]), GroupedConvMethod::Direct);
     }
 }

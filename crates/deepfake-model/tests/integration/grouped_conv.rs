@@ -69,7 +69,8 @@ fn matrix_formulations_equal_conv2d_forward() {
             spread > 0.5,
             "{case:?}: reference output barely varies ({spread})"
         );
-        for method in [GroupedConvMethod::Im2col, GroupedConvMethod::ShiftedSum] {
+        // Direct too: it runs Burn's `conv2d` with options of its own, not `conv.forward`.
+        for method in GroupedConvMethod::ALL {
             let got = grouped_conv2d(&conv, x.clone(), method);
             let diff = max_diff(got, want.clone());
             assert!(diff <= 1e-5, "{case:?} {method:?}: max |diff| {diff:e}");
