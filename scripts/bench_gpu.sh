@@ -37,70 +37,133 @@ step() {
     [ "$limit" -gt "$left" ] && limit=$left
     say "$name (limit ${limit} s)"
     local t0=$(date +%s)
-    timeout "$limit" "$@" 2>>"$log" | tee -a "$log" | grep '^{' >>"$results"
+    timeout -k 10 "$limit" "$@" 2>>"$log" | tee -a "$log" | grep '^{' >>"$results"
     local rc=${PIPESTATUS[0]}
     say "$name: exit $rc after $(($(date +%s) - t0)) s"
 }
 
+# The issue's targets first (inference at batch 32, a training step at 64): each step prints a
+# record per batch as it finishes, so a step cut short by its limit keeps what it measured.
 if [ "$preset" = tiny ]; then
-    infer_batches=1,8
+    infer_batches=8,1
     train_batches=8
     size_args=(--preset tiny)
 else
-    infer_batches=1,8,32,128
-    train_batches=32,64
+    infer_batches=32,1,8,128
+    train_batches=64,32
     size_args=(--preset seed)
 fi
 
 say "machine: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo 'no nvidia-smi')"
-for packed in "$here"/bench_model-*.zst; do
+
+# The binaries travel xz-compressed (the device tool carries 64 MiB): xz, or Python's lzma
+# where the machine has no working xz.
+for packed in "$here"/bench_model-*.xz; do
     [ -e "$packed" ] || continue
-    zstd -q -d -f "$packed" -o "${packed%.zst}" && chmod +x "${packed%.zst}"
+    binary="${packed%.xz}"
+    { xz -d -c "$packed" >"$binary" 2>/dev/null ||
+        python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' \
+            "$packed" "$binary"; } && chmod +x "$binary" || say "unpacking $packed failed"
 done
 
-# Burn: each binary on each device it was built for (bench_model-<features>).
-for binary in "$here"/bench_model-cuda "$here"/bench_model-vulkan; do
-    [ -x "$binary" ] || continue
-    case "$(basename "$binary")" in
-        bench_model-cuda) devices="cuda wgpu" ;;
-        bench_model-vulkan) devices="vulkan" ;;
-    esac
-    for device in $devices; do
-        step 150 "burn $device inference ($infer_batches)" "$binary" "${size_args[@]}" \
-            --device "$device" --variant fast --parts detector \
-            --batch-sizes "$infer_batches" --warmup 3 --iters 10 --check-against-cpu
-        step 150 "burn $device training step ($train_batches)" "$binary" "${size_args[@]}" \
-            --device "$device" --parts train-step --batch-sizes "$train_batches" \
-            --warmup 2 --iters 5
-    done
-done
-
-# The grouped 3x3 convolutions: each formulation at one batch, on the best-built backend.
-grouped_binary="$here/bench_model-cuda"
-grouped_device=cuda
-if [ ! -x "$grouped_binary" ]; then
-    grouped_binary="$here/bench_model-vulkan"
-    grouped_device=vulkan
+# Vulkan (the vulkan and wgpu devices): the GPU machine's image may lack the Vulkan loader or
+# the GLVND libraries NVIDIA's ICD loads. prepare brought Debian's packages (gl/*.deb); each of
+# their libraries the machine lacks is linked into gl/lib, which goes on LD_LIBRARY_PATH (the
+# machine's own libraries are never replaced, nothing is written outside gl/).
+# (The cache is read once: `ldconfig -p | grep -q` can fail under pipefail when grep stops early.)
+ld_cache=$(ldconfig -p 2>/dev/null)
+known() { grep -q "^[[:space:]]$1 " <<<"$ld_cache"; }
+if ! known libvulkan.so.1; then
+    if ls "$here"/gl/*.deb >/dev/null 2>&1; then
+        mkdir -p "$here/gl/root" "$here/gl/lib"
+        for deb in "$here"/gl/*.deb; do dpkg -x "$deb" "$here/gl/root"; done
+        for lib in "$here"/gl/root/usr/lib/x86_64-linux-gnu/*.so.*; do
+            name=$(basename "$lib")
+            case "$name" in *.so.*.*) continue ;; esac # the sonames (lib*.so.N) are what is loaded
+            known "$name" || ln -sf "$lib" "$here/gl/lib/"
+        done
+        export LD_LIBRARY_PATH="$here/gl/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+        say "vulkan: no loader on the machine; brought $(ls "$here/gl/lib" | tr '\n' ' ')"
+    else
+        say "vulkan: no loader on the machine and none brought (gl/ is empty)"
+    fi
 fi
-if [ -x "$grouped_binary" ]; then
-    for method in direct im2col shifted; do
-        step 60 "burn $grouped_device grouped conv $method" "$grouped_binary" "${size_args[@]}" \
-            --device "$grouped_device" --grouped-conv "$method" --parts detector,train-step \
-            --batch-sizes 32 --warmup 2 --iters 5
-    done
+# NVIDIA's ICD file where the driver is mounted (the device tool's README); named, so that
+# the loader finds it and no software driver is picked.
+nvidia_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [ -z "${VK_DRIVER_FILES:-}" ] && [ -e "$nvidia_icd" ]; then
+    export VK_DRIVER_FILES=$nvidia_icd
 fi
 
-# PyTorch CUDA: eager, default layout and channels_last (cuDNN autotuned), same cases.
+# CUDA: cubecl opens libcuda and libnvrtc by name; where the loader's cache lacks NVRTC, use
+# the CUDA toolkit's or the one in PyTorch's wheels.
+if ! grep -q 'libnvrtc\.so' <<<"$ld_cache"; then  # any version: cudarc tries several
+    site=$(python3 -c 'import site; print(site.getsitepackages()[0])' 2>/dev/null)
+    nvrtc=$(find /usr/local/cuda/ /usr/local/cuda-*/ "${site:-/nonexistent}/nvidia" \
+        -name 'libnvrtc.so*' 2>/dev/null | head -1)
+    if [ -n "$nvrtc" ]; then
+        export LD_LIBRARY_PATH="$(dirname "$nvrtc")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+        say "cuda: NVRTC from $(dirname "$nvrtc")"
+    fi
+fi
+{
+    echo "libraries the loader knows:"
+    grep -E 'libcuda\.so|libnvrtc\.so|libvulkan\.so' <<<"$ld_cache" || echo "  (none of libcuda, libnvrtc, libvulkan)"
+    echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-} LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
+} >>"$log"
+
+pytorch_cuda=false
 if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>>"$log"; then
-    for layout in "" --channels-last; do
-        step 120 "pytorch cuda ${layout:-default} inference" python3 "$here/bench_model_torch.py" \
-            --device cuda $layout --preset "$preset" --parts detector \
-            --batch-sizes "$infer_batches" --warmup 3 --iters 10
-        step 90 "pytorch cuda ${layout:-default} training step" python3 "$here/bench_model_torch.py" \
-            --device cuda $layout --preset "$preset" --parts train_step \
-            --batch-sizes "$train_batches" --warmup 2 --iters 5
-    done
+    pytorch_cuda=true
 else
     say "pytorch cuda: not available here (no torch with CUDA)"
 fi
+
+# PyTorch CUDA, eager, cuDNN autotuned: LAYOUT is "" (default) or --channels-last.
+pytorch() {
+    local layout=$1 limit=$2
+    $pytorch_cuda || return 0
+    step "$limit" "pytorch cuda ${layout:-default} inference" python3 "$here/bench_model_torch.py" \
+        --device cuda $layout --preset "$preset" --parts detector \
+        --batch-sizes "$infer_batches" --warmup 3 --iters 10
+    step "$limit" "pytorch cuda ${layout:-default} training step" python3 "$here/bench_model_torch.py" \
+        --device cuda $layout --preset "$preset" --parts train_step \
+        --batch-sizes "$train_batches" --warmup 2 --iters 5
+}
+
+# Burn on DEVICE with BINARY: inference (with the logits check against flex), a training step.
+burn() {
+    local binary=$1 device=$2 limit=$3
+    [ -x "$binary" ] || return 0
+    step "$limit" "burn $device inference ($infer_batches)" "$binary" "${size_args[@]}" \
+        --device "$device" --variant fast --parts detector \
+        --batch-sizes "$infer_batches" --warmup 3 --iters 10 --check-against-cpu
+    step "$limit" "burn $device training step ($train_batches)" "$binary" "${size_args[@]}" \
+        --device "$device" --parts train-step --batch-sizes "$train_batches" \
+        --warmup 2 --iters 5
+}
+
+# The grouped 3x3 convolutions: each formulation pinned, at batch 32.
+grouped() {
+    local binary=$1 device=$2 limit=$3
+    [ -x "$binary" ] || return 0
+    for method in direct im2col shifted; do
+        step "$limit" "burn $device grouped conv $method" "$binary" "${size_args[@]}" \
+            --device "$device" --grouped-conv "$method" --parts detector,train-step \
+            --batch-sizes 32 --warmup 2 --iters 5
+    done
+}
+
+# In order of what the figures are for, so that a slow step costs the least important ones:
+# the peer's best layout, Burn's main GPU backend, then the rest.
+pytorch --channels-last 90
+burn "$here/bench_model-cuda" cuda 150
+burn "$here/bench_model-vulkan" vulkan 120
+pytorch "" 60
+if [ -x "$here/bench_model-cuda" ]; then
+    grouped "$here/bench_model-cuda" cuda 45
+else
+    grouped "$here/bench_model-vulkan" vulkan 45
+fi
+burn "$here/bench_model-cuda" wgpu 90
 say "done in $(($(date +%s) - started)) s: $(wc -l <"$results") records in $results"

@@ -3,7 +3,9 @@
 //!
 //! `prepare` builds the `bench_model` example for each GPU backend that builds here (`vulkan`;
 //! `cuda,wgpu` once `cargo xtask cuda-toolchain` has made CUDA buildable), compresses the
-//! binaries with zstd into `gpu-bench/` beside `scripts/bench_gpu.sh` and the PyTorch peer.
+//! binaries with xz into `gpu-bench/` beside `scripts/bench_gpu.sh`, the PyTorch peer and
+//! Debian's Vulkan loader packages (`gl/`, unpacked there only where the machine lacks a
+//! loader), and checks that the whole fits in one device call.
 //! On the GPU machine `bash gpu-bench/bench_gpu.sh OUT` runs every case in under 8 minutes;
 //! `report OUT/gpu.jsonl` turns its records into the GPU section of docs/benchmarks.md
 //! (through `target/bench/gpu.md` and `cargo xtask bench docs`).
@@ -28,7 +30,8 @@ pub struct GpuArgs {
 #[derive(clap::Subcommand)]
 enum Action {
     /// Build the Burn binaries (vulkan; cuda,wgpu when CUDA builds here) and put them,
-    /// zstd-compressed, into gpu-bench/ with the run script and the PyTorch peer.
+    /// xz-compressed, into gpu-bench/ with the run script, the PyTorch peer and the Vulkan
+    /// loader's packages.
     Prepare {
         /// Skip the CUDA binary even when `cargo xtask cuda-toolchain` has been run.
         #[arg(long)]
@@ -57,10 +60,41 @@ fn bundle_dir() -> PathBuf {
     repo_root().join("gpu-bench")
 }
 
+/// The CUDA version the cuda binary is built against (cudarc's `CUDARC_CUDA_VERSION`): the GPU
+/// machine's (driver 580, nvcc 13.0; /work/.library/device/KINDS.md). Without it cudarc, finding
+/// no nvcc here, assumes the newest CUDA it knows.
+const CUDA_VERSION: &str = "13000";
+
+/// What the device tool carries in one call: the working tree and the carried paths together.
+const CARRY_LIMIT_BYTES: u64 = 64 << 20;
+
+/// Debian's Vulkan loader and the GLVND libraries NVIDIA's Vulkan ICD loads, for a GPU machine
+/// whose image lacks them (the device tool's README lists these packages).
+const VULKAN_PACKAGES: [&str; 7] = [
+    "libvulkan1",
+    "libegl1",
+    "libglvnd0",
+    "libopengl0",
+    "libgl1",
+    "libglx0",
+    "libgles2",
+];
+
 fn prepare(no_cuda: bool) -> Result<()> {
     let root = repo_root();
     let dir = bundle_dir();
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    if std::env::consts::ARCH != "x86_64" {
+        bail!(
+            "the GPU machine is x86-64 and this one is {}: the binaries built here would not run there",
+            std::env::consts::ARCH
+        );
+    }
+    // Nothing stale travels: the bundle is made afresh.
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("emptying {}", dir.display()))?;
+    }
+    let gl = dir.join("gl");
+    std::fs::create_dir_all(&gl).with_context(|| format!("creating {}", gl.display()))?;
     let mut builds = vec![("vulkan", "vulkan")];
     if no_cuda {
         println!("CUDA binary skipped (--no-cuda)");
@@ -84,29 +118,108 @@ fn prepare(no_cuda: bool) -> Result<()> {
                     "--features",
                 ])
                 .arg(features)
+                .env("CUDARC_CUDA_VERSION", CUDA_VERSION)
                 .current_dir(&root),
         )?;
-        let packed = dir.join(format!("bench_model-{name}.zst"));
-        run_checked(
-            Command::new("zstd")
-                .args(["-q", "-f", "-19", "-T0"])
-                .arg(root.join("target/release/examples/bench_model"))
-                .arg("-o")
-                .arg(&packed),
-        )
-        .context("compressing with zstd (apt-get install zstd)")?;
-        let size = std::fs::metadata(&packed)?.len() as f64 / 1e6;
-        println!("  {} ({size:.1} MB)", packed.display());
+        let binary = dir.join(format!("bench_model-{name}"));
+        std::fs::copy(root.join("target/release/examples/bench_model"), &binary)
+            .with_context(|| format!("copying the binary to {}", binary.display()))?;
+        // Without its symbol table: a quarter smaller (the vulkan binary 17.5 -> 13.9 MB
+        // compressed), and a panic's message still names the file and line.
+        run_checked(Command::new("strip").arg(&binary))
+            .context("strip (apt-get install binutils)")?;
+        // xz, not zstd: the GPU machine may have no zstd, and Python's lzma reads xz.
+        run_checked(Command::new("xz").args(["-f", "-9", "-T0"]).arg(&binary))
+            .context("compressing with xz (apt-get install xz-utils)")?;
+        println!(
+            "  {}.xz ({:.1} MB)",
+            binary.display(),
+            file_mb(&binary.with_extension("xz"))?
+        );
     }
+    println!(
+        "downloading the Vulkan loader's packages into {}",
+        gl.display()
+    );
+    run_checked(
+        Command::new("apt-get")
+            .arg("download")
+            .args(VULKAN_PACKAGES)
+            .current_dir(&gl),
+    )
+    .context("apt-get download (Debian's package archive must be reachable)")?;
     for script in ["bench_gpu.sh", "bench_model_torch.py", "reference_model.py"] {
         std::fs::copy(root.join("scripts").join(script), dir.join(script))
             .with_context(|| format!("copying scripts/{script}"))?;
+    }
+    let tree = working_tree_bytes(&root)?;
+    let bundle = dir_bytes(&dir)?;
+    let mib = |bytes: u64| bytes as f64 / (1u64 << 20) as f64;
+    println!(
+        "the device call carries {:.1} MiB (working tree {:.1} + gpu-bench {:.1}) of its {:.0} MiB",
+        mib(tree + bundle),
+        mib(tree),
+        mib(bundle),
+        mib(CARRY_LIMIT_BYTES)
+    );
+    if tree + bundle > CARRY_LIMIT_BYTES {
+        bail!(
+            "too large for one device call: leave the CUDA binary out (--no-cuda) or shrink the tree"
+        );
     }
     println!(
         "ready: carry gpu-bench/ to the GPU machine and run `bash gpu-bench/bench_gpu.sh \"$OUT\"`, \
          then `cargo xtask bench gpu report OUT/gpu.jsonl && cargo xtask bench docs` here"
     );
     Ok(())
+}
+
+fn file_mb(path: &Path) -> Result<f64> {
+    let bytes = std::fs::metadata(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
+    Ok(bytes as f64 / 1e6)
+}
+
+/// The bytes of the files the device tool sends from the checkout: tracked, and untracked
+/// but not ignored.
+fn working_tree_bytes(root: &Path) -> Result<u64> {
+    let output = Command::new("git")
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .current_dir(root)
+        .output()
+        .context("running git ls-files")?;
+    if !output.status.success() {
+        bail!("git ls-files failed with {}", output.status);
+    }
+    let mut total = 0;
+    for name in output.stdout.split(|&b| b == 0).filter(|n| !n.is_empty()) {
+        let path = root.join(String::from_utf8_lossy(name).as_ref());
+        // A tracked file deleted in the work tree is not sent.
+        total += std::fs::metadata(&path).map_or(0, |m| m.len());
+    }
+    Ok(total)
+}
+
+/// The bytes of the files under `dir`.
+fn dir_bytes(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            dir_bytes(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
 }
 
 /// A record's text field.

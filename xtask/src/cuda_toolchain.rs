@@ -9,7 +9,11 @@
 //! 2. `<data-local-dir>/tracel/tracel-llvm-23.1.0-4/` with `bin` and `include` linked to
 //!    `llvm-config-22 --prefix`'s, `lib` a directory of links to its files, and the sentinel;
 //! 3. the bundler turns the absolute `libz3.so` path that `llvm-config --system-libs` prints
-//!    into `-llibz3`, so `lib/liblibz3.so` links to the real `libz3.so`.
+//!    into `-llibz3`, so a `liblibz3.so` link to the real `libz3.so` goes where the linker
+//!    searches: `llvm-config --libdir`, which names Debian's own directory
+//!    (`/usr/lib/llvm-22/lib`; llvm-config finds its prefix through the `bin` link), not the
+//!    bundle's `lib` (a fresh machine's cuda link failed with `unable to find library
+//!    -llibz3` on 2026-12-02 while the link sat only there).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -70,7 +74,8 @@ pub fn run(args: Args) -> Result<()> {
         replace_with_link(&entry.path(), &lib.join(entry.file_name()))?;
     }
     let z3 = z3_library()?;
-    replace_with_link(&z3, &lib.join("liblibz3.so"))?;
+    let libdir = PathBuf::from(llvm_config("--libdir")?);
+    replace_with_link(&z3, &libdir.join("liblibz3.so"))?;
     std::fs::write(dir.join(".tracel-llvm-installed"), b"")
         .with_context(|| format!("writing the sentinel in {}", dir.display()))?;
     println!(
