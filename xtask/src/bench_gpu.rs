@@ -61,8 +61,8 @@ fn bundle_dir() -> PathBuf {
 }
 
 /// The CUDA version the cuda binary is built against (cudarc's `CUDARC_CUDA_VERSION`): the GPU
-/// machine's (driver 580, nvcc 13.0; /work/.library/device/KINDS.md). Without it cudarc, finding
-/// no nvcc here, assumes the newest CUDA it knows.
+/// machine's (NVIDIA driver 580 with CUDA 13.0, as the lent H200 machines were read in
+/// 2026-11). Without it cudarc, finding no nvcc here, assumes the newest CUDA it knows (13.4).
 const CUDA_VERSION: &str = "13000";
 
 /// What the device tool carries in one call: the working tree and the carried paths together.
