@@ -131,11 +131,11 @@ fn prepare(no_cuda: bool) -> Result<()> {
         // xz, not zstd: the GPU machine may have no zstd, and Python's lzma reads xz.
         run_checked(Command::new("xz").args(["-f", "-9", "-T0"]).arg(&binary))
             .context("compressing with xz (apt-get install xz-utils)")?;
-        println!(
-            "  {}.xz ({:.1} MB)",
-            binary.display(),
-            file_mb(&binary.with_extension("xz"))?
-        );
+        let packed = binary.with_extension("xz");
+        let bytes = std::fs::metadata(&packed)
+            .with_context(|| format!("reading {}", packed.display()))?
+            .len();
+        println!("  {} ({:.1} MiB)", packed.display(), mib(bytes));
     }
     println!(
         "downloading the Vulkan loader's packages into {}",
@@ -154,7 +154,6 @@ fn prepare(no_cuda: bool) -> Result<()> {
     }
     let tree = working_tree_bytes(&root)?;
     let bundle = dir_bytes(&dir)?;
-    let mib = |bytes: u64| bytes as f64 / (1u64 << 20) as f64;
     println!(
         "the device call carries {:.1} MiB (working tree {:.1} + gpu-bench {:.1}) of its {:.0} MiB",
         mib(tree + bundle),
@@ -174,11 +173,9 @@ fn prepare(no_cuda: bool) -> Result<()> {
     Ok(())
 }
 
-fn file_mb(path: &Path) -> Result<f64> {
-    let bytes = std::fs::metadata(path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .len();
-    Ok(bytes as f64 / 1e6)
+/// Bytes in MiB, the unit of the device tool's limit.
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1u64 << 20) as f64
 }
 
 /// The bytes of the files the device tool sends from the checkout: tracked, and untracked

@@ -1,19 +1,19 @@
 //! `cargo xtask cuda-toolchain`: makes `--features cuda` build offline against Debian's LLVM 22.
 //!
 //! `burn/cuda` pulls cubecl-llvm, whose build script (tracel-llvm-bundler 23.1.0-4) downloads
-//! an LLVM 23 bundle from GitHub unless its install directory already holds one. That download
-//! cannot happen on our machines. The bundler accepts any directory with `bin/llvm-config`,
-//! `lib`, `include` and the sentinel `.tracel-llvm-installed`; Debian's `llvm-22-dev` provides
-//! them (with the NVPTX target). Steps (measured to link on 2026-11-30, docs/benchmarks.md):
+//! an LLVM 23 bundle from GitHub unless its install directory holds the sentinel
+//! `.tracel-llvm-installed`. That download cannot happen on our machines. Past the sentinel the
+//! bundler only runs the directory's `bin/llvm-config`; Debian's `llvm-22-dev` provides one
+//! (with the NVPTX target). Steps (linked on a fresh machine on 2026-12-02, docs/benchmarks.md):
 //! 1. `apt-get install llvm-22-dev libpolly-22-dev libz3-dev libzstd-dev libxml2-dev`;
-//! 2. `<data-local-dir>/tracel/tracel-llvm-23.1.0-4/` with `bin` and `include` linked to
-//!    `llvm-config-22 --prefix`'s, `lib` a directory of links to its files, and the sentinel;
+//! 2. `<data-local-dir>/tracel/tracel-llvm-23.1.0-4/` with `bin` linked to
+//!    `llvm-config-22 --prefix`'s, and the sentinel;
 //! 3. the bundler turns the absolute `libz3.so` path that `llvm-config --system-libs` prints
 //!    into `-llibz3`, so a `liblibz3.so` link to the real `libz3.so` goes where the linker
 //!    searches: `llvm-config --libdir`, which names Debian's own directory
-//!    (`/usr/lib/llvm-22/lib`; llvm-config finds its prefix through the `bin` link), not the
-//!    bundle's `lib` (a fresh machine's cuda link failed with `unable to find library
-//!    -llibz3` on 2026-12-02 while the link sat only there).
+//!    (`/usr/lib/llvm-22/lib`; llvm-config finds its prefix through the `bin` link). Until
+//!    2026-12-02 the link sat in the bundle directory, where nothing searches, and a fresh
+//!    machine's cuda link failed with `unable to find library -llibz3`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,40 +44,29 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     if !args.no_apt {
-        run_checked(Command::new("apt-get").args([
-            "install",
-            "-y",
-            "--no-install-recommends",
-            PACKAGES[0],
-            PACKAGES[1],
-            PACKAGES[2],
-            PACKAGES[3],
-            PACKAGES[4],
-        ]))
+        run_checked(
+            Command::new("apt-get")
+                .args(["install", "-y", "--no-install-recommends"])
+                .args(PACKAGES),
+        )
         .with_context(|| format!("installing {} (needs root)", PACKAGES.join(" ")))?;
     }
     let prefix = PathBuf::from(llvm_config("--prefix")?);
     let dir = bundle_dir()?;
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    for name in ["bin", "include"] {
-        replace_with_link(&prefix.join(name), &dir.join(name))?;
-    }
-    let lib = dir.join("lib");
-    if lib.symlink_metadata().is_ok() {
-        remove(&lib)?;
-    }
-    std::fs::create_dir(&lib).with_context(|| format!("creating {}", lib.display()))?;
-    for entry in std::fs::read_dir(prefix.join("lib"))
-        .with_context(|| format!("reading {}", prefix.join("lib").display()))?
-    {
-        let entry = entry?;
-        replace_with_link(&entry.path(), &lib.join(entry.file_name()))?;
-    }
+    // The bundler asks `bin/llvm-config` for everything else (include and lib directories,
+    // libraries), and llvm-config answers with Debian's own paths.
+    replace_with_link(&prefix.join("bin"), &dir.join("bin"))?;
     let z3 = z3_library()?;
     let libdir = PathBuf::from(llvm_config("--libdir")?);
     replace_with_link(&z3, &libdir.join("liblibz3.so"))?;
-    std::fs::write(dir.join(".tracel-llvm-installed"), b"")
-        .with_context(|| format!("writing the sentinel in {}", dir.display()))?;
+    // Written once: the bundler's build script reruns whenever the sentinel changes, and with
+    // it the whole cuda build (12 min on 2 cores).
+    let sentinel = dir.join(".tracel-llvm-installed");
+    if !sentinel.is_file() {
+        std::fs::write(&sentinel, b"")
+            .with_context(|| format!("writing {}", sentinel.display()))?;
+    }
     println!(
         "{} now points at {} (LLVM {}): `cargo build --release --features cuda` builds offline",
         dir.display(),
