@@ -207,7 +207,7 @@ fn time_train_steps(
     let mut times = Vec::new();
     for i in 0..args.warmup + args.iters.max(1) {
         let start = Instant::now();
-        let (next, output) = deepfake::train::step::train_step(
+        let (next, queued) = deepfake::train::step::train_step(
             model,
             &mut optimizer,
             images.clone(),
@@ -216,6 +216,8 @@ fn time_train_steps(
             None,
         );
         model = next;
+        // Reading the loss waits for the step to finish (as `loss.item()` in the PyTorch peer).
+        let output = queued.read()?;
         if !output.loss.is_finite() {
             bail!("the training step's loss is {}", output.loss);
         }

@@ -142,7 +142,9 @@ impl TrainObserver for Progress {
         let (loss, accuracy, step, loader) = self.stats;
         if let Some(bar) = &self.bar {
             bar.set_message(format!(
-                "loss {loss:.4} acc {accuracy:.3} | steps {step:.0} img/s, loader {loader:.0} img/s"
+                "loss {loss:.4} acc {accuracy:.3} | steps {} img/s, loader {} img/s",
+                progress::rate(step),
+                progress::rate(loader)
             ));
         }
     }
@@ -162,16 +164,16 @@ impl TrainObserver for Progress {
             bar.finish_and_clear();
         }
         eprintln!(
-            "epoch {:>3}  train loss {:.4} acc {:.4}  val loss {:.4} acc {:.4}  lr {:.2e}  {:.0} img/s (steps {:.0}, loader {:.0})  {:.0} s{}",
+            "epoch {:>3}  train loss {:.4} acc {:.4}  val loss {:.4} acc {:.4}  lr {:.2e}  {} img/s (steps {}, loader {})  {:.0} s{}",
             r.epoch,
             r.train_loss,
             r.train_accuracy,
             r.val_loss,
             r.val_accuracy,
             r.lr,
-            r.images_per_second,
-            r.step_images_per_second,
-            r.loader_images_per_second,
+            progress::rate(r.images_per_second),
+            progress::rate(r.step_images_per_second),
+            progress::rate(r.loader_images_per_second),
             r.seconds,
             if improved { "  * best" } else { "" }
         );

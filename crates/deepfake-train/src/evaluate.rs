@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::tensor::Device;
 use burn::tensor::activation::softmax;
-use deepfake_data::{EpochLoader, LoaderConfig, Sample, Skipped};
+use burn::tensor::{Device, Tensor};
+use deepfake_data::{Batch, EpochLoader, LoaderConfig, Sample, Skipped};
 use deepfake_model::Detector;
 
 use crate::error::{Result, TrainError};
@@ -28,6 +28,47 @@ pub struct Evaluation {
     pub paths: Vec<PathBuf>,
     /// Files that could not be read.
     pub skipped: Vec<Skipped>,
+}
+
+/// Running sums over the scored batches.
+#[derive(Default)]
+struct Sums {
+    /// Sum over images of the cross-entropy.
+    loss: f64,
+    /// Argmax-correct images.
+    correct: usize,
+}
+
+impl Sums {
+    /// Reads `values` (`[logits (B x 2), softmax (B x 2), mean loss]` of `batch`) back from
+    /// the device and appends the batch's images to `out`.
+    fn add(&mut self, batch: &Batch, values: Tensor<1>, out: &mut Evaluation) -> Result<()> {
+        let values = values
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| TrainError::Device(format!("{e:?}")))?;
+        let n = batch.len();
+        if values.len() != 4 * n + 1 {
+            return Err(TrainError::Device(format!(
+                "a batch of {n} images returned {} values, expected {}",
+                values.len(),
+                4 * n + 1
+            )));
+        }
+        let (raw, rest) = values.split_at(2 * n);
+        let (probabilities, loss) = rest.split_at(2 * n);
+        self.loss += f64::from(loss[0]) * n as f64;
+        for (i, label) in batch.labels.iter().enumerate() {
+            out.p_fake.push(probabilities[2 * i + 1]);
+            out.logits.push([raw[2 * i], raw[2 * i + 1]]);
+            // Argmax: Fake only when its logit is strictly larger (ties go to Real, as torch).
+            let predicted = i64::from(raw[2 * i + 1] > raw[2 * i]);
+            self.correct += usize::from(predicted == *label);
+        }
+        out.labels.extend(&batch.labels);
+        out.paths.extend(batch.paths.iter().cloned());
+        Ok(())
+    }
 }
 
 /// Runs `model` (an inference copy: `model.valid()`) over `samples` with the evaluation
@@ -59,33 +100,34 @@ pub fn evaluate(
         paths: Vec::new(),
         skipped: Vec::new(),
     };
-    let mut loss_sum = 0.0;
-    let mut correct = 0usize;
+    let mut sums = Sums::default();
+    // Each batch is read back (one transfer) after the next one is queued, so the device
+    // works on batch n while the host loads and uploads batch n + 1.
+    let mut in_flight: Option<(Batch, Tensor<1>)> = None;
     let mut loader = loader;
     for batch in loader.by_ref() {
         let (images, labels) = batch.to_tensors(device);
         let logits = model.forward(images);
-        let loss = loss_fn.forward(logits.clone(), labels).into_scalar::<f32>();
-        loss_sum += f64::from(loss) * batch.len() as f64;
-        let read = |t: burn::tensor::Tensor<2>| {
-            t.into_data()
-                .try_to_vec::<f32>()
-                .map_err(|e| TrainError::Device(format!("{e:?}")))
-        };
-        let probabilities = read(softmax(logits.clone(), 1))?;
-        let raw = read(logits)?;
-        for (i, label) in batch.labels.iter().enumerate() {
-            let p_fake = probabilities[2 * i + 1];
-            out.p_fake.push(p_fake);
-            out.logits.push([raw[2 * i], raw[2 * i + 1]]);
-            // Argmax: Fake only when its logit is strictly larger (ties go to Real, as torch).
-            let predicted = i64::from(raw[2 * i + 1] > raw[2 * i]);
-            correct += usize::from(predicted == *label);
+        let loss = loss_fn.forward(logits.clone(), labels);
+        // [logits (B x 2), softmax (B x 2), mean loss]
+        let values = Tensor::cat(
+            vec![
+                logits.clone().flatten::<1>(0, 1),
+                softmax(logits, 1).flatten::<1>(0, 1),
+                loss,
+            ],
+            0,
+        );
+        if let Some((previous, values)) = in_flight.replace((batch, values)) {
+            sums.add(&previous, values, &mut out)?;
+            on_batch(previous.len());
         }
-        out.labels.extend(&batch.labels);
-        out.paths.extend(batch.paths.iter().cloned());
-        on_batch(batch.len());
     }
+    if let Some((last, values)) = in_flight.take() {
+        sums.add(&last, values, &mut out)?;
+        on_batch(last.len());
+    }
+    let (loss_sum, correct) = (sums.loss, sums.correct);
     out.skipped = loader.skipped();
     let n = out.labels.len().max(1) as f64;
     out.loss = loss_sum / n;

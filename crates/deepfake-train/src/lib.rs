@@ -17,5 +17,5 @@ pub use deepfake_formats::{EpochRecord, StopReason, TrainingResults};
 pub use error::{Result, TrainError};
 pub use evaluate::{Evaluation, evaluate};
 pub use plateau::ReduceLrOnPlateau;
-pub use step::{StepOutput, torch_adam, train_step};
+pub use step::{QueuedStep, StepOutput, torch_adam, train_step};
 pub use trainer::{Silent, TrainObserver, load_best, train};

@@ -16,17 +16,19 @@ use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
 use crate::evaluate::evaluate;
 use crate::plateau::ReduceLrOnPlateau;
-use crate::step::{torch_adam, train_step};
+use crate::step::{QueuedStep, torch_adam, train_step};
 use deepfake_formats::{EpochRecord, RunDir, StopReason, TrainingResults, read_json, write_json};
 
 /// Hooks for progress display; every method has a do-nothing default.
 pub trait TrainObserver {
     /// A training epoch starts with `batches` batches.
     fn epoch_started(&mut self, _epoch: usize, _epochs: usize, _batches: usize) {}
-    /// A training step finished: running mean loss and accuracy of the epoch so far.
+    /// A training step of `images` images finished (told when it is read back from the device,
+    /// while the next step runs): running mean loss and accuracy of the epoch so far.
     fn batch_done(&mut self, _images: usize, _loss: f64, _accuracy: f64) {}
     /// The epoch's throughput so far, after each step: images per second of the training steps
-    /// alone, and what the loader could deliver (the GPU is starved when the second is lower).
+    /// alone (the host's time on them, outside its waits for the loader), and what the loader
+    /// could deliver (the GPU is starved when the second is lower).
     fn throughput(&mut self, _step_images_per_second: f64, _loader_images_per_second: f64) {}
     /// Validation starts over `images` images.
     fn validation_started(&mut self, _images: usize) {}
@@ -78,6 +80,64 @@ struct Run {
     train_samples: Arc<Vec<Sample>>,
     optimizer: ModuleOptimizer,
     state: RunState,
+}
+
+/// A training step queued on the device and not yet read back.
+struct InFlight {
+    /// Step within the epoch (0-based).
+    step: usize,
+    /// Images in its batch.
+    images: usize,
+    queued: QueuedStep,
+}
+
+/// The running sums of an epoch's training steps, as they are read back.
+#[derive(Default)]
+struct StepTotals {
+    loss_sum: f64,
+    correct: usize,
+    seen: usize,
+    /// Seconds the host spent on steps (queueing them, waiting for the device to finish
+    /// them), outside its waits for the loader.
+    busy_seconds: f64,
+}
+
+impl StepTotals {
+    /// Reads `step` back from the device (epoch `epoch`, 0-based), adds it to the sums, counts
+    /// the time since `busy_started` as busy, and tells `observer`. A NaN or infinite loss is
+    /// an error naming the step.
+    fn record(
+        &mut self,
+        step: InFlight,
+        epoch: usize,
+        busy_started: Instant,
+        observer: &mut dyn TrainObserver,
+        loader: &EpochLoader,
+    ) -> Result<()> {
+        let out = step.queued.read()?;
+        self.busy_seconds += busy_started.elapsed().as_secs_f64();
+        if !out.loss.is_finite() {
+            return Err(TrainError::NonFiniteLoss {
+                epoch: epoch + 1,
+                step: step.step + 1,
+                loss: out.loss,
+            });
+        }
+        self.loss_sum += f64::from(out.loss) * step.images as f64;
+        self.correct += out.correct;
+        self.seen += step.images;
+        let seen = self.seen as f64;
+        observer.batch_done(
+            step.images,
+            self.loss_sum / seen,
+            self.correct as f64 / seen,
+        );
+        observer.throughput(
+            seen / self.busy_seconds.max(1e-9),
+            loader.stats().images_per_second(),
+        );
+        Ok(())
+    }
 }
 
 /// What one epoch of training steps measured.
@@ -223,13 +283,15 @@ impl Run {
         observer.epoch_started(epoch + 1, config.epochs, batches);
         let lr = self.state.scheduler.lr;
         let started = Instant::now();
-        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
-        let mut step_seconds = 0.0f64;
+        let mut totals = StepTotals::default();
+        // Each step is read back after the next one is queued (see `step`): the device works
+        // on step n while the host prepares step n + 1.
+        let mut in_flight: Option<InFlight> = None;
         for step in 0..batches {
             let Some(batch) = loader.next() else { break };
-            let step_started = Instant::now();
+            let busy_started = Instant::now();
             let (images, labels) = batch.to_tensors(&self.train_device);
-            let (next, out) = train_step(
+            let (next, queued) = train_step(
                 model,
                 &mut self.optimizer,
                 images,
@@ -237,28 +299,20 @@ impl Run {
                 lr,
                 config.clip_grad_norm,
             );
-            if !out.loss.is_finite() {
-                return Err(TrainError::NonFiniteLoss {
-                    epoch: epoch + 1,
-                    step: step + 1,
-                    loss: out.loss,
-                });
-            }
             model = next;
-            // The loss was read back, so the device has finished the step.
-            step_seconds += step_started.elapsed().as_secs_f64();
-            loss_sum += f64::from(out.loss) * batch.len() as f64;
-            correct += out.correct;
-            seen += batch.len();
-            observer.batch_done(
-                batch.len(),
-                loss_sum / seen as f64,
-                correct as f64 / seen as f64,
-            );
-            observer.throughput(
-                seen as f64 / step_seconds.max(1e-9),
-                loader.stats().images_per_second(),
-            );
+            let previous = in_flight.replace(InFlight {
+                step,
+                images: batch.len(),
+                queued,
+            });
+            if let Some(previous) = previous {
+                totals.record(previous, epoch, busy_started, observer, &loader)?;
+            } else {
+                totals.busy_seconds += busy_started.elapsed().as_secs_f64();
+            }
+        }
+        if let Some(last) = in_flight.take() {
+            totals.record(last, epoch, Instant::now(), observer, &loader)?;
         }
         let train_seconds = started.elapsed().as_secs_f64();
         let loader_images_per_second = loader.stats().images_per_second();
@@ -266,13 +320,14 @@ impl Run {
         // Dropping the loader closes its queue: a worker still preparing batches beyond the
         // cap stops at its next send instead of decoding the rest of the epoch.
         drop(loader);
+        let seen = totals.seen.max(1) as f64;
         let trained = EpochTraining {
-            loss: loss_sum / seen.max(1) as f64,
-            accuracy: correct as f64 / seen.max(1) as f64,
+            loss: totals.loss_sum / seen,
+            accuracy: totals.correct as f64 / seen,
             lr,
             started,
-            images_per_second: seen as f64 / train_seconds.max(1e-9),
-            step_images_per_second: seen as f64 / step_seconds.max(1e-9),
+            images_per_second: totals.seen as f64 / train_seconds.max(1e-9),
+            step_images_per_second: totals.seen as f64 / totals.busy_seconds.max(1e-9),
             loader_images_per_second,
             skipped,
         };

@@ -48,14 +48,19 @@ fn clipping_scales_all_gradients_to_the_global_norm() {
     let mut ids = Ids(Vec::new());
     burn::module::Module::visit(&model, &mut ids);
 
+    // The norm comes back on the device, computed in f32: within 1e-6 of the f64 sum here.
+    let norm = |grads: &mut GradientsParams, max_norm: f64| {
+        let norm = clip_grad_norm(&model, grads, max_norm).expect("the model has gradients");
+        f64::from(norm.into_scalar::<f32>())
+    };
     let before = squares(&grads, &ids.0).sqrt();
     // Below the limit nothing changes.
-    assert!((clip_grad_norm(&model, &mut grads, before * 2.0) - before).abs() <= 1e-9 * before);
+    assert!((norm(&mut grads, before * 2.0) - before).abs() <= 1e-6 * before);
     assert!((squares(&grads, &ids.0).sqrt() - before).abs() <= 1e-6 * before);
 
     let max_norm = before / 10.0;
-    let reported = clip_grad_norm(&model, &mut grads, max_norm);
-    assert!((reported - before).abs() <= 1e-9 * before);
+    let reported = norm(&mut grads, max_norm);
+    assert!((reported - before).abs() <= 1e-6 * before);
     let after = squares(&grads, &ids.0).sqrt();
     let expected = max_norm * before / (before + 1e-6);
     assert!(
