@@ -101,12 +101,53 @@ fn score_perturbed(
         .collect();
     let present: Vec<bool> = prepared.iter().map(Option::is_some).collect();
     let ready: Vec<Preprocessed> = prepared.into_iter().flatten().collect();
+    // One logit pair per present image, in order: a missing image takes none.
     let mut logits = detector.logits(&ready).into_iter();
     present
         .into_iter()
         .map(|present| {
-            let pair = logits.next().filter(|_| present)?.ok()?;
+            if !present {
+                return None;
+            }
+            let pair = logits.next()?.ok()?;
             Some(p_fake(pair, detector.temperature()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::Device;
+    use deepfake_data::{Perturbation, STUDY};
+    use deepfake_model::DetectorConfig;
+    use image::{Rgb, RgbImage};
+
+    use super::score_perturbed;
+    use crate::predict::Detector;
+
+    /// An image that is missing (or fails to perturb) takes no score from its neighbours:
+    /// the images after it keep their own.
+    #[test]
+    fn a_missing_image_leaves_the_others_their_scores() {
+        let config = DetectorConfig::tiny();
+        let device = Device::flex();
+        let detector = Detector::new(config.init(&device).unwrap(), config, &device);
+        let image = |seed: u32| {
+            RgbImage::from_fn(64, 64, |x, y| {
+                let v = (x * 7 + y * 13 + seed * 101) % 256;
+                Rgb([v as u8, (255 - v) as u8, ((v * seed) % 256) as u8])
+            })
+        };
+        // Deterministic perturbation (no noise): the score depends on the image alone.
+        let jpeg = STUDY
+            .iter()
+            .find(|p| matches!(p, Perturbation::Jpeg { .. }))
+            .unwrap();
+        let (a, b) = (image(1), image(2));
+        let alone = score_perturbed(&detector, &[Some(a.clone()), Some(b.clone())], jpeg, 0, 0);
+        let (score_a, score_b) = (alone[0].unwrap(), alone[1].unwrap());
+        assert_ne!(score_a, score_b, "the two images must score apart");
+        let with_gap = score_perturbed(&detector, &[Some(a), None, Some(b)], jpeg, 0, 0);
+        assert_eq!(with_gap, [Some(score_a), None, Some(score_b)]);
+    }
 }
