@@ -226,19 +226,22 @@ impl Detector {
     /// Logits `[real, fake]` of already-preprocessed images `[3, S, S]` each, in batches;
     /// every image of a batch the device fails to return gets the error.
     pub(crate) fn logits(&self, images: &[Preprocessed]) -> Vec<Result<[f32; 2]>> {
-        let mut out = Vec::with_capacity(images.len());
-        for chunk in images.chunks(self.batch_size) {
-            let logits = self.model.forward_sequence(self.frames_tensor(chunk, 1));
-            match to_pairs(logits) {
-                Ok(pairs) => out.extend(pairs.into_iter().map(Ok)),
-                Err(reason) => out.extend(
-                    chunk
-                        .iter()
-                        .map(|_| Err(PredictError::Device(reason.clone()))),
-                ),
-            }
-        }
-        out
+        self.queue_logits(images).read()
+    }
+
+    /// Queues the forward passes of `images` (`[3, S, S]` each) in batches, reading nothing
+    /// back: on a GPU the device works through them while the host goes on (on the CPU they
+    /// are computed here).
+    fn queue_logits(&self, images: &[Preprocessed]) -> QueuedLogits {
+        QueuedLogits(
+            images
+                .chunks(self.batch_size)
+                .map(|chunk| {
+                    let logits = self.model.forward_sequence(self.frames_tensor(chunk, 1));
+                    (chunk.len(), logits)
+                })
+                .collect(),
+        )
     }
 
     /// Scores a batch of `[B, 3, S, S]` preprocessed images.
@@ -285,6 +288,9 @@ impl Detector {
     ) -> Vec<Result<[f32; 2]>> {
         let group = self.batch_size * DECODE_AHEAD_BATCHES;
         let mut out = Vec::with_capacity(paths.len());
+        // Each group is read back after the next one is decoded and queued: on a GPU the
+        // device scores group n while the host decodes group n + 1.
+        let mut in_flight: Option<(Vec<Result<Preprocessed>>, QueuedLogits)> = None;
         for chunk in paths.chunks(group.max(1)) {
             let mut results: Vec<Result<Preprocessed>> = chunk
                 .par_iter()
@@ -299,15 +305,15 @@ impl Detector {
                         .map(|p| Preprocessed(std::mem::take(&mut p.0)))
                 })
                 .collect();
-            let mut logits = self.logits(&ready).into_iter();
-            out.extend(results.into_iter().map(|r| {
-                r.and_then(|_| {
-                    logits.next().unwrap_or_else(|| {
-                        Err(PredictError::Device("fewer outputs than inputs".into()))
-                    })
-                })
-            }));
-            on_scored(chunk.len());
+            let queued = self.queue_logits(&ready);
+            if let Some((results, queued)) = in_flight.replace((results, queued)) {
+                on_scored(results.len());
+                out.extend(merge_logits(results, queued.read()));
+            }
+        }
+        if let Some((results, queued)) = in_flight.take() {
+            on_scored(results.len());
+            out.extend(merge_logits(results, queued.read()));
         }
         out
     }
@@ -347,6 +353,43 @@ impl Detector {
 }
 
 /// Logits tensor `[B, 2]` as pairs, or why the device could not return them.
+/// Forward passes queued on the device: per batch, its number of images and its logits
+/// `[B, 2]`.
+struct QueuedLogits(Vec<(usize, Tensor<2>)>);
+
+impl QueuedLogits {
+    /// Reads every batch back (waiting for the device), in order; every image of a batch the
+    /// device fails to return gets the error.
+    fn read(self) -> Vec<Result<[f32; 2]>> {
+        let mut out = Vec::new();
+        for (images, logits) in self.0 {
+            match to_pairs(logits) {
+                Ok(pairs) => out.extend(pairs.into_iter().map(Ok)),
+                Err(reason) => {
+                    out.extend((0..images).map(|_| Err(PredictError::Device(reason.clone()))))
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Puts `logits` (one per prepared input, in order) in the places of the inputs of
+/// `prepared` that were prepared; the others keep their error.
+fn merge_logits(
+    prepared: Vec<Result<Preprocessed>>,
+    logits: Vec<Result<[f32; 2]>>,
+) -> impl Iterator<Item = Result<[f32; 2]>> {
+    let mut logits = logits.into_iter();
+    prepared.into_iter().map(move |r| {
+        r.and_then(|_| {
+            logits
+                .next()
+                .unwrap_or_else(|| Err(PredictError::Device("fewer outputs than inputs".into())))
+        })
+    })
+}
+
 fn to_pairs(logits: Tensor<2>) -> std::result::Result<Vec<[f32; 2]>, String> {
     let values = logits
         .into_data()

@@ -57,14 +57,37 @@ fn write_folder(dir: &Path, n: u32) -> Vec<PathBuf> {
         .collect()
 }
 
+/// At batch size 2 the files are decoded in groups of 8 (the second group is read back after
+/// the third is queued, the last after the loop); two files that are no images, one in each
+/// of the first two groups, get their errors without shifting anyone else's score.
 #[test]
 fn batched_predictions_equal_forward_on_each_image() {
     let dir = tempfile::tempdir().unwrap();
-    let files = write_folder(&dir.path().join("images"), 11);
+    let mut files = write_folder(&dir.path().join("images"), 17);
     let (model, config) = tiny_model();
     let device = Device::flex();
-    let detector = Detector::new(model.clone(), config.clone(), &device).with_batch_size(4);
-    let batched = detector.predict_paths(&files);
+    let detector = Detector::new(model.clone(), config.clone(), &device).with_batch_size(2);
+    let mut with_bad = files.clone();
+    for (index, name) in [(5, "bad_a.png"), (11, "bad_b.png")] {
+        let bad = dir.path().join(name);
+        std::fs::write(&bad, b"not an image").unwrap();
+        with_bad.insert(index, bad);
+    }
+    let mut batched = detector.predict_paths(&with_bad);
+    assert_eq!(batched.len(), 19);
+    for index in [11, 5] {
+        let error = batched.remove(index).unwrap_err().to_string();
+        assert!(error.contains("bad_"), "{error}");
+    }
+    // The scores differ between images by far more than the comparison's tolerance, so a
+    // score given to the wrong image fails it.
+    const TOLERANCE: f32 = 1e-5;
+    let p_fake: Vec<f32> = batched.iter().map(|p| p.as_ref().unwrap().p_fake).collect();
+    let spread = deepfake_compare::spread(&p_fake, 1);
+    assert!(
+        spread > 10.0 * TOLERANCE,
+        "the images score alike: spread {spread}"
+    );
     let size = config.image_size;
     for (file, prediction) in files.iter().zip(&batched) {
         let image = decode_file(file, DecodeLimits::default()).unwrap();
@@ -74,13 +97,15 @@ fn batched_predictions_equal_forward_on_each_image() {
         let expected = Prediction::from_logits([logits[0], logits[1]], 1.0, 0.5);
         let got = prediction.as_ref().unwrap();
         assert!(
-            (got.p_fake - expected.p_fake).abs() <= 1e-5,
+            (got.p_fake - expected.p_fake).abs() <= TOLERANCE,
             "{}",
             file.display()
         );
         assert_eq!(got.label, expected.label);
     }
     // In-memory images give the same as files.
+    files.truncate(11);
+    batched.truncate(11);
     let images: Vec<DynamicImage> = files
         .iter()
         .map(|f| DynamicImage::ImageRgb8(decode_file(f, DecodeLimits::default()).unwrap()))
