@@ -38,7 +38,8 @@ enum Action {
         no_cuda: bool,
     },
     /// Turn the run's records (gpu.jsonl from bench_gpu.sh) into target/bench/gpu.md; then
-    /// `cargo xtask bench docs` puts it into docs/benchmarks.md.
+    /// `cargo xtask bench docs` puts it into docs/benchmarks.md. Records without a PyTorch
+    /// CUDA run (a rehearsal on a CPU) are printed only.
     Report {
         /// The gpu.jsonl that bench_gpu.sh wrote.
         records: PathBuf,
@@ -243,6 +244,11 @@ fn report(records: &Path, machine: &str) -> Result<()> {
     if records.is_empty() {
         bail!("no records in the file: did bench_gpu.sh run?");
     }
+    // The section compares with PyTorch on the GPU; a run without it (a rehearsal on a CPU
+    // with Mesa's software Vulkan) prints its tables but does not replace the page's section.
+    let has_peer = records
+        .iter()
+        .any(|r| text(r, "runtime") == "pytorch" && text(r, "device") == "cuda");
     let mut out = BenchOutput::new("gpu");
     out.line(format!(
         "{machine}. Seed preset unless noted, random weights, median of the timed passes \
@@ -378,7 +384,15 @@ fn report(records: &Path, machine: &str) -> Result<()> {
             out.line(line);
         }
     }
-    out.save()
+    if has_peer {
+        out.save()
+    } else {
+        println!(
+            "\nnot kept for docs/benchmarks.md: the records hold no PyTorch CUDA run (a rehearsal \
+             without a GPU?), so `cargo xtask bench docs` keeps the page's GPU section"
+        );
+        Ok(())
+    }
 }
 
 /// One row of the measurement table: ms per formulation (direct, im2col, shifted).
