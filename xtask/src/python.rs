@@ -66,8 +66,21 @@ pub fn find_python(modules: &[&str], packages: &[&str], install: bool) -> Result
         .args(packages)
         .status()
         .context("running pip")?;
-    if !status.success() || !can_import(&venv_python, modules) {
+    if !status.success() {
         bail!("pip install {} into target/venv failed", packages.join(" "));
+    }
+    let missing: Vec<&str> = modules
+        .iter()
+        .copied()
+        .filter(|module| !can_import(&venv_python, &[module]))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "target/venv still cannot import {} (it installs only {}; the rest must come from \
+             the system's Python, or point $DEEPFAKE_PYTHON at a Python that has them)",
+            missing.join(", "),
+            packages.join(" ")
+        );
     }
     Ok(venv_python)
 }
