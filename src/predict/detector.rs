@@ -20,7 +20,8 @@ use super::saved_model::SavedModel;
 pub const DEFAULT_BATCH_SIZE: usize = 16;
 
 /// Batches decoded ahead in [`Detector::score_paths`]: enough parallel decoding to keep the
-/// model busy, few enough to bound memory (4 x 16 images at 224x224 = 38 MB).
+/// model busy, few enough to bound memory (4 x 16 images at 224x224 = 38 MB; on a GPU one
+/// group is scored while the next is decoded).
 const DECODE_AHEAD_BATCHES: usize = 4;
 
 /// One image decoded and preprocessed for a detector: `[3, S, S]` normalised values, made
