@@ -89,29 +89,22 @@ fn score_perturbed(
     seed: u64,
     first_index: u64,
 ) -> LevelScores {
-    let prepared: Vec<Option<Preprocessed>> = decoded
+    // Err(()) for an image that is missing or fails: it gets no score.
+    let prepared: Vec<std::result::Result<Preprocessed, ()>> = decoded
         .par_iter()
         .enumerate()
         .map(|(i, image)| {
+            let image = image.as_ref().ok_or(())?;
             let perturbed = perturbation
-                .apply(image.as_ref()?, seed, first_index + i as u64)
-                .ok()?;
-            detector.prepare_image(&perturbed).ok()
+                .apply(image, seed, first_index + i as u64)
+                .map_err(drop)?;
+            detector.prepare_image(&perturbed).map_err(drop)
         })
         .collect();
-    let present: Vec<bool> = prepared.iter().map(Option::is_some).collect();
-    let ready: Vec<Preprocessed> = prepared.into_iter().flatten().collect();
-    // One logit pair per present image, in order: a missing image takes none.
-    let mut logits = detector.logits(&ready).into_iter();
-    present
+    detector
+        .logits_in_place(prepared)
         .into_iter()
-        .map(|present| {
-            if !present {
-                return None;
-            }
-            let pair = logits.next()?.ok()?;
-            Some(p_fake(pair, detector.temperature()))
-        })
+        .map(|logits| Some(p_fake(logits.ok()?.ok()?, detector.temperature())))
         .collect()
 }
 

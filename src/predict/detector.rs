@@ -230,6 +230,16 @@ impl Detector {
         self.queue_logits(images).read()
     }
 
+    /// Logits of the inputs that were prepared, each in its input's place; an input that was
+    /// not keeps its error `E`.
+    pub(crate) fn logits_in_place<E>(
+        &self,
+        mut inputs: Vec<std::result::Result<Preprocessed, E>>,
+    ) -> Vec<std::result::Result<Result<[f32; 2]>, E>> {
+        let logits = self.logits(&take_ready(&mut inputs));
+        merge_logits(inputs, logits).collect()
+    }
+
     /// Queues the forward passes of `images` (`[3, S, S]` each) in batches, reading nothing
     /// back: on a GPU the device works through them while the host goes on (on the CPU they
     /// are computed here).
@@ -297,24 +307,15 @@ impl Detector {
                 .par_iter()
                 .map(|path| self.prepare_file(path.as_ref()))
                 .collect();
-            // Move the good inputs out (leaving empty ones) rather than copying them.
-            let ready: Vec<Preprocessed> = results
-                .iter_mut()
-                .filter_map(|r| {
-                    r.as_mut()
-                        .ok()
-                        .map(|p| Preprocessed(std::mem::take(&mut p.0)))
-                })
-                .collect();
-            let queued = self.queue_logits(&ready);
+            let queued = self.queue_logits(&take_ready(&mut results));
             if let Some((results, queued)) = in_flight.replace((results, queued)) {
                 on_scored(results.len());
-                out.extend(merge_logits(results, queued.read()));
+                out.extend(merge_logits(results, queued.read()).map(flatten));
             }
         }
         if let Some((results, queued)) = in_flight.take() {
             on_scored(results.len());
-            out.extend(merge_logits(results, queued.read()));
+            out.extend(merge_logits(results, queued.read()).map(flatten));
         }
         out
     }
@@ -353,7 +354,6 @@ impl Detector {
     }
 }
 
-/// Logits tensor `[B, 2]` as pairs, or why the device could not return them.
 /// Forward passes queued on the device: per batch, its number of images and its logits
 /// `[B, 2]`.
 struct QueuedLogits(Vec<(usize, Tensor<2>)>);
@@ -375,15 +375,30 @@ impl QueuedLogits {
     }
 }
 
-/// Puts `logits` (one per prepared input, in order) in the places of the inputs of
-/// `prepared` that were prepared; the others keep their error.
-fn merge_logits(
-    prepared: Vec<Result<Preprocessed>>,
+/// The prepared inputs of `inputs` moved out, in order, for scoring (leaving empty ones in
+/// their places, rather than copying them); [`merge_logits`] puts their logits back.
+fn take_ready<E>(inputs: &mut [std::result::Result<Preprocessed, E>]) -> Vec<Preprocessed> {
+    inputs
+        .iter_mut()
+        .filter_map(|input| {
+            input
+                .as_mut()
+                .ok()
+                .map(|p| Preprocessed(std::mem::take(&mut p.0)))
+        })
+        .collect()
+}
+
+/// Puts `logits` (one per prepared input, in order, as [`take_ready`] took them) in the
+/// places of the inputs that were prepared; the others keep their error `E`. The one way
+/// scores go back to their inputs (a prepared input left without logits gets an error).
+fn merge_logits<E>(
+    inputs: Vec<std::result::Result<Preprocessed, E>>,
     logits: Vec<Result<[f32; 2]>>,
-) -> impl Iterator<Item = Result<[f32; 2]>> {
+) -> impl Iterator<Item = std::result::Result<Result<[f32; 2]>, E>> {
     let mut logits = logits.into_iter();
-    prepared.into_iter().map(move |r| {
-        r.and_then(|_| {
+    inputs.into_iter().map(move |input| {
+        input.map(|_| {
             logits
                 .next()
                 .unwrap_or_else(|| Err(PredictError::Device("fewer outputs than inputs".into())))
@@ -391,6 +406,12 @@ fn merge_logits(
     })
 }
 
+/// An input's error or its logits' (both [`PredictError`]s) as one result.
+fn flatten(result: Result<Result<[f32; 2]>>) -> Result<[f32; 2]> {
+    result.and_then(|logits| logits)
+}
+
+/// Logits tensor `[B, 2]` as pairs, or why the device could not return them.
 fn to_pairs(logits: Tensor<2>) -> std::result::Result<Vec<[f32; 2]>, String> {
     let values = logits
         .into_data()

@@ -127,10 +127,9 @@ pub fn evaluate(
         sums.add(&last, values, &mut out)?;
         on_batch(last.len());
     }
-    let (loss_sum, correct) = (sums.loss, sums.correct);
     out.skipped = loader.skipped();
     let n = out.labels.len().max(1) as f64;
-    out.loss = loss_sum / n;
-    out.accuracy = correct as f64 / n;
+    out.loss = sums.loss / n;
+    out.accuracy = sums.correct as f64 / n;
     Ok(out)
 }

@@ -52,33 +52,23 @@ impl QueuedStep {
     /// # Errors
     /// [`TrainError::Device`] when the device does not return them.
     pub fn read(self) -> Result<StepOutput> {
-        let clipped = self.grad_norm.is_some();
         let mut parts = vec![self.loss, self.correct];
         parts.extend(self.grad_norm);
         let values = Tensor::cat(parts, 0)
             .into_data()
             .try_to_vec::<f32>()
             .map_err(|e| TrainError::Device(format!("{e:?}")))?;
-        let [loss, correct, rest @ ..] = values.as_slice() else {
+        let [loss, correct, grad_norm @ ..] = values.as_slice() else {
             return Err(TrainError::Device(format!(
                 "a step returned {} values, expected at least 2",
                 values.len()
             )));
         };
-        let grad_norm = match (clipped, rest.first()) {
-            (true, Some(norm)) => Some(f64::from(*norm)),
-            (true, None) => {
-                return Err(TrainError::Device(
-                    "a step returned no gradient norm".into(),
-                ));
-            }
-            (false, _) => None,
-        };
         Ok(StepOutput {
             loss: *loss,
             // A count of at most the batch size: exact in f32 up to 2^24.
             correct: *correct as usize,
-            grad_norm,
+            grad_norm: grad_norm.first().map(|norm| f64::from(*norm)),
         })
     }
 }
