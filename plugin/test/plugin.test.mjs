@@ -8,7 +8,8 @@
 // path: a CORS image directly, a non-CORS one only after the user allows its site), and saves
 // screenshots of the popup.
 //
-//   node test/plugin.test.mjs --site DIR --images DIR --expected predict.json --out DIR
+//   node test/plugin.test.mjs --site DIR --images DIR --expected predict.json --out DIR \
+//     --tolerance 1e-5
 //
 // `cargo xtask plugin-test` prepares the arguments and runs it.
 
@@ -24,7 +25,10 @@ const args = Object.fromEntries(
     return pairs;
   }, []),
 );
-const TOLERANCE = 1e-5;
+// Largest |P(fake) browser - P(fake) Rust| accepted; the caller chooses it (and checks that
+// the expected values spread far wider).
+const TOLERANCE = Number(args.tolerance);
+if (!(TOLERANCE > 0)) throw new Error(`--tolerance must be a positive number, got ${args.tolerance}`);
 const types = {
   ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript",
   ".css": "text/css", ".json": "application/json", ".wasm": "application/wasm",
