@@ -27,6 +27,7 @@ pub mod layer_timer;
 pub mod lstm;
 mod model_info;
 pub mod params;
+pub mod pointwise_conv;
 pub mod preprocess;
 pub mod pytorch;
 pub mod pytorch_export;

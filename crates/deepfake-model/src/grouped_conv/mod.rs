@@ -99,7 +99,8 @@ impl GroupedConvMethod {
 /// (`memory_pool_usage`) drains fusion's queue; burn-dispatch's hand-written `Debug` of a
 /// device names the variant (`Cube(..)`, `Flex`, `Autodiff { device: Cube(..) .. }`), which
 /// is what this reads (Burn is pinned to one version; a unit test covers flex).
-fn is_cubecl(device: &Device) -> bool {
+/// Whether `device` is one of the cubecl backends (wgpu, vulkan, cuda).
+pub(crate) fn is_cubecl(device: &Device) -> bool {
     format!("{:?}", device.as_dispatch()).contains("Cube(")
 }
 

@@ -8,6 +8,7 @@ use burn::tensor::{Device, Tensor, activation::relu};
 use crate::batch_norm::BatchNorm;
 use crate::grouped_conv::{GroupedConvMethod, grouped_conv2d};
 use crate::layer_timer::{LayerTimer, Untimed};
+use crate::pointwise_conv::pointwise_conv2d;
 
 /// Output channels of a bottleneck block per unit of `planes` (torchvision's `Bottleneck.expansion`).
 pub const EXPANSION: usize = 4;
@@ -25,7 +26,7 @@ pub struct Downsample {
 impl Downsample {
     /// `[B, C_in, H, W]` -> `[B, C_out, H / stride, W / stride]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.bn.forward(self.conv.forward(x))
+        self.bn.forward(pointwise_conv2d(&self.conv, x))
     }
 }
 
@@ -113,12 +114,14 @@ impl Bottleneck {
     pub fn forward_timed(&self, x: Tensor<4>, timer: &mut impl LayerTimer) -> Tensor<4> {
         let identity = match &self.downsample {
             Some(d) => {
-                let y = timer.time("conv 1x1 downsample", || d.conv.forward(x.clone()));
+                let y = timer.time("conv 1x1 downsample", || {
+                    pointwise_conv2d(&d.conv, x.clone())
+                });
                 timer.time("batchnorm", || d.bn.forward(y))
             }
             None => x.clone(),
         };
-        let out = timer.time("conv 1x1 reduce", || self.conv1.forward(x));
+        let out = timer.time("conv 1x1 reduce", || pointwise_conv2d(&self.conv1, x));
         let out = timer.time("batchnorm", || self.bn1.forward(out));
         let out = timer.time("relu", || relu(out));
         let method = GroupedConvMethod::select(&self.conv2, &out);
@@ -127,7 +130,7 @@ impl Bottleneck {
         });
         let out = timer.time("batchnorm", || self.bn2.forward(out));
         let out = timer.time("relu", || relu(out));
-        let out = timer.time("conv 1x1 expand", || self.conv3.forward(out));
+        let out = timer.time("conv 1x1 expand", || pointwise_conv2d(&self.conv3, out));
         let out = timer.time("batchnorm", || self.bn3.forward(out));
         let out = timer.time("residual add", || out + identity);
         timer.time("relu", || relu(out))

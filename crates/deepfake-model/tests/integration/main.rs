@@ -11,4 +11,5 @@ mod grad_cam;
 mod grouped_conv;
 mod inference_forms;
 mod parity;
+mod pointwise_conv;
 mod seed_forward;

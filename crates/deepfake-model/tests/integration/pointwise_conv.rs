@@ -1,0 +1,127 @@
+//! The matrix-product form of 1x1 convolutions (what training on flex runs) against Burn's own
+//! `conv2d`: values and gradients (input, weight, bias), and which convolutions take it.
+
+use crate::common;
+
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::tensor::{Device, Distribution, Tensor};
+use common::values;
+use deepfake_model::pointwise_conv::{pointwise_conv2d, runs_as_matmul};
+
+/// `(batch, c_in, c_out, height, width, bias)`: ResNeXt's reduce and expand shapes scaled
+/// down, one image, a rectangular plane, a bias.
+const CASES: [(usize, usize, usize, usize, usize, bool); 4] = [
+    (2, 64, 32, 14, 14, false),
+    (2, 32, 64, 7, 7, false),
+    (1, 12, 18, 9, 7, true),
+    (3, 5, 3, 4, 6, true),
+];
+
+fn conv(c_in: usize, c_out: usize, bias: bool, device: &Device) -> Conv2d {
+    Conv2dConfig::new([c_in, c_out], [1, 1])
+        .with_bias(bias)
+        .init(device)
+}
+
+/// Output, input gradient, weight gradient and bias gradient of `forward` under a loss that
+/// weights every output differently.
+fn run(
+    conv: &Conv2d,
+    x: &Tensor<4>,
+    forward: impl Fn(&Conv2d, Tensor<4>) -> Tensor<4>,
+) -> [Vec<f32>; 4] {
+    let device = x.device();
+    let x = x.clone().detach().require_grad();
+    let out = forward(conv, x.clone());
+    let weights = Tensor::arange(0..out.shape().num_elements() as i64, &device)
+        .float()
+        .reshape(out.dims())
+        .div_scalar(97.0)
+        .sin();
+    let grads = (out.clone() * weights).sum().backward();
+    let bias = conv
+        .bias
+        .as_ref()
+        .map(|b| values(b.grad(&grads).expect("bias gradient")))
+        .unwrap_or_default();
+    [
+        values(out),
+        values(x.grad(&grads).expect("input gradient")),
+        values(conv.weight.grad(&grads).expect("weight gradient")),
+        bias,
+    ]
+}
+
+#[test]
+fn matrix_form_equals_conv2d_values_and_gradients() {
+    let device = Device::flex().autodiff();
+    for (batch, c_in, c_out, height, width, bias) in CASES {
+        let conv = conv(c_in, c_out, bias, &device);
+        let x = Tensor::random(
+            [batch, c_in, height, width],
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        assert!(runs_as_matmul(&conv, &x));
+        let want = run(&conv, &x, |conv, x| conv.forward(x));
+        let got = run(&conv, &x, pointwise_conv2d);
+        // The reference output must vary far more than the tolerance.
+        let (lo, hi) = want[0]
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(*v), hi.max(*v))
+            });
+        assert!(hi - lo > 0.5, "reference output barely varies ({lo}..{hi})");
+        for (name, got, want) in [
+            "output",
+            "input gradient",
+            "weight gradient",
+            "bias gradient",
+        ]
+        .into_iter()
+        .zip(&got)
+        .zip(&want)
+        .map(|((n, g), w)| (n, g, w))
+        {
+            assert_eq!(got.len(), want.len(), "{name}: lengths");
+            let diff = common::max_diff_values(got, want);
+            assert!(
+                diff <= 1e-4,
+                "[{batch}, {c_in}, {height}, {width}] -> {c_out}: {name} max |diff| {diff:e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn only_stride_one_unpadded_1x1_convolutions_in_training_take_the_matrix_form() {
+    let training = Device::flex().autodiff();
+    let x = Tensor::<4>::zeros([1, 8, 6, 6], &training);
+    assert!(runs_as_matmul(&conv(8, 4, false, &training), &x));
+    // Inference keeps conv2d.
+    let inference = Device::flex();
+    let x_inference = Tensor::<4>::zeros([1, 8, 6, 6], &inference);
+    assert!(!runs_as_matmul(
+        &conv(8, 4, false, &inference),
+        &x_inference
+    ));
+    // A strided projection, a padded or grouped 1x1, and a 3x3 keep conv2d.
+    let strided = Conv2dConfig::new([8, 4], [1, 1])
+        .with_stride([2, 2])
+        .init(&training);
+    let padded = Conv2dConfig::new([8, 4], [1, 1])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .init(&training);
+    let grouped = Conv2dConfig::new([8, 4], [1, 1])
+        .with_groups(2)
+        .init(&training);
+    let three = Conv2dConfig::new([8, 4], [3, 3]).init(&training);
+    for conv in [strided, padded, grouped, three] {
+        assert!(!runs_as_matmul(&conv, &x));
+        // And give conv2d's own result through pointwise_conv2d.
+        let x = Tensor::<4>::random([1, 8, 6, 6], Distribution::Default, &training);
+        let diff = common::max_diff(pointwise_conv2d(&conv, x.clone()), conv.forward(x));
+        assert_eq!(diff, 0.0);
+    }
+}
