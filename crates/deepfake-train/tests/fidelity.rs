@@ -158,10 +158,19 @@ fn relative_l2(name: &str, got: &[f32], expected: &[f32]) -> (f64, f64, f64) {
     (relative, diff, norm)
 }
 
-fn print_worst(report: &mut [(f64, String)]) {
+/// Prints the worst entries of `report` (relative difference, tensor name) under `heading`,
+/// then asserts that each is within `bound`.
+fn assert_within(heading: &str, mut report: Vec<(f64, String)>, bound: f64) {
     report.sort_by(|a, b| b.0.total_cmp(&a.0));
+    println!("{heading}, relative L2 from float64 (worst):");
     for (relative, name) in report.iter().take(6) {
         println!("  {relative:.3e}  {name}");
+    }
+    for (relative, name) in &report {
+        assert!(
+            *relative <= bound,
+            "{name} differs from float64's by {relative:.3e} (relative L2; bound {bound:e})"
+        );
     }
 }
 
@@ -186,21 +195,19 @@ fn step_zero_gradients_match_pytorch_float64() {
     let theirs = snapshot(&reference(&exact, "grad.", &config));
 
     let mut report = Vec::new();
-    let mut nonzero = 0;
     for (name, expected) in theirs.iter().filter(|(n, _)| !n.contains("running")) {
         let (relative, _, norm) = relative_l2(name, &ours[name], expected);
-        nonzero += usize::from(norm > 0.0);
+        // Only the LSTM's hidden-to-gates weights have no gradient at step 0: with one frame
+        // their input is the zero initial state. Any other all-zero reference is broken.
+        assert!(
+            norm > 0.0 || name.ends_with("hidden_to_gates.weight"),
+            "{name}: the float64 gradient is all zero"
+        );
         report.push((relative, name.clone()));
     }
-    println!("step-0 gradients, relative L2 from float64 (worst):");
-    print_worst(&mut report);
-    for (relative, name) in &report {
-        assert!(
-            *relative <= GRADIENT_BOUND,
-            "{name}: gradient differs from float64's by {relative:.3e}"
-        );
-    }
-    assert!(nonzero >= 40, "only {nonzero} non-zero gradients compared");
+    let parameters = ours.keys().filter(|n| !n.contains("running")).count();
+    assert_eq!(report.len(), parameters, "gradients compared");
+    assert_within("step-0 gradients", report, GRADIENT_BOUND);
 }
 
 #[test]
@@ -248,14 +255,6 @@ fn twenty_adam_steps_track_pytorch_float64() {
             }
         }
     }
-    println!("after 20 steps, relative L2 from float64 (worst, shifts aside):");
-    print_worst(&mut report);
-    for (relative, name) in &report {
-        assert!(
-            *relative <= TENSOR_BOUND,
-            "{name} differs from float64's by {relative:.3e} (relative L2)"
-        );
-    }
     let running_checked = report
         .iter()
         .filter(|(_, n)| n.ends_with("running_var"))
@@ -264,6 +263,7 @@ fn twenty_adam_steps_track_pytorch_float64() {
         running_checked >= 5,
         "only {running_checked} running variances compared"
     );
+    assert_within("after 20 steps (shifts aside)", report, TENSOR_BOUND);
     let whole = (diff_sq / norm_sq).sqrt();
     println!("final weights: relative L2 difference {whole:.3e}");
     assert!(

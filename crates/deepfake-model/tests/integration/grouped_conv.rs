@@ -84,16 +84,10 @@ fn matrix_formulations_equal_conv2d_gradients() {
     for case in &CASES {
         let conv = conv(case, &device);
         let x = input(case, &device);
-        // A loss that weights every output differently, so every gradient entry matters.
         let reference = |method: GroupedConvMethod| {
             let x = x.clone().detach().require_grad();
             let out = grouped_conv2d(&conv, x.clone(), method);
-            let weights = Tensor::arange(0..out.shape().num_elements() as i64, &device)
-                .float()
-                .reshape(out.dims())
-                .div_scalar(97.0)
-                .sin();
-            let grads = (out * weights).sum().backward();
+            let grads = common::distinct_weighted_sum(out).backward();
             let x_grad = x.grad(&grads).expect("input gradient");
             let w_grad = conv.weight.grad(&grads).expect("weight gradient");
             let b_grad = conv

@@ -52,3 +52,14 @@ pub fn max_diff<const D: usize>(got: Tensor<D>, want: Tensor<D>) -> f32 {
     assert_eq!(got.dims(), want.dims(), "compared tensors differ in shape");
     max_diff_values(&values(got), &values(want))
 }
+
+/// A scalar loss that weights every element of `out` differently (`sin(i / 97)` for the
+/// i-th), so that every entry of a gradient taken from it matters.
+pub fn distinct_weighted_sum<const D: usize>(out: Tensor<D>) -> Tensor<1> {
+    let weights = Tensor::arange(0..out.shape().num_elements() as i64, &out.device())
+        .float()
+        .reshape(out.dims())
+        .div_scalar(97.0)
+        .sin();
+    (out * weights).sum()
+}
