@@ -30,7 +30,8 @@ pub struct Args {
     /// Most images in one forward pass.
     #[arg(long, default_value_t = 16)]
     max_batch: usize,
-    /// Longest wait for a batch to fill after its first image, in milliseconds.
+    /// Longest wait for a batch to fill after its first image, in milliseconds (only while
+    /// other images are already accepted; a lone image starts at once).
     #[arg(long, default_value_t = 2)]
     max_wait_ms: u64,
     /// Images that may wait for the model; a request that does not fit gets 503 +

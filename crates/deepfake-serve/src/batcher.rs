@@ -1,10 +1,11 @@
 //! Dynamic batching: a bounded queue of prepared images and the one worker that owns the model.
 //!
 //! Handlers reserve queue slots for all images of a request at once (or answer 503 at once),
-//! decode into them and wait for their replies. The worker takes the first waiting image,
-//! then more until it has `max_batch` or `max_wait` has passed, runs one forward pass on a
-//! blocking thread and replies to each image. One batch runs at a time; images that arrive
-//! meanwhile form the next batch.
+//! decode into them and wait for their replies. The worker takes the first waiting image;
+//! if other images are already accepted (queued, or reserved by a handler still decoding
+//! them) it takes more until it has `max_batch` or `max_wait` has passed, else it starts at
+//! once. It runs one forward pass on a blocking thread and replies to each image. One batch
+//! runs at a time; images that arrive meanwhile form the next batch.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -141,7 +142,13 @@ async fn run_batches(
 ) {
     while let Some(first) = receiver.recv().await {
         let mut jobs = vec![first];
-        let deadline = tokio::time::Instant::now() + max_wait;
+        // A lone image does not wait: nothing else is on its way to join it.
+        let wait = if accepted(&receiver) > 0 {
+            max_wait
+        } else {
+            Duration::ZERO
+        };
+        let deadline = tokio::time::Instant::now() + wait;
         while jobs.len() < max_batch {
             match tokio::time::timeout_at(deadline, receiver.recv()).await {
                 Ok(Some(job)) => jobs.push(job),
@@ -150,6 +157,12 @@ async fn run_batches(
         }
         score_batch(jobs, &detector, &metrics).await;
     }
+}
+
+/// Images accepted and not yet taken by the worker: queued, or in slots reserved by a handler
+/// that is still decoding them.
+fn accepted(receiver: &mpsc::Receiver<Job>) -> usize {
+    receiver.max_capacity() - receiver.capacity()
 }
 
 /// One forward pass over `jobs` on a blocking thread; replies to each. A panic in the model

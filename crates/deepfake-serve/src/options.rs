@@ -7,7 +7,8 @@ use std::time::Duration;
 pub struct ServeOptions {
     /// Most images in one forward pass.
     pub max_batch: usize,
-    /// Longest time the worker waits for a batch to fill after its first image arrives.
+    /// Longest time the worker waits for a batch to fill after its first image arrives; it
+    /// waits only while other images are already accepted (a lone image starts at once).
     pub max_wait: Duration,
     /// Images that may wait for the model at once (queued or being decoded); a request that
     /// does not fit gets 503 with `Retry-After` at once.

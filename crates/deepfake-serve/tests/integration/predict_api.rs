@@ -180,6 +180,33 @@ fn concurrent_requests_share_forward_passes() {
 }
 
 #[test]
+fn a_lone_request_does_not_wait_for_a_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = saved_deep_model(dir.path());
+    let (_, bytes) = images(dir.path());
+    let max_wait = Duration::from_secs(3);
+    let options = ServeOptions {
+        max_batch: 32,
+        max_wait,
+        ..ServeOptions::default()
+    };
+    let server = Running::start(&model, options);
+    for png in &bytes[..3] {
+        let answer = server.post_image(png, "image/png");
+        assert_eq!(answer.status, 200, "{}", answer.json);
+        assert_eq!(answer.json["timing"]["batch_sizes"][0], 1);
+        // Nothing else was accepted, so the worker started at once instead of waiting
+        // `max_wait` for company that was not on its way.
+        let queued_ms = answer.json["timing"]["queue_ms"].as_f64().unwrap();
+        assert!(
+            queued_ms < max_wait.as_secs_f64() * 1e3 / 3.0,
+            "a lone image waited {queued_ms} ms"
+        );
+    }
+    server.stop().unwrap();
+}
+
+#[test]
 fn explain_returns_predicts_verdict_with_a_map_and_a_png_per_image() {
     use base64::Engine as _;
     let dir = tempfile::tempdir().unwrap();
