@@ -64,14 +64,20 @@ fn cpu_model() -> String {
 pub fn write() -> Result<()> {
     let page = repo_root().join("docs/benchmarks.md");
     let old = std::fs::read_to_string(&page).unwrap_or_default();
-    let fresh: Vec<&str> = SECTIONS
+    // The benchmarks with results on this machine, each with the day its results were written.
+    let fresh: Vec<String> = SECTIONS
         .iter()
-        .map(|(name, _)| *name)
-        .filter(|name| results_dir().join(format!("{name}.md")).is_file())
+        .map(|(name, _)| results_dir().join(format!("{name}.md")))
+        .filter(|path| path.is_file())
+        .map(|path| {
+            let name = path.file_stem().unwrap_or_default().to_string_lossy();
+            let day = command_output("date", &["-u", "+%Y-%m-%d", "-r", &path.to_string_lossy()]);
+            format!("{name} ({day})")
+        })
         .collect();
     let mut results = String::new();
     results.push_str(&format!(
-        "Updated {} on {} ({} threads), {}; Burn 0.22.1 (flex). Measured in that run: {}; \
+        "Updated {} on {} ({} threads), {}; Burn 0.22.1 (flex). Measured on this machine: {}; \
          the other sections are as measured in earlier runs (`git log -p docs/benchmarks.md` \
          dates them).\n\n",
         command_output("date", &["-u", "+%Y-%m-%d"]),

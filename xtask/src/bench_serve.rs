@@ -51,6 +51,8 @@ struct Load {
     lost: usize,
     /// Latency of every answered request.
     latencies: Vec<Duration>,
+    /// The forward pass of every answered request, as the server timed it (`timing.model_ms`).
+    forwards: Vec<Duration>,
     /// Wall time of the run.
     seconds: f64,
 }
@@ -66,14 +68,36 @@ impl Load {
 
     /// Nearest-rank percentile of the latencies, in milliseconds.
     fn percentile_ms(&self, q: f64) -> f64 {
-        let mut sorted = self.latencies.clone();
-        sorted.sort();
-        if sorted.is_empty() {
-            return f64::NAN;
-        }
-        let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-        sorted[rank - 1].as_secs_f64() * 1e3
+        percentile_ms(&self.latencies, q)
     }
+
+    /// Per request, its latency less its forward pass: what the server and the client add.
+    fn overheads(&self) -> Vec<Duration> {
+        self.latencies
+            .iter()
+            .zip(&self.forwards)
+            .map(|(latency, forward)| latency.saturating_sub(*forward))
+            .collect()
+    }
+}
+
+/// Nearest-rank percentile of `durations`, in milliseconds (NaN when empty).
+fn percentile_ms(durations: &[Duration], q: f64) -> f64 {
+    let mut sorted = durations.to_vec();
+    sorted.sort();
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1].as_secs_f64() * 1e3
+}
+
+/// `timing.model_ms` of a predict answer's body (zero when absent: the Python server).
+fn forward_of(body: &[u8]) -> Duration {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["timing"]["model_ms"].as_f64())
+        .map_or(Duration::ZERO, |ms| Duration::from_secs_f64(ms / 1e3))
 }
 
 /// Sends `requests` POSTs of `bodies` (round robin) to `url` from `concurrency` clients
@@ -110,8 +134,8 @@ fn load(
                         .ok()
                         .map(|mut response| {
                             let retry = response.headers().contains_key("retry-after");
-                            let _ = response.body_mut().read_to_vec();
-                            (response.status().as_u16(), retry)
+                            let body = response.body_mut().read_to_vec().unwrap_or_default();
+                            (response.status().as_u16(), retry, forward_of(&body))
                         });
                     answers.push((answer, sent.elapsed()));
                 }
@@ -124,16 +148,18 @@ fn load(
         retry_after: 0,
         lost: 0,
         latencies: Vec::new(),
+        forwards: Vec::new(),
         seconds: 0.0,
     };
     for client in clients {
         for (answer, latency) in client.join().expect("a load client panicked") {
             match answer {
-                Some((status, retry)) => {
+                Some((status, retry, forward)) => {
                     *result.statuses.entry(status).or_default() += 1;
                     result.retry_after += usize::from(status == 503 && retry);
                     if status == 200 {
                         result.latencies.push(latency);
+                        result.forwards.push(forward);
                     }
                 }
                 None => result.lost += 1,
@@ -387,6 +413,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
             "  concurrency {}: p99 / (decode + forward at batch 1) = {:.2}x (target <= 1.2)",
             args.concurrency.first().copied().unwrap_or(0),
             r.percentile_ms(0.99) / (1e3 / single)
+        ));
+        out.line(format!(
+            "  concurrency {}, where the time goes: the server's forward pass p50 {:.1} p99 {:.1} ms; \
+             the rest (decode, queue, HTTP, client) p50 {:.1} p99 {:.1} ms",
+            args.concurrency.first().copied().unwrap_or(0),
+            percentile_ms(&r.forwards, 0.50),
+            percentile_ms(&r.forwards, 0.99),
+            percentile_ms(&r.overheads(), 0.50),
+            percentile_ms(&r.overheads(), 0.99)
         ));
     }
     let answered: usize = overload.statuses.values().sum();
