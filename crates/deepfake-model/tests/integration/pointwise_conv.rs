@@ -9,17 +9,49 @@ use burn::tensor::{Device, Distribution, Tensor};
 use common::values;
 use deepfake_model::pointwise_conv::{pointwise_conv2d, runs_as_matmul};
 
-/// `(batch, c_in, c_out, height, width, bias)`: ResNeXt's reduce and expand shapes scaled
-/// down, one image, a rectangular plane, a bias.
-const CASES: [(usize, usize, usize, usize, usize, bool); 4] = [
-    (2, 64, 32, 14, 14, false),
-    (2, 32, 64, 7, 7, false),
-    (1, 12, 18, 9, 7, true),
-    (3, 5, 3, 4, 6, true),
+/// One convolution compared: input `[batch, c_in, height, width]`, `c_out` channels out.
+struct Case {
+    batch: usize,
+    c_in: usize,
+    c_out: usize,
+    height: usize,
+    width: usize,
+    stride: [usize; 2],
+    bias: bool,
+}
+
+const fn case(
+    [batch, c_in, c_out, height, width]: [usize; 5],
+    stride: [usize; 2],
+    bias: bool,
+) -> Case {
+    Case {
+        batch,
+        c_in,
+        c_out,
+        height,
+        width,
+        stride,
+        bias,
+    }
+}
+
+/// ResNeXt's reduce, expand and projection shapes scaled down, one image, rectangular and odd
+/// planes (a strided 1x1 reads `ceil(H / stride)` rows), unequal strides, a bias.
+const CASES: [Case; 8] = [
+    case([2, 64, 32, 14, 14], [1, 1], false),
+    case([2, 32, 64, 7, 7], [1, 1], false),
+    case([1, 12, 18, 9, 7], [1, 1], true),
+    case([3, 5, 3, 4, 6], [1, 1], true),
+    case([2, 32, 64, 14, 14], [2, 2], false),
+    case([2, 16, 24, 7, 7], [2, 2], false),
+    case([1, 6, 10, 9, 8], [3, 2], true),
+    case([2, 5, 7, 5, 6], [2, 1], true),
 ];
 
-fn conv(c_in: usize, c_out: usize, bias: bool, device: &Device) -> Conv2d {
+fn conv(c_in: usize, c_out: usize, stride: [usize; 2], bias: bool, device: &Device) -> Conv2d {
     Conv2dConfig::new([c_in, c_out], [1, 1])
+        .with_stride(stride)
         .with_bias(bias)
         .init(device)
 }
@@ -50,8 +82,17 @@ fn run(
 #[test]
 fn matrix_form_equals_conv2d_values_and_gradients() {
     let device = Device::flex().autodiff();
-    for (batch, c_in, c_out, height, width, bias) in CASES {
-        let conv = conv(c_in, c_out, bias, &device);
+    for Case {
+        batch,
+        c_in,
+        c_out,
+        height,
+        width,
+        stride,
+        bias,
+    } in CASES
+    {
+        let conv = conv(c_in, c_out, stride, bias, &device);
         let x = Tensor::random(
             [batch, c_in, height, width],
             Distribution::Normal(0.0, 1.0),
@@ -60,6 +101,9 @@ fn matrix_form_equals_conv2d_values_and_gradients() {
         assert!(runs_as_matmul(&conv, &x));
         let want = run(&conv, &x, |conv, x| conv.forward(x));
         let got = run(&conv, &x, pointwise_conv2d);
+        // A strided projection's input gradient is zero on the pixels it skips: the comparison
+        // covers the whole input, those pixels included.
+        assert_eq!(got[1].len(), batch * c_in * height * width);
         // The reference output must vary far more than the tolerance.
         let spread = deepfake_compare::spread(&want[0], 1);
         assert!(spread > 0.5, "reference output barely varies ({spread})");
@@ -73,27 +117,29 @@ fn matrix_form_equals_conv2d_values_and_gradients() {
             let diff = common::max_diff_values(got, want);
             assert!(
                 diff <= 1e-4,
-                "[{batch}, {c_in}, {height}, {width}] -> {c_out}: {name} max |diff| {diff:e}"
+                "[{batch}, {c_in}, {height}, {width}] -> {c_out}, stride {stride:?}: {name} max \
+                 |diff| {diff:e}"
             );
         }
     }
 }
 
 #[test]
-fn only_stride_one_unpadded_1x1_convolutions_in_training_take_the_matrix_form() {
+fn only_unpadded_1x1_convolutions_in_training_take_the_matrix_form() {
     let training = Device::flex().autodiff();
     let x = Tensor::<4>::zeros([1, 8, 6, 6], &training);
-    assert!(runs_as_matmul(&conv(8, 4, false, &training), &x));
+    assert!(runs_as_matmul(&conv(8, 4, [1, 1], false, &training), &x));
+    assert!(runs_as_matmul(&conv(8, 4, [2, 2], false, &training), &x));
     // Inference keeps conv2d.
     let inference = Device::flex();
     let x_inference = Tensor::<4>::zeros([1, 8, 6, 6], &inference);
     assert!(!runs_as_matmul(
-        &conv(8, 4, false, &inference),
+        &conv(8, 4, [1, 1], false, &inference),
         &x_inference
     ));
-    // A strided projection, a padded or grouped 1x1, and a 3x3 keep conv2d.
-    let strided = Conv2dConfig::new([8, 4], [1, 1])
-        .with_stride([2, 2])
+    // A padded, dilated or grouped 1x1, and a 3x3 keep conv2d.
+    let dilated = Conv2dConfig::new([8, 4], [1, 1])
+        .with_dilation([2, 2])
         .init(&training);
     let padded = Conv2dConfig::new([8, 4], [1, 1])
         .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
@@ -102,7 +148,7 @@ fn only_stride_one_unpadded_1x1_convolutions_in_training_take_the_matrix_form() 
         .with_groups(2)
         .init(&training);
     let three = Conv2dConfig::new([8, 4], [3, 3]).init(&training);
-    for conv in [strided, padded, grouped, three] {
+    for conv in [dilated, padded, grouped, three] {
         assert!(!runs_as_matmul(&conv, &x));
         // And give conv2d's own result through pointwise_conv2d.
         let x = Tensor::<4>::random([1, 8, 6, 6], Distribution::Default, &training);
