@@ -160,7 +160,7 @@ async fn run_batches(
 }
 
 /// Images accepted and not yet taken by the worker: queued, or in slots reserved by a handler
-/// that is still decoding them.
+/// that is still decoding them ([`Queue::depth`], read from the worker's end).
 fn accepted(receiver: &mpsc::Receiver<Job>) -> usize {
     receiver.max_capacity() - receiver.capacity()
 }

@@ -9,44 +9,20 @@ use burn::tensor::{Device, Distribution, Tensor};
 use common::values;
 use deepfake_model::pointwise_conv::{pointwise_conv2d, runs_as_matmul};
 
-/// One convolution compared: input `[batch, c_in, height, width]`, `c_out` channels out.
-struct Case {
-    batch: usize,
-    c_in: usize,
-    c_out: usize,
-    height: usize,
-    width: usize,
-    stride: [usize; 2],
-    bias: bool,
-}
-
-const fn case(
-    [batch, c_in, c_out, height, width]: [usize; 5],
-    stride: [usize; 2],
-    bias: bool,
-) -> Case {
-    Case {
-        batch,
-        c_in,
-        c_out,
-        height,
-        width,
-        stride,
-        bias,
-    }
-}
+/// One convolution compared: input `[B, C_in, H, W]`, `C_out`, stride, bias.
+type Case = ([usize; 4], usize, [usize; 2], bool);
 
 /// ResNeXt's reduce, expand and projection shapes scaled down, one image, rectangular and odd
 /// planes (a strided 1x1 reads `ceil(H / stride)` rows), unequal strides, a bias.
 const CASES: [Case; 8] = [
-    case([2, 64, 32, 14, 14], [1, 1], false),
-    case([2, 32, 64, 7, 7], [1, 1], false),
-    case([1, 12, 18, 9, 7], [1, 1], true),
-    case([3, 5, 3, 4, 6], [1, 1], true),
-    case([2, 32, 64, 14, 14], [2, 2], false),
-    case([2, 16, 24, 7, 7], [2, 2], false),
-    case([1, 6, 10, 9, 8], [3, 2], true),
-    case([2, 5, 7, 5, 6], [2, 1], true),
+    ([2, 64, 14, 14], 32, [1, 1], false),
+    ([2, 32, 7, 7], 64, [1, 1], false),
+    ([1, 12, 9, 7], 18, [1, 1], true),
+    ([3, 5, 4, 6], 3, [1, 1], true),
+    ([2, 32, 14, 14], 64, [2, 2], false),
+    ([2, 16, 7, 7], 24, [2, 2], false),
+    ([1, 6, 9, 8], 10, [3, 2], true),
+    ([2, 5, 5, 6], 7, [2, 1], true),
 ];
 
 fn conv(c_in: usize, c_out: usize, stride: [usize; 2], bias: bool, device: &Device) -> Conv2d {
@@ -82,28 +58,15 @@ fn run(
 #[test]
 fn matrix_form_equals_conv2d_values_and_gradients() {
     let device = Device::flex().autodiff();
-    for Case {
-        batch,
-        c_in,
-        c_out,
-        height,
-        width,
-        stride,
-        bias,
-    } in CASES
-    {
-        let conv = conv(c_in, c_out, stride, bias, &device);
-        let x = Tensor::random(
-            [batch, c_in, height, width],
-            Distribution::Normal(0.0, 1.0),
-            &device,
-        );
+    for (input, c_out, stride, bias) in CASES {
+        let conv = conv(input[1], c_out, stride, bias, &device);
+        let x = Tensor::random(input, Distribution::Normal(0.0, 1.0), &device);
         assert!(runs_as_matmul(&conv, &x));
         let want = run(&conv, &x, |conv, x| conv.forward(x));
         let got = run(&conv, &x, pointwise_conv2d);
         // A strided projection's input gradient is zero on the pixels it skips: the comparison
         // covers the whole input, those pixels included.
-        assert_eq!(got[1].len(), batch * c_in * height * width);
+        assert_eq!(got[1].len(), input.iter().product::<usize>());
         // The reference output must vary far more than the tolerance.
         let spread = deepfake_compare::spread(&want[0], 1);
         assert!(spread > 0.5, "reference output barely varies ({spread})");
@@ -117,8 +80,7 @@ fn matrix_form_equals_conv2d_values_and_gradients() {
             let diff = common::max_diff_values(got, want);
             assert!(
                 diff <= 1e-4,
-                "[{batch}, {c_in}, {height}, {width}] -> {c_out}, stride {stride:?}: {name} max \
-                 |diff| {diff:e}"
+                "{input:?} -> {c_out}, stride {stride:?}: {name} max |diff| {diff:e}"
             );
         }
     }
