@@ -135,7 +135,7 @@ fn load(
                         .map(|mut response| {
                             let retry = response.headers().contains_key("retry-after");
                             let body = response.body_mut().read_to_vec().unwrap_or_default();
-                            (response.status().as_u16(), retry, forward_of(&body))
+                            (response.status().as_u16(), retry, body)
                         });
                     answers.push((answer, sent.elapsed()));
                 }
@@ -154,12 +154,13 @@ fn load(
     for client in clients {
         for (answer, latency) in client.join().expect("a load client panicked") {
             match answer {
-                Some((status, retry, forward)) => {
+                Some((status, retry, body)) => {
                     *result.statuses.entry(status).or_default() += 1;
                     result.retry_after += usize::from(status == 503 && retry);
                     if status == 200 {
                         result.latencies.push(latency);
-                        result.forwards.push(forward);
+                        // Read here, outside the timed request.
+                        result.forwards.push(forward_of(&body));
                     }
                 }
                 None => result.lost += 1,
@@ -414,14 +415,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
             args.concurrency.first().copied().unwrap_or(0),
             r.percentile_ms(0.99) / (1e3 / single)
         ));
+        let overheads = r.overheads();
         out.line(format!(
             "  concurrency {}, where the time goes: the server's forward pass p50 {:.1} p99 {:.1} ms; \
              the rest (decode, queue, HTTP, client) p50 {:.1} p99 {:.1} ms",
             args.concurrency.first().copied().unwrap_or(0),
             percentile_ms(&r.forwards, 0.50),
             percentile_ms(&r.forwards, 0.99),
-            percentile_ms(&r.overheads(), 0.50),
-            percentile_ms(&r.overheads(), 0.99)
+            percentile_ms(&overheads, 0.50),
+            percentile_ms(&overheads, 0.99)
         ));
     }
     let answered: usize = overload.statuses.values().sum();

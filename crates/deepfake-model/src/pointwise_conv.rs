@@ -32,7 +32,6 @@ pub fn runs_as_matmul(conv: &Conv2d, x: &Tensor<4>) -> bool {
     );
     let device = x.device();
     conv.kernel_size == [1, 1]
-        && conv.stride.iter().all(|&s| s >= 1)
         && conv.dilation == [1, 1]
         && conv.groups == 1
         && unpadded

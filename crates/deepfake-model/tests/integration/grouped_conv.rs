@@ -99,22 +99,11 @@ fn matrix_formulations_equal_conv2d_gradients() {
         let (x_want, w_want, b_want) = reference(GroupedConvMethod::Direct);
         for method in [GroupedConvMethod::Im2col, GroupedConvMethod::ShiftedSum] {
             let (x_got, w_got, b_got) = reference(method);
-            let dx = common::max_diff_values(&x_got, &x_want);
-            let dw = common::max_diff_values(&w_got, &w_want);
-            assert!(
-                dx <= 1e-4,
-                "{case:?} {method:?}: input gradient max |diff| {dx:e}"
-            );
-            assert!(
-                dw <= 1e-4,
-                "{case:?} {method:?}: weight gradient max |diff| {dw:e}"
-            );
+            let what = |name: &str| format!("{case:?} {method:?}: {name}");
+            common::assert_close(&what("input gradient"), &x_got, &x_want, 1e-4);
+            common::assert_close(&what("weight gradient"), &w_got, &w_want, 1e-4);
             if let (Some(got), Some(want)) = (&b_got, &b_want) {
-                let db = common::max_diff_values(got, want);
-                assert!(
-                    db <= 1e-4,
-                    "{case:?} {method:?}: bias gradient max |diff| {db:e}"
-                );
+                common::assert_close(&what("bias gradient"), got, want, 1e-4);
             }
         }
     }

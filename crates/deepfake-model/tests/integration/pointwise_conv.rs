@@ -77,11 +77,8 @@ fn matrix_form_equals_conv2d_values_and_gradients() {
             "bias gradient",
         ];
         for (name, (got, want)) in names.iter().zip(got.iter().zip(&want)) {
-            let diff = common::max_diff_values(got, want);
-            assert!(
-                diff <= 1e-4,
-                "{input:?} -> {c_out}, stride {stride:?}: {name} max |diff| {diff:e}"
-            );
+            let what = format!("{input:?} -> {c_out}, stride {stride:?}: {name}");
+            common::assert_close(&what, got, want, 1e-4);
         }
     }
 }

@@ -49,7 +49,8 @@ fn requests_in_flight_at_shutdown_are_all_answered() {
         let answer = thread.join().unwrap();
         assert_eq!(answer.status, 200, "{}", answer.json);
         // The first request may find nothing else accepted yet and be scored at once; the
-        // rest meet in the batch that is still waiting at the stop.
+        // rest meet in the batch that is still waiting at the stop (so in practice all but
+        // one wait past it; half is the floor, with room for a second early request).
         let queued_ms = answer.json["timing"]["queue_ms"].as_f64().unwrap();
         waited_past_stop += usize::from(queued_ms > 1000.0);
     }

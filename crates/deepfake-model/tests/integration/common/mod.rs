@@ -39,6 +39,16 @@ pub fn read_tensor_from<const D: usize>(
 /// NaN, a panic when the lengths differ.
 pub use deepfake_compare::max_abs_diff_or_panic as max_diff_values;
 
+/// Asserts that `got` is within `tolerance` of `want` ([`max_diff_values`]: NaN and a length
+/// mismatch fail), naming `what` when it is not.
+pub fn assert_close(what: &str, got: &[f32], want: &[f32], tolerance: f32) {
+    let diff = max_diff_values(got, want);
+    assert!(
+        diff <= tolerance,
+        "{what}: max |diff| {diff:e} (tolerance {tolerance:e})"
+    );
+}
+
 /// The values of a tensor on the host (f32).
 pub fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
     tensor
