@@ -7,9 +7,15 @@
 //! run in PyTorch. This module is Burn's with that one update changed; its fields, record and
 //! struct name are Burn's, so saved models and PyTorch state dicts load unchanged (burn-store
 //! recognises BatchNorm by the struct name for the `weight`/`bias` <-> `gamma`/`beta` renaming).
+//!
+//! On flex, training normalises through [`normalize_with_batch_statistics`] rather than Burn's
+//! `batch_norm_train`, whose statistics and gradients reduce over a copy of the input with the
+//! batch and channel axes swapped.
 
 use burn::module::{Flag, Module, Param, RunningState};
 use burn::tensor::{Device, Tensor};
+
+use crate::device_kind::is_cubecl;
 
 /// Epsilon added to the variance (PyTorch's default).
 pub const BATCH_NORM_EPSILON: f64 = 1e-5;
@@ -80,32 +86,72 @@ impl BatchNorm {
         let dims = input.dims();
         // Values per channel in this batch: everything but the channel axis.
         let per_channel = dims.iter().product::<usize>() / dims[1].max(1);
-        let result = burn::tensor::module::batch_norm_train(
-            input,
-            self.gamma.val(),
-            self.beta.val(),
-            self.epsilon,
-        );
+        let (output, mean, variance) = if is_cubecl(&device) {
+            let result = burn::tensor::module::batch_norm_train(
+                input,
+                self.gamma.val(),
+                self.beta.val(),
+                self.epsilon,
+            );
+            (result.output, result.mean, result.variance)
+        } else {
+            normalize_with_batch_statistics(input, self.gamma.val(), self.beta.val(), self.epsilon)
+        };
         let unbiased = per_channel as f64 / (per_channel.max(2) - 1) as f64;
         let running_mean = self
             .running_mean
             .value_sync()
             .to_device(&device)
             .mul_scalar(1.0 - self.momentum)
-            .add(result.mean.detach().mul_scalar(self.momentum));
+            .add(mean.detach().mul_scalar(self.momentum));
         let running_var = self
             .running_var
             .value_sync()
             .to_device(&device)
             .mul_scalar(1.0 - self.momentum)
-            .add(
-                result
-                    .variance
-                    .detach()
-                    .mul_scalar(self.momentum * unbiased),
-            );
+            .add(variance.detach().mul_scalar(self.momentum * unbiased));
         self.running_mean.update(running_mean.detach());
         self.running_var.update(running_var.detach());
-        result.output
+        output
     }
+}
+
+/// `[B, C, ...]` normalised per channel with the batch's own statistics, then scaled by
+/// `gamma` `[C]` and shifted by `beta` `[C]`; returns the output (the input's shape), the
+/// batch mean `[C]` and the biased batch variance `[C]`.
+///
+/// The same function as Burn's `batch_norm_train`, as tensor operations for autodiff to
+/// differentiate: the statistics are sums over each image's plane (a contiguous axis of
+/// `[B, C, H * W]`) and then over the batch, so nothing is copied into channel-major order,
+/// forward or backward. The seed detector's 53 BatchNorms at batch 8, each shape alone
+/// (forward + backward, best of 6, AMD EPYC, 2 threads): 1,098 ms with Burn's, 760 ms in
+/// this form, which is faster on every shape (e.g. `[8, 256, 56, 56]` 111.6 -> 78.7 ms,
+/// `[8, 512, 14, 14]` 4.7 -> 2.6 ms).
+pub fn normalize_with_batch_statistics<const D: usize>(
+    input: Tensor<D>,
+    gamma: Tensor<1>,
+    beta: Tensor<1>,
+    epsilon: f64,
+) -> (Tensor<D>, Tensor<1>, Tensor<1>) {
+    let dims = input.dims();
+    let (batch, channels) = (dims[0], dims[1]);
+    let plane: usize = dims[2..].iter().product();
+    let count = (batch * plane) as f64;
+    let values: Tensor<3> = input.reshape([batch, channels, plane]);
+    let mean = values.clone().sum_dim(2).sum_dim(0).div_scalar(count);
+    let centered = values - mean.clone();
+    let variance = centered
+        .clone()
+        .square()
+        .sum_dim(2)
+        .sum_dim(0)
+        .div_scalar(count);
+    let scale =
+        gamma.reshape([1, channels, 1]) * variance.clone().add_scalar(epsilon).sqrt().recip();
+    let output = (centered * scale + beta.reshape([1, channels, 1])).reshape(dims);
+    (
+        output,
+        mean.reshape([channels]),
+        variance.reshape([channels]),
+    )
 }

@@ -18,6 +18,7 @@
 
 pub mod batch_norm;
 pub mod detector;
+mod device_kind;
 pub mod error;
 pub mod fused;
 pub mod grad_cam;

@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use burn::nn::conv::Conv2d;
 use burn::tensor::{Device, Tensor};
 
+use crate::device_kind::is_cubecl;
 use geometry::Geometry;
 pub use tuning::{GroupedConvMeasurement, grouped_conv_measurements};
 
@@ -92,16 +93,6 @@ impl GroupedConvMethod {
 
     /// Every method, in a fixed order (for benchmarks and tests).
     pub const ALL: [Self; 3] = [Self::Direct, Self::Im2col, Self::ShiftedSum];
-}
-
-/// Whether `device` (autodiff or not) belongs to a cubecl backend. Burn 0.22.1 names no
-/// backend in its public device API without the backend's feature, and asking the allocator
-/// (`memory_pool_usage`) drains fusion's queue; burn-dispatch's hand-written `Debug` of a
-/// device names the variant (`Cube(..)`, `Flex`, `Autodiff { device: Cube(..) .. }`), which
-/// is what this reads (Burn is pinned to one version; a unit test covers flex).
-/// Whether `device` is one of the cubecl backends (wgpu, vulkan, cuda).
-pub(crate) fn is_cubecl(device: &Device) -> bool {
-    format!("{:?}", device.as_dispatch()).contains("Cube(")
 }
 
 /// The override's encoding: 0 = not read yet, 1 = none, 2.. = a method.

@@ -7,14 +7,15 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::{Device, Distribution, Tensor};
 use common::values;
-use deepfake_model::pointwise_conv::{pointwise_conv2d, runs_as_matmul};
+use deepfake_model::pointwise_conv::{per_image_products, pointwise_conv2d, runs_as_matmul};
 
 /// One convolution compared: input `[B, C_in, H, W]`, `C_out`, stride, bias.
 type Case = ([usize; 4], usize, [usize; 2], bool);
 
 /// ResNeXt's reduce, expand and projection shapes scaled down, one image, rectangular and odd
-/// planes (a strided 1x1 reads `ceil(H / stride)` rows), unequal strides, a bias.
-const CASES: [Case; 8] = [
+/// planes (a strided 1x1 reads `ceil(H / stride)` rows), unequal strides, a bias; both forms
+/// of the product (per image: large planes for their channels; batch-wide: the last three).
+const CASES: [Case; 11] = [
     ([2, 64, 14, 14], 32, [1, 1], false),
     ([2, 32, 7, 7], 64, [1, 1], false),
     ([1, 12, 9, 7], 18, [1, 1], true),
@@ -23,6 +24,9 @@ const CASES: [Case; 8] = [
     ([2, 16, 7, 7], 24, [2, 2], false),
     ([1, 6, 9, 8], 10, [3, 2], true),
     ([2, 5, 5, 6], 7, [2, 1], true),
+    ([2, 64, 3, 3], 48, [1, 1], false),
+    ([3, 40, 5, 4], 36, [1, 1], true),
+    ([2, 48, 5, 5], 32, [2, 2], true),
 ];
 
 fn conv(c_in: usize, c_out: usize, stride: [usize; 2], bias: bool, device: &Device) -> Conv2d {
@@ -55,9 +59,23 @@ fn run(
     ]
 }
 
+/// Output pixels per image of a case: `ceil(H / stride) * ceil(W / stride)`.
+fn output_pixels((input, _, stride, _): Case) -> usize {
+    input[2].div_ceil(stride[0]) * input[3].div_ceil(stride[1])
+}
+
 #[test]
 fn matrix_form_equals_conv2d_values_and_gradients() {
     let device = Device::flex().autodiff();
+    let per_image = CASES
+        .iter()
+        .filter(|&&case| per_image_products(output_pixels(case), case.0[1], case.1))
+        .count();
+    assert!(
+        (1..CASES.len()).contains(&per_image),
+        "the cases must cover both forms: {per_image} of {} per image",
+        CASES.len()
+    );
     for (input, c_out, stride, bias) in CASES {
         let conv = conv(input[1], c_out, stride, bias, &device);
         let x = Tensor::random(input, Distribution::Normal(0.0, 1.0), &device);
