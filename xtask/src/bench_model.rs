@@ -182,11 +182,9 @@ fn print_table(records: &[Value], threads: usize, rounds: usize) -> Result<()> {
         .map(|(key, runtimes)| {
             let runtimes = runtimes
                 .into_iter()
-                .map(|(runtime, mut values)| {
-                    values.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    let median = values[values.len() / 2].0;
+                .map(|(runtime, values)| {
                     let peak = values.iter().map(|v| v.1).fold(f64::NAN, f64::max);
-                    (runtime, (median, peak))
+                    (runtime, (median(values.iter().map(|v| v.0)), peak))
                 })
                 .collect();
             (key, runtimes)
@@ -238,16 +236,22 @@ fn print_table(records: &[Value], threads: usize, rounds: usize) -> Result<()> {
 /// Options of `cargo xtask bench train`.
 #[derive(clap::Args)]
 pub struct TrainArgs {
-    /// Timed steps per case (after one warm-up step); the median is reported.
+    /// Timed steps per case and round (after one warm-up step); the median is reported.
     #[arg(long, default_value_t = 3)]
     iters: usize,
     /// Threads for both runtimes [default: all cores].
     #[arg(long)]
     threads: Option<usize>,
+    /// Rounds: Burn and PyTorch run one after the other this many times per preset, and each
+    /// preset reports the medians of its rounds (a shared machine's speed drifts over minutes,
+    /// so the ratio is taken within each round).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
 }
 
 /// One training step (forward, cross-entropy, backward, Adam) of the tiny preset (batch 32,
-/// 64x64) and the seed preset (batch 8, 224x224): Burn flex (autodiff) vs PyTorch eager.
+/// 64x64) and the seed preset (batch 8, 224x224): Burn flex (autodiff) vs PyTorch eager,
+/// interleaved over rounds.
 pub fn run_train(args: TrainArgs) -> Result<()> {
     let root = repo_root();
     let threads = args
@@ -260,10 +264,13 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
     )?;
     let python = find_python(&["torch", "torchvision"], &["torch", "torchvision"], false)?;
     let iters = args.iters.to_string();
+    let rounds = args.rounds.max(1);
     let mut out = BenchOutput::new("train");
     out.line(format!(
         "One training step (train mode, cross-entropy, backward, Adam lr 1e-3 wd 1e-4), random \
-         weights and data, {threads} threads, CPU (images/s; peak RSS in MB)"
+         weights and data, {threads} threads, CPU (images/s, median of {rounds} rounds with the \
+         runtimes interleaved; Burn / PyTorch is the median of the rounds' ratios, their range \
+         in brackets; peak RSS in MB)"
     ));
     out.line("");
     out.line(
@@ -271,55 +278,61 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
     );
     out.line("|---|---|---|---|---|---|");
     for (preset, batch) in [("tiny", "32"), ("seed", "8")] {
-        eprintln!("{preset} preset: Burn ...");
-        let burn = json_lines(
-            Command::new(root.join("target/release/examples/bench_model"))
-                .args([
-                    "--preset",
-                    preset,
-                    "--parts",
-                    "train-step",
-                    "--batch-sizes",
-                    batch,
-                ])
-                .args(["--warmup", "1", "--iters", &iters])
-                .env("RAYON_NUM_THREADS", threads.to_string()),
-            "the bench_model example",
-        )?;
-        eprintln!("{preset} preset: PyTorch ...");
-        let torch = json_lines(
-            Command::new(&python)
-                .arg(root.join("scripts/bench_model_torch.py"))
-                .args([
-                    "--preset",
-                    preset,
-                    "--parts",
-                    "train_step",
-                    "--batch-sizes",
-                    batch,
-                ])
-                .args([
-                    "--threads",
-                    &threads.to_string(),
-                    "--warmup",
-                    "1",
-                    "--iters",
-                    &iters,
-                ]),
-            "scripts/bench_model_torch.py",
-        )?;
-        let rate = |v: &[Value]| v.first().and_then(|r| r["images_per_second"].as_f64());
-        let peak = |v: &[Value]| v.first().and_then(|r| r["peak_rss_mb"].as_f64());
-        let (b, t) = (
-            rate(&burn).unwrap_or(f64::NAN),
-            rate(&torch).unwrap_or(f64::NAN),
-        );
+        // Per round: (images/s, peak MB) of Burn and of PyTorch.
+        let mut burn = Vec::new();
+        let mut torch = Vec::new();
+        for round in 1..=rounds {
+            eprintln!("{preset} preset, round {round}/{rounds}: Burn ...");
+            burn.push(train_step_record(
+                Command::new(root.join("target/release/examples/bench_model"))
+                    .args(["--preset", preset, "--parts", "train-step"])
+                    .args(["--batch-sizes", batch, "--warmup", "1", "--iters", &iters])
+                    .env("RAYON_NUM_THREADS", threads.to_string()),
+                "the bench_model example",
+            )?);
+            eprintln!("{preset} preset, round {round}/{rounds}: PyTorch ...");
+            torch.push(train_step_record(
+                Command::new(&python)
+                    .arg(root.join("scripts/bench_model_torch.py"))
+                    .args(["--preset", preset, "--parts", "train_step"])
+                    .args(["--batch-sizes", batch, "--warmup", "1", "--iters", &iters])
+                    .args(["--threads", &threads.to_string()]),
+                "scripts/bench_model_torch.py",
+            )?);
+        }
+        let ratios: Vec<f64> = burn.iter().zip(&torch).map(|(b, t)| b.0 / t.0).collect();
+        let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let peak = |v: &[(f64, f64)]| v.iter().map(|r| r.1).fold(f64::NAN, f64::max);
         out.line(format!(
-            "| {preset} | {batch} | {b:.2} | {t:.2} | {:.2}x | {:.0} / {:.0} |",
-            b / t,
-            peak(&burn).unwrap_or(f64::NAN),
-            peak(&torch).unwrap_or(f64::NAN)
+            "| {preset} | {batch} | {:.2} | {:.2} | {:.2}x ({low:.2}-{high:.2}) | {:.0} / {:.0} |",
+            median(burn.iter().map(|r| r.0)),
+            median(torch.iter().map(|r| r.0)),
+            median(ratios.iter().copied()),
+            peak(&burn),
+            peak(&torch)
         ));
     }
     out.save()
+}
+
+/// The (images/s, peak RSS MB) of the one record `command` prints.
+fn train_step_record(command: &mut Command, what: &str) -> Result<(f64, f64)> {
+    let records = json_lines(command, what)?;
+    let record = records
+        .first()
+        .with_context(|| format!("{what} printed no result"))?;
+    let field = |name: &str| {
+        record[name]
+            .as_f64()
+            .with_context(|| format!("{what} printed no {name}: {record}"))
+    };
+    Ok((field("images_per_second")?, field("peak_rss_mb")?))
+}
+
+/// The median of `values` (the upper one of an even count; NaN when empty).
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut values: Vec<f64> = values.collect();
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
