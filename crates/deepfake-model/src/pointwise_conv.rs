@@ -1,4 +1,4 @@
-//! 1x1 convolutions (no padding, one group) as one matrix product, for training on the CPU
+//! 1x1 convolutions (no padding, one group) as matrix products, for training on the CPU
 //! backend.
 //!
 //! burn-flex differentiates `conv2d` through Burn's generic backward: the input's gradient is
