@@ -13,6 +13,7 @@ use deepfake_data::{Dataset, Sample};
 
 use crate::bench_output::BenchOutput;
 use crate::python::{find_python, output_checked, repo_root};
+use crate::stats::median;
 
 /// Options of `cargo xtask bench`.
 #[derive(clap::Args)]
@@ -316,12 +317,11 @@ fn bench_data(args: DataArgs) -> Result<()> {
             100.0 * (1.0 - rate / seed_rate)
         ));
     }
-    ratios.sort_by(f64::total_cmp);
     out.line(format!(
         "{} images of 256x256 -> {}: median ratio Rust / torchvision {:.2}x (rounds: {})",
         samples.len(),
         args.size,
-        ratios[ratios.len() / 2],
+        median(&ratios),
         ratios
             .iter()
             .map(|r| format!("{r:.2}"))

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::bench_output::BenchOutput;
 use crate::python::{find_python, output_checked, repo_root, run_checked};
+use crate::stats::median;
 
 /// Options of `cargo xtask bench model`.
 #[derive(clap::Args)]
@@ -184,7 +185,13 @@ fn print_table(records: &[Value], threads: usize, rounds: usize) -> Result<()> {
                 .into_iter()
                 .map(|(runtime, values)| {
                     let peak = values.iter().map(|v| v.1).fold(f64::NAN, f64::max);
-                    (runtime, (median(values.iter().map(|v| v.0)), peak))
+                    (
+                        runtime,
+                        (
+                            median(&values.iter().map(|v| v.0).collect::<Vec<_>>()),
+                            peak,
+                        ),
+                    )
                 })
                 .collect();
             (key, runtimes)
@@ -300,15 +307,21 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
                 "scripts/bench_model_torch.py",
             )?);
         }
-        let ratios: Vec<f64> = burn.iter().zip(&torch).map(|(b, t)| b.0 / t.0).collect();
+        let rates = |records: &[(f64, f64)]| records.iter().map(|r| r.0).collect::<Vec<_>>();
+        let peak = |records: &[(f64, f64)]| records.iter().map(|r| r.1).fold(f64::NAN, f64::max);
+        let (burn_rates, torch_rates) = (rates(&burn), rates(&torch));
+        let ratios: Vec<f64> = burn_rates
+            .iter()
+            .zip(&torch_rates)
+            .map(|(b, t)| b / t)
+            .collect();
         let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
         let high = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let peak = |v: &[(f64, f64)]| v.iter().map(|r| r.1).fold(f64::NAN, f64::max);
         out.line(format!(
             "| {preset} | {batch} | {:.2} | {:.2} | {:.2}x ({low:.2}-{high:.2}) | {:.0} / {:.0} |",
-            median(burn.iter().map(|r| r.0)),
-            median(torch.iter().map(|r| r.0)),
-            median(ratios.iter().copied()),
+            median(&burn_rates),
+            median(&torch_rates),
+            median(&ratios),
             peak(&burn),
             peak(&torch)
         ));
@@ -328,11 +341,4 @@ fn train_step_record(command: &mut Command, what: &str) -> Result<(f64, f64)> {
             .with_context(|| format!("{what} printed no {name}: {record}"))
     };
     Ok((field("images_per_second")?, field("peak_rss_mb")?))
-}
-
-/// The median of `values` (the upper one of an even count; NaN when empty).
-fn median(values: impl Iterator<Item = f64>) -> f64 {
-    let mut values: Vec<f64> = values.collect();
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }

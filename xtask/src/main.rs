@@ -17,6 +17,7 @@ mod heatmap_check;
 mod parity;
 mod plugin;
 mod python;
+mod stats;
 mod test_model;
 mod verify_onnx;
 

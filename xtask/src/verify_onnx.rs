@@ -18,6 +18,7 @@ use deepfake::predict::SavedModel;
 use serde_json::json;
 
 use crate::python::{find_python, output_checked, repo_root};
+use crate::stats::median;
 
 /// Options of `cargo xtask verify-onnx`.
 #[derive(clap::Args)]
@@ -271,10 +272,4 @@ fn max_abs_diff(burn: &[f32], ort: &[f32]) -> Result<f64> {
     deepfake_compare::max_abs_diff(burn, ort)
         .map(f64::from)
         .context("Burn's and ONNX Runtime's outputs")
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN)
 }

@@ -42,7 +42,8 @@ pub fn runs_as_matmul(conv: &Conv2d, x: &Tensor<4>) -> bool {
 }
 
 /// `conv.forward(x)`, `[B, C_in, H, W]` -> `[B, C_out, ceil(H / stride), ceil(W / stride)]`,
-/// as one matrix product where [`runs_as_matmul`] says so, else through `conv2d`.
+/// as matrix products where [`runs_as_matmul`] says so (per image or over the whole batch, as
+/// [`per_image_products`] says), else through `conv2d`.
 pub fn pointwise_conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     if !runs_as_matmul(conv, &x) {
         return conv.forward(x);
