@@ -11,9 +11,14 @@
 //! convolutions, the `gemm` crate for the 1x1 products with bias, ReLU and residual fused
 //! around them. Upstream route: the fused epilogues, and the grouped (and stem) convolution
 //! as a packed-weight product over the padded input read in place, in burn-flex.
+//!
+//! One training kernel lives here too: [`batch_norm_training`], the BatchNorm of flex
+//! training (statistics, normalisation with an optional residual add and ReLU, backward
+//! pass), which the model crate wraps as a Burn operation.
 
 mod activation;
 mod backbone;
+pub mod batch_norm_training;
 mod error;
 mod gemm;
 mod grouped_conv;

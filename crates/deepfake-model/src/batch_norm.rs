@@ -8,14 +8,16 @@
 //! struct name are Burn's, so saved models and PyTorch state dicts load unchanged (burn-store
 //! recognises BatchNorm by the struct name for the `weight`/`bias` <-> `gamma`/`beta` renaming).
 //!
-//! On flex, training normalises through [`normalize_with_batch_statistics`] rather than Burn's
-//! `batch_norm_train`, whose statistics and gradients reduce over a copy of the input with the
-//! batch and channel axes swapped.
+//! On flex, training normalises through [`crate::flex_batch_norm`] (host kernels with their own
+//! backward pass, the ReLU after the BatchNorm fused in where [`BatchNorm::forward_relu`] asks
+//! for it) rather than Burn's `batch_norm_train`, whose statistics and gradients reduce over a
+//! copy of the input with the batch and channel axes swapped, in single-threaded passes.
 
 use burn::module::{Flag, Module, Param, RunningState};
 use burn::tensor::{Device, Tensor};
 
 use crate::device_kind::is_cubecl;
+use crate::flex_batch_norm::{Epilogue, normalize_with_batch_statistics};
 
 /// Epsilon added to the variance (PyTorch's default).
 pub const BATCH_NORM_EPSILON: f64 = 1e-5;
@@ -66,22 +68,42 @@ impl BatchNorm {
     /// towards the batch's mean and *unbiased* variance (PyTorch); otherwise normalises with
     /// the running statistics.
     pub fn forward<const D: usize>(&self, input: Tensor<D>) -> Tensor<D> {
-        if input.device().is_autodiff() && self.training.is_enabled() {
-            self.forward_train(input)
-        } else {
-            let device = input.device();
-            burn::tensor::module::batch_norm(
-                input,
-                self.gamma.val(),
-                self.beta.val(),
-                self.running_mean.value().to_device(&device),
-                self.running_var.value().to_device(&device),
-                self.epsilon,
-            )
-        }
+        self.forward_then(input, Epilogue::Nothing)
     }
 
-    fn forward_train<const D: usize>(&self, input: Tensor<D>) -> Tensor<D> {
+    /// `relu(self.forward(input))`, `[B, C, ...]` -> the same shape; in training on flex one
+    /// operation (the ReLU costs no pass of its own, forward or backward).
+    pub fn forward_relu<const D: usize>(&self, input: Tensor<D>) -> Tensor<D> {
+        self.forward_then(input, Epilogue::Relu)
+    }
+
+    /// `relu(self.forward(input) + residual)`, both `[B, C, ...]` -> the same shape: the end
+    /// of a ResNet block; in training on flex one operation.
+    pub fn forward_add_relu<const D: usize>(
+        &self,
+        input: Tensor<D>,
+        residual: Tensor<D>,
+    ) -> Tensor<D> {
+        self.forward_then(input, Epilogue::AddRelu(residual))
+    }
+
+    /// [`forward`](Self::forward), then `epilogue`.
+    fn forward_then<const D: usize>(&self, input: Tensor<D>, epilogue: Epilogue<D>) -> Tensor<D> {
+        if input.device().is_autodiff() && self.training.is_enabled() {
+            return self.forward_train(input, epilogue);
+        }
+        let device = input.device();
+        epilogue.apply(burn::tensor::module::batch_norm(
+            input,
+            self.gamma.val(),
+            self.beta.val(),
+            self.running_mean.value().to_device(&device),
+            self.running_var.value().to_device(&device),
+            self.epsilon,
+        ))
+    }
+
+    fn forward_train<const D: usize>(&self, input: Tensor<D>, epilogue: Epilogue<D>) -> Tensor<D> {
         let device = input.device();
         let dims = input.dims();
         // Values per channel in this batch: everything but the channel axis.
@@ -93,9 +115,15 @@ impl BatchNorm {
                 self.beta.val(),
                 self.epsilon,
             );
-            (result.output, result.mean, result.variance)
+            (epilogue.apply(result.output), result.mean, result.variance)
         } else {
-            normalize_with_batch_statistics(input, self.gamma.val(), self.beta.val(), self.epsilon)
+            normalize_with_batch_statistics(
+                input,
+                self.gamma.val(),
+                self.beta.val(),
+                self.epsilon,
+                epilogue,
+            )
         };
         let unbiased = per_channel as f64 / (per_channel.max(2) - 1) as f64;
         let running_mean = self
@@ -114,44 +142,4 @@ impl BatchNorm {
         self.running_var.update(running_var.detach());
         output
     }
-}
-
-/// `[B, C, ...]` normalised per channel with the batch's own statistics, then scaled by
-/// `gamma` `[C]` and shifted by `beta` `[C]`; returns the output (the input's shape), the
-/// batch mean `[C]` and the biased batch variance `[C]`.
-///
-/// The same function as Burn's `batch_norm_train`, as tensor operations for autodiff to
-/// differentiate: the statistics are sums over each image's plane (a contiguous axis of
-/// `[B, C, H * W]`) and then over the batch, so nothing is copied into channel-major order,
-/// forward or backward. The seed detector's 53 BatchNorms at batch 8, each shape alone
-/// (forward + backward, best of 6, AMD EPYC, 2 threads): 1,098 ms with Burn's, 760 ms in
-/// this form, which is faster on every shape (e.g. `[8, 256, 56, 56]` 111.6 -> 78.7 ms,
-/// `[8, 512, 14, 14]` 4.7 -> 2.6 ms).
-pub fn normalize_with_batch_statistics<const D: usize>(
-    input: Tensor<D>,
-    gamma: Tensor<1>,
-    beta: Tensor<1>,
-    epsilon: f64,
-) -> (Tensor<D>, Tensor<1>, Tensor<1>) {
-    let dims = input.dims();
-    let (batch, channels) = (dims[0], dims[1]);
-    let plane: usize = dims[2..].iter().product();
-    let count = (batch * plane) as f64;
-    let values: Tensor<3> = input.reshape([batch, channels, plane]);
-    let mean = values.clone().sum_dim(2).sum_dim(0).div_scalar(count);
-    let centered = values - mean.clone();
-    let variance = centered
-        .clone()
-        .square()
-        .sum_dim(2)
-        .sum_dim(0)
-        .div_scalar(count);
-    let scale =
-        gamma.reshape([1, channels, 1]) * variance.clone().add_scalar(epsilon).sqrt().recip();
-    let output = (centered * scale + beta.reshape([1, channels, 1])).reshape(dims);
-    (
-        output,
-        mean.reshape([channels]),
-        variance.reshape([channels]),
-    )
 }

@@ -20,6 +20,7 @@ pub mod batch_norm;
 pub mod detector;
 mod device_kind;
 pub mod error;
+pub mod flex_batch_norm;
 pub mod fused;
 pub mod grad_cam;
 pub mod grouped_conv;

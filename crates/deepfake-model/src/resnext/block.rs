@@ -3,7 +3,7 @@
 use burn::module::Module;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::tensor::{Device, Tensor, activation::relu};
+use burn::tensor::{Device, Tensor};
 
 use crate::batch_norm::BatchNorm;
 use crate::grouped_conv::{GroupedConvMethod, grouped_conv2d};
@@ -122,17 +122,15 @@ impl Bottleneck {
             None => x.clone(),
         };
         let out = timer.time("conv 1x1 reduce", || pointwise_conv2d(&self.conv1, x));
-        let out = timer.time("batchnorm", || self.bn1.forward(out));
-        let out = timer.time("relu", || relu(out));
+        let out = timer.time("batchnorm + relu", || self.bn1.forward_relu(out));
         let method = GroupedConvMethod::select(&self.conv2, &out);
         let out = timer.time("conv 3x3 grouped", || {
             grouped_conv2d(&self.conv2, out, method)
         });
-        let out = timer.time("batchnorm", || self.bn2.forward(out));
-        let out = timer.time("relu", || relu(out));
+        let out = timer.time("batchnorm + relu", || self.bn2.forward_relu(out));
         let out = timer.time("conv 1x1 expand", || pointwise_conv2d(&self.conv3, out));
-        let out = timer.time("batchnorm", || self.bn3.forward(out));
-        let out = timer.time("residual add", || out + identity);
-        timer.time("relu", || relu(out))
+        timer.time("batchnorm + residual add + relu", || {
+            self.bn3.forward_add_relu(out, identity)
+        })
     }
 }

@@ -10,7 +10,7 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::{Device, Tensor, activation::relu};
+use burn::tensor::{Device, Tensor};
 
 use crate::batch_norm::BatchNorm;
 use crate::error::{Error, Result};
@@ -171,8 +171,7 @@ impl ResNeXt {
         timer: &mut impl LayerTimer,
     ) -> Tensor<2> {
         let x = timer.time("conv 7x7 stem", || self.conv1.forward(images));
-        let x = timer.time("batchnorm", || self.bn1.forward(x));
-        let x = timer.time("relu", || relu(x));
+        let x = timer.time("batchnorm + relu", || self.bn1.forward_relu(x));
         let mut x = timer.time("maxpool", || self.maxpool.forward(x));
         for block in [&self.layer1, &self.layer2, &self.layer3, &self.layer4]
             .into_iter()
