@@ -14,7 +14,7 @@ use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, NodeGuard, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Flex, backend_extension};
@@ -332,34 +332,40 @@ impl FlexNormalization {
     }
 }
 
-/// The backward step of [`FlexBatchNorm::normalize`] without a residual (parents: `x`,
-/// `gamma`, `beta`).
+/// The backward step of [`FlexBatchNorm::normalize`] (`N = 3` parents: `x`, `gamma`, `beta`)
+/// and of [`FlexBatchNorm::normalize_add_relu`] (`N = 4`: the residual too).
 #[derive(Debug)]
-struct NormalizeBackward;
+struct NormalizeBackward<const N: usize>;
 
-impl Backward<Flex, 3> for NormalizeBackward {
+impl<const N: usize> Backward<Flex, N> for NormalizeBackward<N> {
     type State = FlexNormalization;
 
-    fn backward(self, ops: Ops<FlexNormalization, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+    fn backward(self, ops: Ops<FlexNormalization, N>, grads: &mut Gradients, _: &mut Checkpointer) {
         let dy = grads.consume::<Flex>(&ops.node);
-        let [x, gamma, beta] = ops.parents.map(|node| node.map(|node| node.id));
-        ops.state
-            .register_gradients(dy, [x, gamma, beta, None], grads);
+        let mut parents = [None; 4];
+        for (id, node) in parents.iter_mut().zip(ops.parents) {
+            *id = node.map(|node| node.id);
+        }
+        ops.state.register_gradients(dy, parents, grads);
     }
 }
 
-/// The backward step of [`FlexBatchNorm::normalize`] with a residual (parents: `x`, `gamma`,
-/// `beta`, the residual).
-#[derive(Debug)]
-struct NormalizeResidualBackward;
-
-impl Backward<Flex, 4> for NormalizeResidualBackward {
-    type State = FlexNormalization;
-
-    fn backward(self, ops: Ops<FlexNormalization, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let dy = grads.consume::<Flex>(&ops.node);
-        let parents = ops.parents.map(|node| node.map(|node| node.id));
-        ops.state.register_gradients(dy, parents, grads);
+impl FlexNormalization {
+    /// The forward pass as an autodiff operation on `nodes` (those of `x`, `gamma`, `beta`
+    /// and, for `N = 4`, the residual), its backward step registered when any is tracked.
+    fn tracked<const N: usize, C: CheckpointStrategy>(
+        self,
+        nodes: [NodeGuard; N],
+    ) -> FloatTensor<Autodiff<Flex, C>> {
+        let output = self.forward();
+        match NormalizeBackward::<N>
+            .prepare::<C>(nodes)
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish(self, output),
+            OpsKind::UnTracked(prep) => prep.finish(output),
+        }
     }
 }
 
@@ -387,15 +393,7 @@ impl<C: CheckpointStrategy> FlexBatchNorm for Autodiff<Flex, C> {
             epsilon,
             relu,
         };
-        let output = state.forward();
-        match NormalizeBackward
-            .prepare::<C>([x.node(), gamma.node(), beta.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(state, output),
-            OpsKind::UnTracked(prep) => prep.finish(output),
-        }
+        state.tracked::<3, C>([x.node(), gamma.node(), beta.node()])
     }
 
     fn normalize_add_relu(
@@ -415,14 +413,6 @@ impl<C: CheckpointStrategy> FlexBatchNorm for Autodiff<Flex, C> {
             epsilon,
             relu: true,
         };
-        let output = state.forward();
-        match NormalizeResidualBackward
-            .prepare::<C>([x.node(), gamma.node(), beta.node(), residual.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(state, output),
-            OpsKind::UnTracked(prep) => prep.finish(output),
-        }
+        state.tracked::<4, C>([x.node(), gamma.node(), beta.node(), residual.node()])
     }
 }
