@@ -6,8 +6,9 @@
 //! The model crate runs flex training through these (deepfake-model's `flex_batch_norm`);
 //! written as Burn tensor operations, the same BatchNorm took separate single-threaded
 //! elementwise passes for every subtraction, product and sum, forward and backward.
-//! Sums are taken in `f64`, so the statistics and gradients are at least as exact as a
-//! float32 reference's.
+//! The statistics are summed in `f64`, the backward pass's sums in `f32` blocks of
+//! [`SUM_BLOCK`] values added in `f64`, so both are at least as exact as a float32
+//! reference's.
 
 use rayon::prelude::*;
 
@@ -55,6 +56,11 @@ impl BatchNormShape {
     /// Planes per parallel task for work over `[B * C]` planes.
     fn planes_per_task(&self) -> usize {
         (VALUES_PER_TASK / self.plane.max(1)).max(1)
+    }
+
+    /// The channel of plane `i` of parallel task `task` (planes in `[B * C]` order).
+    fn channel_of(&self, task: usize, i: usize) -> usize {
+        (task * self.planes_per_task() + i) % self.channels
     }
 }
 
@@ -332,8 +338,7 @@ pub fn normalize(normalization: &Normalization) -> Vec<f32> {
     let residual = n.residual.is_some();
     let mut y = vec![0.0f32; n.x.len()];
     let plane = shape.plane.max(1);
-    let planes_per_task = shape.planes_per_task();
-    let task = planes_per_task * plane;
+    let task = shape.planes_per_task() * plane;
     y.par_chunks_mut(task)
         .zip(
             n.x.par_chunks(task)
@@ -345,7 +350,7 @@ pub fn normalize(normalization: &Normalization) -> Vec<f32> {
                 .chunks_mut(plane)
                 .zip(x.chunks(plane).zip(r.chunks(plane)));
             for (i, (y, (x, r))) in planes.enumerate() {
-                let k = constants[(t * planes_per_task + i) % shape.channels];
+                let k = constants[shape.channel_of(t, i)];
                 with_flags!(n.relu, residual, normalize_plane(y, x, r, k));
             }
         });
@@ -414,8 +419,7 @@ pub fn normalize_backward(normalization: &Normalization, dy: &[f32]) -> Normaliz
         .map(|(&(_, g_xc), &s)| (s * s * g_xc / count) as f32)
         .collect();
     let plane = shape.plane.max(1);
-    let planes_per_task = shape.planes_per_task();
-    let task = planes_per_task * plane;
+    let task = shape.planes_per_task() * plane;
     let mut dx = vec![0.0f32; n.x.len()];
     // Without a residual, the residual gradient's stand-in is empty and never written.
     let mut dr = vec![0.0f32; if residual { n.x.len() } else { 0 }];
@@ -439,7 +443,7 @@ pub fn normalize_backward(normalization: &Normalization, dy: &[f32]) -> Normaliz
                 .chunks_mut(plane)
                 .zip(x.chunks(plane).zip(dy.chunks(plane)));
             for (i, ((dx, (x, dy)), r)) in planes.zip(r.chunks(plane)).enumerate() {
-                let c = (t * planes_per_task + i) % shape.channels;
+                let c = shape.channel_of(t, i);
                 let dr = if residual {
                     &mut dr[i * plane..(i + 1) * plane]
                 } else {
