@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::activation::Activation;
 use crate::error::{Error, Result};
-use crate::grouped_conv::GroupedConv;
+use crate::grouped_conv::{BatchLayout, GroupedConv};
 use crate::layers::{DenseConv, PointwiseConv, max_pool, mean_pool, transpose_outer};
 use crate::weights::{BackboneWeights, BlockWeights, ConvWeights, symmetric_padding};
 
@@ -154,6 +154,7 @@ impl CpuBottleneck {
         self.grouped.forward(
             &ws.reduced,
             size,
+            BatchLayout::ChannelMajor,
             &mut ws.grouped,
             Activation::Relu,
             threads,

@@ -114,9 +114,11 @@ impl GroupedConv {
         window_out_size(size, [self.kernel, self.stride, self.padding])
     }
 
-    /// `activation(conv(x) + bias)` on `batch` images stored channel-major: `x` is
-    /// `[C_in, B, H, W]`, the result `[C_out, B, H', W']` goes to `out` (resized). `threads >
-    /// 1` spreads the groups over the rayon pool (one group: its output channels).
+    /// `activation(conv(x) + bias)` on `batch` images stored as `layout` says: `x` holds
+    /// `C_in` channels of `h x w` per image, the result (`C_out` channels of `H' x W'` per
+    /// image, the same layout) goes to `out` (resized). `threads > 1` spreads the work over
+    /// the rayon pool: the groups (one group: its output channels) for channel-major batches,
+    /// the (image, group) pairs for image-major ones.
     ///
     /// # Panics
     /// If `x` does not hold `batch` images of `C_in` channels of `h x w`, or an image is
@@ -125,6 +127,7 @@ impl GroupedConv {
         &self,
         x: &[f32],
         [batch, h, w]: [usize; 3],
+        layout: BatchLayout,
         out: &mut Vec<f32>,
         activation: Activation<'_>,
         threads: usize,
@@ -136,7 +139,6 @@ impl GroupedConv {
         );
         let [out_h, out_w] = self.out_size([h, w]);
         let shape = Shape {
-            batch,
             h,
             w,
             c_in_group: self.c_in / self.groups,
@@ -147,24 +149,54 @@ impl GroupedConv {
             out_h,
             out_w,
         };
-        let layout = PaddedLayout::new(&shape);
-        out.resize(self.c_out * batch * out_h * out_w, 0.0);
-        // Tasks: one per group, each padding the group's input once per image for all its
-        // output channels; a single group on several threads is split by output channels
-        // (whole register-tile panels) instead.
+        let padded = PaddedLayout::new(&shape);
+        let out_len = out_h * out_w;
+        out.resize(self.c_out * batch * out_len, 0.0);
         let cog = shape.c_out_group;
-        let task_channels = match &self.weight {
-            GroupedWeights::Packed(_) if self.groups == 1 && threads > 1 => {
-                (cog / MR).div_ceil(threads) * MR
-            }
-            _ => cog,
+        let input = Planes {
+            layout,
+            channels: self.c_in,
+            batch,
+            len: h * w,
         };
-        let chunk = task_channels * batch * out_h * out_w;
+        // Channel-major: one task per group, padding the group's input once per image for
+        // all its output channels; a single group on several threads is split by output
+        // channels (whole register-tile panels) instead. Image-major: one task per image and
+        // group, whose outputs are contiguous there.
+        let (task_channels, chunk) = match layout {
+            BatchLayout::ChannelMajor => {
+                let task_channels = match &self.weight {
+                    GroupedWeights::Packed(_) if self.groups == 1 && threads > 1 => {
+                        (cog / MR).div_ceil(threads) * MR
+                    }
+                    _ => cog,
+                };
+                (task_channels, task_channels * batch * out_len)
+            }
+            BatchLayout::ImageMajor => (cog, cog * out_len),
+        };
         let run = |(task, dst): (usize, &mut [f32])| {
-            let first = task * task_channels;
-            let (g, first) = (first / cog, first % cog);
-            let channels = first..(first + task_channels).min(cog);
-            group_conv(&shape, &layout, x, self, activation, g, channels, dst);
+            let task = match layout {
+                BatchLayout::ChannelMajor => {
+                    let first = task * task_channels;
+                    let (g, first) = (first / cog, first % cog);
+                    GroupTask {
+                        group: g,
+                        channels: first..(first + task_channels).min(cog),
+                        images: 0..batch,
+                        out_channel_stride: batch * out_len,
+                        out_image_stride: out_len,
+                    }
+                }
+                BatchLayout::ImageMajor => GroupTask {
+                    group: task % self.groups,
+                    channels: 0..cog,
+                    images: task / self.groups..task / self.groups + 1,
+                    out_channel_stride: out_len,
+                    out_image_stride: 0,
+                },
+            };
+            group_conv(&shape, &padded, x, &input, self, activation, &task, dst);
         };
         if threads > 1 {
             out.par_chunks_mut(chunk).enumerate().for_each(run);
@@ -174,17 +206,58 @@ impl GroupedConv {
     }
 }
 
-struct Shape {
-    batch: usize,
-    h: usize,
-    w: usize,
-    c_in_group: usize,
-    c_out_group: usize,
-    kernel: usize,
-    stride: usize,
-    padding: usize,
-    out_h: usize,
-    out_w: usize,
+/// How a batch of images lies in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchLayout {
+    /// `[C, B, H, W]`: the host engine's (a 1x1 convolution is one matrix product).
+    ChannelMajor,
+    /// `[B, C, H, W]`: Burn's.
+    ImageMajor,
+}
+
+/// The planes of a batch: where image `b`'s channel `c` starts.
+pub(crate) struct Planes {
+    pub layout: BatchLayout,
+    pub channels: usize,
+    pub batch: usize,
+    /// Values per plane.
+    pub len: usize,
+}
+
+impl Planes {
+    /// Offset of image `image`'s channel `channel`.
+    pub fn start(&self, channel: usize, image: usize) -> usize {
+        let index = match self.layout {
+            BatchLayout::ChannelMajor => channel * self.batch + image,
+            BatchLayout::ImageMajor => image * self.channels + channel,
+        };
+        index * self.len
+    }
+}
+
+/// One task's share of a convolution: output channels `channels` (relative to the group) of
+/// group `group` for images `images`, written to a slice where output channel `c` (relative
+/// to `channels.start`) of image `b` starts at `c * out_channel_stride + (b - images.start) *
+/// out_image_stride` (times nothing: the strides are in values).
+struct GroupTask {
+    group: usize,
+    channels: Range<usize>,
+    images: Range<usize>,
+    out_channel_stride: usize,
+    out_image_stride: usize,
+}
+
+/// One image's convolution within a group.
+pub(crate) struct Shape {
+    pub h: usize,
+    pub w: usize,
+    pub c_in_group: usize,
+    pub c_out_group: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub padding: usize,
+    pub out_h: usize,
+    pub out_w: usize,
 }
 
 /// Where things are in a group's zero-padded input (`[H + 2p, W + 2p]` per channel) split
@@ -192,22 +265,23 @@ struct Shape {
 /// `[ceil((H + 2p) / stride), ceil((W + 2p) / stride)]`: tap (ky, kx) of every output then
 /// reads one contiguous run of phase (ky % stride, kx % stride) starting at (ky / stride,
 /// kx / stride). At stride 1 there is one phase, the padded channel itself.
-struct PaddedLayout {
+pub(crate) struct PaddedLayout {
     /// Width of a phase (and of the output rows, junk columns included).
-    row_width: usize,
+    pub row_width: usize,
     phase_len: usize,
     channel_len: usize,
     /// Offset of tap `ky * k + kx` in a channel.
     taps: Vec<usize>,
     /// Offset of every weight column (`c * k * k + t`: channel `c`, tap `t`) in the buffer:
     /// the rows the packed product reads.
-    rows: Vec<usize>,
-    /// Length of the buffer: the channels and slack for reads past the last one.
-    len: usize,
+    pub rows: Vec<usize>,
+    /// Length of the buffer: the channels and slack for reads past the last one (an output
+    /// plane's rows rounded up to a multiple of 8 from any of `rows`).
+    pub len: usize,
 }
 
 impl PaddedLayout {
-    fn new(s: &Shape) -> Self {
+    pub fn new(s: &Shape) -> Self {
         let st = s.stride;
         let (ph, pw) = (
             (s.h + 2 * s.padding).div_ceil(st),
@@ -237,37 +311,25 @@ impl PaddedLayout {
     }
 }
 
-/// Output channels `channels` of group `g` (relative to the group) of every image of `x`
-/// (`[C_in, B, H, W]`) into `out` (`[channels, B, H', W']`), `activation` applied.
+/// `task`'s outputs of `x` (planes `input`) into `out`, `activation` applied.
 #[allow(clippy::too_many_arguments)]
 fn group_conv(
     s: &Shape,
     layout: &PaddedLayout,
     x: &[f32],
+    input: &Planes,
     conv: &GroupedConv,
     activation: Activation<'_>,
-    g: usize,
-    channels: Range<usize>,
+    task: &GroupTask,
     out: &mut [f32],
 ) {
     SCRATCH.with_borrow_mut(|(data, acc)| {
         // The padding stays zero from image to image; every other value is overwritten.
         data.clear();
         data.resize(layout.len, 0.0);
-        for image in 0..s.batch {
-            pad_group(s, layout, x, g, image, data);
-            convolve_group(
-                s,
-                layout,
-                conv,
-                activation,
-                g,
-                channels.clone(),
-                image,
-                data,
-                acc,
-                out,
-            );
+        for image in task.images.clone() {
+            pad_group(s, layout, x, input, task.group, image, data);
+            convolve_group(s, layout, conv, activation, task, image, data, acc, out);
         }
     });
 }
@@ -280,12 +342,13 @@ thread_local! {
         const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// Image `image` of group `g`'s input channels into `data`, padded and split into phases
-/// (see [`PaddedLayout`]).
-fn pad_group(
+/// Image `image` of group `g`'s input channels (planes `input` of `x`) into `data`, padded
+/// and split into phases (see [`PaddedLayout`]); what `data` holds besides stays as it is.
+pub(crate) fn pad_group(
     s: &Shape,
     layout: &PaddedLayout,
     x: &[f32],
+    input: &Planes,
     g: usize,
     image: usize,
     data: &mut [f32],
@@ -293,7 +356,7 @@ fn pad_group(
     let (st, p, pw) = (s.stride, s.padding, layout.row_width);
     for ci in 0..s.c_in_group {
         let channel = g * s.c_in_group + ci;
-        let plane = &x[(channel * s.batch + image) * s.h * s.w..][..s.h * s.w];
+        let plane = &x[input.start(channel, image)..][..input.len];
         let phases = &mut data[ci * layout.channel_len..(ci + 1) * layout.channel_len];
         for (y, row) in plane.chunks_exact(s.w).enumerate() {
             let py = y + p;
@@ -319,30 +382,31 @@ fn pad_group(
     }
 }
 
-/// Output channels `channels` of group `g` for image `image`, from its padded input `data`,
-/// into `out` (`[channels, B, H', W']`); `acc` holds the uncropped outputs (reused from image
-/// to image).
+/// `task`'s output channels for image `image`, from its padded input `data`, into `out`
+/// (where `task` says); `acc` holds the uncropped outputs (reused from image to image).
 #[allow(clippy::too_many_arguments)]
 fn convolve_group(
     s: &Shape,
     layout: &PaddedLayout,
     conv: &GroupedConv,
     activation: Activation<'_>,
-    g: usize,
-    channels: Range<usize>,
+    task: &GroupTask,
     image: usize,
     data: &[f32],
     acc: &mut Vec<f32>,
     out: &mut [f32],
 ) {
+    let channels = task.channels.clone();
     let row_width = layout.row_width;
     let plane_len = s.out_h * row_width;
     let out_len = s.out_h * s.out_w;
-    let first_channel = g * s.c_out_group + channels.start;
+    let first_channel = task.group * s.c_out_group + channels.start;
+    let image_start = (image - task.images.start) * task.out_image_stride;
     // Outputs (bias included) in rows of `row_width` (junk columns past `out_w`), cropped
     // into `out` with the activation; `first` counts from `channels.start`.
     let crop = |acc: &[f32], acc_stride: usize, first: usize, count: usize, out: &mut [f32]| {
-        let planes = (first..first + count).map(|co| (co, (co * s.batch + image) * out_len));
+        let planes =
+            (first..first + count).map(|co| (co, co * task.out_channel_stride + image_start));
         for (plane, (co, start)) in acc.chunks(acc_stride).zip(planes) {
             let dst = &mut out[start..start + out_len];
             for (src_row, dst_row) in plane[..plane_len]
@@ -549,7 +613,14 @@ mod tests {
             );
             for threads in [1, 2, 3] {
                 let mut got = vec![7.0; 3];
-                host_conv.forward(&x, [batch, h, w], &mut got, Activation::Relu, threads);
+                host_conv.forward(
+                    &x,
+                    [batch, h, w],
+                    BatchLayout::ChannelMajor,
+                    &mut got,
+                    Activation::Relu,
+                    threads,
+                );
                 let diff = max_diff(&got, &expected);
                 assert!(
                     diff <= 1e-5,

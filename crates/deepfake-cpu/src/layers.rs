@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::activation::Activation;
 use super::gemm::{Epilogue, matmul};
-use super::grouped_conv::GroupedConv;
+use super::grouped_conv::{BatchLayout, GroupedConv};
 use super::{window_count, window_out_size};
 
 /// Columns of the stem's im2col matrix built at once: a strip small enough to stay in cache.
@@ -176,7 +176,14 @@ impl DenseConv {
     ) {
         let (weight, bias) = match &self.method {
             DenseMethod::Phases(conv) => {
-                return conv.forward(x, [1, h, w], out, Activation::Relu, threads);
+                return conv.forward(
+                    x,
+                    [1, h, w],
+                    BatchLayout::ChannelMajor,
+                    out,
+                    Activation::Relu,
+                    threads,
+                );
             }
             DenseMethod::Im2col { weight, bias } => (weight, bias),
         };

@@ -12,9 +12,10 @@
 //! around them. Upstream route: the fused epilogues, and the grouped (and stem) convolution
 //! as a packed-weight product over the padded input read in place, in burn-flex.
 //!
-//! One training kernel lives here too: [`batch_norm_training`], the BatchNorm of flex
-//! training (statistics, normalisation with an optional residual add and ReLU, backward
-//! pass), which the model crate wraps as a Burn operation.
+//! Two training kernels live here too, which the model crate wraps as Burn operations for flex
+//! training: [`batch_norm_training`], the BatchNorm (statistics, normalisation with an
+//! optional residual add and ReLU, backward pass), and [`grouped_conv_training`], the grouped
+//! convolution (forward pass, input and weight gradients) on the packed kernels.
 
 mod activation;
 mod backbone;
@@ -22,9 +23,11 @@ pub mod batch_norm_training;
 mod error;
 mod gemm;
 mod grouped_conv;
+pub mod grouped_conv_training;
 mod layers;
 mod packed;
 mod prelu_net;
+mod row_dots;
 mod weights;
 
 pub use backbone::{CpuResNeXt, LayerTimes};

@@ -8,7 +8,7 @@
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::gemm::{Epilogue, matmul};
-use crate::grouped_conv::GroupedConv;
+use crate::grouped_conv::{BatchLayout, GroupedConv};
 use crate::layers::{max_pool, transpose_outer};
 use crate::weights::{DenseWeights, HeadWeights, PreluConvWeights, PreluNetWeights};
 
@@ -126,9 +126,14 @@ impl CpuPreluNet {
         transpose_outer(images, batch, c_in, x);
         for layer in &self.convs {
             let activation = Activation::Prelu(&layer.slopes);
-            layer
-                .conv
-                .forward(x, [batch, h, w], out, activation, threads);
+            layer.conv.forward(
+                x,
+                [batch, h, w],
+                BatchLayout::ChannelMajor,
+                out,
+                activation,
+                threads,
+            );
             [h, w] = layer.conv.out_size([h, w]);
             match layer.pool {
                 Some((window, ceil_mode)) => {

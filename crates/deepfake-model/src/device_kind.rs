@@ -1,6 +1,6 @@
 //! Which kind of backend a device belongs to, for the layers that run another formulation on
-//! the cubecl backends (grouped convolutions) or only on flex (1x1 convolutions and BatchNorm
-//! in training).
+//! the cubecl backends (grouped convolutions) or only on flex (grouped and 1x1 convolutions,
+//! BatchNorm in training).
 
 use burn::tensor::Device;
 
@@ -16,13 +16,23 @@ pub(crate) fn is_cubecl(device: &Device) -> bool {
     format!("{:?}", device.as_dispatch()).contains("Cube(")
 }
 
+/// Whether `device` (autodiff or not) is a flex device, read the same way as [`is_cubecl`]
+/// (`Flex(..)` or `Autodiff { device: Flex(..) .. }`; not, for example, the capture device
+/// the ONNX export traces on).
+pub(crate) fn is_flex(device: &Device) -> bool {
+    let name = format!("{:?}", device.as_dispatch());
+    name.starts_with("Flex(") || name.starts_with("Autodiff { device: Flex(")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn flex_is_not_cubecl() {
-        assert!(!is_cubecl(&Device::flex()));
-        assert!(!is_cubecl(&Device::flex().autodiff()));
+    fn flex_is_flex_and_not_cubecl() {
+        for device in [Device::flex(), Device::flex().autodiff()] {
+            assert!(!is_cubecl(&device));
+            assert!(is_flex(&device), "{:?}", device.as_dispatch());
+        }
     }
 }

@@ -21,6 +21,7 @@ pub mod detector;
 mod device_kind;
 pub mod error;
 pub mod flex_batch_norm;
+pub mod flex_grouped_conv;
 pub mod fused;
 pub mod grad_cam;
 pub mod grouped_conv;

@@ -8,6 +8,7 @@ use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Tensor, s};
 
 use super::GroupedConvMethod;
+use crate::flex_grouped_conv::{grouped_conv2d_on_host, host_geometry};
 
 /// The shapes of one grouped convolution (also the key its measured method is cached under).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,6 +77,20 @@ impl Geometry {
             GroupedConvMethod::Direct => {
                 let options = ConvOptions::new(self.stride, self.padding, [1, 1], self.groups);
                 conv2d(x, weight, bias, options)
+            }
+            GroupedConvMethod::Host => {
+                let geometry = (self.stride[0] == self.stride[1]
+                    && self.padding[0] == self.padding[1])
+                    .then(|| {
+                        host_geometry(&x, &weight, self.groups, self.stride[0], self.padding[0])
+                    })
+                    .flatten();
+                match geometry {
+                    Some(geometry) => {
+                        self.add_bias(grouped_conv2d_on_host(x, weight, geometry), bias)
+                    }
+                    None => self.compute(x, weight, bias, GroupedConvMethod::Direct),
+                }
             }
             GroupedConvMethod::Im2col => self.add_bias(self.im2col(x, weight), bias),
             GroupedConvMethod::ShiftedSum => self.add_bias(self.shifted_sum(x, weight), bias),

@@ -6,7 +6,8 @@
 //! fallback. The formulations here run the same arithmetic as batched matrix products, which
 //! the cubecl backends tune and fuse, forward and backward (autodiff differentiates the pad,
 //! slices, concatenation and matmul they are built from). On the CPU backend (flex) the
-//! direct path stays: flex's own grouped kernel and the host engine are faster there.
+//! host kernels run it ([`GroupedConvMethod::Host`], `crate::flex_grouped_conv`): faster
+//! there than flex's own grouped kernel and than either formulation.
 //!
 //! Which one runs is measured, not guessed: on a cubecl device the first forward pass of each
 //! convolution shape times all three formulations there (forward, and backward too when
@@ -23,7 +24,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use burn::nn::conv::Conv2d;
 use burn::tensor::{Device, Tensor};
 
-use crate::device_kind::is_cubecl;
+use crate::device_kind::{is_cubecl, is_flex};
 use geometry::Geometry;
 pub use tuning::{GroupedConvMeasurement, grouped_conv_measurements};
 
@@ -32,6 +33,10 @@ pub use tuning::{GroupedConvMeasurement, grouped_conv_measurements};
 pub enum GroupedConvMethod {
     /// Burn's own `conv2d` (the backend's kernel: flex's grouped kernel, cubecl's direct one).
     Direct,
+    /// The host CPU kernels of `deepfake_cpu::grouped_conv_training` as one flex operation
+    /// with its own backward pass ([`crate::flex_grouped_conv`]); flex only, where those
+    /// kernels run the shape (AVX2 + FMA, channels per group multiples of 4), else `Direct`.
+    Host,
     /// One batched matrix product per image: the `kh * kw` shifted, strided views of the
     /// padded input stacked as columns `[B, G, Cg * kh * kw, Ho * Wo]` (im2col), times the
     /// weights `[1, G, Co / G, Cg * kh * kw]`. Needs `kh * kw` times the input's memory.
@@ -44,14 +49,17 @@ pub enum GroupedConvMethod {
 impl GroupedConvMethod {
     /// The method every grouped convolution on `device` runs without measuring: the override
     /// when one is set ([`set_grouped_conv_override`] or `DEEPFAKE_GROUPED_CONV`), else
-    /// [`Direct`](Self::Direct) on host backends (flex). `None` on the cubecl backends (wgpu,
-    /// vulkan, cuda): there each shape's method is measured ([`select`](Self::select)).
+    /// [`Host`](Self::Host) on flex and [`Direct`](Self::Direct) on other host backends (the
+    /// ONNX export's capture device). `None` on the cubecl backends (wgpu, vulkan, cuda):
+    /// there each shape's method is measured ([`select`](Self::select)).
     pub fn pinned_for_device(device: &Device) -> Option<Self> {
         if let Some(method) = grouped_conv_override() {
             return Some(method);
         }
         if is_cubecl(device) {
             None
+        } else if is_flex(device) {
+            Some(Self::Host)
         } else {
             Some(Self::Direct)
         }
@@ -72,10 +80,11 @@ impl GroupedConvMethod {
         }
     }
 
-    /// Parses `direct`, `im2col` or `shifted`.
+    /// Parses `direct`, `host`, `im2col` or `shifted`.
     pub fn parse(name: &str) -> Option<Self> {
         match name.trim().to_ascii_lowercase().as_str() {
             "direct" => Some(Self::Direct),
+            "host" => Some(Self::Host),
             "im2col" => Some(Self::Im2col),
             "shifted" | "shifted-sum" => Some(Self::ShiftedSum),
             _ => None,
@@ -86,12 +95,14 @@ impl GroupedConvMethod {
     pub fn name(self) -> &'static str {
         match self {
             Self::Direct => "direct",
+            Self::Host => "host",
             Self::Im2col => "im2col",
             Self::ShiftedSum => "shifted",
         }
     }
 
-    /// Every method, in a fixed order (for benchmarks and tests).
+    /// The methods of the cubecl backends, measured there per shape, in a fixed order (for
+    /// the measurement, benchmarks and tests). [`Host`](Self::Host) is flex's only.
     pub const ALL: [Self; 3] = [Self::Direct, Self::Im2col, Self::ShiftedSum];
 }
 
@@ -104,6 +115,7 @@ fn encode(method: Option<GroupedConvMethod>) -> u8 {
         Some(GroupedConvMethod::Direct) => 2,
         Some(GroupedConvMethod::Im2col) => 3,
         Some(GroupedConvMethod::ShiftedSum) => 4,
+        Some(GroupedConvMethod::Host) => 5,
     }
 }
 
@@ -122,12 +134,13 @@ pub fn grouped_conv_override() -> Option<GroupedConvMethod> {
         2 => Some(GroupedConvMethod::Direct),
         3 => Some(GroupedConvMethod::Im2col),
         4 => Some(GroupedConvMethod::ShiftedSum),
+        5 => Some(GroupedConvMethod::Host),
         _ => None,
     }
 }
 
 /// Pins the grouped-convolution method for every later forward pass in this process (`None`:
-/// back to the per-device default: measured on cubecl devices, direct on host ones).
+/// back to the per-device default: measured on cubecl devices, the host kernels on flex).
 pub fn set_grouped_conv_override(method: Option<GroupedConvMethod>) {
     OVERRIDE.store(encode(method), Ordering::Relaxed);
 }

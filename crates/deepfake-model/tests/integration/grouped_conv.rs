@@ -1,6 +1,9 @@
-//! The matrix formulations of the grouped convolution (`Im2col`, `ShiftedSum`) against Burn's
-//! own `conv2d` (flex): values and gradients (input, weight, bias), on ResNeXt's shapes and on
-//! odd ones (stride 2 and 3, odd sizes, 1 and 3 images, rectangular kernels, no padding).
+//! The matrix formulations of the grouped convolution (`Im2col`, `ShiftedSum`) and flex's host
+//! kernels (`Host`) against Burn's own `conv2d` (flex): values and gradients (input, weight,
+//! bias), on ResNeXt's shapes and on odd ones (stride 2 and 3, odd sizes, 1 and 3 images,
+//! rectangular kernels, no padding). `Host` falls back to `conv2d` where its kernels do not run
+//! a shape (fewer than 4 channels per group, rectangular kernels); the first four cases are
+//! ones they run (on a CPU with AVX2 and FMA).
 
 use crate::common;
 
@@ -8,6 +11,7 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::{Device, Distribution, Tensor};
 use common::{max_diff, values};
+use deepfake_model::flex_grouped_conv::host_geometry;
 use deepfake_model::{GroupedConvMethod, grouped_conv_measurements, grouped_conv2d};
 
 /// `(batch, c_in, c_out, groups, kernel, stride, padding, height, width, bias)`.
@@ -24,8 +28,14 @@ type Case = (
     bool,
 );
 
-const CASES: [Case; 7] = [
-    // ResNeXt-50 layer 1 / layer 2's strided block, scaled down in channels.
+const CASES: [Case; 11] = [
+    // ResNeXt-50 32x4d's layer 1 and layer 2's strided block (4 channels per group), smaller
+    // planes; unequal channels per group, a bias; stride 3, 5x5 kernel.
+    (2, 128, 128, 32, [3, 3], 1, 1, 14, 14, false),
+    (2, 128, 128, 32, [3, 3], 2, 1, 15, 15, false),
+    (1, 16, 32, 2, [3, 3], 1, 1, 9, 7, true),
+    (3, 16, 16, 2, [5, 5], 3, 2, 10, 11, false),
+    // The same with 2 channels per group.
     (2, 64, 64, 32, [3, 3], 1, 1, 14, 14, false),
     (2, 64, 64, 32, [3, 3], 2, 1, 15, 15, false),
     (1, 12, 18, 3, [3, 3], 1, 1, 9, 7, true),
@@ -70,7 +80,10 @@ fn matrix_formulations_equal_conv2d_forward() {
             "{case:?}: reference output barely varies ({spread})"
         );
         // Direct too: it runs Burn's `conv2d` with options of its own, not `conv.forward`.
-        for method in GroupedConvMethod::ALL {
+        for method in GroupedConvMethod::ALL
+            .into_iter()
+            .chain([GroupedConvMethod::Host])
+        {
             let got = grouped_conv2d(&conv, x.clone(), method);
             let diff = max_diff(got, want.clone());
             assert!(diff <= 1e-5, "{case:?} {method:?}: max |diff| {diff:e}");
@@ -97,7 +110,11 @@ fn matrix_formulations_equal_conv2d_gradients() {
             (values(x_grad), values(w_grad), b_grad)
         };
         let (x_want, w_want, b_want) = reference(GroupedConvMethod::Direct);
-        for method in [GroupedConvMethod::Im2col, GroupedConvMethod::ShiftedSum] {
+        for method in [
+            GroupedConvMethod::Im2col,
+            GroupedConvMethod::ShiftedSum,
+            GroupedConvMethod::Host,
+        ] {
             let (x_got, w_got, b_got) = reference(method);
             let what = |name: &str| format!("{case:?} {method:?}: {name}");
             common::assert_close(&what("input gradient"), &x_got, &x_want, 1e-4);
@@ -109,12 +126,40 @@ fn matrix_formulations_equal_conv2d_gradients() {
     }
 }
 
+/// Whether this CPU runs the host kernels (they need AVX2 and FMA).
+fn host_kernels_run_here() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 #[test]
-fn host_devices_run_the_direct_kernel_without_measuring() {
+fn host_kernels_take_the_shapes_they_run() {
+    let device = Device::flex().autodiff();
+    for (index, case) in CASES.iter().enumerate() {
+        let conv = conv(case, &device);
+        let x = input(case, &device);
+        let (_, _, _, groups, _, stride, padding, _, _, _) = *case;
+        let geometry = host_geometry(&x, &conv.weight.val(), groups, stride, padding);
+        assert_eq!(
+            geometry.is_some(),
+            index < 4 && host_kernels_run_here(),
+            "{case:?}"
+        );
+    }
+}
+
+#[test]
+fn host_devices_run_the_host_kernels_without_measuring() {
     for device in [Device::flex(), Device::flex().autodiff()] {
         assert_eq!(
             GroupedConvMethod::pinned_for_device(&device),
-            Some(GroupedConvMethod::Direct)
+            Some(GroupedConvMethod::Host)
         );
         let conv = Conv2dConfig::new([64, 64], [3, 3])
             .with_groups(32)
@@ -123,12 +168,15 @@ fn host_devices_run_the_direct_kernel_without_measuring() {
         let x = Tensor::<4>::zeros([1, 64, 8, 8], &device);
         assert_eq!(
             GroupedConvMethod::select(&conv, &x),
-            GroupedConvMethod::Direct
+            GroupedConvMethod::Host
         );
     }
     // Nothing in this test binary runs on a cubecl device: nothing was measured.
     assert!(grouped_conv_measurements().is_empty());
-    for method in GroupedConvMethod::ALL {
+    for method in GroupedConvMethod::ALL
+        .into_iter()
+        .chain([GroupedConvMethod::Host])
+    {
         assert_eq!(GroupedConvMethod::parse(method.name()), Some(method));
     }
     assert_eq!(GroupedConvMethod::parse("winograd"), None);

@@ -1,0 +1,76 @@
+//! The weight gradient of the grouped convolution: `dW[o][c][kh][kw] = sum over images and
+//! output positions of dy[o][oh][ow] * x_padded[c][stride * oh + kh][stride * ow + kw]`.
+//!
+//! Per image and group, the input is padded and split into its stride phases as in the
+//! forward pass, so that tap `(kh, kw)` of channel `c` at every output position is one
+//! contiguous run of the padded planes, in rows of the padded width; the output gradient is
+//! laid out in rows of that width too, zeros in the junk columns past the output's width.
+//! Every weight is then one dot product of two runs ([`add_row_dots`]).
+
+use std::cell::RefCell;
+
+use rayon::prelude::*;
+
+use super::GroupedConvGeometry;
+use crate::grouped_conv::{BatchLayout, PaddedLayout, Planes, pad_group};
+use crate::row_dots::add_row_dots;
+
+thread_local! {
+    /// Each thread's padded input planes and output gradient in padded rows.
+    static SCRATCH: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// The gradient of the convolution's weights: `x` `[B, C_in, H, W]` (the input) and `dy`
+/// `[B, C_out, H', W']` (the output's gradient) -> `[C_out, C_in / groups, k, k]`, summed over
+/// the batch in `f32`, all threads of the rayon pool (one task per group).
+///
+/// # Panics
+/// If the geometry is not [supported](GroupedConvGeometry::is_supported) or a slice's length
+/// does not match it.
+pub fn weight_gradient(x: &[f32], dy: &[f32], geometry: &GroupedConvGeometry) -> Vec<f32> {
+    let g = geometry;
+    g.check([
+        ("input", x.len(), g.input_len()),
+        ("output gradient", dy.len(), g.output_len()),
+    ]);
+    let shape = g.shape();
+    let layout = PaddedLayout::new(&shape);
+    let input = Planes {
+        layout: BatchLayout::ImageMajor,
+        channels: g.c_in,
+        batch: g.batch,
+        len: g.height * g.width,
+    };
+    let [out_h, out_w] = g.out_size();
+    let width = layout.row_width;
+    // Outputs per channel in rows of the padded width, rounded up for the 8-wide registers.
+    let n = (out_h * width).next_multiple_of(8);
+    let cog = g.c_out_group();
+    let columns = g.c_in_group() * g.kernel * g.kernel;
+    let mut dw = vec![0.0; g.weight_len()];
+    dw.par_chunks_mut(cog * columns)
+        .enumerate()
+        .for_each(|(group, dw)| {
+            SCRATCH.with_borrow_mut(|(data, dy_rows)| {
+                // Padding and junk columns stay zero from image to image; the rest is
+                // overwritten.
+                data.clear();
+                data.resize(layout.len, 0.0);
+                dy_rows.clear();
+                dy_rows.resize(cog * n, 0.0);
+                for image in 0..g.batch {
+                    pad_group(&shape, &layout, x, &input, group, image, data);
+                    for co in 0..cog {
+                        let channel = image * g.c_out + group * cog + co;
+                        let plane = &dy[channel * out_h * out_w..][..out_h * out_w];
+                        let rows = &mut dy_rows[co * n..][..n];
+                        for (r, row) in plane.chunks_exact(out_w).enumerate() {
+                            rows[r * width..][..out_w].copy_from_slice(row);
+                        }
+                    }
+                    add_row_dots(dw, columns, dy_rows, n, cog, data, &layout.rows, n);
+                }
+            });
+        });
+    dw
+}
