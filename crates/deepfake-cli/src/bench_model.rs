@@ -85,9 +85,10 @@ pub struct Args {
     /// copy of the plain model, and print the largest logit difference (for GPU devices).
     #[arg(long)]
     check_against_cpu: bool,
-    /// Pins how grouped convolutions run: direct (the backend's conv2d), im2col or shifted
-    /// (matrix products) [default: direct on cpu; on GPU devices the fastest of the three,
-    /// measured per layer shape at the first pass].
+    /// Pins how grouped convolutions run: direct (the backend's conv2d), host (the host CPU
+    /// kernels, cpu only), im2col or shifted (matrix products) [default: host on cpu; on GPU
+    /// devices the fastest of direct, im2col and shifted, measured per layer shape at the
+    /// first pass].
     #[arg(long)]
     grouped_conv: Option<String>,
 }
@@ -234,8 +235,9 @@ pub fn run(args: Args) -> Result<()> {
         bail!("batch sizes must be at least 1");
     }
     if let Some(name) = &args.grouped_conv {
-        let method = GroupedConvMethod::parse(name)
-            .with_context(|| format!("--grouped-conv {name}: use direct, im2col or shifted"))?;
+        let method = GroupedConvMethod::parse(name).with_context(|| {
+            format!("--grouped-conv {name}: use direct, host, im2col or shifted")
+        })?;
         set_grouped_conv_override(Some(method));
     }
     let device: Device = args.device.device();

@@ -14,6 +14,9 @@
 //! - otherwise, for 3x3 kernels, a direct kernel computes two output channels at a time in
 //!   blocks of 32 outputs, which the compiler vectorises.
 //!
+//! The inference engine runs it on channel-major batches (`[C, B, H, W]`); flex training's
+//! forward pass ([`crate::grouped_conv_training`]) on image-major ones (`[B, C, H, W]`).
+//!
 //! Upstream route: both as a path in burn-flex's `conv2d` for `groups > 1` with few channels
 //! per group.
 
@@ -208,7 +211,7 @@ impl GroupedConv {
 
 /// How a batch of images lies in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BatchLayout {
+pub(crate) enum BatchLayout {
     /// `[C, B, H, W]`: the host engine's (a 1x1 convolution is one matrix product).
     ChannelMajor,
     /// `[B, C, H, W]`: Burn's.
@@ -238,7 +241,7 @@ impl Planes {
 /// One task's share of a convolution: output channels `channels` (relative to the group) of
 /// group `group` for images `images`, written to a slice where output channel `c` (relative
 /// to `channels.start`) of image `b` starts at `c * out_channel_stride + (b - images.start) *
-/// out_image_stride` (times nothing: the strides are in values).
+/// out_image_stride` (strides in values).
 struct GroupTask {
     group: usize,
     channels: Range<usize>,
