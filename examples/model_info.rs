@@ -12,5 +12,6 @@ use clap::Parser;
 use deepfake_cli::model_info::{Args, run};
 
 fn main() -> ExitCode {
+    deepfake_cli::keep_freed_memory();
     deepfake_cli::exit_status(run(Args::parse()))
 }

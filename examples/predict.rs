@@ -12,5 +12,6 @@ use clap::Parser;
 use deepfake_cli::predict::{Args, run};
 
 fn main() -> ExitCode {
+    deepfake_cli::keep_freed_memory();
     run(Args::parse())
 }

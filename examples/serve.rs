@@ -12,5 +12,6 @@ use deepfake_cli::exit_status;
 use deepfake_cli::serve::{Args, run};
 
 fn main() -> ExitCode {
+    deepfake_cli::keep_freed_memory();
     exit_status(run(Args::parse()))
 }

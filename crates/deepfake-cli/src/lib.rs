@@ -6,6 +6,7 @@
 //! `--device` goes through [`DeviceFlag`], a model size through [`Preset`], a long job's
 //! progress through [`progress`].
 
+mod allocator;
 pub mod bench_model;
 pub mod data_info;
 mod device_flag;
@@ -27,6 +28,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use allocator::keep_freed_memory;
 pub use device_flag::DeviceFlag;
 pub use preset::Preset;
 pub use verify_flag::VerifyFlag;

@@ -7,5 +7,6 @@ use clap::Parser;
 use deepfake_cli::Cli;
 
 fn main() -> ExitCode {
+    deepfake_cli::keep_freed_memory();
     Cli::parse().command.run()
 }
