@@ -7,12 +7,14 @@
 //! as new pages each time, which the kernel faults in and clears: 15-20% of a seed training
 //! step's samples were the kernel clearing pages (perf, AMD EPYC, 2 threads). With mappings
 //! off and the heap never trimmed, freed buffers are reused. Measured on the seed training
-//! step, default against these settings (`GLIBC_TUNABLES` with the same values), interleaved:
-//! batch 8, four rounds, 2.91-3.27 -> 3.30-3.65 images/s, system time 2.9-5.1 -> 2.1-3.1 s per
-//! run, peak RSS unchanged (1,890 MB); batch 32, two rounds, 2.78-2.93 -> 3.37-3.50 images/s,
-//! peak RSS 4,719 -> 4,922 MB. (A 32 MiB threshold alone helped batch 8 as much, not batch
-//! 32, whose activations are larger; mimalloc and jemalloc as Rust's allocator measured no
-//! faster and much slower.) The price: a process keeps its peak heap until it exits.
+//! step (batch, images/s before -> after, runs interleaved): batch 32, four rounds,
+//! 2.59-2.93 -> 3.37-3.80 images/s, system time 12-18 -> 8-9 s per run, peak RSS 4,719 ->
+//! 4,923 MB; batch 8 (activations under glibc's largest threshold, so fewer fresh mappings to
+//! begin with), two sets of four rounds: +9% in one (2.91-3.27 -> 3.30-3.65, the settings
+//! given as `GLIBC_TUNABLES`), within the noise in the other (3.12-3.65 -> 3.20-3.89, these
+//! binaries), system time 2.0-5.1 -> 1.5-3.1 s, peak RSS unchanged (1,890 MB). (A 32 MiB
+//! threshold alone did nothing at batch 32; mimalloc and jemalloc as Rust's allocator measured
+//! no faster and much slower.) The price: a process keeps its peak heap until it exits.
 
 /// Sets glibc's allocator to serve large blocks from the heap (no per-block mappings) and
 /// never return freed heap to the system, for the rest of the process. Call once, first
