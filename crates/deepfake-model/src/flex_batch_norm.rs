@@ -18,11 +18,13 @@ use burn::backend::autodiff::ops::{Backward, NodeGuard, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Flex, backend_extension};
+use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
-use burn::tensor::{DType, Tensor, TensorData};
 use deepfake_cpu::batch_norm_training::{
     BatchNormShape, BatchStatistics, Normalization, batch_statistics, normalize, normalize_backward,
 };
+
+use crate::flex_host::{flex_tensor, host_values};
 
 /// What follows a BatchNorm in a ResNet block, done by the same operation in training.
 // Built and consumed once per call: the tensor handle's size does not matter.
@@ -133,27 +135,6 @@ pub trait FlexBatchNorm: Backend {
         residual: FloatTensor<Self>,
         epsilon: f64,
     ) -> FloatTensor<Self>;
-}
-
-/// The values of a flex tensor in row-major order (copied only when its layout is strided).
-fn host_values(tensor: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
-    assert_eq!(
-        tensor.dtype(),
-        DType::F32,
-        "flex BatchNorm runs on f32 tensors"
-    );
-    match tensor.as_slice::<f32>() {
-        Some(values) => std::borrow::Cow::Borrowed(values),
-        None => std::borrow::Cow::Owned(tensor.to_contiguous().as_slice::<f32>().map_or_else(
-            || unreachable!("a contiguous copy has a contiguous layout"),
-            <[f32]>::to_vec,
-        )),
-    }
-}
-
-/// A flex tensor of `values` with `shape`.
-fn flex_tensor(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape.to_vec()))
 }
 
 /// `[B, C, plane]` of a 3-dimensional flex tensor.

@@ -21,12 +21,13 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Flex, backend_extension};
-use burn::tensor::{DType, Tensor, TensorData};
+use burn::tensor::{DType, Tensor};
 use deepfake_cpu::grouped_conv_training::{
     GroupedConvGeometry, forward, input_gradient, weight_gradient,
 };
 
 use crate::device_kind::is_flex;
+use crate::flex_host::{flex_tensor, host_values};
 
 /// The geometry of convolving `x` `[B, C_in, H, W]` with `weight` `[C_out, C_in / groups, k,
 /// k]` (square kernel; `stride` and `padding` the same on both axes), where the host kernels
@@ -91,27 +92,6 @@ pub trait FlexGroupedConv: Backend {
         weight: FloatTensor<Self>,
         geometry: GroupedConvGeometry,
     ) -> FloatTensor<Self>;
-}
-
-/// The values of a flex tensor in row-major order (copied only when its layout is strided).
-fn host_values(tensor: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
-    assert_eq!(
-        tensor.dtype(),
-        DType::F32,
-        "flex grouped convolution runs on f32 tensors"
-    );
-    match tensor.as_slice::<f32>() {
-        Some(values) => std::borrow::Cow::Borrowed(values),
-        None => std::borrow::Cow::Owned(tensor.to_contiguous().as_slice::<f32>().map_or_else(
-            || unreachable!("a contiguous copy has a contiguous layout"),
-            <[f32]>::to_vec,
-        )),
-    }
-}
-
-/// A flex tensor of `values` with `shape`.
-fn flex_tensor(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape.to_vec()))
 }
 
 /// `[B, C_out, H', W']` of `geometry`'s output.

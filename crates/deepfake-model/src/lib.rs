@@ -22,6 +22,7 @@ mod device_kind;
 pub mod error;
 pub mod flex_batch_norm;
 pub mod flex_grouped_conv;
+mod flex_host;
 pub mod fused;
 pub mod grad_cam;
 pub mod grouped_conv;
