@@ -29,17 +29,18 @@ use deepfake_cpu::grouped_conv_training::{
 use crate::device_kind::is_flex;
 use crate::flex_host::{flex_tensor, host_values};
 
-/// The geometry of convolving `x` `[B, C_in, H, W]` with `weight` `[C_out, C_in / groups, k,
-/// k]` (square kernel; `stride` and `padding` the same on both axes), where the host kernels
-/// run it on this device: an `f32` tensor on a flex device (autodiff or not) and a geometry
-/// they support (AVX2 + FMA, channels per group multiples of 4; see
-/// [`GroupedConvGeometry::is_supported`]). `None` elsewhere.
+/// The geometry of convolving `x` `[B, C_in, H, W]` with `weight` `[C_out, C_in / groups, kh,
+/// kw]` with `stride` and zero `padding` (per axis: height, width), where the host kernels
+/// run it on this device: a square kernel, the same stride and padding on both axes, `f32`
+/// tensors on a flex device (autodiff or not) and a geometry the kernels support (AVX2 + FMA,
+/// channels per group multiples of 4; see [`GroupedConvGeometry::is_supported`]). `None`
+/// elsewhere.
 pub fn host_geometry(
     x: &Tensor<4>,
     weight: &Tensor<4>,
     groups: usize,
-    stride: usize,
-    padding: usize,
+    stride: [usize; 2],
+    padding: [usize; 2],
 ) -> Option<GroupedConvGeometry> {
     let [batch, c_in, height, width] = x.dims();
     let [c_out, c_in_group, kh, kw] = weight.dims();
@@ -51,15 +52,16 @@ pub fn host_geometry(
         height,
         width,
         kernel: kh,
-        stride,
-        padding,
+        stride: stride[0],
+        padding: padding[0],
     };
-    let device = x.device();
     let fits = kh == kw
+        && stride[0] == stride[1]
+        && padding[0] == padding[1]
         && c_in_group * groups == c_in
         && x.dtype() == DType::F32
         && weight.dtype() == DType::F32
-        && is_flex(&device)
+        && is_flex(&x.device())
         && geometry.is_supported();
     fits.then_some(geometry)
 }

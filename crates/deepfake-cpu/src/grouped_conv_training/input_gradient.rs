@@ -70,18 +70,21 @@ struct PhaseLayout {
     cols: AxisPhases,
     /// Values per padded plane (`rows.padded * cols.padded`).
     plane_len: usize,
-    /// Per phase pair `(a, b)` (index `a * stride + b`): its taps as `(kh, kw)`, and the
-    /// offset of each (output channel, tap) run in the buffer, in the packed weights' column
-    /// order.
+    /// The phase pairs that have input positions and taps (the others' gradient is zero).
     phases: Vec<Phase>,
     /// Length of the buffer: the planes and slack for the reads of a rounded-up phase.
     len: usize,
 }
 
+/// One (row phase, column phase) pair: input rows `stride * i + row_phase`, columns
+/// `stride * j + col_phase`.
 struct Phase {
     row_phase: usize,
     col_phase: usize,
+    /// The kernel taps `(kh, kw)` that reach the phase.
     taps: Vec<(usize, usize)>,
+    /// The offset of each (output channel, tap) run in the buffer, in the packed weights'
+    /// column order (`co * taps + t`).
     offsets: Vec<usize>,
     /// Outputs of the phase in rows of the padded width (junk columns included).
     n: usize,
@@ -190,7 +193,6 @@ pub fn input_gradient(dy: &[f32], weight: &[f32], geometry: &GroupedConvGeometry
         .collect();
     let zero_bias = vec![0.0; g.c_in];
     let (cig, cog) = (g.c_in_group(), g.c_out_group());
-    let [out_h, out_w] = g.out_size();
     let in_plane = g.height * g.width;
     let mut dx = vec![0.0; g.input_len()];
     dx.par_chunks_mut(cig * in_plane)
@@ -201,15 +203,13 @@ pub fn input_gradient(dy: &[f32], weight: &[f32], geometry: &GroupedConvGeometry
                 data.clear();
                 data.resize(layout.len, 0.0);
                 let width = layout.cols.padded;
-                for co in 0..cog {
-                    let channel = image * g.c_out + group * cog + co;
-                    let plane = &dy[channel * out_h * out_w..][..out_h * out_w];
-                    let padded = &mut data[co * layout.plane_len..][..layout.plane_len];
-                    for (r, row) in plane.chunks_exact(out_w).enumerate() {
-                        let start = (r + layout.rows.before) * width + layout.cols.before;
-                        padded[start..start + out_w].copy_from_slice(row);
-                    }
-                }
+                let start = layout.rows.before * width + layout.cols.before;
+                g.lay_output_gradient(
+                    dy,
+                    [image, group],
+                    &mut data[..cog * layout.plane_len],
+                    [layout.plane_len, width, start],
+                );
                 for (phase, packed) in layout.phases.iter().zip(&packed) {
                     let stride = phase.n.next_multiple_of(8);
                     acc.resize(cig * stride, 0.0);

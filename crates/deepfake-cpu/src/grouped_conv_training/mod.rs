@@ -125,6 +125,28 @@ impl GroupedConvGeometry {
         }
     }
 
+    /// Output-gradient channels `group * C_out / G ..` of image `image` (`dy` `[B, C_out, H',
+    /// W']`) into `dst`, one plane every `plane_stride` values, in rows of `row_width`
+    /// values, the first row's first value at `start` in each plane. What `dst` holds besides
+    /// (padding, junk columns) stays as it is.
+    fn lay_output_gradient(
+        &self,
+        dy: &[f32],
+        [image, group]: [usize; 2],
+        dst: &mut [f32],
+        [plane_stride, row_width, start]: [usize; 3],
+    ) {
+        let [out_h, out_w] = self.out_size();
+        let cog = self.c_out_group();
+        let first = image * self.c_out + group * cog;
+        let planes = dy[first * out_h * out_w..][..cog * out_h * out_w].chunks_exact(out_h * out_w);
+        for (plane, dst) in planes.zip(dst.chunks_mut(plane_stride)) {
+            for (r, row) in plane.chunks_exact(out_w).enumerate() {
+                dst[start + r * row_width..][..out_w].copy_from_slice(row);
+            }
+        }
+    }
+
     /// Panics unless [`is_supported`](Self::is_supported) and the slices have the lengths
     /// `lens` (name, length, expected length).
     fn check(&self, lens: [(&str, usize, usize); 2]) {

@@ -41,7 +41,7 @@ pub fn weight_gradient(x: &[f32], dy: &[f32], geometry: &GroupedConvGeometry) ->
         batch: g.batch,
         len: g.height * g.width,
     };
-    let [out_h, out_w] = g.out_size();
+    let [out_h, _] = g.out_size();
     let width = layout.row_width;
     // Outputs per channel in rows of the padded width, rounded up for the 8-wide registers.
     let n = (out_h * width).next_multiple_of(8);
@@ -60,14 +60,7 @@ pub fn weight_gradient(x: &[f32], dy: &[f32], geometry: &GroupedConvGeometry) ->
                 dy_rows.resize(cog * n, 0.0);
                 for image in 0..g.batch {
                     pad_group(&shape, &layout, x, &input, group, image, data);
-                    for co in 0..cog {
-                        let channel = image * g.c_out + group * cog + co;
-                        let plane = &dy[channel * out_h * out_w..][..out_h * out_w];
-                        let rows = &mut dy_rows[co * n..][..n];
-                        for (r, row) in plane.chunks_exact(out_w).enumerate() {
-                            rows[r * width..][..out_w].copy_from_slice(row);
-                        }
-                    }
+                    g.lay_output_gradient(dy, [image, group], dy_rows, [n, width, 0]);
                     add_row_dots(dw, columns, dy_rows, n, cog, data, &layout.rows, n);
                 }
             });

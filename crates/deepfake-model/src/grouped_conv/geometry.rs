@@ -79,13 +79,7 @@ impl Geometry {
                 conv2d(x, weight, bias, options)
             }
             GroupedConvMethod::Host => {
-                let geometry = (self.stride[0] == self.stride[1]
-                    && self.padding[0] == self.padding[1])
-                    .then(|| {
-                        host_geometry(&x, &weight, self.groups, self.stride[0], self.padding[0])
-                    })
-                    .flatten();
-                match geometry {
+                match host_geometry(&x, &weight, self.groups, self.stride, self.padding) {
                     Some(geometry) => {
                         self.add_bias(grouped_conv2d_on_host(x, weight, geometry), bias)
                     }

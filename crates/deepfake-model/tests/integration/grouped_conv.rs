@@ -145,7 +145,13 @@ fn host_kernels_take_the_shapes_they_run() {
         let conv = conv(case, &device);
         let x = input(case, &device);
         let (_, _, _, groups, _, stride, padding, _, _, _) = *case;
-        let geometry = host_geometry(&x, &conv.weight.val(), groups, stride, padding);
+        let geometry = host_geometry(
+            &x,
+            &conv.weight.val(),
+            groups,
+            [stride, stride],
+            [padding, padding],
+        );
         assert_eq!(
             geometry.is_some(),
             index < 4 && host_kernels_run_here(),
