@@ -7,8 +7,11 @@
 //! detector's 16 grouped 3x3s at batch 8 (AMD EPYC with AVX-512, 2 threads; each layer alone,
 //! best of 3, as autodiff runs it: output and gradients read back): 432-442 ms forward and
 //! 627-760 ms backward that way, 114 ms and 192 ms here; the training step went from 3.46-3.60
-//! to 2.55-2.63 s (interleaved runs). Here it is a Burn backend extension, as
-//! `flex_batch_norm` is:
+//! to 2.55-2.63 s (interleaved runs). ResNeXt's stem (7x7, stride 2, one group) runs here too:
+//! Burn's backward computes its weight gradient as a convolution of the input with the whole
+//! output-gradient plane as kernel, 27-34 ms of the tiny preset's 70 ms step (batch 32) and
+//! 117-132 ms of the seed's (batch 8), forward + backward; here 2 ms and 35 ms. Here it is a
+//! Burn backend extension, as `flex_batch_norm` is:
 //! [`FlexGroupedConv`] is implemented for `Flex` and for `Autodiff<Flex>`, whose
 //! implementation registers the backward pass; [`grouped_conv2d_on_host`] is the one entry
 //! point, [`host_geometry`] says where it applies.
@@ -19,8 +22,10 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
+use burn::backend::ops::ModuleOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Flex, backend_extension};
+use burn::tensor::ops::ConvTransposeOptions;
 use burn::tensor::{DType, Tensor};
 use deepfake_cpu::grouped_conv_training::{
     GroupedConvGeometry, forward, input_gradient, weight_gradient,
@@ -33,8 +38,10 @@ use crate::flex_host::{flex_tensor, host_values};
 /// kw]` with `stride` and zero `padding` (per axis: height, width), where the host kernels
 /// run it on this device: a square kernel, the same stride and padding on both axes, `f32`
 /// tensors on a flex device (autodiff or not) and a geometry the kernels support (AVX2 + FMA,
-/// channels per group multiples of 4; see [`GroupedConvGeometry::is_supported`]). `None`
-/// elsewhere.
+/// output channels per group a multiple of 4; see [`GroupedConvGeometry::is_supported`]).
+/// `None` elsewhere. Where the input channels per group are not a multiple of 4 as well (a
+/// network's stem: 3 channels), the input's gradient, if one is needed, is flex's transposed
+/// convolution, as Burn's own backward computes it.
 pub fn host_geometry(
     x: &Tensor<4>,
     weight: &Tensor<4>,
@@ -129,15 +136,22 @@ impl Backward<Flex, 2> for GroupedConvBackward {
     type State = ConvState;
 
     fn backward(self, ops: Ops<ConvState, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let dy = grads.consume::<Flex>(&ops.node);
-        let dy = host_values(&dy);
+        let dy_tensor = grads.consume::<Flex>(&ops.node);
+        let dy = host_values(&dy_tensor);
         let [node_x, node_weight] = ops.parents;
         let state = ops.state;
         let geometry = &state.geometry;
         if let Some(node) = node_x {
-            let dx = input_gradient(&dy, &host_values(&state.weight), geometry);
             let dims = state.x.layout().shape().dims::<4>();
-            grads.register::<Flex>(node.id, flex_tensor(dx, &dims));
+            let dx = if geometry.input_gradient_is_supported() {
+                flex_tensor(
+                    input_gradient(&dy, &host_values(&state.weight), geometry),
+                    &dims,
+                )
+            } else {
+                transposed_conv_input_gradient(dy_tensor.clone(), state.weight.clone(), geometry)
+            };
+            grads.register::<Flex>(node.id, dx);
         }
         if let Some(node) = node_weight {
             let dw = weight_gradient(&host_values(&state.x), &dy, geometry);
@@ -145,6 +159,29 @@ impl Backward<Flex, 2> for GroupedConvBackward {
             grads.register::<Flex>(node.id, flex_tensor(dw, &dims));
         }
     }
+}
+
+/// The input's gradient where the host kernels have none
+/// ([`GroupedConvGeometry::input_gradient_is_supported`]): the output gradient `dy`
+/// `[B, C_out, H', W']` through flex's transposed convolution with `weight`
+/// `[C_out, C_in / groups, k, k]` -> `[B, C_in, H, W]`, as Burn's generic `conv2d` backward
+/// computes it (the output padding restores the rows and columns the stride dropped).
+fn transposed_conv_input_gradient(
+    dy: FlexTensor,
+    weight: FlexTensor,
+    geometry: &GroupedConvGeometry,
+) -> FlexTensor {
+    let g = geometry;
+    let [out_h, out_w] = g.out_size();
+    let dropped = |size: usize, out: usize| size + 2 * g.padding - g.kernel - (out - 1) * g.stride;
+    let options = ConvTransposeOptions::new(
+        [g.stride; 2],
+        [g.padding; 2],
+        [dropped(g.height, out_h), dropped(g.width, out_w)],
+        [1, 1],
+        g.groups,
+    );
+    <Flex as ModuleOps<Flex>>::conv_transpose2d(dy, weight, None, options)
 }
 
 impl<C: CheckpointStrategy> FlexGroupedConv for Autodiff<Flex, C> {

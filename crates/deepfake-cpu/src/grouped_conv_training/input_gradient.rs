@@ -177,14 +177,18 @@ thread_local! {
 /// rayon pool (one task per image and group).
 ///
 /// # Panics
-/// If the geometry is not [supported](GroupedConvGeometry::is_supported) or a slice's length
-/// does not match it.
+/// If the geometry's input gradient is not
+/// [supported](GroupedConvGeometry::input_gradient_is_supported) or a slice's length does not
+/// match it.
 pub fn input_gradient(dy: &[f32], weight: &[f32], geometry: &GroupedConvGeometry) -> Vec<f32> {
     let g = geometry;
-    g.check([
-        ("output gradient", dy.len(), g.output_len()),
-        ("weight", weight.len(), g.weight_len()),
-    ]);
+    g.check(
+        g.input_gradient_is_supported(),
+        [
+            ("output gradient", dy.len(), g.output_len()),
+            ("weight", weight.len(), g.weight_len()),
+        ],
+    );
     let layout = PhaseLayout::new(g);
     let packed: Vec<PackedWeights> = layout
         .phases
@@ -207,6 +211,7 @@ pub fn input_gradient(dy: &[f32], weight: &[f32], geometry: &GroupedConvGeometry
                 g.lay_output_gradient(
                     dy,
                     [image, group],
+                    0..cog,
                     &mut data[..cog * layout.plane_len],
                     [layout.plane_len, width, start],
                 );

@@ -25,6 +25,8 @@ mod weight_gradient;
 pub use input_gradient::input_gradient;
 pub use weight_gradient::weight_gradient;
 
+use std::ops::Range;
+
 use crate::activation::Activation;
 use crate::grouped_conv::{BatchLayout, GroupedConv, Shape};
 use crate::packed::MR;
@@ -56,25 +58,36 @@ pub struct GroupedConvGeometry {
 }
 
 impl GroupedConvGeometry {
-    /// Whether the kernels here run this convolution: a CPU with AVX2 and FMA, input and
-    /// output channels per group multiples of 4 (a register tile's rows), padding below the
-    /// kernel size and images at least a kernel wide once padded.
+    /// Whether the kernels here run this convolution's forward pass and weight gradient: a
+    /// CPU with AVX2 and FMA, output channels per group a multiple of 4 (a register tile's
+    /// rows), padding below the kernel size and images at least a kernel wide once padded.
+    /// The input gradient needs more ([`input_gradient_is_supported`](Self::input_gradient_is_supported)).
     pub fn is_supported(&self) -> bool {
-        let per_group = |channels: usize| {
-            self.groups > 0
-                && channels.is_multiple_of(self.groups)
-                && channels > 0
-                && (channels / self.groups).is_multiple_of(MR)
-        };
         has_avx2_fma()
-            && per_group(self.c_in)
-            && per_group(self.c_out)
+            && self.per_group(self.c_in).is_some()
+            && self
+                .per_group(self.c_out)
+                .is_some_and(|channels| channels.is_multiple_of(MR))
             && self.batch > 0
             && self.kernel > 0
             && self.stride > 0
             && self.padding < self.kernel
             && self.height + 2 * self.padding >= self.kernel
             && self.width + 2 * self.padding >= self.kernel
+    }
+
+    /// Whether the kernels here run the input gradient too: [`is_supported`](Self::is_supported)
+    /// and input channels per group a multiple of 4 (the transposed convolution's output
+    /// channels). A network's first convolution (3 input channels) runs its forward pass and
+    /// weight gradient here, and needs no input gradient.
+    pub fn input_gradient_is_supported(&self) -> bool {
+        self.is_supported() && self.c_in_group().is_multiple_of(MR)
+    }
+
+    /// `channels / groups` where the groups divide `channels` (both non-zero).
+    fn per_group(&self, channels: usize) -> Option<usize> {
+        (self.groups > 0 && channels > 0 && channels.is_multiple_of(self.groups))
+            .then(|| channels / self.groups)
     }
 
     /// Output height and width.
@@ -125,21 +138,23 @@ impl GroupedConvGeometry {
         }
     }
 
-    /// Output-gradient channels `group * C_out / G ..` of image `image` (`dy` `[B, C_out, H',
-    /// W']`) into `dst`, one plane every `plane_stride` values, in rows of `row_width`
-    /// values, the first row's first value at `start` in each plane. What `dst` holds besides
-    /// (padding, junk columns) stays as it is.
+    /// Output-gradient channels `channels` of group `group` (channel `group * C_out / G + c`
+    /// for `c` in `channels`) of image `image` (`dy` `[B, C_out, H', W']`) into `dst`, one
+    /// plane every `plane_stride` values, in rows of `row_width` values, the first row's first
+    /// value at `start` in each plane. What `dst` holds besides (padding, junk columns) stays
+    /// as it is.
     fn lay_output_gradient(
         &self,
         dy: &[f32],
         [image, group]: [usize; 2],
+        channels: Range<usize>,
         dst: &mut [f32],
         [plane_stride, row_width, start]: [usize; 3],
     ) {
         let [out_h, out_w] = self.out_size();
-        let cog = self.c_out_group();
-        let first = image * self.c_out + group * cog;
-        let planes = dy[first * out_h * out_w..][..cog * out_h * out_w].chunks_exact(out_h * out_w);
+        let plane = out_h * out_w;
+        let first = image * self.c_out + group * self.c_out_group() + channels.start;
+        let planes = dy[first * plane..][..channels.len() * plane].chunks_exact(plane);
         for (plane, dst) in planes.zip(dst.chunks_mut(plane_stride)) {
             for (r, row) in plane.chunks_exact(out_w).enumerate() {
                 dst[start + r * row_width..][..out_w].copy_from_slice(row);
@@ -147,11 +162,11 @@ impl GroupedConvGeometry {
         }
     }
 
-    /// Panics unless [`is_supported`](Self::is_supported) and the slices have the lengths
-    /// `lens` (name, length, expected length).
-    fn check(&self, lens: [(&str, usize, usize); 2]) {
+    /// Panics unless `supported` (the pass's support test) holds and the slices have the
+    /// lengths `lens` (name, length, expected length).
+    fn check(&self, supported: bool, lens: [(&str, usize, usize); 2]) {
         assert!(
-            self.is_supported(),
+            supported,
             "grouped conv training: no kernel here for {self:?}"
         );
         for (name, len, expected) in lens {
@@ -168,10 +183,13 @@ impl GroupedConvGeometry {
 /// does not match it.
 pub fn forward(x: &[f32], weight: &[f32], geometry: &GroupedConvGeometry) -> Vec<f32> {
     let g = geometry;
-    g.check([
-        ("input", x.len(), g.input_len()),
-        ("weight", weight.len(), g.weight_len()),
-    ]);
+    g.check(
+        g.is_supported(),
+        [
+            ("input", x.len(), g.input_len()),
+            ("weight", weight.len(), g.weight_len()),
+        ],
+    );
     let conv = GroupedConv::new(
         weight.to_vec(),
         vec![0.0; g.c_out],

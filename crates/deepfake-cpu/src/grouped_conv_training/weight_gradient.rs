@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use super::GroupedConvGeometry;
 use crate::grouped_conv::{BatchLayout, PaddedLayout, Planes, pad_group};
+use crate::packed::MR;
 use crate::row_dots::add_row_dots;
 
 thread_local! {
@@ -22,17 +23,21 @@ thread_local! {
 
 /// The gradient of the convolution's weights: `x` `[B, C_in, H, W]` (the input) and `dy`
 /// `[B, C_out, H', W']` (the output's gradient) -> `[C_out, C_in / groups, k, k]`, summed over
-/// the batch in `f32`, all threads of the rayon pool (one task per group).
+/// the batch in `f32`, all threads of the rayon pool: one task per group, or, where there are
+/// fewer groups than threads (a stem's single group), per block of a group's output channels.
 ///
 /// # Panics
 /// If the geometry is not [supported](GroupedConvGeometry::is_supported) or a slice's length
 /// does not match it.
 pub fn weight_gradient(x: &[f32], dy: &[f32], geometry: &GroupedConvGeometry) -> Vec<f32> {
     let g = geometry;
-    g.check([
-        ("input", x.len(), g.input_len()),
-        ("output gradient", dy.len(), g.output_len()),
-    ]);
+    g.check(
+        g.is_supported(),
+        [
+            ("input", x.len(), g.input_len()),
+            ("output gradient", dy.len(), g.output_len()),
+        ],
+    );
     let shape = g.shape();
     let layout = PaddedLayout::new(&shape);
     let input = Planes {
@@ -47,21 +52,47 @@ pub fn weight_gradient(x: &[f32], dy: &[f32], geometry: &GroupedConvGeometry) ->
     let n = (out_h * width).next_multiple_of(8);
     let cog = g.c_out_group();
     let columns = g.c_in_group() * g.kernel * g.kernel;
+    // Output channels per task: a group's, or a share of them in whole register tiles.
+    let splits = rayon::current_num_threads()
+        .div_ceil(g.groups)
+        .clamp(1, cog / MR);
+    let task_channels = (cog / MR).div_ceil(splits) * MR;
     let mut dw = vec![0.0; g.weight_len()];
     dw.par_chunks_mut(cog * columns)
         .enumerate()
-        .for_each(|(group, dw)| {
+        .flat_map(|(group, dw)| {
+            dw.par_chunks_mut(task_channels * columns)
+                .enumerate()
+                .map(move |(block, dw)| (group, block * task_channels, dw))
+        })
+        .for_each(|(group, first, dw)| {
+            let channels = first..first + dw.len() / columns;
             SCRATCH.with_borrow_mut(|(data, dy_rows)| {
                 // Padding and junk columns stay zero from image to image; the rest is
                 // overwritten.
                 data.clear();
                 data.resize(layout.len, 0.0);
                 dy_rows.clear();
-                dy_rows.resize(cog * n, 0.0);
+                dy_rows.resize(channels.len() * n, 0.0);
                 for image in 0..g.batch {
                     pad_group(&shape, &layout, x, &input, group, image, data);
-                    g.lay_output_gradient(dy, [image, group], dy_rows, [n, width, 0]);
-                    add_row_dots(dw, columns, dy_rows, n, cog, data, &layout.rows, n);
+                    g.lay_output_gradient(
+                        dy,
+                        [image, group],
+                        channels.clone(),
+                        dy_rows,
+                        [n, width, 0],
+                    );
+                    add_row_dots(
+                        dw,
+                        columns,
+                        dy_rows,
+                        n,
+                        channels.len(),
+                        data,
+                        &layout.rows,
+                        n,
+                    );
                 }
             });
         });

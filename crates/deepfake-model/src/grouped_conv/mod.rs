@@ -35,7 +35,8 @@ pub enum GroupedConvMethod {
     Direct,
     /// The host CPU kernels of `deepfake_cpu::grouped_conv_training` as one flex operation
     /// with its own backward pass ([`crate::flex_grouped_conv`]); flex only, where those
-    /// kernels run the shape (AVX2 + FMA, channels per group multiples of 4), else `Direct`.
+    /// kernels run the shape (AVX2 + FMA, output channels per group multiples of 4), else
+    /// `Direct`. ResNeXt's stem (one group) takes it too.
     Host,
     /// One batched matrix product per image: the `kh * kw` shifted, strided views of the
     /// padded input stacked as columns `[B, G, Cg * kh * kw, Ho * Wo]` (im2col), times the

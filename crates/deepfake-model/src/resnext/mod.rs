@@ -14,6 +14,7 @@ use burn::tensor::{Device, Tensor};
 
 use crate::batch_norm::BatchNorm;
 use crate::error::{Error, Result};
+use crate::grouped_conv::{GroupedConvMethod, grouped_conv2d};
 use crate::layer_timer::{LayerTimer, Untimed};
 
 /// Architecture of a [`ResNeXt`]: torchvision's `ResNet(Bottleneck, layers, groups, width_per_group)`
@@ -170,7 +171,11 @@ impl ResNeXt {
         images: Tensor<4>,
         timer: &mut impl LayerTimer,
     ) -> Tensor<2> {
-        let x = timer.time("conv 7x7 stem", || self.conv1.forward(images));
+        // One group: on flex the host kernels run it (forward and weight gradient), elsewhere
+        // Burn's conv2d.
+        let x = timer.time("conv 7x7 stem", || {
+            grouped_conv2d(&self.conv1, images, GroupedConvMethod::Host)
+        });
         let x = timer.time("batchnorm + relu", || self.bn1.forward_relu(x));
         let mut x = timer.time("maxpool", || self.maxpool.forward(x));
         for block in [&self.layer1, &self.layer2, &self.layer3, &self.layer4]

@@ -2,8 +2,9 @@
 //! kernels (`Host`) against Burn's own `conv2d` (flex): values and gradients (input, weight,
 //! bias), on ResNeXt's shapes and on odd ones (stride 2 and 3, odd sizes, 1 and 3 images,
 //! rectangular kernels, no padding). `Host` falls back to `conv2d` where its kernels do not run
-//! a shape (fewer than 4 channels per group, rectangular kernels); the first four cases are
-//! ones they run (on a CPU with AVX2 and FMA).
+//! a shape (output channels per group not a multiple of 4, rectangular kernels); the first six
+//! cases are ones they run (on a CPU with AVX2 and FMA), the last two of those with input
+//! channels per group that are not a multiple of 4 (a stem), whose input gradient is flex's.
 
 use crate::common;
 
@@ -28,14 +29,17 @@ type Case = (
     bool,
 );
 
-const CASES: [Case; 11] = [
+const CASES: [Case; 13] = [
     // ResNeXt-50 32x4d's layer 1 and layer 2's strided block (4 channels per group), smaller
     // planes; unequal channels per group, a bias; stride 3, 5x5 kernel.
     (2, 128, 128, 32, [3, 3], 1, 1, 14, 14, false),
     (2, 128, 128, 32, [3, 3], 2, 1, 15, 15, false),
     (1, 16, 32, 2, [3, 3], 1, 1, 9, 7, true),
     (3, 16, 16, 2, [5, 5], 3, 2, 10, 11, false),
-    // The same with 2 channels per group.
+    // A stem (3 input channels, 7x7, stride 2); 2 input and 4 output channels per group.
+    (2, 3, 8, 1, [7, 7], 2, 3, 20, 17, false),
+    (2, 4, 8, 2, [3, 3], 1, 1, 9, 9, true),
+    // ResNeXt's shapes with 2 channels per group.
     (2, 64, 64, 32, [3, 3], 1, 1, 14, 14, false),
     (2, 64, 64, 32, [3, 3], 2, 1, 15, 15, false),
     (1, 12, 18, 3, [3, 3], 1, 1, 9, 7, true),
@@ -123,6 +127,13 @@ fn matrix_formulations_equal_conv2d_gradients() {
                 common::assert_close(&what("bias gradient"), got, want, 1e-4);
             }
         }
+        // As a network's first layer: no gradient for the input (the host backward then
+        // computes the weight gradient only).
+        let out = grouped_conv2d(&conv, x.clone().detach(), GroupedConvMethod::Host);
+        let grads = common::distinct_weighted_sum(out).backward();
+        let w_got = values(conv.weight.grad(&grads).expect("weight gradient"));
+        let what = format!("{case:?} Host, untracked input: weight gradient");
+        common::assert_close(&what, &w_got, &w_want, 1e-4);
     }
 }
 
@@ -154,7 +165,7 @@ fn host_kernels_take_the_shapes_they_run() {
         );
         assert_eq!(
             geometry.is_some(),
-            index < 4 && host_kernels_run_here(),
+            index < 6 && host_kernels_run_here(),
             "{case:?}"
         );
     }
