@@ -61,7 +61,8 @@ impl GroupedConvGeometry {
     /// Whether the kernels here run this convolution's forward pass and weight gradient: a
     /// CPU with AVX2 and FMA, output channels per group a multiple of 4 (a register tile's
     /// rows), padding below the kernel size and images at least a kernel wide once padded.
-    /// The input gradient needs more ([`input_gradient_is_supported`](Self::input_gradient_is_supported)).
+    /// The input gradient needs more
+    /// ([`input_gradient_is_supported`](Self::input_gradient_is_supported)).
     pub fn is_supported(&self) -> bool {
         has_avx2_fma()
             && self.per_group(self.c_in).is_some()
