@@ -12,9 +12,11 @@
 //! Which one runs is measured, not guessed: on a cubecl device the first forward pass of each
 //! convolution shape times all three formulations there (forward, and backward too when
 //! training; see [`tuning`]) and the fastest runs from then on, as Burn's own autotune does for
-//! its kernels. `DEEPFAKE_GROUPED_CONV=direct|im2col|shifted` (or [`set_grouped_conv_override`])
-//! pins one for a run instead; `cargo xtask bench gpu` times each one pinned and reports what
-//! the measurement picked per shape.
+//! its kernels. `DEEPFAKE_GROUPED_CONV=direct|host|im2col|shifted` (or
+//! [`set_grouped_conv_override`]) pins one for a run instead; `cargo xtask bench gpu` times each
+//! one pinned and reports what the measurement picked per shape. The pin covers the blocks'
+//! grouped 3x3s only: ResNeXt's stem always asks for [`GroupedConvMethod::Host`] (the host
+//! kernels on flex, Burn's `conv2d` elsewhere).
 
 mod geometry;
 pub mod tuning;

@@ -172,7 +172,8 @@ impl ResNeXt {
         timer: &mut impl LayerTimer,
     ) -> Tensor<2> {
         // One group: on flex the host kernels run it (forward and weight gradient), elsewhere
-        // Burn's conv2d.
+        // Burn's conv2d. Not measured per device nor pinned by the grouped-conv override: on
+        // cubecl it stays Burn's conv2d, which autotune covers for one group.
         let x = timer.time("conv 7x7 stem", || {
             grouped_conv2d(&self.conv1, images, GroupedConvMethod::Host)
         });
