@@ -47,10 +47,12 @@ step() {
 if [ "$preset" = tiny ]; then
     infer_batches=8,1
     train_batches=8
+    loop_batch=8
     size_args=(--preset tiny)
 else
     infer_batches=32,1,8,128
     train_batches=64,32
+    loop_batch=64
     size_args=(--preset seed)
 fi
 
@@ -154,6 +156,24 @@ grouped() {
     done
 }
 
+# The `train` command's loop end to end: is the loader fast enough to keep the GPU busy? Burn's
+# run writes the synthetic JPEGs (256x256 for the seed, as the 140k faces), then PyTorch's
+# DataLoader loop trains on the same files.
+synth="${TMPDIR:-/tmp}/deepfake-bench-gpu-synth"
+training_loop() {
+    local binary=$1 device=$2 limit=$3
+    [ -x "$binary" ] || return 0
+    step "$limit" "burn $device training loop (batch $loop_batch)" "$binary" "${size_args[@]}" \
+        --device "$device" --parts train-epoch --batch-sizes "$loop_batch" --iters 8 \
+        --data-dir "$synth"
+    if $pytorch_cuda && [ -e "$synth/synthetic.json" ]; then
+        step "$limit" "pytorch cuda channels_last training loop (batch $loop_batch)" \
+            python3 "$here/bench_model_torch.py" --device cuda --channels-last \
+            --preset "$preset" --parts train_epoch --batch-sizes "$loop_batch" --iters 8 \
+            --data "$synth"
+    fi
+}
+
 # In order of what the figures are for, so that a slow step costs the least important ones:
 # the peer's best layout, Burn's main GPU backend, then the rest.
 pytorch --channels-last 90
@@ -161,8 +181,10 @@ burn "$here/bench_model-cuda" cuda 150
 burn "$here/bench_model-vulkan" vulkan 120
 pytorch "" 60
 if [ -x "$here/bench_model-cuda" ]; then
+    training_loop "$here/bench_model-cuda" cuda 90
     grouped "$here/bench_model-cuda" cuda 45
 else
+    training_loop "$here/bench_model-vulkan" vulkan 90
     grouped "$here/bench_model-vulkan" vulkan 45
 fi
 burn "$here/bench_model-cuda" wgpu 90

@@ -3,6 +3,7 @@
 //! One test binary for the whole crate (each linked binary costs CI time): every file
 //! here is a module; run one with `cargo test --test integration MODULE::`.
 
+mod bench_training_loop;
 mod common;
 mod device_flags;
 mod eval;

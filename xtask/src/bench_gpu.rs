@@ -351,6 +351,20 @@ fn report(records: &Path, machine: &str) -> Result<()> {
         "Memory in parentheses: Burn's device memory pool right after the pass (reserved), \
          PyTorch's torch.cuda.max_memory_allocated.",
     );
+    let loops = training_loop_lines(&records);
+    if !loops.is_empty() {
+        out.line("");
+        out.line(
+            "train_epoch: the `train` command's loop end to end (the loader decoding, \
+             augmenting and resizing synthetic JPEGs while the device runs the steps; the \
+             second of two epochs), against PyTorch's DataLoader loop on the same files; \
+             below the loader's rate, the loader starves the device:",
+        );
+        out.line("");
+        for line in loops {
+            out.line(line);
+        }
+    }
     if !grouped.is_empty() {
         out.line("");
         out.line("Grouped 3x3 convolutions, batch 32, images/s by formulation:");
@@ -395,6 +409,38 @@ fn report(records: &Path, machine: &str) -> Result<()> {
     }
 }
 
+/// One line per `train_epoch` record: wall, steps-alone and loader images/s.
+fn training_loop_lines(records: &[Value]) -> Vec<String> {
+    records
+        .iter()
+        .filter(|r| text(r, "part") == "train_epoch")
+        .map(|r| {
+            let rate =
+                |key: &str| number(r, key).map_or("-".to_string(), |ips| format!("{ips:.1}"));
+            let feeder = if text(r, "runtime") == "burn" {
+                format!(
+                    "loader {} images/s on {} threads",
+                    rate("loader_images_per_second"),
+                    number(r, "loader_threads").unwrap_or(f64::NAN)
+                )
+            } else {
+                format!(
+                    "DataLoader with {} workers",
+                    number(r, "loader_workers").unwrap_or(f64::NAN)
+                )
+            };
+            format!(
+                "- {} {}, batch {}: {} images/s, steps alone {}, {feeder}",
+                text(r, "runtime"),
+                text(r, "device"),
+                r.get("batch").and_then(Value::as_u64).unwrap_or(0),
+                rate("images_per_second"),
+                rate("step_images_per_second"),
+            )
+        })
+        .collect()
+}
+
 /// One row of the measurement table: ms per formulation (direct, im2col, shifted).
 struct MeasuredRow<'a> {
     device: &'a str,
@@ -410,7 +456,7 @@ fn measured_table(records: &[Value]) -> Vec<String> {
     // In the records' order (layer order), one per device, pass and shape.
     let mut rows: Vec<MeasuredRow> = Vec::new();
     for record in records.iter().filter(|r| text(r, "runtime") == "burn") {
-        let pass = if text(record, "part") == "train_step" {
+        let pass = if matches!(text(record, "part"), "train_step" | "train_epoch") {
             "training"
         } else {
             "inference"
@@ -500,5 +546,31 @@ mod tests {
             ]
         );
         assert!(measured_table(&records[3..]).is_empty());
+    }
+
+    #[test]
+    fn training_loop_lines_name_the_feeder_of_each_runtime() {
+        let records = [
+            serde_json::json!({
+                "runtime": "burn", "device": "cuda", "part": "train_epoch", "batch": 64,
+                "images_per_second": 812.34, "step_images_per_second": 850.0,
+                "loader_images_per_second": 4100.5, "loader_threads": 16,
+            }),
+            serde_json::json!({
+                "runtime": "pytorch-channels-last", "device": "cuda", "part": "train_epoch",
+                "batch": 64, "images_per_second": 1500.0, "step_images_per_second": 1900.0,
+                "loader_workers": 16,
+            }),
+            serde_json::json!({"runtime": "burn", "device": "cuda", "part": "train_step"}),
+        ];
+        assert_eq!(
+            training_loop_lines(&records),
+            [
+                "- burn cuda, batch 64: 812.3 images/s, steps alone 850.0, loader 4100.5 \
+                 images/s on 16 threads",
+                "- pytorch-channels-last cuda, batch 64: 1500.0 images/s, steps alone 1900.0, \
+                 DataLoader with 16 workers",
+            ]
+        );
     }
 }

@@ -8,6 +8,9 @@
 //! Prints one JSON object per (part, batch): runtime, device, part, batch, median seconds per
 //! pass, images per second, and the process's peak resident memory so far.
 
+mod train_epoch;
+
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -47,6 +50,11 @@ pub enum Part {
     /// One training step of the whole detector: forward in training mode, cross-entropy,
     /// backward, Adam (torch's) update, on the autodiff version of the device.
     TrainStep,
+    /// The `train` command's loop end to end on synthetic JPEGs (the 140k faces' 8/7 of the
+    /// input side, written to --data-dir or a temporary folder): two epochs of --iters
+    /// batches, the loader decoding, augmenting and resizing while the device runs the steps;
+    /// the second epoch is reported, with the steps' and the loader's images/s.
+    TrainEpoch,
 }
 
 /// Time the detector's forward pass.
@@ -91,6 +99,10 @@ pub struct Args {
     /// first pass].
     #[arg(long)]
     grouped_conv: Option<String>,
+    /// With --parts train-epoch: write the synthetic training data here and keep it (for the
+    /// PyTorch peer's turn on the same files) instead of in a temporary folder.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
 }
 
 /// The command-line name of a value (`seed`, `fast`, `train-step`).
@@ -101,16 +113,16 @@ fn name(value: &impl ValueEnum) -> String {
         .unwrap_or_default()
 }
 
-/// Prints one result as a JSON line (the schema `cargo xtask bench` reads).
-fn print_record(
+/// One result (the schema `cargo xtask bench` reads), to print as a JSON line.
+fn record(
     args: &Args,
     part: Part,
     batch: usize,
     image_size: usize,
     seconds: f64,
     device: &Device,
-) {
-    let record = json!({
+) -> serde_json::Value {
+    json!({
         "runtime": "burn",
         "device": args.device.name,
         "preset": args.preset.name(),
@@ -123,10 +135,9 @@ fn print_record(
         "peak_rss_mb": peak_rss_mb(),
         "grouped_conv": GroupedConvMethod::pinned_for_device(device)
             .map_or("measured", GroupedConvMethod::name),
-        "grouped_conv_measurements": measurements(batch, part == Part::TrainStep),
+        "grouped_conv_measurements": measurements(batch, matches!(part, Part::TrainStep | Part::TrainEpoch)),
         "gpu_reserved_mb": gpu_reserved_mb(device),
-    });
-    println!("{record}");
+    })
 }
 
 /// The grouped-convolution measurements taken at `batch` (with the backward pass when
@@ -229,6 +240,41 @@ fn time_train_steps(
     Ok(median(times))
 }
 
+/// Two epochs of the `train` command's loop at `batch` (see [`Part::TrainEpoch`]): the second
+/// epoch's record, with the steps' and the loader's images/s.
+fn time_train_epoch(
+    args: &Args,
+    config: &DetectorConfig,
+    batch: usize,
+    device: &Device,
+) -> Result<serde_json::Value> {
+    let steps = args.iters.max(1);
+    let scratch;
+    let data = match &args.data_dir {
+        Some(dir) => dir.as_path(),
+        None => {
+            scratch = tempfile::tempdir().context("creating a temporary data folder")?;
+            scratch.path()
+        }
+    };
+    train_epoch::prepare_data(data, config.image_size, batch, steps)?;
+    let measured = train_epoch::time_train_epochs(config.clone(), batch, steps, data, device)?;
+    let seconds = batch as f64 / measured.images_per_second;
+    let mut record = record(
+        args,
+        Part::TrainEpoch,
+        batch,
+        config.image_size,
+        seconds,
+        device,
+    );
+    record["step_images_per_second"] = json!(measured.step_images_per_second);
+    record["loader_images_per_second"] = json!(measured.loader_images_per_second);
+    record["loader_threads"] = json!(rayon::current_num_threads());
+    record["data_image_size"] = json!(train_epoch::data_image_size(config.image_size));
+    Ok(record)
+}
+
 /// Times every (part, batch) and prints one JSON line each.
 pub fn run(args: Args) -> Result<()> {
     if args.batch_sizes.contains(&0) {
@@ -294,12 +340,16 @@ pub fn run(args: Args) -> Result<()> {
     }
     for &part in &args.parts {
         for &batch in &args.batch_sizes {
+            if part == Part::TrainEpoch {
+                println!("{}", time_train_epoch(&args, &config, batch, &device)?);
+                continue;
+            }
             if part == Part::TrainStep {
                 let Some(trainable) = &trainable else {
                     bail!("no trainable copy");
                 };
                 let seconds = time_train_steps(&args, trainable, size, batch, &device)?;
-                print_record(&args, part, batch, size, seconds, &device);
+                println!("{}", record(&args, part, batch, size, seconds, &device));
                 continue;
             }
             let images = Tensor::<4>::random(
@@ -316,7 +366,7 @@ pub fn run(args: Args) -> Result<()> {
                     // The maps are read back to the host: the pass is complete.
                     let _ = fused.grad_cam(frames.clone(), 1);
                 });
-                print_record(&args, part, batch, size, seconds, &device);
+                println!("{}", record(&args, part, batch, size, seconds, &device));
                 continue;
             }
             let seconds = time_passes(args.warmup, args.iters, || {
@@ -334,7 +384,7 @@ pub fn run(args: Args) -> Result<()> {
                 // Reading the result waits for the device.
                 let _ = out.into_data();
             });
-            print_record(&args, part, batch, size, seconds, &device);
+            println!("{}", record(&args, part, batch, size, seconds, &device));
         }
     }
     Ok(())
