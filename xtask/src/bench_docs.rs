@@ -20,7 +20,7 @@ const SECTIONS: [(&str, &str); 8] = [
     ),
     (
         "train",
-        "Training step: Burn vs PyTorch (`cargo xtask bench train`)",
+        "Training step and loop: Burn vs PyTorch (`cargo xtask bench train`)",
     ),
     (
         "predict",

@@ -259,8 +259,10 @@ pub struct TrainArgs {
 }
 
 /// One training step (forward, cross-entropy, backward, Adam) of the tiny preset (batch 32,
-/// 64x64) and the seed preset (batch 8, 224x224): Burn flex (autodiff) vs PyTorch eager,
-/// interleaved over rounds.
+/// 64x64) and the seed preset (batch 8, 224x224), and the tiny preset's training loop end to
+/// end (the `train` command's loader and steps on synthetic JPEGs, against PyTorch's
+/// DataLoader loop on the same files): Burn flex (autodiff) vs PyTorch eager, interleaved over
+/// rounds.
 pub fn run_train(args: TrainArgs) -> Result<()> {
     let root = repo_root();
     let threads = args
@@ -278,34 +280,65 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
         "One training step (train mode, cross-entropy, backward, Adam lr 1e-3 wd 1e-4), random \
          weights and data, {threads} threads, CPU (images/s, median of {rounds} rounds with the \
          runtimes interleaved; Burn / PyTorch is the median of the rounds' ratios, their range \
-         in brackets; peak RSS in MB)"
+         in brackets; peak RSS in MB). `train loop`: the `train` command's loop end to end, \
+         its loader decoding and augmenting synthetic 74x74 JPEGs while the steps run (two \
+         epochs of {} batches, the second timed), against PyTorch's DataLoader (one worker per \
+         core) feeding the same steps from the same files (its peak MB: the main process, \
+         without the workers')",
+        args.iters * 10
     ));
     out.line("");
     out.line(
         "| preset | batch | Burn flex | PyTorch eager | Burn / PyTorch | peak MB Burn / PyTorch |",
     );
     out.line("|---|---|---|---|---|---|");
-    for (preset, batch, iters) in [("tiny", "32", args.iters * 10), ("seed", "8", args.iters)] {
+    // The training loop's synthetic JPEGs, written by Burn's first run and read by every run.
+    let loop_data = root.join("target/bench-train-loop");
+    let loop_data = loop_data.to_string_lossy();
+    let cases = [
+        ("tiny", "32", Measure::Step, args.iters * 10),
+        ("seed", "8", Measure::Step, args.iters),
+        ("tiny", "32", Measure::Loop, args.iters * 10),
+    ];
+    for (preset, batch, measure, iters) in cases {
         let iters = iters.to_string();
+        // The step: a warm-up step, then the timed ones; the loop: two epochs of `iters`
+        // batches, the first its warm-up.
+        let (burn_part, torch_part, data_flag, label) = match measure {
+            Measure::Step => ("train-step", "train_step", None, preset.to_string()),
+            Measure::Loop => (
+                "train-epoch",
+                "train_epoch",
+                Some(&*loop_data),
+                format!("{preset}, train loop"),
+            ),
+        };
         // Per round: (images/s, peak MB) of Burn and of PyTorch.
         let mut burn = Vec::new();
         let mut torch = Vec::new();
         for round in 1..=rounds {
-            eprintln!("{preset} preset, round {round}/{rounds}: Burn ...");
-            burn.push(train_step_record(
-                Command::new(root.join("target/release/examples/bench_model"))
-                    .args(["--preset", preset, "--parts", "train-step"])
-                    .args(["--batch-sizes", batch, "--warmup", "1", "--iters", &iters])
-                    .env("RAYON_NUM_THREADS", threads.to_string()),
-                "the bench_model example",
-            )?);
-            eprintln!("{preset} preset, round {round}/{rounds}: PyTorch ...");
+            eprintln!("{label}, round {round}/{rounds}: Burn ...");
+            let mut command = Command::new(root.join("target/release/examples/bench_model"));
+            command
+                .args(["--preset", preset, "--parts", burn_part])
+                .args(["--batch-sizes", batch, "--warmup", "1", "--iters", &iters])
+                .env("RAYON_NUM_THREADS", threads.to_string());
+            if let Some(dir) = data_flag {
+                command.args(["--data-dir", dir]);
+            }
+            burn.push(train_step_record(&mut command, "the bench_model example")?);
+            eprintln!("{label}, round {round}/{rounds}: PyTorch ...");
+            let mut command = Command::new(&python);
+            command
+                .arg(root.join("scripts/bench_model_torch.py"))
+                .args(["--preset", preset, "--parts", torch_part])
+                .args(["--batch-sizes", batch, "--warmup", "1", "--iters", &iters])
+                .args(["--threads", &threads.to_string()]);
+            if let Some(dir) = data_flag {
+                command.args(["--data", dir]);
+            }
             torch.push(train_step_record(
-                Command::new(&python)
-                    .arg(root.join("scripts/bench_model_torch.py"))
-                    .args(["--preset", preset, "--parts", "train_step"])
-                    .args(["--batch-sizes", batch, "--warmup", "1", "--iters", &iters])
-                    .args(["--threads", &threads.to_string()]),
+                &mut command,
                 "scripts/bench_model_torch.py",
             )?);
         }
@@ -320,7 +353,7 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
         let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
         let high = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         out.line(format!(
-            "| {preset} | {batch} | {:.2} | {:.2} | {:.2}x ({low:.2}-{high:.2}) | {:.0} / {:.0} |",
+            "| {label} | {batch} | {:.2} | {:.2} | {:.2}x ({low:.2}-{high:.2}) | {:.0} / {:.0} |",
             median(&burn_rates),
             median(&torch_rates),
             median(&ratios),
@@ -329,6 +362,15 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
         ));
     }
     out.save()
+}
+
+/// What a row of `bench train` times.
+#[derive(Clone, Copy)]
+enum Measure {
+    /// One training step on random tensors.
+    Step,
+    /// The training loop end to end: loader and steps on synthetic JPEGs.
+    Loop,
 }
 
 /// The (images/s, peak RSS MB) of the one record `command` prints.
