@@ -1,6 +1,7 @@
 //! Times forward passes of a detector preset on one device: the backbone alone and the whole
-//! detector, at each batch size. `cargo xtask bench model` runs it beside PyTorch and ONNX
-//! Runtime; run it alone for a quick number.
+//! detector, at each batch size; also Grad-CAM, a training step and the training loop end to
+//! end (`--parts`). `cargo xtask bench model`, `bench train` and `bench gpu` run it beside
+//! PyTorch and ONNX Runtime; run it alone for a quick number.
 //!
 //! `cargo run --release --example bench_model -- [--preset seed] [--device cpu|wgpu|vulkan|cuda]
 //! [--batch-sizes 1,8] [--iters 5] [--checkpoint DIR]` (the example calls this module).
@@ -57,7 +58,7 @@ pub enum Part {
     TrainEpoch,
 }
 
-/// Time the detector's forward pass.
+/// Time the detector's forward pass, training step or training loop.
 #[derive(Parser)]
 #[command(name = "bench_model")]
 pub struct Args {
@@ -83,10 +84,10 @@ pub struct Args {
         default_value = "backbone,detector"
     )]
     parts: Vec<Part>,
-    /// Untimed passes first.
+    /// Untimed passes first (train-epoch: its first epoch is the warm-up).
     #[arg(long, default_value_t = 2)]
     warmup: usize,
-    /// Timed passes; the median is reported.
+    /// Timed passes; the median is reported (train-epoch: batches per epoch).
     #[arg(long, default_value_t = 5)]
     iters: usize,
     /// Also run two images through the timed form of the model and through a CPU (flex)
@@ -122,6 +123,7 @@ fn record(
     seconds: f64,
     device: &Device,
 ) -> serde_json::Value {
+    let training = matches!(part, Part::TrainStep | Part::TrainEpoch);
     json!({
         "runtime": "burn",
         "device": args.device.name,
@@ -135,7 +137,7 @@ fn record(
         "peak_rss_mb": peak_rss_mb(),
         "grouped_conv": GroupedConvMethod::pinned_for_device(device)
             .map_or("measured", GroupedConvMethod::name),
-        "grouped_conv_measurements": measurements(batch, matches!(part, Part::TrainStep | Part::TrainEpoch)),
+        "grouped_conv_measurements": measurements(batch, training),
         "gpu_reserved_mb": gpu_reserved_mb(device),
     })
 }
