@@ -357,8 +357,8 @@ fn report(records: &Path, machine: &str) -> Result<()> {
         out.line(
             "train_epoch: the `train` command's loop end to end (the loader decoding, \
              augmenting and resizing synthetic JPEGs while the device runs the steps; the \
-             second of two epochs), against PyTorch's DataLoader loop on the same files; \
-             below the loader's rate, the loader starves the device:",
+             second of two epochs), against PyTorch's DataLoader loop on the same files; where \
+             the loader's rate is below the steps' alone, it starves the device:",
         );
         out.line("");
         for line in loops {
