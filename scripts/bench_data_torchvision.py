@@ -10,11 +10,14 @@ import argparse
 import glob
 import json
 import os
+import sys
 import time
 
 import torch
 from PIL import Image
-from torchvision import transforms
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_model import seed_train_transforms  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("dir")
@@ -24,14 +27,7 @@ args = parser.parse_args()
 torch.set_num_threads(1)
 torch.manual_seed(0)
 files = sorted(glob.glob(os.path.join(args.dir, "**", "*.jpg"), recursive=True))
-pipeline = transforms.Compose([
-    transforms.Resize((args.size, args.size)),
-    transforms.RandomHorizontalFlip(),
-    transforms.RandomRotation(10),
-    transforms.ColorJitter(brightness=0.2, contrast=0.2),
-    transforms.ToTensor(),
-    transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
-])
+pipeline = seed_train_transforms(args.size)
 best = float("inf")
 for _ in range(args.repeat):
     start = time.perf_counter()

@@ -160,16 +160,17 @@ grouped() {
 # run writes the synthetic JPEGs (256x256 for the seed, as the 140k faces), then PyTorch's
 # DataLoader loop trains on the same files.
 synth="${TMPDIR:-/tmp}/deepfake-bench-gpu-synth"
+loop_iters=8 # batches per epoch
 training_loop() {
     local binary=$1 device=$2 limit=$3
     [ -x "$binary" ] || return 0
     step "$limit" "burn $device training loop (batch $loop_batch)" "$binary" "${size_args[@]}" \
-        --device "$device" --parts train-epoch --batch-sizes "$loop_batch" --iters 8 \
+        --device "$device" --parts train-epoch --batch-sizes "$loop_batch" --iters "$loop_iters" \
         --data-dir "$synth"
     if $pytorch_cuda && [ -e "$synth/synthetic.json" ]; then
         step "$limit" "pytorch cuda channels_last training loop (batch $loop_batch)" \
             python3 "$here/bench_model_torch.py" --device cuda --channels-last \
-            --preset "$preset" --parts train_epoch --batch-sizes "$loop_batch" --iters 8 \
+            --preset "$preset" --parts train_epoch --batch-sizes "$loop_batch" --iters "$loop_iters" \
             --data "$synth"
     fi
 }

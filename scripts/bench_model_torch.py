@@ -27,7 +27,7 @@ import torch
 import torchvision
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_model import DeepfakeDetector, tiny_detector  # noqa: E402
+from reference_model import DeepfakeDetector, seed_train_transforms, tiny_detector  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--device", default="cpu")
@@ -100,21 +100,13 @@ def train_epoch_rates(model, batch):
     second epoch's images/s: wall time, and the steps alone (from a batch in hand to its loss
     read back). Returns (wall, steps, workers)."""
     from torch.utils.data import DataLoader
-    from torchvision import datasets, transforms
+    from torchvision import datasets
 
     if args.data is None:
         sys.exit("--parts train_epoch needs --data DIR (written by bench_model --parts "
                  "train-epoch --data-dir DIR)")
     root = os.path.join(args.data, "real_vs_fake", "real-vs-fake", "train")
-    # The seed's pipeline, as scripts/bench_data_torchvision.py.
-    pipeline = transforms.Compose([
-        transforms.Resize((size, size)),
-        transforms.RandomHorizontalFlip(),
-        transforms.RandomRotation(10),
-        transforms.ColorJitter(brightness=0.2, contrast=0.2),
-        transforms.ToTensor(),
-        transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
-    ])
+    pipeline = seed_train_transforms(size)
     workers = len(os.sched_getaffinity(0))
     loader = DataLoader(datasets.ImageFolder(root, pipeline), batch_size=batch, shuffle=True,
                         num_workers=workers, pin_memory=device.type == "cuda",

@@ -3,6 +3,8 @@
 `TorchvisionStyleResNeXt` is torchvision's ResNet built from torchvision's own `Bottleneck`
 with the stem width and base planes opened up, so a tiny network keeps torchvision's key layout.
 `DeepfakeDetector` is the reference module of issue #2, verbatim apart from the backbone argument.
+`seed_train_transforms` is the seed's torchvision training pipeline (the benchmarks' peer of
+our loader).
 """
 
 import torch
@@ -85,3 +87,18 @@ def randomize_batchnorm(module, generator):
                 m.running_mean.copy_(torch.randn(n, generator=generator) * 0.1)
                 m.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
                 m.num_batches_tracked.fill_(7)
+
+
+def seed_train_transforms(size):
+    """The seed's training pipeline on a PIL image: resize to size x size, flip, rotate up to 10
+    degrees, brightness and contrast jitter 0.2, ImageNet normalisation -> [3, size, size]."""
+    from torchvision import transforms
+
+    return transforms.Compose([
+        transforms.Resize((size, size)),
+        transforms.RandomHorizontalFlip(),
+        transforms.RandomRotation(10),
+        transforms.ColorJitter(brightness=0.2, contrast=0.2),
+        transforms.ToTensor(),
+        transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
+    ])

@@ -281,7 +281,7 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
          weights and data, {threads} threads, CPU (images/s, median of {rounds} rounds with the \
          runtimes interleaved; Burn / PyTorch is the median of the rounds' ratios, their range \
          in brackets; peak RSS in MB). `train loop`: the `train` command's loop end to end, \
-         its loader decoding and augmenting synthetic 74x74 JPEGs while the steps run (two \
+         its loader decoding and augmenting synthetic JPEGs (8/7 of the input's side) while the steps run (two \
          epochs of {} batches, the second timed), against PyTorch's DataLoader (one worker per \
          core) feeding the same steps from the same files (its peak MB: the main process, \
          without the workers')",

@@ -19,6 +19,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
 use clap::{Parser, ValueEnum};
 use deepfake::inference_form_for;
+use deepfake::model::saved::read_config;
 use deepfake::model::{
     Detector, DetectorConfig, GroupedConvMethod, grouped_conv_measurements,
     set_grouped_conv_override,
@@ -54,7 +55,8 @@ pub enum Part {
     /// The `train` command's loop end to end on synthetic JPEGs (the 140k faces' 8/7 of the
     /// input side, written to --data-dir or a temporary folder): two epochs of --iters
     /// batches, the loader decoding, augmenting and resizing while the device runs the steps;
-    /// the second epoch is reported, with the steps' and the loader's images/s.
+    /// the second epoch is reported, with the steps' and the loader's images/s. Runs before
+    /// the other parts, whose model would otherwise take device memory beside the loop's.
     TrainEpoch,
 }
 
@@ -289,6 +291,20 @@ pub fn run(args: Args) -> Result<()> {
         set_grouped_conv_override(Some(method));
     }
     let device: Device = args.device.device();
+    // The training loop builds its model as the `train` command does, so it runs before this
+    // run's model exists: that model's device memory is no part of the loop's record.
+    if args.parts.contains(&Part::TrainEpoch) {
+        let config = match &args.checkpoint {
+            Some(dir) => read_config(dir).with_context(|| format!("reading {}", dir.display()))?,
+            None => args.preset.config(),
+        };
+        for &batch in &args.batch_sizes {
+            println!("{}", time_train_epoch(&args, &config, batch, &device)?);
+        }
+    }
+    if args.parts.iter().all(|&part| part == Part::TrainEpoch) {
+        return Ok(());
+    }
     let (model, config): (Detector, DetectorConfig) = match &args.checkpoint {
         Some(dir) => Detector::load_dir(dir, &device)
             .with_context(|| format!("loading {}", dir.display()))?,
@@ -340,12 +356,8 @@ pub fn run(args: Args) -> Result<()> {
                    "logits_max_abs": expected.iter().fold(0.0f32, |m, v| m.max(v.abs()))})
         );
     }
-    for &part in &args.parts {
+    for &part in args.parts.iter().filter(|&&part| part != Part::TrainEpoch) {
         for &batch in &args.batch_sizes {
-            if part == Part::TrainEpoch {
-                println!("{}", time_train_epoch(&args, &config, batch, &device)?);
-                continue;
-            }
             if part == Part::TrainStep {
                 let Some(trainable) = &trainable else {
                     bail!("no trainable copy");
