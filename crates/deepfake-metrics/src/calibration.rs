@@ -71,18 +71,15 @@ impl Calibration {
         let bins = (0..bins)
             .map(|b| {
                 let (accuracy, mean_confidence) = if count[b] > 0 {
-                    (
-                        correct[b] as f64 / count[b] as f64,
-                        confidence_sum[b] / count[b] as f64,
-                    )
-                } else {
-                    (0.0, 0.0)
-                };
-                if count[b] > 0 {
+                    let accuracy = correct[b] as f64 / count[b] as f64;
+                    let mean_confidence = confidence_sum[b] / count[b] as f64;
                     let gap = (accuracy - mean_confidence).abs();
                     ece += count[b] as f64 / n * gap;
                     mce = mce.max(gap);
-                }
+                    (accuracy, mean_confidence)
+                } else {
+                    (0.0, 0.0)
+                };
                 ReliabilityBin {
                     lower: edges[b],
                     upper: edges[b + 1],

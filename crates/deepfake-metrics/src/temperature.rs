@@ -51,13 +51,15 @@ pub fn fit_temperature(logits: &[[f32; 2]], labels: &[bool]) -> Result<f64> {
     if logits.is_empty() {
         return Err(MetricsError::Empty);
     }
-    if let Some(index) = logits
+    let non_finite = logits
         .iter()
-        .position(|l| !l[0].is_finite() || !l[1].is_finite())
-    {
+        .enumerate()
+        .flat_map(|(index, pair)| pair.iter().map(move |&value| (index, value)))
+        .find(|(_, value)| !value.is_finite());
+    if let Some((index, value)) = non_finite {
         return Err(MetricsError::NonFinite {
             index,
-            value: f64::from(logits[index][0] + logits[index][1]),
+            value: f64::from(value),
         });
     }
     let loss = |log_t: f64| nll_at_temperature(logits, labels, log_t.exp());

@@ -4,7 +4,7 @@
 use deepfake_metrics::bootstrap::percentile;
 use deepfake_metrics::confidence::{errors_by_confidence, most_confident_errors};
 use deepfake_metrics::{
-    BootstrapIntervals, MetricsError, Report, ReportOptions, Scored, binary_entropy,
+    BootstrapIntervals, MetricsError, Report, ReportOptions, RocCurve, Scored, binary_entropy,
 };
 
 #[test]
@@ -87,6 +87,10 @@ fn percentile_is_numpys_linear_interpolation() {
     assert!((percentile(&sorted, 2.5) - 1.075).abs() < 1e-12);
     assert!((percentile(&sorted, 97.5) - 7.7).abs() < 1e-12);
     assert_eq!(percentile(&sorted, 50.0), 3.0);
+    // The ends: numpy gives the minimum and the maximum.
+    assert_eq!(percentile(&sorted, 0.0), 1.0);
+    assert_eq!(percentile(&sorted, 100.0), 8.0);
+    assert_eq!(percentile(&[5.0], 100.0), 5.0);
 }
 
 #[test]
@@ -108,6 +112,20 @@ fn bootstrap_is_seeded_and_brackets_the_estimate() {
     let auc = a.roc_auc.unwrap();
     assert!(auc.lower <= auc.estimate && auc.estimate <= auc.upper);
     assert!(auc.upper - auc.lower < 0.2);
+    // The report carries the same intervals, or none when asked for 0 resamples.
+    let options = ReportOptions {
+        bootstrap_resamples: 300,
+        seed: 7,
+        ..ReportOptions::default()
+    };
+    let report = Report::compute(&scored, None, &options).unwrap();
+    assert_eq!(report.bootstrap, Some(a));
+    let options = ReportOptions {
+        bootstrap_resamples: 0,
+        ..options
+    };
+    let report = Report::compute(&scored, None, &options).unwrap();
+    assert_eq!(report.bootstrap, None);
 }
 
 #[test]
@@ -133,10 +151,52 @@ fn error_analysis_by_hand() {
     assert_eq!(buckets[0].errors, 1);
     assert_eq!((buckets[3].count, buckets[3].errors), (1, 1));
     assert_eq!((buckets[4].count, buckets[4].errors), (3, 1));
+    // error_rate = errors / count; an empty bucket's is 0, not NaN.
+    assert_eq!(buckets[0].error_rate, 1.0);
+    assert_eq!(buckets[1].error_rate, 0.0);
+    assert_eq!(buckets[1].count, 0);
+    assert!((buckets[4].error_rate - 1.0 / 3.0).abs() < 1e-15);
+    assert_eq!(
+        buckets
+            .iter()
+            .map(|b| (b.lower, b.upper))
+            .collect::<Vec<_>>(),
+        [(0.5, 0.6), (0.6, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.0)]
+    );
     assert!(matches!(
         most_confident_errors(&scored, &names[..2], 1),
         Err(MetricsError::LengthMismatch { .. })
     ));
+}
+
+#[test]
+fn confidence_buckets_at_their_edges() {
+    // Confidence 1.0 (p exactly 0 or 1) falls in the last bucket, which includes its upper
+    // edge; 0.6 opens the second bucket; 0.5 (p = 0.5, predicted Fake) opens the first.
+    let scored = Scored::new(
+        vec![true, false, true, false, true],
+        vec![1.0, 0.0, 0.6, 0.4, 0.5],
+    )
+    .unwrap();
+    assert!(!scored.is_empty());
+    let buckets = errors_by_confidence(&scored);
+    let counts: Vec<usize> = buckets.iter().map(|b| b.count).collect();
+    assert_eq!(counts, [1, 2, 0, 0, 2]);
+    assert!(buckets.iter().all(|b| b.errors == 0 && b.error_rate == 0.0));
+}
+
+#[test]
+fn equal_error_rate_takes_the_first_of_tied_points() {
+    // 4 Fake, 4 Real. Threshold 0.8: fpr 0, fnr 0.5 (gap 0.5, mean 0.25); threshold 0.5 (a tie
+    // of 3 Real and 1 Fake): fpr 0.75, fnr 0.25 (gap 0.5, mean 0.5); every other point's gap is
+    // larger. The first of the two decides: 0.25.
+    let scored = Scored::new(
+        vec![true, true, false, false, false, true, true, false],
+        vec![0.9, 0.8, 0.5, 0.5, 0.5, 0.5, 0.3, 0.1],
+    )
+    .unwrap();
+    let roc = RocCurve::compute(&scored).unwrap();
+    assert_eq!(roc.equal_error_rate(), 0.25);
 }
 
 #[test]

@@ -69,10 +69,9 @@ fn thresholded_metrics_match_sklearn() {
         );
         close(name, "accuracy", m.accuracy(), num(&case["accuracy"]));
         let report = ClassificationReport::from_confusion(&m);
-        for (scores, expected) in [report.real, report.fake]
-            .iter()
-            .zip(case["per_class"].as_array().unwrap())
-        {
+        let per_class = case["per_class"].as_array().unwrap();
+        assert_eq!(per_class.len(), 2, "{name}: per_class");
+        for (scores, expected) in [report.real, report.fake].iter().zip(per_class) {
             close(
                 name,
                 "precision",
@@ -157,7 +156,11 @@ fn probabilistic_and_calibration_metrics_match_references() {
         let cal = Calibration::compute(&s, DEFAULT_BINS);
         close(name, "ece", cal.ece, num(&case["ece"]));
         close(name, "mce", cal.mce, num(&case["mce"]));
-        for (bin, e) in cal.bins.iter().zip(case["bins"].as_array().unwrap()) {
+        let bins = case["bins"].as_array().unwrap();
+        assert_eq!(cal.bins.len(), bins.len(), "{name}: bins");
+        for (bin, e) in cal.bins.iter().zip(bins) {
+            close(name, "bin lower edge", bin.lower, num(&e["lower"]));
+            close(name, "bin upper edge", bin.upper, num(&e["upper"]));
             assert_eq!(
                 bin.count as u64,
                 e["count"].as_u64().unwrap(),

@@ -2,7 +2,9 @@
 //! (`fixtures/gen_sklearn_fixtures.py`), and against a hand computation.
 
 use deepfake_metrics::calibration::{Calibration, DEFAULT_BINS};
-use deepfake_metrics::{Scored, apply_temperature, fit_temperature, nll_at_temperature};
+use deepfake_metrics::{
+    MetricsError, Scored, apply_temperature, fit_temperature, nll_at_temperature,
+};
 use serde_json::Value;
 
 #[test]
@@ -84,4 +86,37 @@ fn temperature_by_hand() {
     // p_fake at T = 2 for margin 1 is sigmoid(0.5).
     let p = apply_temperature(&[[0.0, 1.0]], 2.0)[0];
     assert!((p - 1.0 / (1.0 + (-0.5f64).exp())).abs() < 1e-15);
+}
+
+#[test]
+fn extreme_margins_give_finite_losses() {
+    // Margin 1000 / 0.01 = 1e5: exp(1e5) overflows, so the loss must be computed without it.
+    // Right: -log(sigmoid(1e5)) = log(1 + e^-1e5) = 0 in f64; wrong: 1e5 + log(1 + e^-1e5).
+    let logits = [[0.0f32, 1000.0]];
+    assert_eq!(nll_at_temperature(&logits, &[true], 0.01), 0.0);
+    let wrong = nll_at_temperature(&logits, &[false], 0.01);
+    assert!((wrong - 1e5).abs() <= 1e-9, "{wrong}");
+    let t = fit_temperature(&[[0.0, 1000.0], [1000.0, 0.0]], &[true, false]).unwrap();
+    assert!(t.is_finite() && (0.01..=100.0).contains(&t), "{t}");
+}
+
+#[test]
+fn non_finite_logits_are_named() {
+    for (logits, index) in [
+        (vec![[1.0f32, f32::NAN]], 0),
+        (vec![[0.0, 1.0], [f32::INFINITY, 0.0]], 1),
+    ] {
+        let labels = vec![true; logits.len()];
+        match fit_temperature(&logits, &labels) {
+            Err(MetricsError::NonFinite { index: i, value }) => {
+                assert_eq!(i, index);
+                assert!(!value.is_finite(), "{value}");
+            }
+            other => panic!("{logits:?}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        fit_temperature(&[[0.0, 1.0]], &[true, false]),
+        Err(MetricsError::LengthMismatch { .. })
+    ));
 }
