@@ -118,6 +118,20 @@ mod tests {
     }
 
     #[test]
+    fn the_tests_form_returns_the_difference() {
+        // What every parity test compares with: a constant here would pass them all.
+        assert_eq!(max_abs_diff_or_panic(&[1.0, -2.0], &[1.25, 1.0]), 3.0);
+        assert_eq!(max_abs_diff_or_panic(&[0.5], &[0.5]), 0.0);
+        assert_eq!(max_abs_diff_or_panic(&[f32::NAN], &[0.0]), f32::INFINITY);
+    }
+
+    #[test]
+    #[should_panic(expected = "compared outputs differ in length: 1 values vs 2 expected")]
+    fn the_tests_form_panics_on_a_length_mismatch() {
+        max_abs_diff_or_panic(&[1.0], &[1.0, 2.0]);
+    }
+
+    #[test]
     fn scaled_tolerance_is_absolute_up_to_1_and_relative_above() {
         assert_eq!(scaled_tolerance(1e-5, &[0.5, -0.25]), 1e-5);
         assert_eq!(scaled_tolerance(1e-5, &[0.5, -4.0]), 4e-5);
@@ -128,6 +142,9 @@ mod tests {
         // Column 0 ranges over 1..4, column 1 over 10..10.5.
         assert_eq!(spread(&[1.0, 10.0, 4.0, 10.5, 2.0, 10.0], 2), 3.0);
         assert_eq!(spread(&[1.0, 2.0], 2), 0.0);
+        // Two rows are enough to vary.
+        assert_eq!(spread(&[1.0, 2.0, 1.5, 2.0], 2), 0.5);
+        assert_eq!(spread(&[3.0, 1.0, 2.0], 1), 2.0);
         assert!(spread(&[1.0, f32::NAN, 2.0, 3.0], 2).is_nan());
     }
 }

@@ -44,3 +44,30 @@ impl Label {
         self == Label::Fake
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logit_indices_and_names_follow_the_seed() {
+        // The seed's head: logit 0 = Real, 1 = Fake.
+        assert_eq!((Label::Real.index(), Label::Fake.index()), (0, 1));
+        assert_eq!((Label::Real.name(), Label::Fake.name()), ("real", "fake"));
+        assert!(Label::Fake.is_fake() && !Label::Real.is_fake());
+        for label in [Label::Real, Label::Fake] {
+            assert_eq!(Label::from_name(label.name()), Some(label));
+            let json = serde_json::to_string(&label).unwrap();
+            assert_eq!(json, format!("\"{}\"", label.name()));
+        }
+    }
+
+    #[test]
+    fn names_parse_in_any_case_and_nothing_else_does() {
+        assert_eq!(Label::from_name(" Fake\n"), Some(Label::Fake));
+        assert_eq!(Label::from_name("REAL"), Some(Label::Real));
+        for name in ["", "1", "0", "fakes", "unreal"] {
+            assert_eq!(Label::from_name(name), None, "{name:?}");
+        }
+    }
+}

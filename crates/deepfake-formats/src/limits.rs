@@ -66,4 +66,21 @@ mod tests {
         std::fs::write(&path, b"7").unwrap();
         assert_eq!(crate::read_json::<u32>(&path).unwrap(), 7);
     }
+
+    #[test]
+    fn a_file_of_exactly_the_limit_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scores.csv");
+        let file = std::fs::File::create(&path).unwrap();
+        for (limit, what) in [(MAX_JSON_BYTES, "JSON file"), (MAX_CSV_BYTES, "CSV file")] {
+            file.set_len(limit).unwrap();
+            check_file_size(&path, limit, what).unwrap();
+            file.set_len(limit + 1).unwrap();
+            let error = check_file_size(&path, limit, what).unwrap_err().to_string();
+            assert!(error.contains(&format!("limit of {limit}")), "{error}");
+        }
+        // The CSV limit is 1 GiB: a million-row scores file (~100 MB) fits.
+        file.set_len(100 << 20).unwrap();
+        check_file_size(&path, MAX_CSV_BYTES, "CSV file").unwrap();
+    }
 }

@@ -131,3 +131,48 @@ impl ModelInfo {
             .unwrap_or(1.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_and_read_back_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model_info.json");
+        let mut info = ModelInfo::new("ResNeXt-50".into(), 25_000_000, 224);
+        info.temperature = Some(1.7);
+        info.write(&path).unwrap();
+        let read = ModelInfo::read(&path).unwrap();
+        assert_eq!(read, info);
+        assert_eq!(read.threshold, 0.5);
+        assert_eq!(read.input_shape, ["batch", "3", "224", "224"]);
+    }
+
+    #[test]
+    fn threshold_defaults_to_one_half_when_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model_info.json");
+        let mut json = serde_json::to_value(ModelInfo::new("x".into(), 1, 64)).unwrap();
+        json.as_object_mut().unwrap().remove("threshold");
+        std::fs::write(&path, json.to_string()).unwrap();
+        assert_eq!(ModelInfo::read(&path).unwrap().threshold, 0.5);
+    }
+
+    #[test]
+    fn only_a_positive_finite_temperature_is_applied() {
+        let mut info = ModelInfo::new("x".into(), 1, 64);
+        for (temperature, applied) in [
+            (None, 1.0),
+            (Some(2.5), 2.5),
+            (Some(0.25), 0.25),
+            (Some(0.0), 1.0),
+            (Some(-2.0), 1.0),
+            (Some(f64::NAN), 1.0),
+            (Some(f64::INFINITY), 1.0),
+        ] {
+            info.temperature = temperature;
+            assert_eq!(info.temperature_or_one(), applied, "{temperature:?}");
+        }
+    }
+}

@@ -110,4 +110,29 @@ mod tests {
         assert_eq!(RunDir::of_model(&run.best()), Some(run.clone()));
         assert_eq!(run.eval("test"), run.root().join("eval-test"));
     }
+
+    #[test]
+    fn file_names_are_the_run_format() {
+        // What other tools and older runs read: changing a name breaks --resume and eval.
+        let run = RunDir::new("runs/seed");
+        let names = [
+            run.config(),
+            run.model_info(),
+            run.history(),
+            run.results(),
+            run.best(),
+            run.last(),
+        ];
+        let expected = [
+            "config.json",
+            "model_info.json",
+            "history.json",
+            "training_results.json",
+            "best",
+            "last",
+        ];
+        for (path, name) in names.iter().zip(expected) {
+            assert_eq!(path, &Path::new("runs/seed").join(name));
+        }
+    }
 }
