@@ -13,6 +13,7 @@ fn exif_orientation_is_applied() {
     let image = decode("exif_orientation6.jpg");
     assert_eq!(image.dimensions(), (20, 40));
     let expected = decode("exif_orientation6_expected.png");
+    assert_eq!(expected.dimensions(), image.dimensions());
     let mean: f64 = image
         .iter()
         .zip(expected.iter())
@@ -38,6 +39,7 @@ fn cmyk_16_bit_palette_and_alpha_become_rgb8() {
     // CMYK converts to colours close to the RGB source's.
     let cmyk = decode("cmyk.jpg");
     let rgba = decode("rgba.png");
+    assert_eq!(cmyk.dimensions(), rgba.dimensions());
     let mean: f64 = cmyk
         .iter()
         .zip(rgba.iter())

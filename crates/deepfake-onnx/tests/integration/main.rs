@@ -4,4 +4,5 @@
 //! here is a module; run one with `cargo test --test integration MODULE::`.
 
 mod export;
+mod structure;
 mod tract;
