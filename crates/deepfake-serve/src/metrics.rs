@@ -131,3 +131,21 @@ impl Metrics {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_depth_is_what_was_set_last() {
+        let metrics = Metrics::new(8);
+        metrics.set_queue_depth(3);
+        assert!(
+            metrics.encode().contains("\ndeepfake_queue_depth 3\n"),
+            "{}",
+            metrics.encode()
+        );
+        metrics.set_queue_depth(0);
+        assert!(metrics.encode().contains("\ndeepfake_queue_depth 0\n"));
+    }
+}

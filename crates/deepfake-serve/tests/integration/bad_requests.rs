@@ -204,3 +204,41 @@ fn stalled_clients_time_out() {
     assert!(took < Duration::from_secs(10), "{took:?}");
     assert_eq!(server.get("/healthz").0, 200);
 }
+
+#[test]
+fn a_zero_setting_is_refused_before_binding() {
+    use burn::tensor::Device;
+    use deepfake::predict::WeightsCheck;
+    use deepfake_serve::{ServeError, Server, load_model};
+
+    let dir = tempfile::tempdir().unwrap();
+    let model = saved_deep_model(dir.path());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let zero_one_at_a_time = [
+        ServeOptions {
+            max_batch: 0,
+            ..ServeOptions::default()
+        },
+        ServeOptions {
+            queue_capacity: 0,
+            ..ServeOptions::default()
+        },
+        ServeOptions {
+            max_body_bytes: 0,
+            ..ServeOptions::default()
+        },
+    ];
+    for options in zero_one_at_a_time {
+        let (detector, identity) =
+            load_model(&model, &Device::flex(), WeightsCheck::Verify).unwrap();
+        let bound = runtime.block_on(Server::bind("127.0.0.1:0", detector, identity, options));
+        assert!(
+            matches!(bound, Err(ServeError::Setting(_))),
+            "{:?}",
+            bound.err()
+        );
+    }
+}

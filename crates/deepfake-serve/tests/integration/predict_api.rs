@@ -220,10 +220,19 @@ fn explain_returns_predicts_verdict_with_a_map_and_a_png_per_image() {
         ("c.png", &bytes[2]),
     ];
     let (content_type, body) = support::multipart(&parts);
+    let sent = std::time::Instant::now();
     let answer = server.post("/v1/explain", &body, &content_type);
+    let round_trip_ms = sent.elapsed().as_secs_f64() * 1e3;
     assert_eq!(answer.status, 200, "{}", answer.json);
     let diff = max_abs_diff_or_panic(&answer.p_fakes(), &expected);
     assert!(diff <= 1e-5, "explain vs predict: {diff}");
+    // The server's own time, in milliseconds: inside the client's round trip, and more than
+    // the 0.1 ms that three forward and backward passes cannot beat.
+    let total_ms = answer.json["total_ms"].as_f64().unwrap();
+    assert!(
+        0.1 < total_ms && total_ms <= round_trip_ms,
+        "total_ms {total_ms}, round trip {round_trip_ms} ms"
+    );
     let mut maps = Vec::new();
     for (i, result) in answer.json["results"]
         .as_array()
