@@ -81,6 +81,13 @@ fn images_over_the_pixel_limit_are_refused_before_decoding() {
         matches!(err, DataError::TooLarge { pixels: 800, .. }),
         "{err}"
     );
+    // The default limit (64 Mi pixels) takes a 16-megapixel photo.
+    let big = image::RgbImage::from_pixel(4096, 4096, image::Rgb([40, 90, 200]));
+    let mut png = Vec::new();
+    big.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let decoded = decode_bytes(&png, Path::new("big.png"), DecodeLimits::default()).unwrap();
+    assert_eq!(decoded.dimensions(), (4096, 4096));
 }
 
 #[test]

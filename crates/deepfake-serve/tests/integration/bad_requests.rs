@@ -147,6 +147,8 @@ fn a_full_queue_answers_503_with_retry_after_and_every_request_exactly_once() {
     for answer in &busy {
         assert_eq!(answer.code(), "queue_full");
         assert_eq!(answer.retry_after.as_deref(), Some("1"));
+        let message = answer.json["error"]["message"].as_str().unwrap();
+        assert!(message.contains("(1 of 1 images waiting)"), "{message}");
     }
     let p = ok[0].p_fakes()[0];
     assert!(ok.iter().all(|a| a.p_fakes() == [p]));

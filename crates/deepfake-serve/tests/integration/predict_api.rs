@@ -180,6 +180,49 @@ fn concurrent_requests_share_forward_passes() {
 }
 
 #[test]
+fn no_forward_pass_takes_more_than_max_batch_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = saved_deep_model(dir.path());
+    let (_, bytes) = images(dir.path());
+    let max_batch = 3;
+    let options = ServeOptions {
+        max_batch,
+        max_wait: Duration::from_millis(300),
+        ..ServeOptions::default()
+    };
+    let server = Arc::new(Running::start(&model, options));
+    let clients = 9;
+    let barrier = Arc::new(Barrier::new(clients));
+    let threads: Vec<_> = (0..clients)
+        .map(|i| {
+            let (server, barrier) = (Arc::clone(&server), Arc::clone(&barrier));
+            let png = bytes[i % bytes.len()].clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                server.post_image(&png, "image/png")
+            })
+        })
+        .collect();
+    let mut batches = Vec::new();
+    for thread in threads {
+        let answer = thread.join().unwrap();
+        assert_eq!(answer.status, 200, "{}", answer.json);
+        batches.push(answer.json["timing"]["batch_sizes"][0].as_u64().unwrap());
+    }
+    assert!(
+        batches.iter().all(|&b| (1..=max_batch as u64).contains(&b)),
+        "{batches:?}"
+    );
+    assert!(
+        batches.contains(&(max_batch as u64)),
+        "no batch filled up: {batches:?}"
+    );
+    let server =
+        Arc::try_unwrap(server).unwrap_or_else(|_| panic!("a client still holds the server"));
+    server.stop().unwrap();
+}
+
+#[test]
 fn a_lone_request_does_not_wait_for_a_batch() {
     let dir = tempfile::tempdir().unwrap();
     let model = saved_deep_model(dir.path());
