@@ -81,6 +81,11 @@ fn images_over_the_pixel_limit_are_refused_before_decoding() {
         matches!(err, DataError::TooLarge { pixels: 800, .. }),
         "{err}"
     );
+    // The limit itself is allowed: 40 x 20 = 800 pixels.
+    let at_limit = DecodeLimits { max_pixels: 800 };
+    assert!(decode_bytes(&png, Path::new("rgba.png"), at_limit).is_ok());
+    let under = DecodeLimits { max_pixels: 799 };
+    assert!(decode_bytes(&png, Path::new("rgba.png"), under).is_err());
     // The default limit (64 Mi pixels) takes a 16-megapixel photo.
     let big = image::RgbImage::from_pixel(4096, 4096, image::Rgb([40, 90, 200]));
     let mut png = Vec::new();
