@@ -117,6 +117,37 @@ fn real_fake_folders_are_split_70_15_15_reproducibly() {
     );
     assert_eq!(a, Dataset::open(dir.path(), 5).unwrap());
     assert_ne!(a.train, Dataset::open(dir.path(), 6).unwrap().train);
+    // The summary counts the same classes (without decoding: the files are not images).
+    let info = DatasetInfo::compute(&a, false);
+    assert_eq!(
+        (info.splits["train"].real, info.splits["train"].fake),
+        (28, 14)
+    );
+    assert_eq!(
+        (info.splits["valid"].real, info.splits["valid"].fake),
+        (6, 3)
+    );
+    assert_eq!((info.splits["test"].real, info.splits["test"].fake), (6, 3));
+}
+
+#[test]
+fn split_names_parse_with_their_aliases() {
+    for (name, split) in [
+        ("train", Split::Train),
+        ("TRAIN", Split::Train),
+        ("valid", Split::Valid),
+        ("val", Split::Valid),
+        ("Validation", Split::Valid),
+        ("test", Split::Test),
+    ] {
+        assert_eq!(Split::from_name(name), Some(split), "{name}");
+    }
+    for split in Split::ALL {
+        assert_eq!(Split::from_name(split.name()), Some(split));
+    }
+    for name in ["", "training", "testing", "dev"] {
+        assert_eq!(Split::from_name(name), None, "{name}");
+    }
 }
 
 #[test]
