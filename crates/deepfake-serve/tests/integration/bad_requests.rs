@@ -30,6 +30,9 @@ fn bad_inputs_get_their_status_and_a_json_error_naming_the_problem() {
     assert_eq!((answer.status, answer.code()), (413, "body_too_large"));
     let answer = server.post_files(&[("big.jpg", &big)]);
     assert_eq!((answer.status, answer.code()), (413, "body_too_large"));
+    // A body of exactly the limit is read: these bytes are no image (415), not too large.
+    let answer = server.post_image(&big[1..], "image/jpeg");
+    assert_eq!((answer.status, answer.code()), (415, "not_an_image"));
 
     // Not an image: 415 naming the upload.
     let answer = server.post_files(&[("ok.png", &good), ("notes.txt", b"hello, world")]);
@@ -102,7 +105,7 @@ fn bad_inputs_get_their_status_and_a_json_error_naming_the_problem() {
     assert_eq!(server.get("/healthz").0, 200);
     let answer = server.post_image(&good, "image/png");
     assert_eq!(answer.status, 200);
-    for (status, count) in [(413, 2.0), (415, 1.0), (422, 3.0), (400, 3.0), (200, 1.0)] {
+    for (status, count) in [(413, 2.0), (415, 2.0), (422, 3.0), (400, 3.0), (200, 1.0)] {
         let name =
             format!("deepfake_http_requests_total{{route=\"/v1/predict\",status=\"{status}\"}}");
         assert_eq!(server.metric(&name), count, "{name}");
