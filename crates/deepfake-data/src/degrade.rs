@@ -201,6 +201,50 @@ mod tests {
         }
         assert!("0.5,0.5".parse::<RescaleAugment>().is_err());
         assert!("0.5,-1".parse::<BlurAugment>().is_err());
+        // The bounds themselves are allowed: a largest factor of 1, a largest sigma of 0.
+        assert_eq!("0.5,1".parse::<RescaleAugment>().unwrap().factor_max, 1.0);
+        assert_eq!("0.5,0".parse::<BlurAugment>().unwrap().sigma_max, 0.0);
+    }
+
+    /// Each degradation alone (together, one firing would hide the others): applied at
+    /// probability 1, skipped (the input borrowed back) at 0; `is_off` only when none is set.
+    #[test]
+    fn each_degradation_alone_fires_at_p_1_and_never_at_p_0() {
+        let image = RgbImage::from_fn(61, 47, |x, y| {
+            image::Rgb([(x * 4 + y) as u8, (y * 5) as u8, ((x * y) % 251) as u8])
+        });
+        let only = |p: f64, which: usize| {
+            let mut degradations = Degradations::default();
+            match which {
+                0 => degradations.rescale = Some(RescaleAugment { p, factor_max: 4.0 }),
+                1 => degradations.blur = Some(BlurAugment { p, sigma_max: 3.0 }),
+                _ => {
+                    degradations.jpeg = Some(JpegAugment {
+                        p,
+                        quality_min: 40,
+                        quality_max: 60,
+                    })
+                }
+            }
+            degradations
+        };
+        assert!(Degradations::default().is_off());
+        for (which, name) in ["rescale", "blur", "jpeg"].iter().enumerate() {
+            assert!(!only(1.0, which).is_off(), "{name}");
+            let applied = only(1.0, which)
+                .apply(&image, &mut item_rng(3, 0, 0))
+                .unwrap();
+            assert!(
+                matches!(applied, Cow::Owned(_)),
+                "{name} at p = 1 did not run"
+            );
+            assert_eq!(applied.dimensions(), image.dimensions(), "{name}");
+            assert_ne!(*applied, image, "{name} at p = 1 left the image as it was");
+            let skipped = only(0.0, which)
+                .apply(&image, &mut item_rng(3, 0, 0))
+                .unwrap();
+            assert!(matches!(skipped, Cow::Borrowed(_)), "{name} at p = 0 ran");
+        }
     }
 
     #[test]
