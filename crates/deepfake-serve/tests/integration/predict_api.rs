@@ -320,34 +320,17 @@ fn multipart_fields_are_chosen_by_file_name_or_image_type() {
     let dir = tempfile::tempdir().unwrap();
     let model = saved_deep_model(dir.path());
     let server = Running::start(&model, ServeOptions::default());
-    let png = support::grey_png(90, 40, 40);
-    let boundary = "fields-boundary-1";
+    let png = grey_png(90, 40, 40);
     // (Content-Disposition parameters, Content-Type, bytes)
-    let parts: [(&str, Option<&str>, &[u8]); 5] = [
+    let fields: [(&str, Option<&str>, &[u8]); 5] = [
         ("name=\"note\"", Some("text/plain"), b"not an image"),
         ("name=\"\"", Some("image/png"), &png),
         ("name=\"caption\"", None, b"no type, no file name"),
         ("name=\"scan\"", Some("application/octet-stream"), &png),
         ("name=\"f\"; filename=\"shot.png\"", None, &png),
     ];
-    let mut body = Vec::new();
-    for (disposition, content_type, bytes) in parts {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; {disposition}\r\n").as_bytes(),
-        );
-        if let Some(content_type) = content_type {
-            body.extend_from_slice(format!("Content-Type: {content_type}\r\n").as_bytes());
-        }
-        body.extend_from_slice(b"\r\n");
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let answer = server.post(
-        "/v1/predict",
-        &body,
-        &format!("multipart/form-data; boundary={boundary}"),
-    );
+    let (content_type, body) = support::multipart_fields(&fields);
+    let answer = server.post("/v1/predict", &body, &content_type);
     assert_eq!(answer.status, 200, "{}", answer.json);
     // Text fields are skipped; an unnamed image field is named by its position (1-based,
     // counting every field).

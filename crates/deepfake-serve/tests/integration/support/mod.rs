@@ -220,16 +220,31 @@ pub fn agent() -> ureq::Agent {
 
 /// A multipart/form-data body with one file field per entry: (content type, body).
 pub fn multipart(files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let dispositions: Vec<String> = files
+        .iter()
+        .map(|(name, _)| format!("name=\"file\"; filename=\"{name}\""))
+        .collect();
+    let fields: Vec<(&str, Option<&str>, &[u8])> = dispositions
+        .iter()
+        .zip(files)
+        .map(|(d, (_, bytes))| (d.as_str(), Some("application/octet-stream"), *bytes))
+        .collect();
+    multipart_fields(&fields)
+}
+
+/// A multipart/form-data body of any fields: (Content-Disposition parameters after
+/// `form-data; `, Content-Type if any, bytes). Returns (content type, body).
+pub fn multipart_fields(fields: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "deepfake-test-boundary-7d9a";
     let mut body = Vec::new();
-    for (name, bytes) in files {
+    for (disposition, content_type, bytes) in fields {
         body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; \
-                 filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
+            format!("--{boundary}\r\nContent-Disposition: form-data; {disposition}\r\n").as_bytes(),
         );
+        if let Some(content_type) = content_type {
+            body.extend_from_slice(format!("Content-Type: {content_type}\r\n").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
         body.extend_from_slice(bytes);
         body.extend_from_slice(b"\r\n");
     }
