@@ -129,6 +129,27 @@ fn one_image_and_several_get_what_predict_gives_with_the_model_identity() {
     server.stop().unwrap();
 }
 
+/// `clients` threads released together, client `i` posting `images[i % len]`; their answers
+/// in client order.
+fn post_together(
+    server: &Arc<Running>,
+    images: &[Vec<u8>],
+    clients: usize,
+) -> Vec<support::Answer> {
+    let barrier = Arc::new(Barrier::new(clients));
+    let threads: Vec<_> = (0..clients)
+        .map(|i| {
+            let (server, barrier) = (Arc::clone(server), Arc::clone(&barrier));
+            let png = images[i % images.len()].clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                server.post_image(&png, "image/png")
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
 #[test]
 fn concurrent_requests_share_forward_passes() {
     let dir = tempfile::tempdir().unwrap();
@@ -143,21 +164,11 @@ fn concurrent_requests_share_forward_passes() {
     };
     let server = Arc::new(Running::start(&model, options));
     let clients = 12;
-    let barrier = Arc::new(Barrier::new(clients));
-    let threads: Vec<_> = (0..clients)
-        .map(|i| {
-            let server = Arc::clone(&server);
-            let barrier = Arc::clone(&barrier);
-            let png = bytes[i % bytes.len()].clone();
-            std::thread::spawn(move || {
-                barrier.wait();
-                server.post_image(&png, "image/png")
-            })
-        })
-        .collect();
     let mut largest_batch = 0;
-    for (i, thread) in threads.into_iter().enumerate() {
-        let answer = thread.join().unwrap();
+    for (i, answer) in post_together(&server, &bytes, clients)
+        .into_iter()
+        .enumerate()
+    {
         assert_eq!(answer.status, 200, "{}", answer.json);
         let got = answer.p_fakes();
         let diff = max_abs_diff_or_panic(&got, &expected[i % expected.len()..][..1]);
@@ -191,21 +202,8 @@ fn no_forward_pass_takes_more_than_max_batch_images() {
         ..ServeOptions::default()
     };
     let server = Arc::new(Running::start(&model, options));
-    let clients = 9;
-    let barrier = Arc::new(Barrier::new(clients));
-    let threads: Vec<_> = (0..clients)
-        .map(|i| {
-            let (server, barrier) = (Arc::clone(&server), Arc::clone(&barrier));
-            let png = bytes[i % bytes.len()].clone();
-            std::thread::spawn(move || {
-                barrier.wait();
-                server.post_image(&png, "image/png")
-            })
-        })
-        .collect();
     let mut batches = Vec::new();
-    for thread in threads {
-        let answer = thread.join().unwrap();
+    for answer in post_together(&server, &bytes, 9) {
         assert_eq!(answer.status, 200, "{}", answer.json);
         batches.push(answer.json["timing"]["batch_sizes"][0].as_u64().unwrap());
     }
