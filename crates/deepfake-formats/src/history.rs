@@ -71,7 +71,7 @@ pub struct TrainingResults {
     pub epochs_run: usize,
     /// Why the run ended.
     pub stopped: StopReason,
-    /// Files skipped as unreadable during the run.
+    /// Distinct files skipped as unreadable during the run (training and validation).
     pub skipped_files: usize,
 }
 

@@ -6,6 +6,7 @@
 //! - `last/`: everything needed to resume: `model.bpk` (a Burn record that keeps parameter
 //!   ids, so the optimizer state still matches), `optimizer.bpk`, and `state.json`.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
@@ -35,8 +36,10 @@ pub struct RunState {
     pub epochs_without_improvement: usize,
     /// Every completed epoch.
     pub history: Vec<EpochRecord>,
-    /// Files skipped so far.
-    pub skipped_files: usize,
+    /// The distinct files skipped as unreadable so far (a file that fails in every epoch is
+    /// one file). Absent in checkpoints written before it was kept: empty then.
+    #[serde(default)]
+    pub skipped_files: BTreeSet<PathBuf>,
 }
 
 fn file_error(action: &'static str, path: &Path, reason: impl ToString) -> TrainError {

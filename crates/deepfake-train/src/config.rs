@@ -77,11 +77,11 @@ impl TrainConfig {
             Some("batch size must be >= 1")
         } else if !(self.lr > 0.0 && self.lr.is_finite()) {
             Some("learning rate must be > 0")
-        } else if self.weight_decay < 0.0 {
+        } else if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
             Some("weight decay must be >= 0")
         } else if !(self.plateau_factor > 0.0 && self.plateau_factor < 1.0) {
             Some("plateau factor must be in (0, 1)")
-        } else if self.clip_grad_norm.is_some_and(|c| c <= 0.0) {
+        } else if self.clip_grad_norm.is_some_and(|c| c.is_nan() || c <= 0.0) {
             Some("gradient clipping norm must be > 0")
         } else {
             None

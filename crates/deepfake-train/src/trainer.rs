@@ -91,31 +91,39 @@ struct InFlight {
     queued: QueuedStep,
 }
 
-/// The running sums of an epoch's training steps, as they are read back.
-#[derive(Default)]
+/// The running sums of an epoch's training steps, as they are read back, and its clock.
 struct StepTotals {
     loss_sum: f64,
     correct: usize,
     seen: usize,
-    /// Seconds the host spent on steps (queueing them, waiting for the device to finish
-    /// them), outside its waits for the loader.
-    busy_seconds: f64,
+    /// When the epoch's first batch was asked for.
+    started: Instant,
+    /// Seconds spent waiting for the loader's batches.
+    waiting_seconds: f64,
 }
 
 impl StepTotals {
-    /// Reads `step` back from the device (epoch `epoch`, 0-based), adds it to the sums, counts
-    /// the time since `busy_started` as busy, and tells `observer`. A NaN or infinite loss is
-    /// an error naming the step.
+    /// Empty sums; the epoch's clock starts now.
+    fn new() -> Self {
+        Self {
+            loss_sum: 0.0,
+            correct: 0,
+            seen: 0,
+            started: Instant::now(),
+            waiting_seconds: 0.0,
+        }
+    }
+
+    /// Reads `step` back from the device (epoch `epoch`, 0-based), adds it to the sums and
+    /// tells `observer`. A NaN or infinite loss is an error naming the step.
     fn record(
         &mut self,
         step: InFlight,
         epoch: usize,
-        busy_started: Instant,
         observer: &mut dyn TrainObserver,
         loader: &EpochLoader,
     ) -> Result<()> {
         let out = step.queued.read()?;
-        self.busy_seconds += busy_started.elapsed().as_secs_f64();
         if !out.loss.is_finite() {
             return Err(TrainError::NonFiniteLoss {
                 epoch: epoch + 1,
@@ -123,20 +131,37 @@ impl StepTotals {
                 loss: out.loss,
             });
         }
-        self.loss_sum += f64::from(out.loss) * step.images as f64;
-        self.correct += out.correct;
-        self.seen += step.images;
-        let seen = self.seen as f64;
-        observer.batch_done(
-            step.images,
-            self.loss_sum / seen,
-            self.correct as f64 / seen,
-        );
+        self.add(out.loss, out.correct, step.images);
+        observer.batch_done(step.images, self.mean_loss(), self.accuracy());
         observer.throughput(
-            seen / self.busy_seconds.max(1e-9),
+            self.step_images_per_second(self.started.elapsed().as_secs_f64()),
             loader.stats().images_per_second(),
         );
         Ok(())
+    }
+
+    /// Adds a step of `images` images, its mean `loss` and its `correct` predictions.
+    fn add(&mut self, loss: f32, correct: usize, images: usize) {
+        self.loss_sum += f64::from(loss) * images as f64;
+        self.correct += correct;
+        self.seen += images;
+    }
+
+    /// The mean loss per image so far (0 before any image).
+    fn mean_loss(&self) -> f64 {
+        self.loss_sum / self.seen.max(1) as f64
+    }
+
+    /// The fraction of images predicted correctly so far (0 before any image).
+    fn accuracy(&self) -> f64 {
+        self.correct as f64 / self.seen.max(1) as f64
+    }
+
+    /// Images per second of the host's busy time when the epoch has run `elapsed` seconds:
+    /// the time outside its waits for the loader, spent queueing steps and waiting for the
+    /// device to finish them.
+    fn step_images_per_second(&self, elapsed: f64) -> f64 {
+        self.seen as f64 / (elapsed - self.waiting_seconds).max(1e-9)
     }
 }
 
@@ -225,7 +250,7 @@ impl Run {
             best_epoch: 0,
             epochs_without_improvement: 0,
             history: Vec::new(),
-            skipped_files: 0,
+            skipped_files: Default::default(),
         };
         if resume {
             match find_last(run_dir) {
@@ -282,14 +307,14 @@ impl Run {
             .map_or(loader.len(), |m| m.min(loader.len()));
         observer.epoch_started(epoch + 1, config.epochs, batches);
         let lr = self.state.scheduler.lr;
-        let started = Instant::now();
-        let mut totals = StepTotals::default();
+        let mut totals = StepTotals::new();
         // Each step is read back after the next one is queued (see `step`): the device works
         // on step n while the host prepares step n + 1.
         let mut in_flight: Option<InFlight> = None;
         for step in 0..batches {
+            let waiting = Instant::now();
             let Some(batch) = loader.next() else { break };
-            let busy_started = Instant::now();
+            totals.waiting_seconds += waiting.elapsed().as_secs_f64();
             let (images, labels) = batch.to_tensors(&self.train_device);
             let (next, queued) = train_step(
                 model,
@@ -306,28 +331,25 @@ impl Run {
                 queued,
             });
             if let Some(previous) = previous {
-                totals.record(previous, epoch, busy_started, observer, &loader)?;
-            } else {
-                totals.busy_seconds += busy_started.elapsed().as_secs_f64();
+                totals.record(previous, epoch, observer, &loader)?;
             }
         }
         if let Some(last) = in_flight.take() {
-            totals.record(last, epoch, Instant::now(), observer, &loader)?;
+            totals.record(last, epoch, observer, &loader)?;
         }
-        let train_seconds = started.elapsed().as_secs_f64();
+        let train_seconds = totals.started.elapsed().as_secs_f64();
         let loader_images_per_second = loader.stats().images_per_second();
         let skipped = loader.skipped();
         // Dropping the loader closes its queue: a worker still preparing batches beyond the
         // cap stops at its next send instead of decoding the rest of the epoch.
         drop(loader);
-        let seen = totals.seen.max(1) as f64;
         let trained = EpochTraining {
-            loss: totals.loss_sum / seen,
-            accuracy: totals.correct as f64 / seen,
+            loss: totals.mean_loss(),
+            accuracy: totals.accuracy(),
             lr,
-            started,
+            started: totals.started,
             images_per_second: totals.seen as f64 / train_seconds.max(1e-9),
-            step_images_per_second: totals.seen as f64 / totals.busy_seconds.max(1e-9),
+            step_images_per_second: totals.step_images_per_second(train_seconds),
             loader_images_per_second,
             skipped,
         };
@@ -363,7 +385,9 @@ impl Run {
         let mut skipped = trained.skipped;
         skipped.extend(evaluation.skipped.iter().cloned());
         let state = &mut self.state;
-        state.skipped_files += skipped.len();
+        state
+            .skipped_files
+            .extend(skipped.iter().map(|s| s.path.clone()));
         state.scheduler.step(evaluation.loss);
         let record = EpochRecord {
             epoch: epoch + 1,
@@ -419,7 +443,7 @@ impl Run {
             best_val_loss: best.map_or(0.0, |r| r.val_loss),
             epochs_run: state.epochs_done,
             stopped,
-            skipped_files: state.skipped_files,
+            skipped_files: state.skipped_files.len(),
         };
         write_json(&self.dir.results(), &results)?;
         Ok(results)
@@ -432,4 +456,28 @@ pub fn load_best(
     device: &Device,
 ) -> Result<(Detector, deepfake_model::DetectorConfig)> {
     Ok(Detector::load_dir(RunDir::new(run_dir).best(), device)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StepTotals;
+
+    /// Steps of different sizes weigh by their images: means over images, not over steps.
+    #[test]
+    fn step_totals_weigh_each_step_by_its_images() {
+        let mut totals = StepTotals::new();
+        assert_eq!((totals.mean_loss(), totals.accuracy()), (0.0, 0.0));
+        totals.add(1.0, 12, 16);
+        totals.add(2.0, 1, 4);
+        assert_eq!(totals.seen, 20);
+        assert!(
+            (totals.mean_loss() - 1.2).abs() < 1e-12,
+            "{}",
+            totals.mean_loss()
+        );
+        assert!((totals.accuracy() - 13.0 / 20.0).abs() < 1e-12);
+        // 0.5 of 2 seconds spent waiting for the loader: 20 images in 1.5 busy seconds.
+        totals.waiting_seconds = 0.5;
+        assert!((totals.step_images_per_second(2.0) - 20.0 / 1.5).abs() < 1e-9);
+    }
 }

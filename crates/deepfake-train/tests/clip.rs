@@ -68,3 +68,56 @@ fn clipping_scales_all_gradients_to_the_global_norm() {
         "{after} vs {expected}"
     );
 }
+
+/// Parameters of every rank (1 to 4) with the gradients 3, (0, 4), 12 and 0: the loss is half
+/// their sum of squares, so each gradient equals its parameter and the global norm is
+/// sqrt(9 + 16 + 144) = 13. Clipped to 6.5, each gradient halves (within the 1e-6 of torch's
+/// formula).
+#[derive(burn::module::Module, Debug)]
+struct EveryRank {
+    one: Param<Tensor<1>>,
+    two: Param<Tensor<2>>,
+    three: Param<Tensor<3>>,
+    four: Param<Tensor<4>>,
+}
+
+#[test]
+fn parameters_of_every_rank_are_clipped_together() {
+    let device = Device::flex().autodiff();
+    let param = |values: Vec<f32>, shape: Vec<usize>| TensorData::new(values, shape);
+    let module = EveryRank {
+        one: Param::from_tensor(Tensor::from_data(param(vec![3.0], vec![1]), &device)),
+        two: Param::from_tensor(Tensor::from_data(
+            param(vec![0.0, 4.0], vec![1, 2]),
+            &device,
+        )),
+        three: Param::from_tensor(Tensor::from_data(param(vec![12.0], vec![1, 1, 1]), &device)),
+        four: Param::from_tensor(Tensor::from_data(
+            param(vec![0.0], vec![1, 1, 1, 1]),
+            &device,
+        )),
+    };
+    let half_square = |t: Tensor<1>| t.powi_scalar(2).sum().mul_scalar(0.5);
+    let loss = half_square(module.one.val())
+        + half_square(module.two.val().flatten(0, 1))
+        + half_square(module.three.val().flatten(0, 2))
+        + half_square(module.four.val().flatten(0, 3));
+    let mut grads = GradientsParams::from_grads(loss.backward(), &module);
+
+    let norm = clip_grad_norm(&module, &mut grads, 6.5).expect("the module has gradients");
+    assert_eq!(norm.into_scalar::<f32>(), 13.0);
+    let factor = 6.5 / (13.0 + 1e-6);
+    let values = |data: TensorData| data.try_to_vec::<f32>().unwrap();
+    let clipped = [
+        values(grads.get::<1>(module.one.id).unwrap().into_data()),
+        values(grads.get::<2>(module.two.id).unwrap().into_data()),
+        values(grads.get::<3>(module.three.id).unwrap().into_data()),
+        values(grads.get::<4>(module.four.id).unwrap().into_data()),
+    ];
+    let expected = [vec![3.0], vec![0.0, 4.0], vec![12.0], vec![0.0]];
+    for (rank, (got, unclipped)) in clipped.iter().zip(&expected).enumerate() {
+        let want: Vec<f32> = unclipped.iter().map(|g| g * factor as f32).collect();
+        let diff = deepfake_compare::max_abs_diff_or_panic(got, &want);
+        assert!(diff <= 1e-6, "rank {}: {got:?} vs {want:?}", rank + 1);
+    }
+}

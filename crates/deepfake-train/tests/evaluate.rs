@@ -13,6 +13,7 @@ use deepfake_formats::Label;
 use deepfake_model::{Detector, DetectorConfig};
 use deepfake_train::evaluate;
 use safetensors::SafeTensors;
+use safetensors::tensor::TensorView;
 
 const SIZE: u32 = 32;
 
@@ -40,23 +41,35 @@ fn floats(view: &safetensors::tensor::TensorView) -> Vec<f64> {
 
 /// The detector with the final weights of the Adam fixture, on `device`.
 fn trained_detector(dir: &Path, device: &Device) -> Detector {
+    detector_with_zeroed(dir, device, &[])
+}
+
+/// The detector with the final weights of the Adam fixture, the tensors named in `zeroed`
+/// set to zeros, on `device`.
+fn detector_with_zeroed(dir: &Path, device: &Device, zeroed: &[&str]) -> Detector {
     let bytes = std::fs::read(fixture("adam_steps.safetensors")).unwrap();
     let steps = SafeTensors::deserialize(&bytes).unwrap();
+    let zeros: Vec<u8> = vec![0; bytes.len()];
     let final_tensors: Vec<_> = steps
         .tensors()
         .into_iter()
-        .filter_map(|(name, view)| Some((name.strip_prefix("final.")?.to_string(), view)))
+        .filter_map(|(name, view)| {
+            let name = name.strip_prefix("final.")?.to_string();
+            if !zeroed.contains(&name.as_str()) {
+                return Some((name, view));
+            }
+            let size = view.data().len();
+            let zero = TensorView::new(view.dtype(), view.shape().to_vec(), &zeros[..size]);
+            Some((name, zero.unwrap()))
+        })
         .collect();
     let path = dir.join("final.safetensors");
     safetensors::serialize_to_file(final_tensors, None, &path).unwrap();
     Detector::from_pytorch(&path, &DetectorConfig::tiny().with_dropout(0.0), device).unwrap()
 }
 
-#[test]
-fn validation_matches_pytorch_eval_mode() {
-    let dir = tempfile::tempdir().unwrap();
-    let bytes = std::fs::read(fixture("evaluate.safetensors")).unwrap();
-    let reference = SafeTensors::deserialize(&bytes).unwrap();
+/// The fixture's five images written as PNGs into `dir`, as samples, and their labels.
+fn fixture_samples(reference: &SafeTensors, dir: &Path) -> (Vec<Sample>, Vec<i64>) {
     let images = reference.tensor("images").unwrap();
     let labels: Vec<i64> = reference
         .tensor("labels")
@@ -73,7 +86,7 @@ fn validation_matches_pytorch_eval_mode() {
         .zip(&labels)
         .enumerate()
         .map(|(i, (pixels, &label))| {
-            let path = dir.path().join(format!("{i}.png"));
+            let path = dir.join(format!("{i}.png"));
             image::RgbImage::from_raw(SIZE, SIZE, pixels.to_vec())
                 .unwrap()
                 .save(&path)
@@ -82,6 +95,15 @@ fn validation_matches_pytorch_eval_mode() {
             Sample { path, label }
         })
         .collect();
+    (samples, labels)
+}
+
+#[test]
+fn validation_matches_pytorch_eval_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(fixture("evaluate.safetensors")).unwrap();
+    let reference = SafeTensors::deserialize(&bytes).unwrap();
+    let (samples, labels) = fixture_samples(&reference, dir.path());
 
     let device = Device::flex();
     let model = trained_detector(dir.path(), &device).valid();
@@ -126,4 +148,30 @@ fn validation_matches_pytorch_eval_mode() {
     let want_accuracy = floats(&reference.tensor("accuracy").unwrap())[0];
     assert_eq!(got.accuracy, want_accuracy);
     println!("logits within {logit_diff:.1e}, P(fake) within {p_diff:.1e} of torch");
+}
+
+/// A model whose last layer is all zeros gives every image the logits [0, 0]: a tie, which
+/// argmax (torch's and ours) resolves to the first class, Real. P(fake) is 1/2 and the loss
+/// ln 2 for every image; the accuracy is the share of real images.
+#[test]
+fn tied_logits_predict_real() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(fixture("evaluate.safetensors")).unwrap();
+    let reference = SafeTensors::deserialize(&bytes).unwrap();
+    let (samples, labels) = fixture_samples(&reference, dir.path());
+    let real = labels.iter().filter(|&&l| l == 0).count();
+    assert!(real > 0 && real < labels.len(), "both classes: {labels:?}");
+
+    let device = Device::flex();
+    let zeroed = ["classifier.3.weight", "classifier.3.bias"];
+    let model = detector_with_zeroed(dir.path(), &device, &zeroed).valid();
+    let got = evaluate(&model, &samples, SIZE as usize, 2, &device, |_| {}).unwrap();
+    assert_eq!(got.logits, vec![[0.0, 0.0]; labels.len()]);
+    assert_eq!(got.p_fake, vec![0.5; labels.len()]);
+    assert!(
+        (got.loss - std::f64::consts::LN_2).abs() < 1e-6,
+        "{}",
+        got.loss
+    );
+    assert_eq!(got.accuracy, real as f64 / labels.len() as f64);
 }

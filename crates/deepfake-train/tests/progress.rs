@@ -2,6 +2,9 @@
 //! one step late (so the device never waits for the host), and the last one after the loop.
 //! What the observer is told per step adds up to the epoch: as many steps as announced, every
 //! training image once, and the last running means equal the epoch's record in history.json.
+//! The epoch's throughput figures fit its own time: the steps' rate is at least the wall-clock
+//! rate (their busy time is part of the epoch) and the wall-clock rate times the epoch's seconds
+//! covers its images.
 
 use burn::tensor::Device;
 use deepfake_data::Skipped;
@@ -17,12 +20,22 @@ type Step = (usize, f64, f64);
 struct Recorder {
     /// Per epoch: the batches announced, then its steps.
     epochs: Vec<(usize, Vec<Step>)>,
+    /// The (epoch, epochs) pairs announced.
+    numbers: Vec<(usize, usize)>,
+    /// Per epoch, the last step rate and loader rate told.
+    throughput: Vec<(f64, f64)>,
     records: Vec<EpochRecord>,
 }
 
 impl TrainObserver for Recorder {
-    fn epoch_started(&mut self, _epoch: usize, _epochs: usize, batches: usize) {
+    fn epoch_started(&mut self, epoch: usize, epochs: usize, batches: usize) {
         self.epochs.push((batches, Vec::new()));
+        self.numbers.push((epoch, epochs));
+        self.throughput.push((f64::NAN, f64::NAN));
+    }
+    fn throughput(&mut self, step_images_per_second: f64, loader_images_per_second: f64) {
+        *self.throughput.last_mut().expect("a rate before its epoch") =
+            (step_images_per_second, loader_images_per_second);
     }
     fn batch_done(&mut self, images: usize, loss: f64, accuracy: f64) {
         let steps = &mut self.epochs.last_mut().expect("a step before its epoch").1;
@@ -59,6 +72,7 @@ fn every_step_of_an_epoch_is_counted_once() {
     )
     .unwrap();
 
+    assert_eq!(recorder.numbers, [(1, 2), (2, 2)]);
     assert_eq!(recorder.epochs.len(), 2);
     assert_eq!(recorder.records.len(), 2);
     for ((batches, steps), record) in recorder.epochs.iter().zip(&recorder.records) {
@@ -70,5 +84,33 @@ fn every_step_of_an_epoch_is_counted_once() {
         assert!(loss.is_finite() && loss > 0.0);
         assert_eq!(loss, record.train_loss, "epoch {}", record.epoch);
         assert_eq!(accuracy, record.train_accuracy, "epoch {}", record.epoch);
+    }
+    for (&(step_rate, loader_rate), record) in recorder.throughput.iter().zip(&recorder.records) {
+        let epoch = record.epoch;
+        assert!(
+            loader_rate > 0.0 && loader_rate.is_finite(),
+            "epoch {epoch}"
+        );
+        let wall_rate = record.images_per_second;
+        assert!(wall_rate > 0.0, "epoch {epoch}");
+        // The steps' busy time is the epoch's wall time less its waits for the loader (never
+        // zero); a factor of 100 would mean the host waited 99% of the epoch for 32-pixel PNGs.
+        let epoch_step_rate = record.step_images_per_second;
+        assert!(
+            epoch_step_rate > wall_rate && epoch_step_rate <= 100.0 * wall_rate,
+            "epoch {epoch}: steps {epoch_step_rate} images/s, wall clock {wall_rate}"
+        );
+        // The observer's last rate was taken at the last step, a little before the epoch's.
+        assert!(
+            step_rate >= epoch_step_rate && step_rate <= 100.0 * wall_rate,
+            "epoch {epoch}: last step rate {step_rate}, epoch's {epoch_step_rate}"
+        );
+        // `seconds` spans training and validation, at least the training time.
+        let covered = wall_rate * record.seconds;
+        assert!(
+            covered >= train_images as f64 * (1.0 - 1e-9),
+            "epoch {epoch}: {wall_rate} images/s over {} s covers {covered} images",
+            record.seconds
+        );
     }
 }

@@ -10,7 +10,7 @@ use burn::store::ModuleSnapshot;
 use burn::tensor::Device;
 use deepfake_data::synth::{SynthConfig, write_dataset};
 use deepfake_model::{Detector, DetectorConfig};
-use deepfake_train::{EpochRecord, Silent, TrainConfig, TrainError, train};
+use deepfake_train::{EpochRecord, Silent, TrainConfig, TrainError, TrainObserver, train};
 
 const CHILD_ENV: &str = "DEEPFAKE_RESUME_TEST_CHILD";
 
@@ -92,6 +92,30 @@ fn snapshot(model: &Detector) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// The epochs a run trains (1-based, as announced to its observer).
+#[derive(Default)]
+struct EpochsRun(Vec<usize>);
+
+impl TrainObserver for EpochsRun {
+    fn epoch_started(&mut self, epoch: usize, _epochs: usize, _batches: usize) {
+        self.0.push(epoch);
+    }
+}
+
+/// The epochs done in the checkpoint a resume reads: `last/`, or `last.old/` when the kill
+/// landed mid-swap.
+fn checkpoint_epochs(run: &Path) -> usize {
+    let checkpoint = ["last", "last.old"]
+        .iter()
+        .map(|name| run.join(name))
+        .find(|d| d.join("state.json").is_file())
+        .expect("a checkpoint survives the kill");
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(checkpoint.join("state.json")).unwrap())
+            .unwrap();
+    state["epochs_done"].as_u64().unwrap() as usize
+}
+
 fn history(run: &Path) -> Vec<EpochRecord> {
     let mut h: Vec<EpochRecord> =
         serde_json::from_str(&std::fs::read_to_string(run.join("history.json")).unwrap()).unwrap();
@@ -130,16 +154,18 @@ fn killed_and_resumed_run_equals_uninterrupted_run() {
     child.wait().unwrap();
     // From the checkpoint: the kill may land between `last/` and `history.json`, which
     // resume rewrites from the checkpoint's own history.
-    let state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(killed.join("last/state.json")).unwrap())
-            .unwrap();
-    let done_before_kill = state["epochs_done"].as_u64().unwrap();
+    let done_before_kill = checkpoint_epochs(&killed);
     assert!(
         done_before_kill < 4,
         "the child finished before it was killed"
     );
 
-    train(&config(&data), &killed, &device, true, &mut Silent).unwrap();
+    let mut resumed = EpochsRun::default();
+    train(&config(&data), &killed, &device, true, &mut resumed).unwrap();
+    // It continues after the checkpoint's epochs; it does not start over (which would end
+    // with the same weights too).
+    let after_checkpoint: Vec<usize> = (done_before_kill + 1..=4).collect();
+    assert_eq!(resumed.0, after_checkpoint);
     assert_eq!(history(&killed), history(&straight));
     assert_eq!(
         weights(&killed.join("best")),
@@ -161,7 +187,9 @@ fn diverging_loss_stops_with_the_step_named() {
     let run = dir.path().join("run");
     match train(&config, &run, &Device::flex(), false, &mut Silent) {
         Err(TrainError::NonFiniteLoss { epoch, step, .. }) => {
-            assert!(epoch >= 1 && step >= 1);
+            // The first step's loss is finite (it is computed before the update); the second
+            // step runs on the overflowed weights.
+            assert_eq!((epoch, step), (1, 2));
             let message = TrainError::NonFiniteLoss {
                 epoch,
                 step,
@@ -171,6 +199,28 @@ fn diverging_loss_stops_with_the_step_named() {
             assert!(message.contains(&format!("step {step}")), "{message}");
         }
         other => panic!("expected a non-finite loss error, got {other:?}"),
+    }
+}
+
+/// With one training step per epoch, the overflowed weights first show in validation: the
+/// error names the epoch and step 0 (validation).
+#[test]
+fn diverging_validation_loss_names_the_epoch() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    synth(&data);
+    let mut config = config(&data);
+    config.lr = 1e38;
+    config.weight_decay = 0.0;
+    config.max_batches_per_epoch = Some(1);
+    let run = dir.path().join("run");
+    match train(&config, &run, &Device::flex(), false, &mut Silent) {
+        Err(TrainError::NonFiniteLoss { epoch, step, loss }) => {
+            assert_eq!((epoch, step), (1, 0));
+            assert!(!loss.is_finite());
+        }
+        other => panic!("expected a non-finite validation loss, got {other:?}"),
     }
 }
 
@@ -190,8 +240,10 @@ fn resuming_a_run_without_a_checkpoint_starts_it_over() {
     std::fs::create_dir_all(&killed).unwrap();
     deepfake_formats::write_json(&killed.join(deepfake_formats::CONFIG_FILE), &config(&data))
         .unwrap();
-    let results = train(&config(&data), &killed, &device, true, &mut Silent).unwrap();
+    let mut resumed = EpochsRun::default();
+    let results = train(&config(&data), &killed, &device, true, &mut resumed).unwrap();
     assert_eq!(results.epochs_run, config(&data).epochs);
+    assert_eq!(resumed.0, [1, 2, 3, 4]);
     assert_eq!(history(&killed), history(&straight));
     assert_eq!(last_weights(&killed), last_weights(&straight));
 }
@@ -232,15 +284,7 @@ fn killed_while_writing_a_checkpoint_resumes_from_the_previous_one() {
             continue; // the write finished before the kill landed: try again
         }
         // The interrupted write is not mistaken for a checkpoint; the previous one reads.
-        let previous = ["last", "last.old"]
-            .iter()
-            .map(|name| run.join(name))
-            .find(|d| d.join("state.json").is_file())
-            .expect("the previous checkpoint survives the kill");
-        let state: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(previous.join("state.json")).unwrap())
-                .unwrap();
-        assert!(state["epochs_done"].as_u64().unwrap() >= 1);
+        assert!(checkpoint_epochs(&run) >= 1);
 
         train(&config(&data), &run, &device, true, &mut Silent).unwrap();
         assert_eq!(history(&run), history(&straight));
