@@ -289,9 +289,7 @@ impl Run {
         let config = &self.config;
         let frozen = epoch < config.freeze_backbone_epochs;
         model.backbone = model.backbone.set_require_grad(!frozen);
-        // Dropout draws from the device RNG: seed it per epoch so a resumed run repeats it.
-        self.train_device
-            .seed(config.seed.wrapping_add((epoch as u64 + 1) * 0x9E37_79B9));
+        self.train_device.seed(epoch_seed(config.seed, epoch));
         let loader_config = LoaderConfig {
             augment: config.augment.clone(),
             ..LoaderConfig::train(
@@ -450,6 +448,13 @@ impl Run {
     }
 }
 
+/// The device seed of epoch `epoch` (0-based) of a run seeded `seed`. Dropout draws from the
+/// device's generator, seeded per epoch so that a resumed run repeats the epoch's masks; each
+/// epoch's seed differs from every other epoch's and from `seed` itself (the initialisation's).
+fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    seed.wrapping_add((epoch as u64 + 1).wrapping_mul(0x9E37_79B9))
+}
+
 /// Loads the best model of a finished (or running) run directory.
 pub fn load_best(
     run_dir: &Path,
@@ -460,7 +465,25 @@ pub fn load_best(
 
 #[cfg(test)]
 mod tests {
-    use super::StepTotals;
+    use super::{StepTotals, epoch_seed};
+
+    #[test]
+    fn each_epoch_draws_its_own_dropout_seed() {
+        for seed in [0, 42, u64::MAX] {
+            let mut seeds: Vec<u64> = (0..1000).map(|epoch| epoch_seed(seed, epoch)).collect();
+            assert!(
+                !seeds.contains(&seed),
+                "an epoch reuses the initialisation's seed"
+            );
+            seeds.sort_unstable();
+            seeds.dedup();
+            assert_eq!(
+                seeds.len(),
+                1000,
+                "two epochs share a seed (run seed {seed})"
+            );
+        }
+    }
 
     /// Steps of different sizes weigh by their images: means over images, not over steps.
     #[test]
