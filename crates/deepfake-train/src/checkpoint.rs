@@ -37,9 +37,10 @@ pub struct RunState {
     /// Every completed epoch.
     pub history: Vec<EpochRecord>,
     /// The distinct files skipped as unreadable so far (a file that fails in every epoch is
-    /// one file). Absent in checkpoints written before it was kept: empty then.
+    /// one file). Absent in checkpoints written before it was kept (they held a count,
+    /// `skipped_files`, which is ignored): empty then.
     #[serde(default)]
-    pub skipped_files: BTreeSet<PathBuf>,
+    pub skipped_paths: BTreeSet<PathBuf>,
 }
 
 fn file_error(action: &'static str, path: &Path, reason: impl ToString) -> TrainError {
@@ -125,4 +126,35 @@ pub fn load_last(
     let optimizer = optimizer.load_record(record);
     let state: RunState = read_json(&dir.join("state.json"))?;
     Ok((model, optimizer, state))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RunState;
+    use crate::plateau::ReduceLrOnPlateau;
+
+    /// A `state.json` written before the skipped files were kept by path (with a count,
+    /// `skipped_files`, instead) still resumes, with no skipped files known.
+    #[test]
+    fn a_checkpoint_with_the_old_skipped_count_still_reads() {
+        let mut scheduler = ReduceLrOnPlateau::new(1e-3, 0.5, 3);
+        scheduler.step(0.5);
+        let state = RunState {
+            epochs_done: 2,
+            scheduler,
+            best_val_accuracy: 0.75,
+            best_epoch: 1,
+            epochs_without_improvement: 1,
+            history: Vec::new(),
+            skipped_paths: ["a.png".into()].into(),
+        };
+        let mut json = serde_json::to_value(&state).unwrap();
+        let fields = json.as_object_mut().unwrap();
+        assert!(fields.remove("skipped_paths").is_some());
+        fields.insert("skipped_files".into(), 3.into());
+        let old: RunState = serde_json::from_value(json).unwrap();
+        assert!(old.skipped_paths.is_empty());
+        assert_eq!(old.epochs_done, 2);
+        assert_eq!(old.scheduler, state.scheduler);
+    }
 }

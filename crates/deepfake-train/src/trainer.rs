@@ -250,7 +250,7 @@ impl Run {
             best_epoch: 0,
             epochs_without_improvement: 0,
             history: Vec::new(),
-            skipped_files: Default::default(),
+            skipped_paths: Default::default(),
         };
         if resume {
             match find_last(run_dir) {
@@ -384,7 +384,7 @@ impl Run {
         skipped.extend(evaluation.skipped.iter().cloned());
         let state = &mut self.state;
         state
-            .skipped_files
+            .skipped_paths
             .extend(skipped.iter().map(|s| s.path.clone()));
         state.scheduler.step(evaluation.loss);
         let record = EpochRecord {
@@ -441,7 +441,7 @@ impl Run {
             best_val_loss: best.map_or(0.0, |r| r.val_loss),
             epochs_run: state.epochs_done,
             stopped,
-            skipped_files: state.skipped_files.len(),
+            skipped_files: state.skipped_paths.len(),
         };
         write_json(&self.dir.results(), &results)?;
         Ok(results)
