@@ -119,6 +119,20 @@ mod tests {
         out
     }
 
+    /// A zero width or a zero height, each alone, is refused with the size named.
+    #[test]
+    fn a_zero_side_is_refused() {
+        let image = RgbImage::new(8, 6);
+        for (width, height) in [(0, 4), (4, 0), (0, 0)] {
+            match resize_rgb(&image, width, height) {
+                Err(DataError::InvalidParameter(message)) => {
+                    assert!(message.contains(&format!("{width}x{height}")), "{message}")
+                }
+                other => panic!("{width}x{height}: expected a refusal, got {other:?}"),
+            }
+        }
+    }
+
     /// The pass along x run down the columns of the transposed image gives the library's
     /// own pass along x, byte for byte: shrinking and enlarging, one side at a time or
     /// both, sizes around its vector steps.
