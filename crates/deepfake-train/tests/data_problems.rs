@@ -2,12 +2,12 @@
 //! images is refused before any work, unreadable files are skipped and counted once each, and
 //! the augmentation setting reaches the training loader.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
 use deepfake_data::Skipped;
-use deepfake_data::synth::{SynthConfig, write_dataset};
-use deepfake_model::DetectorConfig;
 use deepfake_train::{EpochRecord, Silent, TrainConfig, TrainError, TrainObserver, train};
 
 /// The backend's random generator is process-wide: trainings here take turns.
@@ -15,21 +15,11 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A synthetic data set in the Kaggle layout (`train.csv`, `valid.csv`, `test.csv`).
 fn synth(data: &Path) {
-    let synth = SynthConfig {
-        per_class: 24,
-        size: 32,
-        seed: 11,
-        ..SynthConfig::default()
-    };
-    write_dataset(data, &synth).unwrap();
+    support::synth(data, 24, 11);
 }
 
 fn config(data: &Path, epochs: usize) -> TrainConfig {
-    let mut config =
-        TrainConfig::seed_recipe(DetectorConfig::tiny().with_image_size(32), data.into());
-    config.epochs = epochs;
-    config.batch_size = 16;
-    config
+    support::tiny_recipe(data, epochs)
 }
 
 /// The first image file of `data`'s `split`/`class` folder.

@@ -2,33 +2,25 @@
 //! that option: a frozen backbone does not move, a reached target accuracy and a plateau stop
 //! the run, and gradient clipping limits the steps.
 
+mod support;
+
 use std::path::Path;
 
 use burn::module::Module;
 use burn::store::ModuleSnapshot;
 use burn::tensor::Device;
-use deepfake_data::synth::{SynthConfig, write_dataset};
-use deepfake_model::{Detector, DetectorConfig};
+use deepfake_model::Detector;
 use deepfake_train::{Silent, StopReason, TrainConfig, train};
 
 /// The backend's random generator is process-wide: trainings here take turns.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn synth(data: &Path) {
-    let synth = SynthConfig {
-        per_class: 32,
-        size: 32,
-        seed: 5,
-        ..SynthConfig::default()
-    };
-    write_dataset(data, &synth).unwrap();
+    support::synth(data, 32, 5);
 }
 
 fn config(data: &Path, epochs: usize) -> TrainConfig {
-    let mut config =
-        TrainConfig::seed_recipe(DetectorConfig::tiny().with_image_size(32), data.into());
-    config.epochs = epochs;
-    config.batch_size = 16;
+    let mut config = support::tiny_recipe(data, epochs);
     config.max_batches_per_epoch = Some(3);
     config
 }

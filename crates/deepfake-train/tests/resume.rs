@@ -1,6 +1,8 @@
 //! A run killed with SIGKILL after its first checkpoint and resumed ends with the same weights
 //! and history as an uninterrupted run; a diverging run stops with a message naming the step.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -8,8 +10,7 @@ use std::time::{Duration, Instant};
 use burn::module::Module;
 use burn::store::ModuleSnapshot;
 use burn::tensor::Device;
-use deepfake_data::synth::{SynthConfig, write_dataset};
-use deepfake_model::{Detector, DetectorConfig};
+use deepfake_model::Detector;
 use deepfake_train::{EpochRecord, Silent, TrainConfig, TrainError, TrainObserver, train};
 
 const CHILD_ENV: &str = "DEEPFAKE_RESUME_TEST_CHILD";
@@ -19,21 +20,11 @@ const CHILD_ENV: &str = "DEEPFAKE_RESUME_TEST_CHILD";
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn config(data: &Path) -> TrainConfig {
-    let mut config =
-        TrainConfig::seed_recipe(DetectorConfig::tiny().with_image_size(32), data.into());
-    config.epochs = 4;
-    config.batch_size = 16;
-    config
+    support::tiny_recipe(data, 4)
 }
 
 fn synth(data: &Path) {
-    let synth = SynthConfig {
-        per_class: 64,
-        size: 32,
-        seed: 2,
-        ..SynthConfig::default()
-    };
-    write_dataset(data, &synth).unwrap();
+    support::synth(data, 64, 2);
 }
 
 /// Runs inside the child process only: trains until killed.
