@@ -28,12 +28,8 @@ fn first_image(data: &Path, split: &str, class: &str) -> PathBuf {
         .join("real_vs_fake/real-vs-fake")
         .join(split)
         .join(class);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files.into_iter().next().unwrap()
+    let files = deepfake_data::layout::list_images(&dir);
+    files.into_iter().next().expect("the folder holds images")
 }
 
 #[test]

@@ -166,18 +166,29 @@ fn killed_and_resumed_run_equals_uninterrupted_run() {
     assert_eq!(last_weights(&killed), last_weights(&straight));
 }
 
-#[test]
-fn diverging_loss_stops_with_the_step_named() {
+/// Trains with a learning rate of 1e38, whose first update overflows float32 (no weight
+/// decay, so only the update moves the weights), capped at `max_batches` steps per epoch: the
+/// error it stops with.
+fn train_diverging(max_batches: Option<usize>) -> TrainError {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     synth(&data);
     let mut config = config(&data);
-    config.lr = 1e38; // the first update overflows float32
+    config.lr = 1e38;
     config.weight_decay = 0.0;
+    config.max_batches_per_epoch = max_batches;
     let run = dir.path().join("run");
     match train(&config, &run, &Device::flex(), false, &mut Silent) {
-        Err(TrainError::NonFiniteLoss { epoch, step, .. }) => {
+        Err(e) => e,
+        Ok(results) => panic!("a diverging run finished: {results:?}"),
+    }
+}
+
+#[test]
+fn diverging_loss_stops_with_the_step_named() {
+    match train_diverging(None) {
+        TrainError::NonFiniteLoss { epoch, step, .. } => {
             // The first step's loss is finite (it is computed before the update); the second
             // step runs on the overflowed weights.
             assert_eq!((epoch, step), (1, 2));
@@ -197,17 +208,8 @@ fn diverging_loss_stops_with_the_step_named() {
 /// error names the epoch and step 0 (validation).
 #[test]
 fn diverging_validation_loss_names_the_epoch() {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    synth(&data);
-    let mut config = config(&data);
-    config.lr = 1e38;
-    config.weight_decay = 0.0;
-    config.max_batches_per_epoch = Some(1);
-    let run = dir.path().join("run");
-    match train(&config, &run, &Device::flex(), false, &mut Silent) {
-        Err(TrainError::NonFiniteLoss { epoch, step, loss }) => {
+    match train_diverging(Some(1)) {
+        TrainError::NonFiniteLoss { epoch, step, loss } => {
             assert_eq!((epoch, step), (1, 0));
             assert!(!loss.is_finite());
         }
