@@ -174,6 +174,41 @@ mod tests {
                 seen.push(kind);
             }
         }
-        assert_eq!(seen.len(), 6);
+        assert_eq!(
+            seen,
+            ["jpeg", "blur", "rescale", "noise", "saturation", "contrast"]
+        );
+        // Lower JPEG quality, saturation and contrast are harsher; higher blur, rescale
+        // and noise levels are.
+        for pair in STUDY.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            if a.kind() != b.kind() {
+                continue;
+            }
+            let harsher_is_lower = matches!(a.kind(), "jpeg" | "saturation" | "contrast");
+            let harsher = if harsher_is_lower {
+                b.level() < a.level()
+            } else {
+                b.level() > a.level()
+            };
+            assert!(harsher, "{a:?} then {b:?} is not mildest first");
+        }
+    }
+
+    #[test]
+    fn level_and_label_give_the_setting_in_its_own_unit() {
+        use Perturbation::*;
+        let cases = [
+            (Jpeg { quality: 50 }, 50.0, "JPEG q50"),
+            (Blur { sigma: 2.0 }, 2.0, "blur σ2"),
+            (Rescale { factor: 3.0 }, 3.0, "rescale ÷3"),
+            (Noise { variance: 0.5 }, 0.5, "noise var 0.5"),
+            (Saturation { factor: 0.25 }, 0.25, "saturation ×0.25"),
+            (Contrast { factor: 0.75 }, 0.75, "contrast ×0.75"),
+        ];
+        for (perturbation, level, label) in cases {
+            assert_eq!(perturbation.level(), level, "{perturbation:?}");
+            assert_eq!(perturbation.label(), label, "{perturbation:?}");
+        }
     }
 }

@@ -175,4 +175,27 @@ mod tests {
             assert_ne!(dispatched, image);
         }
     }
+
+    #[test]
+    fn a_side_over_65535_is_refused_and_65535_is_not() {
+        for (width, height) in [(65_536, 1), (1, 65_536)] {
+            let error = jpeg_roundtrip(&RgbImage::new(width, height), 75).unwrap_err();
+            assert!(
+                error.to_string().contains(&format!("{width}x{height}")),
+                "{error}"
+            );
+        }
+        for (width, height) in [(65_535, 1), (1, 65_535)] {
+            let out = jpeg_roundtrip(&RgbImage::new(width, height), 75).unwrap();
+            assert_eq!(out.dimensions(), (width, height));
+        }
+    }
+
+    #[test]
+    fn an_empty_image_comes_back_as_it_was() {
+        for (width, height) in [(0, 5), (5, 0), (0, 0)] {
+            let image = RgbImage::new(width, height);
+            assert_eq!(jpeg_roundtrip(&image, 75).unwrap(), image);
+        }
+    }
 }
