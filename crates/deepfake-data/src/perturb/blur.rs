@@ -307,4 +307,27 @@ mod tests {
         assert!(row.windows(2).all(|w| w[0] <= w[1]), "{row:?}");
         assert!(row[9] > 0 && row[10] < 255, "{row:?}");
     }
+
+    #[test]
+    fn no_blur_at_sigma_zero_negative_or_not_finite_nor_of_an_empty_image() {
+        let image = RgbImage::from_fn(9, 7, |x, y| image::Rgb([(x * 28) as u8, (y * 36) as u8, 5]));
+        for sigma in [0.0, -1.0, f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            assert_eq!(gaussian_blur(&image, sigma), image, "sigma {sigma}");
+        }
+        assert_ne!(gaussian_blur(&image, 1.0), image);
+        for (width, height) in [(0, 4), (4, 0), (0, 0)] {
+            let empty = RgbImage::new(width, height);
+            assert_eq!(gaussian_blur(&empty, 2.0), empty, "{width}x{height}");
+        }
+    }
+
+    /// Past the AVX2 pass's largest radius the running sums of a white image (up to
+    /// `(2r + 1) * 255`) no longer fit its signed 16 bits; the portable pass takes over.
+    #[test]
+    fn a_white_image_stays_white_at_radii_past_the_avx2_limit() {
+        let sigma = 80.0;
+        assert!(BoxWeights::new(box_radius(sigma, PASSES)).radius > 63);
+        let white = RgbImage::from_pixel(150, 4, image::Rgb([255; 3]));
+        assert_eq!(gaussian_blur(&white, sigma), white);
+    }
 }

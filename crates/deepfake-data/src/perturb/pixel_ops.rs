@@ -116,4 +116,26 @@ mod tests {
         let spread = |img: &RgbImage| img.iter().map(|&v| v.abs_diff(128) as u32).sum::<u32>();
         assert!(spread(&rescaled) * 4 < spread(&image));
     }
+
+    #[test]
+    fn rescaling_goes_through_the_rounded_smaller_size() {
+        let image = RgbImage::from_fn(40, 30, |x, y| {
+            image::Rgb([(x * 6) as u8, (y * 8) as u8, ((x * y) % 256) as u8])
+        });
+        // 40 / 3 = 13.3 and 30 / 3 = 10; 40 / 2.5 = 16 and 30 / 2.5 = 12; 40 / 80 rounds
+        // to 1 pixel and 30 / 80 to 0, kept at 1.
+        for (factor, small) in [(3.0, (13, 10)), (2.5, (16, 12)), (80.0, (1, 1))] {
+            let through = resize_rgb(&image, small.0, small.1).unwrap();
+            let expected = resize_rgb(&through, 40, 30).unwrap();
+            assert_eq!(
+                rescale(&image, factor).unwrap(),
+                expected,
+                "factor {factor}"
+            );
+        }
+        // A factor of 1 or less shrinks nothing.
+        for factor in [1.0, 0.5] {
+            assert_eq!(rescale(&image, factor).unwrap(), image, "factor {factor}");
+        }
+    }
 }
