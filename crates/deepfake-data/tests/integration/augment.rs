@@ -7,6 +7,7 @@ use deepfake_data::degrade::{Degradations, JpegAugment};
 use deepfake_data::normalize::{normalize_into, normalize_mapped_into};
 use deepfake_data::rotate::{rotate_nearest, rotate_nearest_mirrored};
 use image::{Rgb, RgbImage};
+use rand::Rng;
 
 fn test_image() -> RgbImage {
     RgbImage::from_fn(61, 47, |x, y| {
@@ -124,4 +125,51 @@ fn jpeg_recompression_loses_detail_by_quality() {
     assert!(losses[2] > losses[0] + 5.0, "{losses:?}");
     let untouched = augment(&image, &AugmentConfig::none(), &mut item_rng(1, 0, 0)).unwrap();
     assert_eq!(untouched, image);
+}
+
+/// Only the flip: `hflip` 1 flips every item, 0 none, 0.5 about half of them.
+#[test]
+fn flip_probability_is_the_share_of_flipped_items() {
+    let image = test_image();
+    let flipped = image::imageops::flip_horizontal(&image);
+    let flipped_items = |hflip: f64| {
+        let config = AugmentConfig {
+            hflip,
+            ..AugmentConfig::none()
+        };
+        (0..400u64)
+            .filter(|&i| {
+                let out = augment(&image, &config, &mut item_rng(5, 0, i)).unwrap();
+                assert!(out == image || out == flipped, "hflip {hflip}, item {i}");
+                out == flipped
+            })
+            .count()
+    };
+    assert_eq!(flipped_items(1.0), 400);
+    assert_eq!(flipped_items(0.0), 0);
+    let half = flipped_items(0.5);
+    assert!((160..=240).contains(&half), "{half} of 400 flipped at 0.5");
+}
+
+/// Only the rotation: each item is the image rotated by its RNG's first draw, uniform in
+/// `[-rotation, rotation]` degrees (angles under about half a degree move no pixel of this
+/// small image, so only most items differ from it).
+#[test]
+fn rotation_angle_is_drawn_from_the_whole_range() {
+    let image = test_image();
+    let config = AugmentConfig {
+        rotation: 10.0,
+        ..AugmentConfig::none()
+    };
+    let mut changed = 0;
+    for i in 0..50u64 {
+        let angle = item_rng(5, 0, i).random_range(-10.0..=10.0);
+        let out = augment(&image, &config, &mut item_rng(5, 0, i)).unwrap();
+        assert!(
+            out == rotate_nearest(&image, angle),
+            "item {i}: not the image rotated by {angle}"
+        );
+        changed += usize::from(out != image);
+    }
+    assert!(changed >= 45, "only {changed} of 50 items rotated");
 }
