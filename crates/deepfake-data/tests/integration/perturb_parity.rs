@@ -75,9 +75,10 @@ fn jpeg_is_pil_bit_for_bit() {
             if source_name != ONE_PIXEL || quality <= 50 {
                 assert!(change > 0.5, "the reference barely differs from its source");
             }
-            // Four sources have sides that are not multiples of 16, so the edge padding of the
-            // partial blocks and the chroma upsampling at the borders are compared too; the
-            // noise drives the DCTs' intermediates to their extremes.
+            // Every source has a side that is not a multiple of 16 (three are smaller than one
+            // block), so the edge padding of the partial blocks and the chroma upsampling at
+            // the borders are compared too; the noise drives the DCTs' intermediates to their
+            // extremes.
             assert_eq!(
                 max, 0,
                 "JPEG {source_name} q{quality}: mean {mean}, max {max}"
