@@ -147,6 +147,7 @@ fn flip_probability_is_the_share_of_flipped_items() {
     };
     assert_eq!(flipped_items(1.0), 400);
     assert_eq!(flipped_items(0.0), 0);
+    // Binomial(400, 0.5): mean 200, standard deviation 10; the bounds are 4 deviations.
     let half = flipped_items(0.5);
     assert!((160..=240).contains(&half), "{half} of 400 flipped at 0.5");
 }
@@ -171,5 +172,7 @@ fn rotation_angle_is_drawn_from_the_whole_range() {
         );
         changed += usize::from(out != image);
     }
+    // A sanity bound, not a reference: it keeps the equality above from holding only
+    // because nothing rotated (with these 50 draws, 3 angles move no pixel).
     assert!(changed >= 45, "only {changed} of 50 items rotated");
 }
