@@ -9,7 +9,7 @@
 //!   studies and augmentation (JPEG and blur with PIL's semantics).
 //! - [`loader`]: shuffled, parallel, prefetched batches that skip unreadable files.
 //! - [`synth`]: synthetic proxy data in the 140k layout.
-//! - [`sequence`]: frame sequences for video-style input.
+//! - [`sequence`]: which frames of a clip make its sequence.
 
 pub mod augment;
 pub mod decode;

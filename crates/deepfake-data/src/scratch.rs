@@ -22,6 +22,13 @@ mod tests {
         let mut small = vec![0u8; 1 << 20];
         trim(&mut small);
         assert_eq!(small.len(), 1 << 20);
+        let mut limit = vec![0u8; KEEP_BYTES];
+        trim(&mut limit);
+        assert_eq!(
+            limit.len(),
+            KEEP_BYTES,
+            "a buffer of exactly the limit is kept"
+        );
         let mut large = vec![0u8; KEEP_BYTES + 1];
         trim(&mut large);
         assert_eq!(large.capacity(), 0);

@@ -365,4 +365,39 @@ mod tests {
         assert!((parse_rate("30000/1001").unwrap() - 29.97).abs() < 1e-2);
         assert_eq!(parse_rate("0/0"), None);
     }
+
+    #[test]
+    fn a_missing_tool_is_named_with_its_install_command() {
+        let path = Path::new("clip.mp4");
+        let reason = |kind| match tool_error(path, "ffprobe", std::io::Error::from(kind)) {
+            DataError::Video { path, reason } => {
+                assert_eq!(path, Path::new("clip.mp4"));
+                reason
+            }
+            other => panic!("{other}"),
+        };
+        assert_eq!(
+            reason(std::io::ErrorKind::NotFound),
+            "ffprobe not found: videos are decoded by the ffmpeg tools; install them (apt-get install ffmpeg)"
+        );
+        assert!(reason(std::io::ErrorKind::PermissionDenied).starts_with("cannot run ffprobe: "));
+    }
+
+    #[test]
+    fn the_last_line_of_a_tool_message_is_its_last_non_blank_one() {
+        assert_eq!(last_line(b"first\n  second line  \n\n \n"), "second line");
+        assert_eq!(last_line(b"only"), "only");
+        assert_eq!(last_line(b"\n \n"), "(no message)");
+    }
+
+    #[test]
+    fn header_numbers_are_finite_and_not_negative() {
+        let number = |text: &str| number(&Some(text.to_string()));
+        assert_eq!(number("2.5"), Some(2.5));
+        assert_eq!(number("0"), Some(0.0));
+        for refused in ["-1", "inf", "NaN", "N/A", ""] {
+            assert_eq!(number(refused), None, "{refused:?}");
+        }
+        assert_eq!(super::number(&None), None);
+    }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use deepfake_data::layout::{Dataset, Layout, Split, read_kaggle_csv};
 use deepfake_data::sequence::sample_frame_indices;
 use deepfake_data::synth::{SynthConfig, write_dataset};
-use deepfake_data::{DataError, DatasetInfo};
+use deepfake_data::{DataError, DatasetInfo, Sample};
 use deepfake_formats::Label;
 
 fn small_synth(dir: &Path) {
@@ -117,6 +117,16 @@ fn real_fake_folders_are_split_70_15_15_reproducibly() {
     );
     assert_eq!(a, Dataset::open(dir.path(), 5).unwrap());
     assert_ne!(a.train, Dataset::open(dir.path(), 6).unwrap().train);
+    // Every seed its own split: seeds 0-15 differ in each of the low bits, where a mix that
+    // dropped seed bits (an OR or AND with the class constant) would merge two of them.
+    let splits: Vec<Vec<Sample>> = (0..16)
+        .map(|seed| Dataset::open(dir.path(), seed).unwrap().train)
+        .collect();
+    for (i, one) in splits.iter().enumerate() {
+        for (j, other) in splits.iter().enumerate().skip(i + 1) {
+            assert_ne!(one, other, "seeds {i} and {j} give the same split");
+        }
+    }
     // The summary counts the same classes (without decoding: the files are not images).
     let info = DatasetInfo::compute(&a, false);
     assert_eq!(

@@ -1,11 +1,12 @@
 //! The loader: deterministic whatever the thread count, exact epoch length, and unreadable
 //! files skipped and reported without stopping the epoch.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use deepfake_data::layout::{Dataset, Split};
-use deepfake_data::loader::{EpochLoader, LoaderConfig};
+use deepfake_data::loader::{EpochLoader, LoaderConfig, LoaderStats, batches_per_epoch};
 use deepfake_data::synth::{SynthConfig, write_dataset};
 use deepfake_data::{Batch, Sample};
 use deepfake_formats::Label;
@@ -103,4 +104,127 @@ fn corrupt_files_are_skipped_and_reported() {
         );
     }
     let _ = Split::Train;
+}
+
+/// The files of an epoch's batches, in the order they came.
+fn paths(batches: &[Batch]) -> Vec<PathBuf> {
+    batches.iter().flat_map(|b| b.paths.clone()).collect()
+}
+
+#[test]
+fn training_batches_are_shuffled_by_their_seed_and_augmented() {
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = synth(dir.path(), 12);
+    let samples = &dataset.train;
+    let eval = LoaderConfig::eval(4, 32);
+    let train = LoaderConfig::train(4, 32, 9);
+    assert_eq!(
+        LoaderConfig {
+            shuffle: false,
+            seed: 0,
+            augment: None,
+            ..train.clone()
+        },
+        eval,
+        "the rest of the training config is the evaluation one"
+    );
+    let in_order: Vec<PathBuf> = samples.iter().map(|s| s.path.clone()).collect();
+    let shuffled = paths(&run_epoch(samples, &train, 0));
+    assert_ne!(shuffled, in_order, "shuffled");
+    let mut sorted = shuffled.clone();
+    sorted.sort();
+    let mut expected = in_order.clone();
+    expected.sort();
+    assert_eq!(sorted, expected, "every sample once");
+    let other_seed = paths(&run_epoch(samples, &LoaderConfig::train(4, 32, 10), 0));
+    assert_ne!(other_seed, shuffled, "the seed drives the order");
+
+    // Each image differs from its evaluation preprocessing (flip, rotation, colour jitter);
+    // a brightness and contrast factor within a hair of 1 and no flip could leave one as is.
+    let plain: HashMap<PathBuf, Vec<f32>> = run_epoch(samples, &eval, 0)
+        .iter()
+        .flat_map(|b| {
+            let per_image = b.images.len() / b.len();
+            b.paths
+                .iter()
+                .cloned()
+                .zip(b.images.chunks(per_image).map(<[f32]>::to_vec))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut changed = 0;
+    for batch in run_epoch(samples, &train, 0) {
+        let per_image = batch.images.len() / batch.len();
+        for (path, image) in batch.paths.iter().zip(batch.images.chunks(per_image)) {
+            changed += usize::from(plain[path].as_slice() != image);
+        }
+    }
+    assert!(
+        changed >= samples.len() - 1,
+        "{changed} of {} augmented",
+        samples.len()
+    );
+}
+
+#[test]
+fn a_batch_of_only_unreadable_files_is_not_yielded() {
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = synth(dir.path(), 4);
+    let mut samples = Vec::new();
+    for name in ["a.jpg", "b.jpg", "c.jpg"] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, b"not an image").unwrap();
+        samples.push(Sample {
+            path,
+            label: Label::Real,
+        });
+    }
+    samples.extend(dataset.train.iter().cloned());
+    let good = dataset.train.len();
+    let loader = EpochLoader::start(Arc::new(samples.clone()), LoaderConfig::eval(3, 32), 0);
+    assert_eq!(loader.len(), samples.len().div_ceil(3));
+    assert!(!loader.is_empty());
+    let batches: Vec<Batch> = loader.collect();
+    assert_eq!(
+        batches.len(),
+        good.div_ceil(3),
+        "the first batch, all unreadable, is left out"
+    );
+    assert!(batches.iter().all(|b| !b.is_empty()));
+    assert_eq!(batches.iter().map(Batch::len).sum::<usize>(), good);
+    let empty = Batch {
+        images: Vec::new(),
+        labels: Vec::new(),
+        paths: Vec::new(),
+        image_size: 32,
+    };
+    assert!(empty.is_empty());
+}
+
+#[test]
+fn an_epoch_counts_its_batches_and_its_throughput() {
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = synth(dir.path(), 12); // 24 training images
+    let samples = Arc::new(dataset.train.clone());
+    let mut config = LoaderConfig::eval(10, 32);
+    assert_eq!(batches_per_epoch(24, &config), 3);
+    config.drop_last = true;
+    assert_eq!(batches_per_epoch(24, &config), 2);
+    assert_eq!(batches_per_epoch(9, &config), 0);
+    let empty = EpochLoader::start(Arc::new(Vec::new()), config.clone(), 0);
+    assert_eq!((empty.len(), empty.is_empty()), (0, true));
+
+    let mut loader = EpochLoader::start(samples, config, 0);
+    assert_eq!(loader.len(), 2);
+    let images: usize = loader.by_ref().map(|b| b.len()).sum();
+    assert_eq!(images, 20);
+    let stats = loader.stats();
+    assert_eq!(stats.images, 20);
+    assert!(
+        stats.busy_seconds > 0.0 && stats.busy_seconds < 60.0,
+        "{stats:?}"
+    );
+    assert_eq!(stats.images_per_second(), 20.0 / stats.busy_seconds);
+    // Nothing prepared yet: no rate rather than a division by zero.
+    assert_eq!(LoaderStats::default().images_per_second(), 0.0);
 }

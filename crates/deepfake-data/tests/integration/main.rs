@@ -11,3 +11,4 @@ mod loader;
 mod perturb_parity;
 mod pil_parity;
 mod synth;
+mod video;
