@@ -363,7 +363,9 @@ mod tests {
     fn frame_rates_parse() {
         assert_eq!(parse_rate("25"), Some(25.0));
         assert!((parse_rate("30000/1001").unwrap() - 29.97).abs() < 1e-2);
-        assert_eq!(parse_rate("0/0"), None);
+        for no_rate in ["0/0", "0/1", "0", "25/0", "-25/1", "x/1"] {
+            assert_eq!(parse_rate(no_rate), None, "{no_rate}");
+        }
     }
 
     #[test]

@@ -117,14 +117,27 @@ fn real_fake_folders_are_split_70_15_15_reproducibly() {
     );
     assert_eq!(a, Dataset::open(dir.path(), 5).unwrap());
     assert_ne!(a.train, Dataset::open(dir.path(), 6).unwrap().train);
-    // Every seed its own split: seeds 0-15 differ in each of the low bits, where a mix that
-    // dropped seed bits (an OR or AND with the class constant) would merge two of them.
-    let splits: Vec<Vec<Sample>> = (0..16)
-        .map(|seed| Dataset::open(dir.path(), seed).unwrap().train)
-        .collect();
-    for (i, one) in splits.iter().enumerate() {
-        for (j, other) in splits.iter().enumerate().skip(i + 1) {
-            assert_ne!(one, other, "seeds {i} and {j} give the same split");
+    // Every seed its own split of each class: seeds 0-15 differ in each of the low bits,
+    // where a mix that dropped seed bits (an OR or AND with the class constant) would merge
+    // two of them.
+    for label in [Label::Real, Label::Fake] {
+        let splits: Vec<Vec<Sample>> = (0..16)
+            .map(|seed| {
+                let dataset = Dataset::open(dir.path(), seed).unwrap();
+                dataset
+                    .train
+                    .into_iter()
+                    .filter(|s| s.label == label)
+                    .collect()
+            })
+            .collect();
+        for (i, one) in splits.iter().enumerate() {
+            for (j, other) in splits.iter().enumerate().skip(i + 1) {
+                assert_ne!(
+                    one, other,
+                    "{label:?}: seeds {i} and {j} give the same split"
+                );
+            }
         }
     }
     // The summary counts the same classes (without decoding: the files are not images).

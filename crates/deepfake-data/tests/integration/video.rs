@@ -280,6 +280,10 @@ fn ffprobe_output_gives_size_frames_duration_and_rate() {
     let info = parse_probe(mp4).unwrap();
     assert_eq!((info.width, info.height, info.frames), (320, 240, 50));
     assert_eq!((info.seconds, info.fps), (2.0, 25.0));
+    // The header's count wins over duration x rate (a phone's variable frame rate).
+    let phone = br#"{"streams":[{"width":1080,"height":1920,"avg_frame_rate":"30/1",
+        "duration":"60.012000","nb_frames":"1798"}]}"#;
+    assert_eq!(parse_probe(phone).unwrap().frames, 1798);
     let mkv = br#"{"streams":[{"width":64,"height":48,"avg_frame_rate":"30000/1001"}],
         "format":{"duration":"10.010000"}}"#;
     let info = parse_probe(mkv).unwrap();
