@@ -338,28 +338,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ppm_stream_splits_into_frames_and_drops_a_cut_frame() {
-        let mut bytes = b"P6\n2 1\n255\n".to_vec();
-        bytes.extend_from_slice(&[1, 2, 3, 4, 5, 6]);
-        bytes.extend_from_slice(b"P6\n1 1\n255\n");
-        bytes.extend_from_slice(&[7, 8, 9]);
-        bytes.extend_from_slice(b"P6\n2 2\n255\n");
-        bytes.extend_from_slice(&[0; 5]);
-        let frames = split_ppm_frames(&bytes, 100).unwrap();
-        assert_eq!(frames.len(), 2);
-        assert_eq!(frames[0].as_raw(), &[1, 2, 3, 4, 5, 6]);
-        assert_eq!(frames[1].dimensions(), (1, 1));
-        assert!(
-            split_ppm_frames(b"P6\n20 20\n255\n", 100).is_err(),
-            "over the pixel limit"
-        );
-        assert!(
-            split_ppm_frames(b"P5\n1 1\n255\n\0", 100).is_err(),
-            "grey PPM"
-        );
-    }
-
-    #[test]
     fn frame_rates_parse() {
         assert_eq!(parse_rate("25"), Some(25.0));
         assert!((parse_rate("30000/1001").unwrap() - 29.97).abs() < 1e-2);

@@ -337,7 +337,11 @@ fn ppm_streams_split_at_their_headers_and_refuse_what_is_not_rgb8() {
     bytes.extend_from_slice(&[1, 2, 3, 4, 5, 6]);
     bytes.extend_from_slice(b"P6 1 1 255\n");
     bytes.extend_from_slice(&[7, 8, 9]);
-    let frames = split_ppm_frames(&bytes, 2).unwrap();
+    let whole = bytes.clone();
+    // A last frame cut short (ffmpeg stopped mid-frame) is dropped.
+    bytes.extend_from_slice(b"P6\n2 2\n255\n");
+    bytes.extend_from_slice(&[0; 5]);
+    let frames = split_ppm_frames(&bytes, 4).unwrap();
     assert_eq!(frames.len(), 2);
     assert_eq!(
         (frames[0].dimensions(), frames[0].as_raw().as_slice()),
@@ -348,8 +352,9 @@ fn ppm_streams_split_at_their_headers_and_refuse_what_is_not_rgb8() {
         ((1, 1), &[7, 8, 9][..])
     );
     // A frame of exactly the pixel limit passes; one more pixel does not.
+    assert_eq!(split_ppm_frames(&whole, 2).unwrap().len(), 2);
     assert_eq!(
-        split_ppm_frames(&bytes, 1).unwrap_err(),
+        split_ppm_frames(&whole, 1).unwrap_err(),
         "a 2x1 frame, over the pixel limit"
     );
     // A header cut short, at its end or within it.
