@@ -1,5 +1,6 @@
-//! The loader: deterministic whatever the thread count, exact epoch length, and unreadable
-//! files skipped and reported without stopping the epoch.
+//! The loader: deterministic whatever the thread count, exact epoch length, unreadable files
+//! skipped and reported without stopping the epoch (a batch of nothing but them is left out),
+//! training batches shuffled by their seed and augmented, and the throughput it reports.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
