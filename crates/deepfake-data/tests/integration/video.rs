@@ -1,8 +1,10 @@
 //! Videos through ffmpeg: the frames sampled are the ones ffmpeg alone decodes at
 //! `sample_frame_indices`' positions (an MP4 with a frame count in its header, a Matroska file
 //! without one, a video shorter than the sequence, a truncated one), phone rotation is applied,
-//! every limit refuses just past its value, and bad files are errors naming them. The clips are
-//! made here with `ffmpeg -f lavfi` (none are committed); `.ci/run` installs ffmpeg.
+//! every limit refuses just past its value, and bad files are errors naming them; then the
+//! parsers of ffprobe's JSON and ffmpeg's PPM stream on their edge cases, and which file names
+//! are videos. The clips are made here with `ffmpeg -f lavfi` (none are committed); `.ci/run`
+//! installs ffmpeg.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -84,6 +86,7 @@ fn assert_frames_at(sampled: &SampledVideo, expected: &[u64], reference: &[RgbIm
     }
 }
 
+/// `sample_frame_indices(frames, t)` as stream indices.
 fn even_indices(frames: usize, t: usize) -> Vec<u64> {
     sample_frame_indices(frames, t)
         .into_iter()
