@@ -120,16 +120,13 @@ fn real_fake_folders_are_split_70_15_15_reproducibly() {
     // Every seed its own split of each class: seeds 0-15 differ in each of the low bits,
     // where a mix that dropped seed bits (an OR or AND with the class constant) would merge
     // two of them.
+    let trains: Vec<Vec<Sample>> = (0..16)
+        .map(|seed| Dataset::open(dir.path(), seed).unwrap().train)
+        .collect();
     for label in [Label::Real, Label::Fake] {
-        let splits: Vec<Vec<Sample>> = (0..16)
-            .map(|seed| {
-                let dataset = Dataset::open(dir.path(), seed).unwrap();
-                dataset
-                    .train
-                    .into_iter()
-                    .filter(|s| s.label == label)
-                    .collect()
-            })
+        let splits: Vec<Vec<&Sample>> = trains
+            .iter()
+            .map(|train| train.iter().filter(|s| s.label == label).collect())
             .collect();
         for (i, one) in splits.iter().enumerate() {
             for (j, other) in splits.iter().enumerate().skip(i + 1) {

@@ -115,6 +115,7 @@ fn a_matroska_file_counts_its_frames_from_duration_and_rate() {
     let dir = tempfile::tempdir().unwrap();
     let clip = test_clip(dir.path(), "testsrc2.mkv", 25, 2);
     let reference = every_frame(&clip);
+    assert_eq!(reference.len(), 50);
     let sampled = sample_frames(&clip, 5, VideoLimits::default()).unwrap();
     assert_eq!(sampled.info.frames, 50);
     assert_eq!(sampled.info.seconds, 2.0);
@@ -296,8 +297,12 @@ fn ffprobe_output_gives_size_frames_duration_and_rate() {
     let zero = br#"{"streams":[{"width":8,"height":8,"avg_frame_rate":"5/1","duration":"3",
         "nb_frames":"0"}]}"#;
     assert_eq!(parse_probe(zero).unwrap().frames, 15);
-    // A duration that is not a finite, non-negative number is no duration.
-    for duration in ["N/A", "-2", "inf", "NaN"] {
+    // A stream duration of 0 is kept; one that is not a finite, non-negative number is no
+    // duration, and the container's is used.
+    let instant = br#"{"streams":[{"width":8,"height":8,"avg_frame_rate":"5/1","duration":"0",
+        "nb_frames":"3"}],"format":{"duration":"4.5"}}"#;
+    assert_eq!(parse_probe(instant).unwrap().seconds, 0.0);
+    for duration in ["N/A", "-2", "-1", "inf", "NaN", ""] {
         let json = format!(
             r#"{{"streams":[{{"width":8,"height":8,"avg_frame_rate":"5/1","duration":"{duration}"}}],
             "format":{{"duration":"4.5"}}}}"#
@@ -326,7 +331,7 @@ fn ffprobe_output_without_a_usable_stream_is_refused() {
         no_count
     );
     // Rates with a zero or negative side, or no number, are no rate.
-    for rate in ["0/0", "25/0", "0/1", "-25/1", "25/-1", "fast"] {
+    for rate in ["0/0", "25/0", "0/1", "-25/1", "25/-1", "fast", "x/1"] {
         let json = format!(
             r#"{{"streams":[{{"width":8,"height":8,"avg_frame_rate":"{rate}","duration":"2"}}]}}"#
         );
