@@ -13,6 +13,14 @@ pub enum DataError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A file or folder could not be written (the synthetic data set's folders and images).
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// The file is not an image we can decode (or is corrupt / truncated).
     #[error("cannot decode {path}: {reason}")]
     Decode {
@@ -51,7 +59,7 @@ pub enum DataError {
         /// Which limit, and by how much.
         what: String,
     },
-    /// A CSV file of the 140k layout is malformed.
+    /// A CSV file (the 140k layout's splits, a synthetic data set's regions) is malformed.
     #[error("{path}, line {line}: {reason}")]
     Csv {
         /// The CSV file.
@@ -72,9 +80,10 @@ pub enum DataError {
     /// A parameter is out of range.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
-    /// A file is over its size or row limit (see `deepfake_formats::limits`).
+    /// A file operation of `deepfake_formats` failed: a file over its size or row limit
+    /// (see `deepfake_formats::limits`), or an atomic write; the message names the file.
     #[error(transparent)]
-    Limit(#[from] deepfake_formats::FormatError),
+    Format(#[from] deepfake_formats::FormatError),
 }
 
 /// Result alias for this crate.

@@ -253,6 +253,15 @@ mod tests {
         assert!((below.shade(0.0, 0.6) - (0.55 + 0.45 * 0.74)).abs() < 1e-6);
         assert!((below.shade(0.0, -0.6) - (0.55 + 0.45 * 0.38)).abs() < 1e-6);
         assert!((below.shade(0.0, -0.999) - 0.55).abs() < 1e-6);
+        // Lit from 60 degrees: (cos, sin) = (0.5, 0.866); at (0.6, 0) 0.7 x 0.8 + 0.3 x 0.3,
+        // at (0, 0.6) 0.7 x 0.8 + 0.3 x 0.52.
+        let oblique = Face {
+            light: std::f32::consts::FRAC_PI_3,
+            ..known_face()
+        };
+        assert!((oblique.shade(0.6, 0.0) - (0.55 + 0.45 * 0.65)).abs() < 1e-6);
+        let lit = 0.56 + 0.3 * 0.6 * 0.75f32.sqrt();
+        assert!((oblique.shade(0.0, 0.6) - (0.55 + 0.45 * lit)).abs() < 1e-6);
     }
 
     #[test]

@@ -133,7 +133,9 @@ pub fn render_with_region(
 
 /// Writes the data set into `out` in the 140k layout: `train.csv`, `valid.csv`, `test.csv`
 /// (columns `,original_path,id,label,label_str,path`, `label` 1 = real as in the original)
-/// and `real_vs_fake/real-vs-fake/{split}/{real,fake}/NNNNN.jpg`. Returns the files written.
+/// and `real_vs_fake/real-vs-fake/{split}/{real,fake}/NNNNN.jpg`, then `regions.csv` when
+/// the traces are confined and [`SYNTHETIC_MARKER`] last. The CSVs, the regions and the
+/// marker are written atomically. Returns the number of images written.
 pub fn write_dataset(out: &Path, config: &SynthConfig) -> Result<usize> {
     if config.per_class == 0 || config.size < 16 {
         return Err(DataError::InvalidParameter(
@@ -153,7 +155,7 @@ pub fn write_dataset(out: &Path, config: &SynthConfig) -> Result<usize> {
         let mut rows = Vec::new();
         for label in [Label::Real, Label::Fake] {
             let dir = base.join(split).join(label.name());
-            std::fs::create_dir_all(&dir).map_err(|source| DataError::Io {
+            std::fs::create_dir_all(&dir).map_err(|source| DataError::Write {
                 path: dir.clone(),
                 source,
             })?;
@@ -197,25 +199,14 @@ pub fn write_dataset(out: &Path, config: &SynthConfig) -> Result<usize> {
                 label.name()
             );
         }
-        let csv_path = out.join(format!("{split}.csv"));
-        std::fs::write(&csv_path, csv).map_err(|source| DataError::Io {
-            path: csv_path,
-            source,
-        })?;
+        deepfake_formats::write_atomic(&out.join(format!("{split}.csv")), csv.as_bytes())?;
         written += rows.len();
     }
     if config.trace_region.is_some() {
-        let path = out.join(REGIONS_FILE);
-        std::fs::write(&path, regions).map_err(|source| DataError::Io { path, source })?;
+        deepfake_formats::write_atomic(&out.join(REGIONS_FILE), regions.as_bytes())?;
     }
     // Marks the folder as synthetic, so reports can say so.
-    let marker = out.join(SYNTHETIC_MARKER);
-    let json = serde_json::to_string_pretty(config)
-        .map_err(|e| DataError::InvalidParameter(format!("encoding {SYNTHETIC_MARKER}: {e}")))?;
-    std::fs::write(&marker, json).map_err(|source| DataError::Io {
-        path: marker,
-        source,
-    })?;
+    deepfake_formats::write_json(&out.join(SYNTHETIC_MARKER), config)?;
     Ok(written)
 }
 
@@ -235,7 +226,7 @@ fn write_jpeg(image: &RgbImage, path: &Path, config: &SynthConfig) -> Result<()>
     JpegEncoder::new_with_quality(&mut bytes, config.jpeg_quality)
         .encode_image(image)
         .map_err(|e| DataError::InvalidParameter(format!("JPEG encoding failed: {e}")))?;
-    std::fs::write(path, bytes).map_err(|source| DataError::Io {
+    std::fs::write(path, bytes).map_err(|source| DataError::Write {
         path: path.to_path_buf(),
         source,
     })

@@ -41,12 +41,10 @@ pub fn read_regions(root: &Path) -> Result<HashMap<String, TraceRegion>> {
     })?;
     let mut regions = HashMap::new();
     for (n, line) in text.lines().enumerate().skip(1) {
-        let bad = || {
-            DataError::InvalidParameter(format!(
-                "{}:{}: expected path,x,y,side",
-                path.display(),
-                n + 1
-            ))
+        let bad = || DataError::Csv {
+            path: path.clone(),
+            line: n as u64 + 1,
+            reason: "expected path,x,y,side (x, y, side whole pixels)".into(),
         };
         let mut fields = line.split(',');
         let name = fields.next().ok_or_else(bad)?.to_string();

@@ -11,4 +11,5 @@ mod loader;
 mod perturb_parity;
 mod pil_parity;
 mod synth;
+mod synth_files;
 mod video;
