@@ -235,6 +235,18 @@ mod tests {
         colour.map(|c| c * shade)
     }
 
+    /// Pixel `(x, y)` of `canvas` is `colour` shaded as `face` shades that point.
+    fn assert_shaded(
+        face: &Face,
+        canvas: &Canvas,
+        (x, y): (usize, usize),
+        colour: [f32; 3],
+        what: &str,
+    ) {
+        let (u, v) = face.head_units(x, y);
+        assert_close(at(canvas, x, y), shaded(colour, face.shade(u, v)), what);
+    }
+
     #[test]
     fn shading_is_brightest_towards_the_light() {
         let face = known_face();
@@ -301,58 +313,24 @@ mod tests {
         assert_close(at(&canvas, 82, 55), blend(137.0 / 200.0), "beside the head");
         // The head: skin, shaded.
         assert_close(at(&canvas, 50, 55), shaded(face.skin, 0.865), "head centre");
-        let (u, v) = face.head_units(65, 60);
-        assert_close(
-            at(&canvas, 65, 60),
-            shaded(face.skin, face.shade(u, v)),
-            "cheek",
-        );
+        assert_shaded(&face, &canvas, (65, 60), face.skin, "cheek");
         // The eyes: pupils at their centres, iris and white around them.
         assert_eq!(at(&canvas, 38, 47), PUPIL, "left pupil");
         assert_eq!(at(&canvas, 62, 47), PUPIL, "right pupil");
-        let (u, v) = face.head_units(63, 47); // e = ((1 / 30) / 0.1)^2 = 0.11
-        assert_close(
-            at(&canvas, 63, 47),
-            shaded(face.iris, face.shade(u, v)),
-            "iris",
-        );
-        let (u, v) = face.head_units(64, 47); // e = 0.44
-        assert_close(
-            at(&canvas, 64, 47),
-            shaded(EYE_WHITE, face.shade(u, v)),
-            "white",
-        );
-        let (u, v) = face.head_units(62, 50); // e = (3 / 40 / 0.06)^2 = 1.56: below the eye
-        assert_close(
-            at(&canvas, 62, 50),
-            shaded(face.skin, face.shade(u, v)),
-            "under the eye",
-        );
+        // e = ((1 / 30) / 0.1)^2 = 0.11
+        assert_shaded(&face, &canvas, (63, 47), face.iris, "iris");
+        // e = 0.44
+        assert_shaded(&face, &canvas, (64, 47), EYE_WHITE, "white");
+        // e = (3 / 40 / 0.06)^2 = 1.56: below the eye
+        assert_shaded(&face, &canvas, (62, 50), face.skin, "under the eye");
         // The mouth: lips at its centre and 0.8 of its half-width out; skin beyond.
-        let (u, v) = face.head_units(50, 75);
-        assert_close(
-            at(&canvas, 50, 75),
-            shaded(face.lips, face.shade(u, v)),
-            "mouth",
-        );
-        let (u, v) = face.head_units(57, 75); // u = 0.23 of 0.3
-        assert_close(
-            at(&canvas, 57, 75),
-            shaded(face.lips, face.shade(u, v)),
-            "lip corner",
-        );
-        let (u, v) = face.head_units(60, 75); // u = 0.33
-        assert_close(
-            at(&canvas, 60, 75),
-            shaded(face.skin, face.shade(u, v)),
-            "past the lips",
-        );
-        let (u, v) = face.head_units(50, 78); // v = 0.575: (0.075 / 0.06)^2 > 1
-        assert_close(
-            at(&canvas, 50, 78),
-            shaded(face.skin, face.shade(u, v)),
-            "under the lips",
-        );
+        assert_shaded(&face, &canvas, (50, 75), face.lips, "mouth");
+        // u = 0.23 of 0.3
+        assert_shaded(&face, &canvas, (57, 75), face.lips, "lip corner");
+        // u = 0.33
+        assert_shaded(&face, &canvas, (60, 75), face.skin, "past the lips");
+        // v = 0.575: (0.075 / 0.06)^2 > 1
+        assert_shaded(&face, &canvas, (50, 78), face.skin, "under the lips");
         // Hair: over the top of the head (v = -0.9) and just past its outline (v = -1.05).
         assert_close(at(&canvas, 50, 19), face.hair, "hair on the head");
         assert_close(at(&canvas, 50, 13), face.hair, "hair past the outline");
@@ -361,12 +339,7 @@ mod tests {
         // The hair line waves with u: -0.5 + 0.045 sin(6 u) is -0.456 at u = 0.23 (x = 57),
         // -0.5 at u = 0 (x = 50). Row 36 is v = -0.475: hair at one, skin at the other.
         assert_close(at(&canvas, 57, 36), face.hair, "hair line at u = 0.23");
-        let (u, v) = face.head_units(50, 36);
-        assert_close(
-            at(&canvas, 50, 36),
-            shaded(face.skin, face.shade(u, v)),
-            "below the line",
-        );
+        assert_shaded(&face, &canvas, (50, 36), face.skin, "below the line");
     }
 
     #[test]

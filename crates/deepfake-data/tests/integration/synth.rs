@@ -92,15 +92,9 @@ const CHECKERBOARD: f64 = 0.06;
 fn checkerboard_contrast(image: &RgbImage, keep: impl Fn(u32, u32) -> bool) -> f64 {
     let k = (image.width() / 32).max(1);
     let cell = 2 * k;
-    let mut contrasts = Vec::new();
-    for cy in (0..image.height() / cell).map(|c| c * cell) {
-        for cx in (0..image.width() / cell).map(|c| c * cell) {
-            let pixels: Vec<(u32, u32)> = (cy..cy + cell)
-                .flat_map(|y| (cx..cx + cell).map(move |x| (x, y)))
-                .collect();
-            if !pixels.iter().all(|&(x, y)| keep(x, y)) {
-                continue;
-            }
+    let contrasts: Vec<f64> = tiles(image, cell, keep)
+        .into_iter()
+        .map(|pixels| {
             let (mut plus, mut minus) = (0.0, 0.0);
             for (x, y) in pixels {
                 let g = f64::from(image.get_pixel(x, y).0[1]);
@@ -110,11 +104,28 @@ fn checkerboard_contrast(image: &RgbImage, keep: impl Fn(u32, u32) -> bool) -> f
                     minus += g;
                 }
             }
-            contrasts.push((plus - minus) / (plus + minus));
-        }
-    }
+            (plus - minus) / (plus + minus)
+        })
+        .collect();
     assert!(!contrasts.is_empty(), "no whole cell kept");
     contrasts.iter().sum::<f64>() / contrasts.len() as f64
+}
+
+/// The pixels of each `side` x `side` tile of `image` (tiles from the top-left corner)
+/// whose pixels all pass `keep`.
+fn tiles(image: &RgbImage, side: u32, keep: impl Fn(u32, u32) -> bool) -> Vec<Vec<(u32, u32)>> {
+    let mut kept = Vec::new();
+    for ty in (0..image.height() / side).map(|t| t * side) {
+        for tx in (0..image.width() / side).map(|t| t * side) {
+            let pixels: Vec<(u32, u32)> = (ty..ty + side)
+                .flat_map(|y| (tx..tx + side).map(move |x| (x, y)))
+                .collect();
+            if pixels.iter().all(|&(x, y)| keep(x, y)) {
+                kept.push(pixels);
+            }
+        }
+    }
+    kept
 }
 
 /// The green channel's spread within the k x k blocks whose pixels all pass `keep` (a
@@ -123,22 +134,14 @@ fn checkerboard_contrast(image: &RgbImage, keep: impl Fn(u32, u32) -> bool) -> f
 fn within_block_spread(image: &RgbImage, keep: impl Fn(u32, u32) -> bool) -> f64 {
     let k = (image.width() / 32).max(1);
     let (mut squares, mut freedom) = (0.0, 0.0);
-    for by in (0..image.height() / k).map(|b| b * k) {
-        for bx in (0..image.width() / k).map(|b| b * k) {
-            let pixels: Vec<(u32, u32)> = (by..by + k)
-                .flat_map(|y| (bx..bx + k).map(move |x| (x, y)))
-                .collect();
-            if !pixels.iter().all(|&(x, y)| keep(x, y)) {
-                continue;
-            }
-            let block: Vec<f64> = pixels
-                .iter()
-                .map(|&(x, y)| f64::from(image.get_pixel(x, y).0[1]))
-                .collect();
-            let mean = block.iter().sum::<f64>() / block.len() as f64;
-            squares += block.iter().map(|g| (g - mean).powi(2)).sum::<f64>();
-            freedom += (block.len() - 1) as f64;
-        }
+    for pixels in tiles(image, k, keep) {
+        let block: Vec<f64> = pixels
+            .iter()
+            .map(|&(x, y)| f64::from(image.get_pixel(x, y).0[1]))
+            .collect();
+        let mean = block.iter().sum::<f64>() / block.len() as f64;
+        squares += block.iter().map(|g| (g - mean).powi(2)).sum::<f64>();
+        freedom += (block.len() - 1) as f64;
     }
     (squares / freedom).sqrt()
 }
