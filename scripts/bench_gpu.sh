@@ -56,6 +56,7 @@ else
     size_args=(--preset seed)
 fi
 
+say "bundle built from $(cat "$here/BUILT_FROM" 2>/dev/null || echo 'an unknown tree')"
 say "machine: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo 'no nvidia-smi')"
 
 # The binaries travel xz-compressed (the device tool carries 64 MiB): xz, or Python's lzma
@@ -66,6 +67,10 @@ for packed in "$here"/bench_model-*.xz; do
     { xz -d -c "$packed" >"$binary" 2>/dev/null ||
         python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' \
             "$packed" "$binary"; } && chmod +x "$binary" || say "unpacking $packed failed"
+    # A shared library the binary needs and the machine lacks (built on Debian, run on the
+    # GPU machine's image): named in the log, since the binary then cannot start at all.
+    missing=$(ldd "$binary" 2>&1 | grep 'not found')
+    [ -z "$missing" ] || say "$(basename "$binary") lacks: $missing"
 done
 
 # Vulkan (the vulkan and wgpu devices): the GPU machine's image may lack the Vulkan loader or

@@ -96,6 +96,9 @@ fn prepare(no_cuda: bool) -> Result<()> {
     }
     let gl = dir.join("gl");
     std::fs::create_dir_all(&gl).with_context(|| format!("creating {}", gl.display()))?;
+    // The tree the binaries are built from, for the run's log: a later session can tell
+    // whether a bundle left in gpu-bench/ still matches its checkout.
+    let built_from = built_from(&root)?;
     let mut builds = vec![("vulkan", "vulkan")];
     if no_cuda {
         println!("CUDA binary skipped (--no-cuda)");
@@ -153,6 +156,9 @@ fn prepare(no_cuda: bool) -> Result<()> {
         std::fs::copy(root.join("scripts").join(script), dir.join(script))
             .with_context(|| format!("copying scripts/{script}"))?;
     }
+    std::fs::write(dir.join("BUILT_FROM"), format!("{built_from}\n"))
+        .context("writing gpu-bench/BUILT_FROM")?;
+    println!("built from {built_from}");
     let tree = working_tree_bytes(&root)?;
     let bundle = dir_bytes(&dir)?;
     println!(
@@ -172,6 +178,19 @@ fn prepare(no_cuda: bool) -> Result<()> {
          then `cargo xtask bench gpu report OUT/gpu.jsonl && cargo xtask bench docs` here"
     );
     Ok(())
+}
+
+/// The checkout's commit, with `-dirty` when tracked files differ from it.
+fn built_from(root: &Path) -> Result<String> {
+    let output = Command::new("git")
+        .args(["describe", "--always", "--dirty", "--abbrev=12"])
+        .current_dir(root)
+        .output()
+        .context("running git describe")?;
+    if !output.status.success() {
+        bail!("git describe failed with {}", output.status);
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
 /// Bytes in MiB, the unit of the device tool's limit.
