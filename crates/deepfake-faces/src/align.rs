@@ -75,7 +75,9 @@ impl AlignedQuad {
         self.half_x[1].atan2(self.half_x[0]).to_degrees()
     }
 
-    /// Where image point `p` lands in a `size x size` crop (the inverse of [`Self::to_image`]).
+    /// Where image point `p` (pixel-index coordinates, as landmarks) lands in a `size x size`
+    /// crop, in crop coordinates (0..size; pixel centres at +0.5): the inverse of
+    /// [`Self::to_image`].
     pub fn to_crop(&self, p: [f32; 2], size: f32) -> [f32; 2] {
         let d = [p[0] - self.centre[0], p[1] - self.centre[1]];
         let length2 = self.half_x[0] * self.half_x[0] + self.half_x[1] * self.half_x[1];
@@ -84,36 +86,47 @@ impl AlignedQuad {
         [(a + 1.0) * size / 2.0, (b + 1.0) * size / 2.0]
     }
 
-    /// The image point shown at `(u, v)` of a `size x size` crop (coordinates in crop pixels,
-    /// 0..size, pixel centres at +0.5).
+    /// The image point shown at `(u, v)` of a `size x size` crop: `(u, v)` in crop coordinates
+    /// (0..size, pixel centres at +0.5), the point in pixel-index coordinates (pixel `(i, j)`'s
+    /// centre at `(i, j)`), the coordinates of MTCNN's landmarks. The crop's edges are the
+    /// square's, as in FFHQ's script (whose dlib landmarks are pixel indices, and which hands
+    /// PIL the square plus half a pixel).
     pub fn to_image(&self, u: f32, v: f32, size: f32) -> [f32; 2] {
+        self.image_point(f64::from(u), f64::from(v), f64::from(size))
+            .map(|c| c as f32)
+    }
+
+    /// [`Self::to_image`] in f64, as PIL computes its samples' positions.
+    fn image_point(&self, u: f64, v: f64, size: f64) -> [f64; 2] {
+        let [c, x, y] = [self.centre, self.half_x, self.half_y].map(|p| p.map(f64::from));
         let a = 2.0 * u / size - 1.0;
         let b = 2.0 * v / size - 1.0;
-        [
-            self.centre[0] + a * self.half_x[0] + b * self.half_y[0],
-            self.centre[1] + a * self.half_x[1] + b * self.half_y[1],
-        ]
+        [c[0] + a * x[0] + b * y[0], c[1] + a * x[1] + b * y[1]]
     }
 }
 
-/// `face` cut out of `image` along its [`AlignedQuad`] as a `size x size` crop: bilinear
-/// samples, averaged over up to 8x8 samples per pixel when the face is larger than the crop
-/// (so a big face is shrunk without aliasing); outside the image the border pixels repeat.
+/// `face` cut out of `image` along its [`AlignedQuad`] as a `size x size` crop.
+///
+/// Each pixel is PIL's bilinear sample at the point [`AlignedQuad::to_image`] gives for its
+/// centre, as FFHQ's script takes it (`Image.transform(QUAD, BILINEAR)`: the value truncated to
+/// a whole level): a face no larger than the crop comes out as PIL's crop, pixel for pixel.
+/// A face larger than the crop is shrunk without aliasing: each pixel is the mean (rounded)
+/// of up to 8x8 such samples spread over it. Outside the image the border pixels repeat.
 pub fn align_face(image: &RgbImage, face: &Face, size: u32) -> RgbImage {
     let quad = AlignedQuad::from_landmarks(&face.landmarks);
     let samples = ((quad.side() / size as f32).ceil() as usize).clamp(1, MAX_SUPERSAMPLING);
-    let weight = 1.0 / (samples * samples) as f32;
-    let s = size as f32;
+    let weight = 1.0 / (samples * samples) as f64;
+    let s = f64::from(size);
     RgbImage::from_fn(size, size, |u, v| {
-        let mut sum = [0.0f32; 3];
+        let mut sum = [0.0f64; 3];
         for j in 0..samples {
             for i in 0..samples {
-                let du = (i as f32 + 0.5) / samples as f32;
-                let dv = (j as f32 + 0.5) / samples as f32;
-                let [x, y] = quad.to_image(u as f32 + du, v as f32 + dv, s);
-                let rgb = bilinear(image, x - 0.5, y - 0.5);
+                let du = (i as f64 + 0.5) / samples as f64;
+                let dv = (j as f64 + 0.5) / samples as f64;
+                let [x, y] = quad.image_point(f64::from(u) + du, f64::from(v) + dv, s);
+                let rgb = bilinear(image, x, y);
                 for c in 0..3 {
-                    sum[c] += rgb[c];
+                    sum[c] += rgb[c].floor();
                 }
             }
         }
@@ -122,15 +135,15 @@ pub fn align_face(image: &RgbImage, face: &Face, size: u32) -> RgbImage {
 }
 
 /// Bilinear interpolation at pixel-index coordinates `(x, y)` (pixel `i`'s centre at `i`),
-/// with the border repeated outside the image.
-fn bilinear(image: &RgbImage, x: f32, y: f32) -> [f32; 3] {
+/// with the border repeated outside the image; in f64 and in PIL's order of operations.
+fn bilinear(image: &RgbImage, x: f64, y: f64) -> [f64; 3] {
     let (w, h) = (image.width() as i64, image.height() as i64);
     let x0 = x.floor();
     let y0 = y.floor();
     let (fx, fy) = (x - x0, y - y0);
     let at = |xi: i64, yi: i64| {
         let p = image.get_pixel(xi.clamp(0, w - 1) as u32, yi.clamp(0, h - 1) as u32);
-        p.0.map(f32::from)
+        p.0.map(f64::from)
     };
     let (x0, y0) = (x0 as i64, y0 as i64);
     let (a, b, c, d) = (
@@ -200,7 +213,8 @@ mod tests {
             landmarks: upright_face(),
         };
         let crop = align_face(&image, &face, 180);
-        // Crop pixel u shows image x = 10 + u + 0.5, sampled at index 10 + u: red = 10 + u.
+        // Crop pixel u's centre shows image x = 10 + u + 0.5, halfway between pixels 10 + u
+        // and 11 + u: red 10.5 + u, truncated to a whole level as PIL does.
         for u in [0u32, 45, 179] {
             assert_eq!(crop.get_pixel(u, 90).0[0] as u32, 10 + u, "column {u}");
         }
