@@ -174,4 +174,52 @@ mod tests {
         make_square(&mut c);
         assert_eq!(c.bbox, [0.0, 20.0, 40.0, 60.0]);
     }
+
+    #[test]
+    fn suppression_needs_more_than_the_threshold() {
+        // IoU exactly 0.5 (50 / 100): both kept at 0.5, as torchvision's `nms` ("> threshold").
+        let boxes = [
+            candidate([0.0, 0.0, 10.0, 10.0], 0.9),
+            candidate([0.0, 0.0, 10.0, 5.0], 0.8),
+        ];
+        assert_eq!(
+            non_maximum_suppression(&boxes, 0.5, Overlap::Union),
+            vec![0, 1]
+        );
+    }
+
+    #[test]
+    fn min_overlap_counts_pixels_inclusively() {
+        // With facenet-pytorch's + 1: intersection 5 x 10 = 50, smaller area 10 x 10 = 100,
+        // overlap 0.5 (without it: 4 x 9 = 36 of 81, 0.44).
+        let boxes = [
+            candidate([0.0, 0.0, 9.0, 9.0], 0.9),
+            candidate([5.0, 0.0, 14.0, 9.0], 0.8),
+        ];
+        assert_eq!(non_maximum_suppression(&boxes, 0.47, Overlap::Min), vec![0]);
+        assert_eq!(
+            non_maximum_suppression(&boxes, 0.53, Overlap::Min),
+            vec![0, 1]
+        );
+    }
+
+    #[test]
+    fn crop_window_of_a_box_outside_the_image_is_none() {
+        let window = |bbox| crop_window(&candidate(bbox, 0.9), 40, 100);
+        // Left of, above, right of and below a 40 x 100 image.
+        assert_eq!(window([-30.0, 10.0, -5.0, 30.0]), None);
+        assert_eq!(window([10.0, -30.0, 30.0, -5.0]), None);
+        assert_eq!(window([41.0, 10.0, 60.0, 30.0]), None);
+        assert_eq!(window([10.0, 101.0, 30.0, 130.0]), None);
+        // A box from the last pixel on sees that one pixel.
+        assert_eq!(
+            window([40.0, 100.0, 60.0, 130.0]),
+            Some(Window {
+                left: 39,
+                top: 99,
+                right: 40,
+                bottom: 100
+            })
+        );
+    }
 }

@@ -119,4 +119,43 @@ mod tests {
         );
         assert_eq!(iou(&[0.0, 0.0, 10.0, 10.0], &[20.0, 20.0, 30.0, 30.0]), 0.0);
     }
+
+    #[test]
+    fn the_track_starts_at_the_first_frame_when_its_face_is_the_largest() {
+        let frames = vec![vec![face(10.0, 10.0, 50.0)], vec![face(12.0, 10.0, 45.0)]];
+        let track = track_largest_face(&frames).unwrap();
+        assert_eq!(track, vec![frames[0][0], frames[1][0]]);
+    }
+
+    #[test]
+    fn an_overlapping_face_is_followed_even_when_its_size_changed() {
+        // The face grows threefold (not of a similar size) but overlaps; another face of the
+        // old size stands apart.
+        let last = face(80.0, 80.0, 40.0);
+        let grown = face(70.0, 70.0, 70.0);
+        let apart = face(300.0, 80.0, 40.0);
+        assert_eq!(follow(&last, &[apart, grown]), grown);
+    }
+
+    #[test]
+    fn without_overlap_the_track_moves_to_the_nearest_face_of_a_similar_size() {
+        // The last face is 40 pixels wide, centred at (100, 100); two faces of its size touch
+        // no part of it: the nearer (centred at (140, 110)) is listed second.
+        let last = face(80.0, 80.0, 40.0);
+        let far = face(0.0, 80.0, 40.0);
+        let near = face(120.0, 90.0, 40.0);
+        assert_eq!(follow(&last, &[far, near]), near);
+        // The same faces with x and y swapped.
+        let swapped = |f: Face| face(f.bbox[1], f.bbox[0], 40.0);
+        assert_eq!(
+            follow(&swapped(last), &[swapped(far), swapped(near)]),
+            swapped(near)
+        );
+    }
+
+    #[test]
+    fn empty_boxes_do_not_overlap() {
+        let point = [5.0, 5.0, 5.0, 5.0];
+        assert_eq!(iou(&point, &point), 0.0);
+    }
 }
