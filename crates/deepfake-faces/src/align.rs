@@ -219,4 +219,54 @@ mod tests {
             assert_eq!(crop.get_pixel(u, 90).0[0] as u32, 10 + u, "column {u}");
         }
     }
+
+    #[test]
+    fn the_crops_corners_are_the_squares_and_to_crop_undoes_to_image() {
+        let (sin, cos) = 30f32.to_radians().sin_cos();
+        let quad = AlignedQuad {
+            centre: [200.0, 150.0],
+            half_x: [90.0 * cos, 90.0 * sin],
+            half_y: [-90.0 * sin, 90.0 * cos],
+        };
+        let [c, x, y] = [quad.centre, quad.half_x, quad.half_y];
+        let size = 256.0;
+        for (u, v, a, b) in [
+            (0.0, 0.0, -1.0, -1.0),
+            (size, 0.0, 1.0, -1.0),
+            (0.0, size, -1.0, 1.0),
+            (size, size, 1.0, 1.0),
+        ] {
+            let corner = quad.to_image(u, v, size);
+            let want = [c[0] + a * x[0] + b * y[0], c[1] + a * x[1] + b * y[1]];
+            assert!(
+                (corner[0] - want[0]).hypot(corner[1] - want[1]) < 1e-3,
+                "({u}, {v}): {corner:?} vs {want:?}"
+            );
+        }
+        for (u, v) in [(10.5, 200.25), (128.0, 128.0), (255.5, 0.5)] {
+            let back = quad.to_crop(quad.to_image(u, v, size), size);
+            assert!(
+                (back[0] - u).hypot(back[1] - v) < 1e-3,
+                "({u}, {v}): {back:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn outside_the_image_the_border_pixels_repeat() {
+        // A 50 x 50 image, red 5x and green 5y; the upright face's square (10..190 by
+        // 15..195) reaches far past its right and bottom edges.
+        let image = RgbImage::from_fn(50, 50, |x, y| Rgb([5 * x as u8, 5 * y as u8, 0]));
+        let face = Face {
+            bbox: [0.0; 4],
+            probability: 1.0,
+            landmarks: upright_face(),
+        };
+        let crop = align_face(&image, &face, 180);
+        // Crop column 100 shows image x = 110.5 and row 100 image y = 115.5: both past the
+        // edge, so the last column's and the last row's values.
+        assert_eq!(crop.get_pixel(100, 100).0, [245, 245, 0]);
+        // Column 20 shows x = 30.5, inside: red 152.5, truncated; row 100 still past the edge.
+        assert_eq!(crop.get_pixel(20, 100).0, [152, 245, 0]);
+    }
 }

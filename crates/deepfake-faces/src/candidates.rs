@@ -211,6 +211,9 @@ mod tests {
         assert_eq!(window([10.0, -30.0, 30.0, -5.0]), None);
         assert_eq!(window([41.0, 10.0, 60.0, 30.0]), None);
         assert_eq!(window([10.0, 101.0, 30.0, 130.0]), None);
+        // A box turned inside out (a regression can do that) covers nothing.
+        assert_eq!(window([10.5, 10.0, 9.2, 30.0]), None);
+        assert_eq!(window([10.0, 30.5, 30.0, 29.2]), None);
         // A box from the last pixel on sees that one pixel.
         assert_eq!(
             window([40.0, 100.0, 60.0, 130.0]),
