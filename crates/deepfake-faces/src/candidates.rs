@@ -101,7 +101,8 @@ pub fn crop_window(c: &Candidate, width: usize, height: usize) -> Option<Window>
     let ex = (c.bbox[2].trunc() as i64).min(width as i64);
     let ey = (c.bbox[3].trunc() as i64).min(height as i64);
     let (left, top) = (x - 1, y - 1);
-    (ex > left && ey > top && left < width as i64 && top < height as i64).then_some(Window {
+    // `ex <= width` and `ey <= height`, so a non-empty window also starts inside the image.
+    (ex > left && ey > top).then_some(Window {
         left: left as usize,
         top: top as usize,
         right: ex as usize,
