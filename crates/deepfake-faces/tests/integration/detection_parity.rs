@@ -4,7 +4,8 @@
 //! 1e-4 (the issue asked for 0.99 and 1 px; we measure IoU 1.00000 and < 1e-4 px, and
 //! regressing boxes by their width without the +1 gives IoU 0.981 and 0.13 px).
 
-use deepfake_faces::{Face, Mtcnn, iou};
+use burn::tensor::Device;
+use deepfake_faces::{Face, Mtcnn, MtcnnConfig, iou};
 use serde_json::Value;
 
 use crate::common::{expected, floats, mtcnn, mtcnn_forms, photo};
@@ -82,4 +83,18 @@ fn the_pyramid_is_facenet_pytorchs() {
     assert!((scales[0] - 0.6).abs() < 1e-12);
     assert!((scales[9] - 0.6 * 0.709f64.powi(9)).abs() < 1e-12);
     assert!(mtcnn().pyramid_scales(11, 400).is_empty());
+}
+
+#[test]
+fn the_settings_given_are_the_settings_used() {
+    let config = MtcnnConfig {
+        min_face_size: 40.0,
+        ..MtcnnConfig::default()
+    };
+    let mtcnn = Mtcnn::new(&Device::flex())
+        .expect("bundled weights load")
+        .with_config(config);
+    assert_eq!(mtcnn.config(), &config);
+    // A minimum face of 40 pixels: the first scale maps it to P-Net's 12, 0.3 (not 0.6).
+    assert!((mtcnn.pyramid_scales(640, 480)[0] - 0.3).abs() < 1e-12);
 }
