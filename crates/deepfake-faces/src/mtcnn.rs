@@ -311,3 +311,25 @@ fn batches(crops: &[f32], n: usize, size: usize) -> impl Iterator<Item = (&[f32]
         .enumerate()
         .map(|(b, chunk)| (chunk, b * CROP_BATCH))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_hold_at_most_crop_batch_crops_and_name_their_first() {
+        let n = 2 * CROP_BATCH + 3;
+        let crops = vec![0.0f32; n * 3 * 2 * 2];
+        let got: Vec<(usize, usize)> = batches(&crops, n, 2)
+            .map(|(chunk, first)| (chunk.len() / 12, first))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (CROP_BATCH, 0),
+                (CROP_BATCH, CROP_BATCH),
+                (3, 2 * CROP_BATCH)
+            ]
+        );
+    }
+}
