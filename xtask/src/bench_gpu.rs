@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::bench_output::BenchOutput;
-use crate::python::{repo_root, run_checked};
+use crate::python::{output_checked, repo_root, run_checked};
 
 /// Options of `cargo xtask bench gpu`.
 #[derive(clap::Args)]
@@ -182,14 +182,12 @@ fn prepare(no_cuda: bool) -> Result<()> {
 
 /// The checkout's commit, with `-dirty` when tracked files differ from it.
 fn built_from(root: &Path) -> Result<String> {
-    let output = Command::new("git")
-        .args(["describe", "--always", "--dirty", "--abbrev=12"])
-        .current_dir(root)
-        .output()
-        .context("running git describe")?;
-    if !output.status.success() {
-        bail!("git describe failed with {}", output.status);
-    }
+    let output = output_checked(
+        Command::new("git")
+            .args(["describe", "--always", "--dirty", "--abbrev=12"])
+            .current_dir(root),
+        "git describe",
+    )?;
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
@@ -201,20 +199,18 @@ fn mib(bytes: u64) -> f64 {
 /// The bytes of the files the device tool sends from the checkout: tracked, and untracked
 /// but not ignored.
 fn working_tree_bytes(root: &Path) -> Result<u64> {
-    let output = Command::new("git")
-        .args([
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-        ])
-        .current_dir(root)
-        .output()
-        .context("running git ls-files")?;
-    if !output.status.success() {
-        bail!("git ls-files failed with {}", output.status);
-    }
+    let output = output_checked(
+        Command::new("git")
+            .args([
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ])
+            .current_dir(root),
+        "git ls-files",
+    )?;
     let mut total = 0;
     for name in output.stdout.split(|&b| b == 0).filter(|n| !n.is_empty()) {
         let path = root.join(String::from_utf8_lossy(name).as_ref());

@@ -65,16 +65,18 @@ fn ffhq_cases() -> Vec<Value> {
 }
 
 fn landmarks(case: &Value) -> [[f32; 2]; 5] {
-    let points = floats(&Value::Array(
-        case["landmarks"]
-            .as_array()
-            .expect("landmarks")
-            .iter()
-            .flat_map(|p| p.as_array().expect("[x, y]").clone())
-            .collect(),
-    ));
-    assert_eq!(points.len(), 10, "{}: five [x, y] landmarks", case["name"]);
-    std::array::from_fn(|k| [points[2 * k], points[2 * k + 1]])
+    let points: Vec<Vec<f32>> = case["landmarks"]
+        .as_array()
+        .expect("landmarks")
+        .iter()
+        .map(floats)
+        .collect();
+    assert!(
+        points.len() == 5 && points.iter().all(|p| p.len() == 2),
+        "{}: five [x, y] landmarks",
+        case["name"]
+    );
+    std::array::from_fn(|k| [points[k][0], points[k][1]])
 }
 
 #[test]
