@@ -103,7 +103,8 @@ pub fn upsample_bilinear(map: &[f32], [h, w]: [usize; 2], [out_h, out_w]: [usize
         (0..out)
             .map(|o| {
                 let source = ((o as f32 + 0.5) * scale - 0.5).max(0.0);
-                let i0 = (source.floor() as usize).min(input - 1);
+                // At most (out - 1/2) * scale - 1/2 = input - 1/2 - scale / 2: below input.
+                let i0 = source.floor() as usize;
                 let i1 = (i0 + 1).min(input - 1);
                 (i0, i1, source - i0 as f32)
             })

@@ -2,6 +2,7 @@
 //! plain host buffers, and the engine's slices wrapped back into tensors at the boundary. The
 //! layer conversions are public: deepfake-faces hands MTCNN's networks to the engine with them.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use burn::nn::PaddingConfig2d;
@@ -107,10 +108,8 @@ pub(crate) fn host_forward_features(
     let features = if timer.records() {
         let start = Instant::now();
         let (features, times) = engine.forward_host_timed(&pixels, batch, [height, width]);
-        let wall = start.elapsed().as_secs_f64();
-        let thread_seconds: f64 = times.seconds.values().sum();
-        for (kind, seconds) in &times.seconds {
-            timer.add(kind, seconds * wall / thread_seconds.max(f64::MIN_POSITIVE));
+        for (kind, seconds) in shares_of_wall(&times.seconds, start.elapsed().as_secs_f64()) {
+            timer.add(kind, seconds);
         }
         features
     } else {
@@ -120,6 +119,17 @@ pub(crate) fn host_forward_features(
         TensorData::new(features, [batch, engine.feature_dim()]),
         &device,
     )
+}
+
+/// Each layer kind's share of a pass that took `wall` seconds: the engine's thread-seconds per
+/// kind, scaled to add up to `wall` (its threads run layers side by side, so their seconds add
+/// up to more than the pass took). All 0 when no thread time was recorded.
+fn shares_of_wall(thread_seconds: &BTreeMap<String, f64>, wall: f64) -> Vec<(&str, f64)> {
+    let total: f64 = thread_seconds.values().sum();
+    thread_seconds
+        .iter()
+        .map(|(kind, seconds)| (kind.as_str(), seconds * wall / total.max(f64::MIN_POSITIVE)))
+        .collect()
 }
 
 /// The host engine's last-stage activations as a tensor on the images' device:
@@ -134,4 +144,20 @@ pub(crate) fn host_forward_feature_map(engine: &CpuResNeXt, images: Tensor<4>) -
         TensorData::new(map, [batch, engine.feature_dim(), h, w]),
         &device,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_kinds_share_the_wall_time_in_proportion_to_their_thread_time() {
+        let times = BTreeMap::from([("conv 3x3".to_string(), 3.0), ("relu".to_string(), 1.0)]);
+        assert_eq!(
+            shares_of_wall(&times, 2.0),
+            [("conv 3x3", 1.5), ("relu", 0.5)]
+        );
+        let nothing = BTreeMap::from([("conv 3x3".to_string(), 0.0)]);
+        assert_eq!(shares_of_wall(&nothing, 2.0), [("conv 3x3", 0.0)]);
+    }
 }

@@ -45,8 +45,8 @@ pub use error::{Error, Result};
 pub use fused::{InferenceBackbone, InferenceDetector};
 pub use grad_cam::{GradCam, upsample_bilinear};
 pub use grouped_conv::{
-    GroupedConvMeasurement, GroupedConvMethod, grouped_conv_measurements, grouped_conv2d,
-    set_grouped_conv_override,
+    GroupedConvMeasurement, GroupedConvMethod, grouped_conv_measurements,
+    grouped_conv_methods_apply, grouped_conv2d, set_grouped_conv_override,
 };
 pub use layer_timer::{LayerTimer, Untimed};
 pub use lstm::{Lstm, LstmConfig};

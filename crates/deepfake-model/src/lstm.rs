@@ -219,3 +219,40 @@ pub(crate) const PYTORCH_LSTM_REMAPS: [KeyRemap; 4] = [
         "${1}layers.${3}.forward.hidden_to_gates.${2}",
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PyTorch's initialisation: every weight and bias uniform in `[-1/sqrt(H), 1/sqrt(H)]`
+    /// (0.25 at H = 16), spread over that whole range.
+    #[test]
+    fn initial_weights_are_uniform_within_one_over_root_hidden() {
+        let device = Device::flex();
+        let lstm = LstmConfig::new(5, 16).init(&device).unwrap();
+        let mut values = Vec::new();
+        for layer in &lstm.layers {
+            for direction in std::iter::once(&layer.forward).chain(layer.reverse.as_ref()) {
+                for linear in [&direction.input_to_gates, &direction.hidden_to_gates] {
+                    values.extend(linear.weight.val().into_data().try_to_vec::<f32>().unwrap());
+                    let bias = linear.bias.as_ref().expect("an LSTM gate has a bias");
+                    values.extend(bias.val().into_data().try_to_vec::<f32>().unwrap());
+                }
+            }
+        }
+        // 2 directions x (5 + 16 + 2) x 64 values.
+        assert_eq!(values.len(), 2 * (5 + 16 + 2) * 64);
+        let largest = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(largest <= 0.25, "largest |value| {largest} > 1/sqrt(16)");
+        assert!(
+            largest > 0.24,
+            "largest |value| {largest}: not the whole range"
+        );
+        let negative = values.iter().filter(|v| **v < 0.0).count();
+        assert!(
+            (values.len() * 2 / 5..values.len() * 3 / 5).contains(&negative),
+            "{negative} of {} negative",
+            values.len()
+        );
+    }
+}

@@ -96,3 +96,20 @@ pub fn pointwise_conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 pub fn per_image_products(pixels: usize, channels_in: usize, channels_out: usize) -> bool {
     pixels * (channels_in + channels_out) >= 2 * channels_in * channels_out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_image_products_where_the_planes_hold_twice_the_weight() {
+        // 4 -> 4 channels: the weight holds 16 values; 4 pixels' planes hold 4 * 8 = 32.
+        assert!(per_image_products(4, 4, 4));
+        assert!(!per_image_products(3, 4, 4));
+        // The seed detector's shapes of the measurements above.
+        assert!(per_image_products(56 * 56, 256, 256));
+        assert!(per_image_products(28 * 28, 256, 512));
+        assert!(!per_image_products(14 * 14, 1024, 512));
+        assert!(!per_image_products(7 * 7, 1024, 2048));
+    }
+}

@@ -77,3 +77,78 @@ fn burn_dtype(dtype: Dtype) -> Option<DType> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use safetensors::tensor::TensorView;
+
+    /// A file with one tensor of every dtype both sides have reads back with Burn's name for
+    /// that dtype and the file's bytes; a dtype Burn lacks is refused by tensor name.
+    #[test]
+    fn every_shared_dtype_reads_back_with_its_bytes() {
+        let cases = [
+            (Dtype::F64, DType::F64, 8),
+            (Dtype::F32, DType::F32, 4),
+            (Dtype::F16, DType::F16, 2),
+            (Dtype::BF16, DType::BF16, 2),
+            (Dtype::I64, DType::I64, 8),
+            (Dtype::I32, DType::I32, 4),
+            (Dtype::I16, DType::I16, 2),
+            (Dtype::I8, DType::I8, 1),
+            (Dtype::U64, DType::U64, 8),
+            (Dtype::U32, DType::U32, 4),
+            (Dtype::U8, DType::U8, 1),
+            (Dtype::BOOL, DType::Bool(burn::tensor::BoolStore::Native), 1),
+        ];
+        // Three elements each, bytes numbered by case so that no two tensors are alike.
+        let bytes: Vec<Vec<u8>> = cases
+            .iter()
+            .enumerate()
+            .map(|(i, &(dtype, _, size))| {
+                (0..3 * size)
+                    .map(|b| {
+                        if dtype == Dtype::BOOL {
+                            (b % 2) as u8
+                        } else {
+                            (i * 16 + b) as u8
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let views = cases.iter().zip(&bytes).map(|(&(dtype, _, _), data)| {
+            let view = TensorView::new(dtype, vec![3], data).unwrap();
+            (format!("{dtype:?}"), view)
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("all.safetensors");
+        std::fs::write(&path, safetensors::serialize(views, None).unwrap()).unwrap();
+        let tensors = read_safetensors(&path).unwrap();
+        assert_eq!(tensors.len(), cases.len());
+        for tensor in tensors {
+            let (name, dtype, shape, _, data) = tensor.into_parts().unwrap();
+            let case = cases
+                .iter()
+                .position(|(file_dtype, _, _)| format!("{file_dtype:?}") == name)
+                .unwrap_or_else(|| panic!("unexpected tensor {name}"));
+            assert_eq!(dtype, cases[case].1, "{name}");
+            assert_eq!(shape, Shape::from(vec![3]), "{name}");
+            assert_eq!(&data[..], &bytes[case][..], "{name}");
+        }
+
+        let fp8 = [0u8; 3];
+        let view = TensorView::new(Dtype::F8_E4M3, vec![3], &fp8).unwrap();
+        let path = dir.path().join("fp8.safetensors");
+        std::fs::write(
+            &path,
+            safetensors::serialize([("scale", view)], None).unwrap(),
+        )
+        .unwrap();
+        let error = read_safetensors(&path).unwrap_err();
+        assert!(
+            error.contains("tensor 'scale': unsupported dtype"),
+            "{error}"
+        );
+    }
+}

@@ -148,10 +148,17 @@ pub fn set_grouped_conv_override(method: Option<GroupedConvMethod>) {
     OVERRIDE.store(encode(method), Ordering::Relaxed);
 }
 
+/// Whether [`grouped_conv2d`] computes `conv` on `x` `[B, C_in, H, W]` by the method it is
+/// given: dilation 1, padding explicit (or none) and symmetric per axis, as in ResNeXt, and
+/// the kernel within the padded input. Otherwise it runs `conv.forward`, whatever the method.
+pub fn grouped_conv_methods_apply(conv: &Conv2d, x: &Tensor<4>) -> bool {
+    Geometry::of(conv, x).is_some()
+}
+
 /// `conv.forward(x)` computed with `method`: `[B, C_in, H, W]` -> `[B, C_out, H_out, W_out]`.
 /// Every method gives the same numbers within float rounding (tested against `conv2d`,
-/// values and gradients). Dilation must be 1 and padding explicit and symmetric per axis, as
-/// in ResNeXt; anything else runs `conv.forward`.
+/// values and gradients) where [`grouped_conv_methods_apply`]; anything else runs
+/// `conv.forward`.
 pub fn grouped_conv2d(conv: &Conv2d, x: Tensor<4>, method: GroupedConvMethod) -> Tensor<4> {
     match Geometry::of(conv, &x) {
         Some(geometry) => geometry.compute(
@@ -161,5 +168,35 @@ pub fn grouped_conv2d(conv: &Conv2d, x: Tensor<4>, method: GroupedConvMethod) ->
             method,
         ),
         None => conv.forward(x),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each method pinned, then none again, reads back as set and decides the flex device's
+    /// method (the only test in this binary that sets the override; it ends with none).
+    #[test]
+    fn the_override_pins_each_method_and_none_restores_the_device_default() {
+        let flex = Device::flex();
+        let methods = [
+            GroupedConvMethod::Direct,
+            GroupedConvMethod::Host,
+            GroupedConvMethod::Im2col,
+            GroupedConvMethod::ShiftedSum,
+        ];
+        for method in methods {
+            set_grouped_conv_override(Some(method));
+            assert_eq!(grouped_conv_override(), Some(method));
+            assert_eq!(GroupedConvMethod::pinned_for_device(&flex), Some(method));
+            assert_eq!(GroupedConvMethod::parse(method.name()), Some(method));
+        }
+        set_grouped_conv_override(None);
+        assert_eq!(grouped_conv_override(), None);
+        assert_eq!(
+            GroupedConvMethod::pinned_for_device(&flex),
+            Some(GroupedConvMethod::Host)
+        );
     }
 }

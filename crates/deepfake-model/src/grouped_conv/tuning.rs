@@ -82,25 +82,23 @@ fn lock() -> std::sync::MutexGuard<'static, Vec<Measured>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The chosen method of the measurement for this device, pass and shape, if taken.
-fn cached(device: &str, training: bool, geometry: &Geometry) -> Option<GroupedConvMethod> {
-    lock()
-        .iter()
-        .find(|m| m.is_for(device, training, geometry))
-        .map(|m| m.measurement.chosen())
-}
-
 /// The fastest method for `conv` on `x` (`geometry` is `Geometry::of(conv, x)`), measured on
 /// `x`'s device at the first call for this device, pass and shape, and cached.
+///
+/// The measurement holds the lock: a second thread's measurement waits for it rather than
+/// sharing the device with it (which would skew both), and finds it cached if it was of the
+/// same shape.
 pub(super) fn fastest(geometry: &Geometry, conv: &Conv2d, x: &Tensor<4>) -> GroupedConvMethod {
     let device = x.device();
     let training = device.is_autodiff();
     let name = format!("{:?}", device.clone().without_autodiff().as_dispatch());
-    if let Some(method) = cached(&name, training, geometry) {
-        return method;
+    let mut measured = lock();
+    if let Some(earlier) = measured
+        .iter()
+        .find(|m| m.is_for(&name, training, geometry))
+    {
+        return earlier.measurement.chosen();
     }
-    // Measured without the lock: another thread may measure the same shape meanwhile; the
-    // first to finish is kept.
     let trial = Trial {
         geometry,
         input: x.clone().without_autodiff(),
@@ -116,13 +114,6 @@ pub(super) fn fastest(geometry: &Geometry, conv: &Conv2d, x: &Tensor<4>) -> Grou
         shape: geometry.describe(),
         seconds: GroupedConvMethod::ALL.map(|method| trial.least_seconds(method)),
     };
-    let mut measured = lock();
-    if let Some(earlier) = measured
-        .iter()
-        .find(|m| m.is_for(&measurement.device, training, geometry))
-    {
-        return earlier.measurement.chosen();
-    }
     let chosen = measurement.chosen();
     measured.push(Measured {
         geometry: *geometry,
@@ -149,16 +140,7 @@ struct Trial<'a> {
 impl Trial<'_> {
     /// One warm-up run, then the least of [`REPEATS`] timed runs (infinite if a run failed).
     fn least_seconds(&self, method: GroupedConvMethod) -> f64 {
-        let mut least = f64::INFINITY;
-        for run in 0..=REPEATS {
-            let Some(seconds) = self.timed_run(method) else {
-                return f64::INFINITY;
-            };
-            if run > 0 {
-                least = least.min(seconds);
-            }
-        }
-        least
+        least_after_warm_up((0..=REPEATS).map(|_| self.timed_run(method)))
     }
 
     /// Seconds of one run, from an idle device to its result read back (`None` if the device
@@ -193,6 +175,21 @@ impl Trial<'_> {
     }
 }
 
+/// The least seconds of `runs` after the first (the warm-up); infinite at the first failed run
+/// (`None`), which ends the runs.
+fn least_after_warm_up(runs: impl Iterator<Item = Option<f64>>) -> f64 {
+    let mut least = f64::INFINITY;
+    for (run, seconds) in runs.enumerate() {
+        let Some(seconds) = seconds else {
+            return f64::INFINITY;
+        };
+        if run > 0 {
+            least = least.min(seconds);
+        }
+    }
+    least
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +215,95 @@ mod tests {
             GroupedConvMethod::Im2col
         );
         assert_eq!(chosen([f64::INFINITY; 3]), GroupedConvMethod::Direct);
+    }
+
+    #[test]
+    fn the_warm_up_run_does_not_count_and_a_failed_run_ends_the_measurement() {
+        let least = |runs: &[Option<f64>]| least_after_warm_up(runs.iter().copied());
+        assert_eq!(least(&[Some(1.0), Some(4.0), Some(2.0), Some(3.0)]), 2.0);
+        assert_eq!(least(&[Some(9.0), Some(4.0)]), 4.0);
+        assert_eq!(
+            least(&[Some(1.0), Some(4.0), None, Some(0.5)]),
+            f64::INFINITY
+        );
+        assert_eq!(least(&[Some(1.0)]), f64::INFINITY);
+        // The runs after a failure are not run.
+        let mut runs = 0;
+        let seconds = [Some(1.0), None, Some(2.0)]
+            .into_iter()
+            .inspect(|_| runs += 1);
+        assert_eq!(least_after_warm_up(seconds), f64::INFINITY);
+        assert_eq!(runs, 2);
+    }
+
+    /// 2 images, 8 -> 8 channels in 2 groups, 3x3, stride 1, padding 1, 6x6.
+    fn conv_and_input(device: &Device) -> (Conv2d, Tensor<4>) {
+        use burn::nn::PaddingConfig2d;
+        use burn::nn::conv::Conv2dConfig;
+        use burn::tensor::Distribution;
+        let conv = Conv2dConfig::new([8, 8], [3, 3])
+            .with_groups(2)
+            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .init(device);
+        let x = Tensor::random([2, 8, 6, 6], Distribution::Default, device);
+        (conv, x)
+    }
+
+    /// The measurement runs on any device (here flex, where nothing else measures): each of
+    /// forward and training is measured once per shape, and later calls read the cache.
+    #[test]
+    fn each_shape_and_pass_is_measured_once_and_then_read_from_the_cache() {
+        let device = Device::flex();
+        let (conv, x) = conv_and_input(&device);
+        let geometry = Geometry::of(&conv, &x).unwrap();
+        let shape = "batch 2: 8x6x6 -> 8x6x6, 3x3, 2 groups, stride 1x1";
+        assert_eq!(geometry.describe(), shape);
+        let of_shape = |shape: &str| -> Vec<GroupedConvMeasurement> {
+            grouped_conv_measurements()
+                .into_iter()
+                .filter(|m| m.shape == shape)
+                .collect()
+        };
+        let chosen = fastest(&geometry, &conv, &x);
+        let taken = of_shape(shape);
+        assert_eq!(taken.len(), 1, "{taken:?}");
+        let first = &taken[0];
+        assert!(first.device.starts_with("Flex("), "{}", first.device);
+        assert!(!first.training);
+        assert_eq!(first.batch, 2);
+        assert_eq!(first.chosen(), chosen);
+        assert!(
+            first.seconds.iter().all(|s| s.is_finite() && *s > 0.0),
+            "{:?}",
+            first.seconds
+        );
+        // Three timings that agree to the nanosecond would be a constant, not a measurement.
+        assert!(
+            first.seconds[0] != first.seconds[1] || first.seconds[1] != first.seconds[2],
+            "{:?}",
+            first.seconds
+        );
+        assert_eq!(fastest(&geometry, &conv, &x), chosen);
+        assert_eq!(of_shape(shape).len(), 1, "measured again");
+
+        // Training (autodiff) is a measurement of its own, also taken once.
+        let (conv, x) = conv_and_input(&device.clone().autodiff());
+        assert!(x.device().is_autodiff());
+        let chosen = fastest(&geometry, &conv, &x);
+        let taken = of_shape(shape);
+        assert_eq!(taken.len(), 2, "{taken:?}");
+        assert!(taken[1].training);
+        assert_eq!(taken[1].device, first.device);
+        assert_eq!(taken[1].chosen(), chosen);
+        assert_eq!(fastest(&geometry, &conv, &x), chosen);
+        assert_eq!(of_shape(shape).len(), 2, "measured again");
+
+        // Another shape on the same device is measured anew.
+        let other = Tensor::random([1, 8, 5, 5], burn::tensor::Distribution::Default, &device);
+        let conv = conv_and_input(&device).0;
+        let other_geometry = Geometry::of(&conv, &other).unwrap();
+        fastest(&other_geometry, &conv, &other);
+        assert_eq!(of_shape(&other_geometry.describe()).len(), 1);
+        assert_eq!(of_shape(shape).len(), 2);
     }
 }

@@ -198,12 +198,4 @@ impl ResNeXt {
             None => features,
         }
     }
-
-    /// Width of [`forward_features`](Self::forward_features)' output.
-    pub fn feature_dim(&self) -> usize {
-        self.layer4
-            .last()
-            .map(|block| block.bn3.gamma.dims()[0])
-            .unwrap_or(0)
-    }
 }

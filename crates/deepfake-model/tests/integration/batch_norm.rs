@@ -13,58 +13,77 @@ use common::values;
 use deepfake_model::BatchNorm;
 use deepfake_model::flex_batch_norm::{Epilogue, normalize_with_batch_statistics};
 
+/// The running mean and variance of `bn`, per channel.
+fn running_statistics(bn: &BatchNorm) -> (Vec<f32>, Vec<f32>) {
+    let read = |state: Tensor<1>| state.into_data().try_to_vec::<f32>().unwrap();
+    (
+        read(bn.running_mean.value_sync()),
+        read(bn.running_var.value_sync()),
+    )
+}
+
+/// Mean and unbiased variance (f64) of channel `c` of `values` `[batch, channels, side, side]`.
+fn channel_statistics(values: &[f32], [batch, channels, side]: [usize; 3], c: usize) -> (f64, f64) {
+    let xs: Vec<f64> = (0..batch)
+        .flat_map(|b| {
+            let start = (b * channels + c) * side * side;
+            values[start..start + side * side]
+                .iter()
+                .map(|&v| f64::from(v))
+        })
+        .collect();
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let unbiased = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, unbiased)
+}
+
+/// Two training steps: the first from PyTorch's initial statistics (mean 0, variance 1), the
+/// second from the first's, so that the old statistics' weight (0.9) is seen on values other
+/// than 0 and 1.
 #[test]
 fn training_moves_running_statistics_towards_mean_and_unbiased_variance() {
     let device = Device::flex().autodiff();
     let (batch, channels, side) = (2, 3, 2);
-    let values: Vec<f32> = (0..batch * channels * side * side)
-        .map(|i| ((i * 37 % 11) as f32 - 5.0) * 0.7 + (i / 4) as f32 * 0.1)
-        .collect();
-    let input = Tensor::<4>::from_data(
-        TensorData::new(values.clone(), [batch, channels, side, side]),
-        &device,
-    );
+    let steps: [Vec<f32>; 2] = [
+        (0..batch * channels * side * side)
+            .map(|i| ((i * 37 % 11) as f32 - 5.0) * 0.7 + (i / 4) as f32 * 0.1)
+            .collect(),
+        (0..batch * channels * side * side)
+            .map(|i| ((i * 13 % 7) as f32 - 1.0) * 1.9 + (i % 3) as f32)
+            .collect(),
+    ];
     let bn = BatchNorm::new(channels, &device);
-    let _ = bn.forward(input);
-    let mean: Vec<f32> = bn
-        .running_mean
-        .value_sync()
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
-    let var: Vec<f32> = bn
-        .running_var
-        .value_sync()
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
-    for c in 0..channels {
-        let xs: Vec<f64> = (0..batch)
-            .flat_map(|b| {
-                let start = (b * channels + c) * side * side;
-                values[start..start + side * side]
-                    .iter()
-                    .map(|&v| f64::from(v))
-            })
-            .collect();
-        let n = xs.len() as f64;
-        let batch_mean = xs.iter().sum::<f64>() / n;
-        let unbiased = xs.iter().map(|x| (x - batch_mean).powi(2)).sum::<f64>() / (n - 1.0);
-        let want_mean = 0.9 * 0.0 + 0.1 * batch_mean;
-        let want_var = 0.9 * 1.0 + 0.1 * unbiased;
-        assert!(
-            (f64::from(mean[c]) - want_mean).abs() <= 1e-6,
-            "channel {c}: running mean {} vs {want_mean}",
-            mean[c]
+    let (mut want_mean, mut want_var) = (vec![0.0f64; channels], vec![1.0f64; channels]);
+    for (step, values) in steps.iter().enumerate() {
+        let input = Tensor::<4>::from_data(
+            TensorData::new(values.clone(), [batch, channels, side, side]),
+            &device,
         );
-        assert!(
-            (f64::from(var[c]) - want_var).abs() <= 1e-5,
-            "channel {c}: running variance {} vs {want_var} (unbiased)",
-            var[c]
-        );
+        let _ = bn.forward(input);
+        let (mean, var) = running_statistics(&bn);
+        for c in 0..channels {
+            let (batch_mean, unbiased) = channel_statistics(values, [batch, channels, side], c);
+            want_mean[c] = 0.9 * want_mean[c] + 0.1 * batch_mean;
+            want_var[c] = 0.9 * want_var[c] + 0.1 * unbiased;
+            assert!(
+                (f64::from(mean[c]) - want_mean[c]).abs() <= 1e-6,
+                "step {step}, channel {c}: running mean {} vs {}",
+                mean[c],
+                want_mean[c]
+            );
+            assert!(
+                (f64::from(var[c]) - want_var[c]).abs() <= 1e-5,
+                "step {step}, channel {c}: running variance {} vs {} (unbiased)",
+                var[c],
+                want_var[c]
+            );
+        }
+        // The batch variance is far from 0, so biased and unbiased differ by more than the
+        // tolerance; the first step's mean is far from 0, so its weight shows in the second.
+        assert!(var.iter().all(|v| (v - 1.0).abs() > 0.05), "{var:?}");
+        assert!(mean.iter().all(|m| m.abs() > 0.01), "{mean:?}");
     }
-    // The batch variance is far from 0, so biased and unbiased differ by more than the tolerance.
-    assert!(var.iter().all(|v| (v - 1.0).abs() > 0.05), "{var:?}");
 }
 
 /// What follows the normalisation: a residual add and a ReLU (end of a ResNet block), a ReLU,

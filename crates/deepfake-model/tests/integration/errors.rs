@@ -4,7 +4,7 @@ use crate::common;
 
 use burn::tensor::Device;
 use common::fixture;
-use deepfake_model::{Detector, DetectorConfig, Error, ResNeXt, ResNeXtConfig};
+use deepfake_model::{Detector, DetectorConfig, Error, LstmConfig, ResNeXt, ResNeXtConfig};
 
 #[test]
 fn weights_for_another_architecture_are_rejected_with_the_file_name() {
@@ -31,6 +31,26 @@ fn a_backbone_file_is_not_a_detector() {
     assert!(err.to_string().contains("missing"), "{err}");
 }
 
+/// The deep fixture (two blocks per stage) under the tiny config (one): its second blocks have
+/// no place in the model, and the error names them.
+#[test]
+fn tensors_without_a_place_in_the_model_are_named() {
+    let err = Detector::from_pytorch(
+        fixture("deep_detector.pth"),
+        &DetectorConfig::tiny(),
+        &Device::flex(),
+    )
+    .unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("deep_detector.pth"), "{message}");
+    assert!(message.contains("have no place in the model"), "{message}");
+    assert!(
+        message.contains(".1."),
+        "names a second block's tensor: {message}"
+    );
+    assert!(!message.contains("missing"), "{message}");
+}
+
 #[test]
 fn missing_weights_file_says_what_to_pass() {
     let err = ResNeXt::from_torchvision("/nonexistent/resnext.pth", &Device::flex()).unwrap_err();
@@ -52,6 +72,43 @@ fn saved_directory_without_config_or_with_other_weights_is_rejected() {
     std::fs::write(dir.path().join("config.json"), other.to_string()).unwrap();
     let err = Detector::load_dir(dir.path(), &device).unwrap_err();
     assert!(err.to_string().contains("do not match"), "{err}");
+
+    // Weights with more blocks than the config has: nothing missing, nothing misshapen, but
+    // tensors left over.
+    let deep_dir = tempfile::tempdir().unwrap();
+    let mut deep = DetectorConfig::tiny();
+    deep.backbone.layers = [2, 2, 2, 2];
+    deep.init(&device)
+        .unwrap()
+        .save(&deep, deep_dir.path())
+        .unwrap();
+    std::fs::write(deep_dir.path().join("config.json"), tiny.to_string()).unwrap();
+    let err = Detector::load_dir(deep_dir.path(), &device).unwrap_err();
+    assert!(err.to_string().contains("0 missing"), "{err}");
+    assert!(err.to_string().contains("do not match"), "{err}");
+}
+
+/// A saved model is a directory with `config.json` and `model.bpk`; a training run's folder
+/// holds its best one in `best/`.
+#[test]
+fn saved_models_are_found_in_the_directory_or_its_best_checkpoint() {
+    use deepfake_model::saved::{find_model_dir, is_saved_model};
+    let device = Device::flex();
+    let run = tempfile::tempdir().unwrap();
+    assert!(!is_saved_model(run.path()));
+    assert_eq!(find_model_dir(run.path()), None);
+    let tiny = DetectorConfig::tiny();
+    let best = run.path().join("best");
+    tiny.init(&device).unwrap().save(&tiny, &best).unwrap();
+    assert!(is_saved_model(&best));
+    assert_eq!(find_model_dir(run.path()), Some(best.clone()));
+    assert_eq!(find_model_dir(&best), Some(best.clone()));
+    // Each file alone is not a saved model.
+    for file in ["config.json", "model.bpk"] {
+        let one = tempfile::tempdir().unwrap();
+        std::fs::copy(best.join(file), one.path().join(file)).unwrap();
+        assert!(!is_saved_model(one.path()), "only {file}");
+    }
 }
 
 #[test]
@@ -69,6 +126,55 @@ fn impossible_architectures_are_errors() {
     let error = three_classes.init(&device).unwrap_err();
     assert!(error.to_string().contains("num_classes = 2"), "{error}");
     assert!(DetectorConfig::tiny().init(&device).is_ok());
+}
+
+/// Each limit of the architecture at its edge: the smallest accepted value passes, one less
+/// (or each zero alone) is an `Architecture` error.
+#[test]
+fn architecture_limits_are_exact() {
+    let device = Device::flex();
+    let refused = |result: deepfake_model::Result<()>, what: &str| {
+        assert!(
+            matches!(result, Err(Error::Architecture(_))),
+            "{what}: {result:?}"
+        );
+    };
+    // The input side: 32 pixels (one pixel of layer 4's map) is the least.
+    assert!(
+        DetectorConfig::tiny()
+            .with_image_size(32)
+            .validate()
+            .is_ok()
+    );
+    refused(
+        DetectorConfig::tiny().with_image_size(31).validate(),
+        "image_size 31",
+    );
+    // A group's width at the first stage is base_planes * width_per_group / 64 channels.
+    let tiny = ResNeXtConfig::tiny;
+    assert!(
+        tiny()
+            .with_base_planes(1)
+            .with_width_per_group(64)
+            .validate()
+            .is_ok()
+    );
+    refused(
+        tiny()
+            .with_base_planes(1)
+            .with_width_per_group(63)
+            .validate(),
+        "1 * 63 / 64 channels per group",
+    );
+    // Each LSTM size alone.
+    for (input, hidden, layers) in [(0, 4, 1), (4, 0, 1), (4, 4, 0)] {
+        let config = LstmConfig::new(input, hidden).with_num_layers(layers);
+        refused(
+            config.init(&device).map(|_| ()),
+            &format!("LSTM input {input}, hidden {hidden}, layers {layers}"),
+        );
+    }
+    assert!(LstmConfig::new(1, 1).init(&device).is_ok());
 }
 
 /// A `.pth` whose pickle calls `os.system` (`gen_hostile_fixtures.py`; `torch.load(...,

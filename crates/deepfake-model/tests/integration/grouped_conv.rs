@@ -13,7 +13,9 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::{Device, Distribution, Tensor};
 use common::{max_diff, values};
 use deepfake_model::flex_grouped_conv::host_geometry;
-use deepfake_model::{GroupedConvMethod, grouped_conv_measurements, grouped_conv2d};
+use deepfake_model::{
+    GroupedConvMethod, grouped_conv_measurements, grouped_conv_methods_apply, grouped_conv2d,
+};
 
 /// `(batch, c_in, c_out, groups, kernel, stride, padding, height, width, bias)`.
 type Case = (
@@ -83,6 +85,8 @@ fn matrix_formulations_equal_conv2d_forward() {
             spread > 0.5,
             "{case:?}: reference output barely varies ({spread})"
         );
+        // Each method runs on these shapes (no fall-back to `conv.forward`).
+        assert!(grouped_conv_methods_apply(&conv, &x), "{case:?}");
         // Direct too: it runs Burn's `conv2d` with options of its own, not `conv.forward`.
         for method in GroupedConvMethod::ALL
             .into_iter()
@@ -92,6 +96,37 @@ fn matrix_formulations_equal_conv2d_forward() {
             let diff = max_diff(got, want.clone());
             assert!(diff <= 1e-5, "{case:?} {method:?}: max |diff| {diff:e}");
         }
+    }
+}
+
+/// What the methods do not cover runs `conv.forward`: a dilation, padding that differs between
+/// the two sides of an axis or is `Same`, a kernel larger than the padded input.
+#[test]
+fn shapes_the_methods_do_not_cover_are_named() {
+    let device = Device::flex();
+    let x = Tensor::<4>::random([1, 4, 6, 6], Distribution::Default, &device);
+    let base = || Conv2dConfig::new([4, 4], [3, 3]).with_groups(2);
+    let padded = |top, left, bottom, right| {
+        base()
+            .with_padding(PaddingConfig2d::Explicit(top, left, bottom, right))
+            .init(&device)
+    };
+    assert!(grouped_conv_methods_apply(&padded(1, 2, 1, 2), &x));
+    assert!(grouped_conv_methods_apply(&base().init(&device), &x));
+    for (what, conv) in [
+        ("dilation 2", base().with_dilation([2, 2]).init(&device)),
+        ("top 1, bottom 0", padded(1, 1, 0, 1)),
+        ("left 1, right 0", padded(1, 1, 1, 0)),
+        (
+            "same",
+            base().with_padding(PaddingConfig2d::Same).init(&device),
+        ),
+        (
+            "7x7 on 6x6",
+            Conv2dConfig::new([4, 4], [7, 7]).init(&device),
+        ),
+    ] {
+        assert!(!grouped_conv_methods_apply(&conv, &x), "{what}");
     }
 }
 

@@ -10,6 +10,7 @@ mod full_parity;
 mod grad_cam;
 mod grouped_conv;
 mod inference_forms;
+mod layer_timer;
 mod parity;
 mod pointwise_conv;
 mod seed_forward;

@@ -3,6 +3,7 @@
 
 use crate::common;
 
+use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use common::{fixture, max_diff, read_tensor};
 use deepfake_model::{
@@ -196,6 +197,12 @@ fn pretrained_backbone_gives_torchvision_features_and_leaves_the_head() {
     assert_eq!(
         common::values(loaded.lstm.layers[0].forward.input_to_gates.weight.val()),
         lstm
+    );
+    // The checkpoint's ImageNet `fc` is not kept: the detector has the parameters it had.
+    assert!(loaded.backbone.fc.is_none());
+    assert_eq!(
+        loaded.num_params(),
+        config.init(&device).unwrap().num_params()
     );
 }
 
