@@ -578,3 +578,173 @@ fn dense(conv: ConvWeights) -> Result<DenseConv> {
         [kernel, stride, padding],
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::weights::PoolSpec;
+
+    /// A convolution of `dims` `[C_out, C_in / groups, k, k]` with small weights, square
+    /// `stride`, symmetric `padding`, no dilation.
+    fn conv(dims: [usize; 4], stride: usize, padding: usize, groups: usize) -> ConvWeights {
+        ConvWeights {
+            weight: vec![0.01; dims.iter().product()],
+            bias: vec![0.0; dims[0]],
+            dims,
+            stride: [stride; 2],
+            padding: [padding; 4],
+            dilation: [1, 1],
+            groups,
+        }
+    }
+
+    /// A bottleneck `c_in -> width (4 groups) -> c_out` at `stride`, with a projection if asked.
+    fn block(
+        c_in: usize,
+        width: usize,
+        c_out: usize,
+        stride: usize,
+        project: bool,
+    ) -> BlockWeights {
+        BlockWeights {
+            conv1: conv([width, c_in, 1, 1], 1, 0, 1),
+            conv2: conv([width, width / 4, 3, 3], stride, 1, 4),
+            conv3: conv([c_out, width, 1, 1], 1, 0, 1),
+            downsample: project.then(|| conv([c_out, c_in, 1, 1], stride, 0, 1)),
+        }
+    }
+
+    /// A 3 -> 8 channel 3x3 stem, a 3x3 max pool of stride 2, then `blocks` (the first taking
+    /// 8 channels).
+    fn backbone(blocks: Vec<BlockWeights>) -> BackboneWeights {
+        BackboneWeights {
+            stem: conv([8, 3, 3, 3], 2, 1, 1),
+            max_pool: PoolSpec {
+                kernel: [3, 3],
+                stride: [2, 2],
+                padding: [1; 4],
+                dilation: [1, 1],
+                ceil_mode: false,
+            },
+            blocks,
+            avg_pool_output: [1, 1],
+        }
+    }
+
+    #[test]
+    fn a_blocks_pointwise_bytes_count_reduce_expand_and_projection() {
+        let with = CpuBottleneck::new(block(8, 12, 20, 1, true), 0).unwrap();
+        assert_eq!(
+            with.pointwise_weight_bytes(),
+            4 * (8 * 12 + 12 * 20 + 8 * 20)
+        );
+        let without = CpuBottleneck::new(block(20, 12, 20, 1, false), 1).unwrap();
+        assert_eq!(without.pointwise_weight_bytes(), 4 * (20 * 12 + 12 * 20));
+    }
+
+    /// Batched from the first stride-1 block whose 1x1 weights pass 2 MiB: not the small
+    /// first block, not the large strided one after it; `set_batched_from` moves the split
+    /// and keeps it within the blocks.
+    #[test]
+    fn the_batch_runs_from_the_first_large_stride_one_block() {
+        // 8 * 64 + 64 * 32 + 8 * 32 floats: 11 KiB. 32 * 512 + 512 * 1024 + 32 * 1024 floats
+        // and 1024 * 512 + 512 * 1024 floats: over 2 MiB each.
+        let blocks = vec![
+            block(8, 64, 32, 1, true),
+            block(32, 512, 1024, 2, true),
+            block(1024, 512, 1024, 1, false),
+            block(1024, 512, 1024, 1, false),
+        ];
+        let mut engine = CpuResNeXt::new(backbone(blocks)).unwrap();
+        assert_eq!(engine.batched_from(), 2);
+        engine.set_batched_from(1);
+        assert_eq!(engine.batched_from(), 1);
+        engine.set_batched_from(9);
+        assert_eq!(engine.batched_from(), 4);
+    }
+
+    /// Each condition of each layer's supported form alone refuses the engine, naming the
+    /// layer.
+    #[test]
+    fn each_unsupported_layer_form_is_refused_by_name() {
+        type Spoil = fn(&mut BackboneWeights);
+        let cases: [(&str, Spoil); 12] = [
+            ("block 0 conv1", |b| {
+                b.blocks[0].conv1 = conv([64, 8, 3, 3], 1, 1, 1)
+            }),
+            ("block 0 conv1", |b| {
+                b.blocks[0].conv1 = conv([64, 4, 1, 1], 1, 0, 2)
+            }),
+            ("block 0 conv1", |b| b.blocks[0].conv1.stride = [1, 2]),
+            ("block 0 conv1", |b| b.blocks[0].conv1.padding = [1; 4]),
+            ("block 0 conv2", |b| {
+                b.blocks[0].conv2 = conv([64, 16, 5, 5], 1, 1, 4)
+            }),
+            ("block 0 conv2", |b| b.blocks[0].conv2.dilation = [2, 2]),
+            ("block 0 conv2", |b| b.blocks[0].conv2.stride = [1, 2]),
+            ("block 0 conv2", |b| b.blocks[0].conv2.padding = [0; 4]),
+            ("stem", |b| b.stem = conv([8, 3, 3, 5], 2, 1, 1)),
+            ("stem", |b| b.stem.stride = [2, 1]),
+            ("stem", |b| b.stem = conv([8, 1, 3, 3], 2, 1, 3)),
+            ("stem", |b| b.stem.dilation = [2, 2]),
+        ];
+        assert!(CpuResNeXt::new(backbone(vec![block(8, 64, 32, 1, true)])).is_ok());
+        for (index, (layer, spoil)) in cases.into_iter().enumerate() {
+            let mut weights = backbone(vec![block(8, 64, 32, 1, true)]);
+            spoil(&mut weights);
+            match CpuResNeXt::new(weights) {
+                Err(Error::Unsupported { layer: named, .. }) => {
+                    assert_eq!(named, layer, "case {index}")
+                }
+                other => panic!("case {index} ({layer}): {other:?}"),
+            }
+        }
+    }
+
+    /// A pass's buffers go back to their pool: the next pass reuses them.
+    #[test]
+    fn workspaces_return_to_their_pool_after_a_pass() {
+        let engine = CpuResNeXt::new(backbone(vec![block(8, 64, 32, 1, true)])).unwrap();
+        let pooled = |pool: &WorkspacePool| pool.0.lock().unwrap().len();
+        assert_eq!(pooled(&engine.batch_workspace), 0);
+        let image = vec![0.5; 3 * 32 * 32];
+        engine.forward_host(&image, 1, [32, 32]);
+        assert_eq!(pooled(&engine.batch_workspace), 1);
+        engine.forward_host(&image, 1, [32, 32]);
+        assert_eq!(pooled(&engine.batch_workspace), 1);
+    }
+
+    /// A lap counts its wall time once per busy thread, and laps and merged times add up.
+    #[test]
+    fn laps_count_thread_seconds_and_add_up() {
+        let mut times = LayerTimes::on_threads(4);
+        let before = Instant::now();
+        let start = before - Duration::from_millis(10);
+        LayerTimes::lap(&mut Some(&mut times), "conv", start);
+        let elapsed = start.elapsed().as_secs_f64();
+        let conv = times.seconds["conv"];
+        assert!(
+            (0.04..=4.0 * elapsed).contains(&conv),
+            "{conv} s for 4 threads"
+        );
+        LayerTimes::lap(
+            &mut Some(&mut times),
+            "conv",
+            Instant::now() - Duration::from_millis(10),
+        );
+        assert!(times.seconds["conv"] >= conv + 0.04, "{:?}", times.seconds);
+
+        let mut total = LayerTimes::default();
+        total.seconds.insert("conv".into(), 1.0);
+        let mut other = LayerTimes::default();
+        other.seconds.insert("conv".into(), 2.0);
+        other.seconds.insert("relu".into(), 0.5);
+        total.add_all(&other);
+        assert_eq!(
+            total.seconds,
+            BTreeMap::from([("conv".into(), 3.0), ("relu".into(), 0.5)])
+        );
+    }
+}
