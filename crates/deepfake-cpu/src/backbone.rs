@@ -716,6 +716,27 @@ mod tests {
         assert_eq!(pooled(&engine.batch_workspace), 1);
     }
 
+    /// Whole rounds of one image per thread, the rest one at a time on every thread: the
+    /// layer times come one per image of the rounds, then one for the rest.
+    #[test]
+    fn early_blocks_run_whole_rounds_of_one_image_per_thread() {
+        let engine = CpuResNeXt::new(backbone(vec![block(8, 64, 32, 1, true)])).unwrap();
+        let images = vec![0.5; 5 * 3 * 16 * 16];
+        for (threads, rounds) in [(1, 0), (2, 4), (3, 3)] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut gathered = Vec::new();
+            let (_, times) = pool.install(|| {
+                engine.gather_early(&images, 5, [16, 16], &engine.blocks, &mut gathered, true)
+            });
+            assert_eq!(times.len(), rounds + 1, "{threads} threads");
+            let rest = &times[rounds];
+            assert_eq!(rest.seconds.is_empty(), rounds == 5, "{threads} threads");
+        }
+    }
+
     /// A lap counts its wall time once per busy thread, and laps and merged times add up.
     #[test]
     fn laps_count_thread_seconds_and_add_up() {
