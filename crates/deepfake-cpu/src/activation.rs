@@ -24,21 +24,21 @@ impl Activation<'_> {
         matches!(self, Self::Identity)
     }
 
-    /// `values[i] = f(src[i] + bias)` for output channel `channel`.
+    /// `values[i] = f(src[i])` for output channel `channel`.
     #[inline]
-    pub fn write(self, channel: usize, bias: f32, src: &[f32], values: &mut [f32]) {
+    pub fn write(self, channel: usize, src: &[f32], values: &mut [f32]) {
         match self {
-            Self::Identity => values.iter_mut().zip(src).for_each(|(d, &v)| *d = v + bias),
+            Self::Identity => values.copy_from_slice(&src[..values.len()]),
             Self::Relu => values
                 .iter_mut()
                 .zip(src)
-                .for_each(|(d, &v)| *d = (v + bias).max(0.0)),
+                .for_each(|(d, &v)| *d = v.max(0.0)),
             Self::Prelu(slopes) => {
                 let slope = slopes[channel];
-                values.iter_mut().zip(src).for_each(|(d, &v)| {
-                    let v = v + bias;
-                    *d = if v >= 0.0 { v } else { slope * v };
-                });
+                values
+                    .iter_mut()
+                    .zip(src)
+                    .for_each(|(d, &v)| *d = if v >= 0.0 { v } else { slope * v });
             }
         }
     }

@@ -670,7 +670,7 @@ mod tests {
     #[test]
     fn each_unsupported_layer_form_is_refused_by_name() {
         type Spoil = fn(&mut BackboneWeights);
-        let cases: [(&str, Spoil); 12] = [
+        let cases: [(&str, Spoil); 18] = [
             ("block 0 conv1", |b| {
                 b.blocks[0].conv1 = conv([64, 8, 3, 3], 1, 1, 1)
             }),
@@ -689,6 +689,12 @@ mod tests {
             ("stem", |b| b.stem.stride = [2, 1]),
             ("stem", |b| b.stem = conv([8, 1, 3, 3], 2, 1, 3)),
             ("stem", |b| b.stem.dilation = [2, 2]),
+            ("stem", |b| b.stem.padding = [1, 0, 1, 1]),
+            ("stem", |b| b.stem.padding = [1, 1, 0, 1]),
+            ("stem", |b| b.stem.padding = [1, 1, 1, 0]),
+            ("max pool", |b| b.max_pool.kernel = [3, 2]),
+            ("max pool", |b| b.max_pool.stride = [2, 1]),
+            ("max pool", |b| b.max_pool.dilation = [2, 2]),
         ];
         assert!(CpuResNeXt::new(backbone(vec![block(8, 64, 32, 1, true)])).is_ok());
         for (index, (layer, spoil)) in cases.into_iter().enumerate() {

@@ -310,4 +310,24 @@ mod tests {
             }
         }
     }
+
+    /// Empty products touch nothing (`m = 0`, `n = 0`, each alone); over `k = 0` a product
+    /// is 0, or what `dst` held when accumulating, then the epilogue.
+    #[test]
+    fn empty_shapes_write_nothing_and_k_zero_writes_the_epilogue() {
+        let mut dst = vec![0.5f32; 6];
+        matmul(&mut dst, 3, &[], &[], 3, [0, 4, 3], false, NONE, 1);
+        matmul(&mut dst, 3, &[], &[], 0, [2, 4, 0], false, NONE, 1);
+        assert_eq!(dst, [0.5; 6]);
+        let bias = [1.0, -2.0];
+        let epilogue = Epilogue {
+            bias: Some(&bias),
+            activation: Activation::Relu,
+        };
+        matmul(&mut dst, 3, &[], &[], 3, [2, 0, 3], false, epilogue, 1);
+        assert_eq!(dst, [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]);
+        let mut kept = vec![0.5f32; 6];
+        matmul(&mut kept, 3, &[], &[], 3, [2, 0, 3], true, epilogue, 1);
+        assert_eq!(kept, [1.5, 1.5, 1.5, 0.0, 0.0, 0.0]);
+    }
 }

@@ -416,7 +416,7 @@ fn convolve_group(
                 .chunks_exact(row_width)
                 .zip(dst.chunks_exact_mut(s.out_w))
             {
-                activation.write(first_channel + co, 0.0, &src_row[..s.out_w], dst_row);
+                activation.write(first_channel + co, &src_row[..s.out_w], dst_row);
             }
         }
     };

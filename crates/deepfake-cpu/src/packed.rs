@@ -274,4 +274,45 @@ mod tests {
             }
         }
     }
+
+    /// No panels or no columns: nothing is written.
+    #[test]
+    fn empty_products_write_nothing() {
+        if !crate::has_avx2_fma() {
+            return;
+        }
+        let k = 2;
+        let packed = PackedWeights::new(&vec![1.0; MR * k], MR, k);
+        let (bias, x) = (vec![0.0; MR], vec![1.0; 64]);
+        let mut dst = vec![0.5f32; MR * 16];
+        product_rounded(&mut dst, 16, &packed, 0..0, &bias, false, &x, &[0, 8], 16);
+        product_rounded(&mut dst, 16, &packed, 0..1, &bias, false, &x, &[0, 8], 0);
+        assert!(dst.iter().all(|&v| v == 0.5));
+    }
+
+    /// `x` must reach `n` values past the largest row offset: one short is refused before the
+    /// kernel reads it.
+    #[test]
+    fn an_x_one_value_short_is_refused() {
+        if !crate::has_avx2_fma() {
+            return;
+        }
+        let k = 2;
+        let packed = PackedWeights::new(&vec![1.0; MR * k], MR, k);
+        let bias = vec![0.0; MR];
+        let mut dst = vec![0.0f32; MR * 16];
+        let mut run = |x: &[f32]| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                product_rounded(&mut dst, 16, &packed, 0..1, &bias, false, x, &[0, 8], 16)
+            }))
+        };
+        assert!(run(&[1.0; 24]).is_ok());
+        let refused = run(&[1.0; 23]).expect_err("x one value short");
+        let message = refused
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| refused.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or_default();
+        assert!(message.contains("packed product: x"), "{message}");
+    }
 }

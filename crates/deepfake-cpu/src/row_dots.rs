@@ -192,4 +192,18 @@ mod tests {
             }
         }
     }
+
+    /// No rows of `a`, no row offsets or no columns: nothing is written.
+    #[test]
+    fn empty_shapes_write_nothing() {
+        if !crate::has_avx2_fma() {
+            return;
+        }
+        let (a, x) = (vec![1.0; MR * 8], vec![1.0; 32]);
+        let mut c = vec![0.5f32; MR * 2];
+        add_row_dots(&mut c, 2, &[], 8, 0, &x, &[0, 8], 8);
+        add_row_dots(&mut c, 2, &a, 8, MR, &x, &[], 8);
+        add_row_dots(&mut c, 2, &a, 8, MR, &x, &[0, 8], 0);
+        assert!(c.iter().all(|&v| v == 0.5));
+    }
 }
