@@ -416,6 +416,16 @@ mod tests {
             let diff = max_diff(&got, &want);
             assert!(diff <= 1e-5, "dense head, batch {batch}: {diff}");
 
+            // No head layers: the last stage's maps, `[B, C * H * W]`.
+            let net = CpuPreluNet::new(PreluNetWeights {
+                convs: stages.iter().map(BurnStage::host).collect(),
+                head: HeadWeights::Dense(Vec::new()),
+            })
+            .unwrap();
+            let (got, _) = net.forward(&host(x.clone()), batch, [size, size]);
+            let diff = max_diff(&got, &host(map.clone()));
+            assert!(diff <= 1e-5, "no head, batch {batch}: {diff}");
+
             let want = host(pointwise.forward(map));
             let weight = pointwise.weight.val();
             let net = CpuPreluNet::new(PreluNetWeights {
@@ -456,5 +466,85 @@ mod tests {
         };
         let err = CpuPreluNet::new(weights).unwrap_err().to_string();
         assert!(err.contains("conv 0") && err.contains("stride"), "{err}");
+    }
+
+    /// Each condition of a layer's supported form alone refuses the network, naming the layer.
+    #[test]
+    fn each_unsupported_condition_alone_is_refused() {
+        let conv = |dims: [usize; 4], groups: usize| ConvWeights {
+            weight: vec![0.0; dims.iter().product()],
+            bias: vec![0.0; dims[0]],
+            dims,
+            stride: [1, 1],
+            padding: [0; 4],
+            dilation: [1, 1],
+            groups,
+        };
+        let dense = |dims: [usize; 2]| DenseWeights {
+            weight: vec![0.0; dims[0] * dims[1]],
+            bias: vec![0.0; dims[0]],
+            dims,
+            slopes: None,
+        };
+        // conv 0: 3 -> 8, 3x3; conv 1: 8 -> 8 in 2 groups, 1x1; a dense head 5 -> 2 -> 3.
+        let valid = || PreluNetWeights {
+            convs: vec![
+                PreluConvWeights {
+                    conv: conv([8, 3, 3, 3], 1),
+                    slopes: vec![0.25; 8],
+                    pool: None,
+                },
+                PreluConvWeights {
+                    conv: conv([8, 4, 1, 1], 2),
+                    slopes: vec![0.25; 8],
+                    pool: None,
+                },
+            ],
+            head: HeadWeights::Dense(vec![dense([2, 5]), dense([3, 2])]),
+        };
+        assert!(CpuPreluNet::new(valid()).is_ok());
+        type Spoil = fn(&mut PreluNetWeights);
+        let cases: [(&str, Spoil); 11] = [
+            ("conv 0", |w| w.convs[0].conv = conv_dims([8, 3, 3, 2])),
+            ("conv 0", |w| w.convs[0].conv.stride = [2, 2]),
+            ("conv 0", |w| w.convs[0].conv.dilation = [2, 2]),
+            ("conv 0", |w| w.convs[0].conv.padding = [1; 4]),
+            ("conv 0", |w| w.convs[0].conv.groups = 0),
+            ("conv 1", |w| w.convs[1].conv.groups = 3),
+            ("conv 0", |w| w.convs[0].conv.weight.truncate(1)),
+            ("conv 0", |w| w.convs[0].conv.bias.truncate(1)),
+            ("dense layer 0", |w| head_layer(w, 0).weight.truncate(1)),
+            ("dense layer 0", |w| head_layer(w, 0).bias.truncate(1)),
+            ("dense layer 0", |w| {
+                head_layer(w, 0).slopes = Some(vec![0.25])
+            }),
+        ];
+        for (index, (layer, spoil)) in cases.into_iter().enumerate() {
+            let mut weights = valid();
+            spoil(&mut weights);
+            let err = CpuPreluNet::new(weights).expect_err(layer).to_string();
+            assert!(err.contains(layer), "case {index}: {err}");
+        }
+    }
+
+    /// `[C_out, C_in, kh, kw]` zero weights of one group.
+    fn conv_dims(dims: [usize; 4]) -> ConvWeights {
+        ConvWeights {
+            weight: vec![0.0; dims.iter().product()],
+            bias: vec![0.0; dims[0]],
+            dims,
+            stride: [1, 1],
+            padding: [0; 4],
+            dilation: [1, 1],
+            groups: 1,
+        }
+    }
+
+    /// Head layer `index` of a dense head.
+    fn head_layer(weights: &mut PreluNetWeights, index: usize) -> &mut DenseWeights {
+        match &mut weights.head {
+            HeadWeights::Dense(layers) => &mut layers[index],
+            HeadWeights::Pointwise(layer) => layer,
+        }
     }
 }
