@@ -471,6 +471,10 @@ mod tests {
     /// Each condition of a layer's supported form alone refuses the network, naming the layer.
     #[test]
     fn each_unsupported_condition_alone_is_refused() {
+        // The valid net's 1x1 layer runs on the packed kernel (AVX2 and FMA).
+        if !crate::has_avx2_fma() {
+            return;
+        }
         let conv = |dims: [usize; 4], groups: usize| ConvWeights {
             weight: vec![0.0; dims.iter().product()],
             bias: vec![0.0; dims[0]],
@@ -504,13 +508,18 @@ mod tests {
         };
         assert!(CpuPreluNet::new(valid()).is_ok());
         type Spoil = fn(&mut PreluNetWeights);
-        let cases: [(&str, Spoil); 11] = [
+        let cases: [(&str, Spoil); 12] = [
             ("conv 0", |w| w.convs[0].conv = conv_dims([8, 3, 3, 2])),
             ("conv 0", |w| w.convs[0].conv.stride = [2, 2]),
             ("conv 0", |w| w.convs[0].conv.dilation = [2, 2]),
             ("conv 0", |w| w.convs[0].conv.padding = [1; 4]),
             ("conv 0", |w| w.convs[0].conv.groups = 0),
             ("conv 1", |w| w.convs[1].conv.groups = 3),
+            // 2 output channels per group: no packed 1x1 kernel for them.
+            ("conv 1", |w| {
+                w.convs[1].conv = conv_dims([8, 2, 1, 1]);
+                w.convs[1].conv.groups = 4;
+            }),
             ("conv 0", |w| w.convs[0].conv.weight.truncate(1)),
             ("conv 0", |w| w.convs[0].conv.bias.truncate(1)),
             ("dense layer 0", |w| head_layer(w, 0).weight.truncate(1)),
