@@ -475,15 +475,6 @@ mod tests {
         if !crate::has_avx2_fma() {
             return;
         }
-        let conv = |dims: [usize; 4], groups: usize| ConvWeights {
-            weight: vec![0.0; dims.iter().product()],
-            bias: vec![0.0; dims[0]],
-            dims,
-            stride: [1, 1],
-            padding: [0; 4],
-            dilation: [1, 1],
-            groups,
-        };
         let dense = |dims: [usize; 2]| DenseWeights {
             weight: vec![0.0; dims[0] * dims[1]],
             bias: vec![0.0; dims[0]],
@@ -494,12 +485,12 @@ mod tests {
         let valid = || PreluNetWeights {
             convs: vec![
                 PreluConvWeights {
-                    conv: conv([8, 3, 3, 3], 1),
+                    conv: conv_dims([8, 3, 3, 3], 1),
                     slopes: vec![0.25; 8],
                     pool: None,
                 },
                 PreluConvWeights {
-                    conv: conv([8, 4, 1, 1], 2),
+                    conv: conv_dims([8, 4, 1, 1], 2),
                     slopes: vec![0.25; 8],
                     pool: None,
                 },
@@ -509,17 +500,14 @@ mod tests {
         assert!(CpuPreluNet::new(valid()).is_ok());
         type Spoil = fn(&mut PreluNetWeights);
         let cases: [(&str, Spoil); 12] = [
-            ("conv 0", |w| w.convs[0].conv = conv_dims([8, 3, 3, 2])),
+            ("conv 0", |w| w.convs[0].conv = conv_dims([8, 3, 3, 2], 1)),
             ("conv 0", |w| w.convs[0].conv.stride = [2, 2]),
             ("conv 0", |w| w.convs[0].conv.dilation = [2, 2]),
             ("conv 0", |w| w.convs[0].conv.padding = [1; 4]),
             ("conv 0", |w| w.convs[0].conv.groups = 0),
             ("conv 1", |w| w.convs[1].conv.groups = 3),
             // 2 output channels per group: no packed 1x1 kernel for them.
-            ("conv 1", |w| {
-                w.convs[1].conv = conv_dims([8, 2, 1, 1]);
-                w.convs[1].conv.groups = 4;
-            }),
+            ("conv 1", |w| w.convs[1].conv = conv_dims([8, 2, 1, 1], 4)),
             ("conv 0", |w| w.convs[0].conv.weight.truncate(1)),
             ("conv 0", |w| w.convs[0].conv.bias.truncate(1)),
             ("dense layer 0", |w| head_layer(w, 0).weight.truncate(1)),
@@ -536,8 +524,8 @@ mod tests {
         }
     }
 
-    /// `[C_out, C_in, kh, kw]` zero weights of one group.
-    fn conv_dims(dims: [usize; 4]) -> ConvWeights {
+    /// Zero weights `[C_out, C_in / groups, kh, kw]`: stride 1, no padding, no dilation.
+    fn conv_dims(dims: [usize; 4], groups: usize) -> ConvWeights {
         ConvWeights {
             weight: vec![0.0; dims.iter().product()],
             bias: vec![0.0; dims[0]],
@@ -545,7 +533,7 @@ mod tests {
             stride: [1, 1],
             padding: [0; 4],
             dilation: [1, 1],
-            groups: 1,
+            groups,
         }
     }
 
