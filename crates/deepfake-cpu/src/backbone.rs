@@ -633,6 +633,12 @@ mod tests {
         }
     }
 
+    /// The stem and one small projecting block (8 -> 64 -> 32 channels): an engine the
+    /// host kernels run.
+    fn one_block() -> BackboneWeights {
+        backbone(vec![block(8, 64, 32, 1, true)])
+    }
+
     #[test]
     fn a_blocks_pointwise_bytes_count_reduce_expand_and_projection() {
         let with = CpuBottleneck::new(block(8, 12, 20, 1, true), 0).unwrap();
@@ -696,9 +702,9 @@ mod tests {
             ("max pool", |b| b.max_pool.stride = [2, 1]),
             ("max pool", |b| b.max_pool.dilation = [2, 2]),
         ];
-        assert!(CpuResNeXt::new(backbone(vec![block(8, 64, 32, 1, true)])).is_ok());
+        assert!(CpuResNeXt::new(one_block()).is_ok());
         for (index, (layer, spoil)) in cases.into_iter().enumerate() {
-            let mut weights = backbone(vec![block(8, 64, 32, 1, true)]);
+            let mut weights = one_block();
             spoil(&mut weights);
             match CpuResNeXt::new(weights) {
                 Err(Error::Unsupported { layer: named, .. }) => {
@@ -712,7 +718,7 @@ mod tests {
     /// A pass's buffers go back to their pool: the next pass reuses them.
     #[test]
     fn workspaces_return_to_their_pool_after_a_pass() {
-        let engine = CpuResNeXt::new(backbone(vec![block(8, 64, 32, 1, true)])).unwrap();
+        let engine = CpuResNeXt::new(one_block()).unwrap();
         let pooled = |pool: &WorkspacePool| pool.0.lock().unwrap().len();
         assert_eq!(pooled(&engine.batch_workspace), 0);
         let image = vec![0.5; 3 * 32 * 32];
@@ -726,7 +732,7 @@ mod tests {
     /// layer times come one per image of the rounds, then one for the rest.
     #[test]
     fn early_blocks_run_whole_rounds_of_one_image_per_thread() {
-        let engine = CpuResNeXt::new(backbone(vec![block(8, 64, 32, 1, true)])).unwrap();
+        let engine = CpuResNeXt::new(one_block()).unwrap();
         let images = vec![0.5; 5 * 3 * 16 * 16];
         for (threads, rounds) in [(1, 0), (2, 4), (3, 3)] {
             let pool = rayon::ThreadPoolBuilder::new()
@@ -747,8 +753,7 @@ mod tests {
     #[test]
     fn laps_count_thread_seconds_and_add_up() {
         let mut times = LayerTimes::on_threads(4);
-        let before = Instant::now();
-        let start = before - Duration::from_millis(10);
+        let start = Instant::now() - Duration::from_millis(10);
         LayerTimes::lap(&mut Some(&mut times), "conv", start);
         let elapsed = start.elapsed().as_secs_f64();
         let conv = times.seconds["conv"];

@@ -275,15 +275,21 @@ mod tests {
         }
     }
 
+    /// One panel of ones over `k = 2` weight columns and its zero bias: the operands of the
+    /// edge-case tests below (rows of `x` at offsets 0 and 8).
+    fn one_panel() -> (PackedWeights, Vec<f32>) {
+        let k = 2;
+        (PackedWeights::new(&vec![1.0; MR * k], MR, k), vec![0.0; MR])
+    }
+
     /// No panels or no columns: nothing is written.
     #[test]
     fn empty_products_write_nothing() {
         if !crate::has_avx2_fma() {
             return;
         }
-        let k = 2;
-        let packed = PackedWeights::new(&vec![1.0; MR * k], MR, k);
-        let (bias, x) = (vec![0.0; MR], vec![1.0; 64]);
+        let (packed, bias) = one_panel();
+        let x = vec![1.0; 64];
         let mut dst = vec![0.5f32; MR * 16];
         product_rounded(&mut dst, 16, &packed, 0..0, &bias, false, &x, &[0, 8], 16);
         product_rounded(&mut dst, 16, &packed, 0..1, &bias, false, &x, &[0, 8], 0);
@@ -297,9 +303,7 @@ mod tests {
         if !crate::has_avx2_fma() {
             return;
         }
-        let k = 2;
-        let packed = PackedWeights::new(&vec![1.0; MR * k], MR, k);
-        let bias = vec![0.0; MR];
+        let (packed, bias) = one_panel();
         let mut dst = vec![0.0f32; MR * 16];
         let mut run = |x: &[f32]| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
