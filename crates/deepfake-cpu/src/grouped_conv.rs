@@ -162,21 +162,10 @@ impl GroupedConv {
             batch,
             len: h * w,
         };
-        // Channel-major: one task per group, padding the group's input once per image for
-        // all its output channels; a single group on several threads is split by output
-        // channels (whole register-tile panels) instead. Image-major: one task per image and
-        // group, whose outputs are contiguous there.
-        let (task_channels, chunk) = match layout {
-            BatchLayout::ChannelMajor => {
-                let task_channels = match &self.weight {
-                    GroupedWeights::Packed(_) if self.groups == 1 && threads > 1 => {
-                        (cog / MR).div_ceil(threads) * MR
-                    }
-                    _ => cog,
-                };
-                (task_channels, task_channels * batch * out_len)
-            }
-            BatchLayout::ImageMajor => (cog, cog * out_len),
+        let task_channels = self.task_channels(layout, threads);
+        let chunk = match layout {
+            BatchLayout::ChannelMajor => task_channels * batch * out_len,
+            BatchLayout::ImageMajor => cog * out_len,
         };
         let run = |(task, dst): (usize, &mut [f32])| {
             let task = match layout {
@@ -205,6 +194,23 @@ impl GroupedConv {
             out.par_chunks_mut(chunk).enumerate().for_each(run);
         } else {
             out.chunks_mut(chunk).enumerate().for_each(run);
+        }
+    }
+
+    /// Output channels of a group that one parallel task computes. Channel-major: a whole
+    /// group per task, padding the group's input once per image for all its output channels;
+    /// a single group on several threads is split by output channels instead, in whole
+    /// register-tile panels ([`MR`]) where the weights are packed. Image-major: a whole group
+    /// (one task per image and group, whose outputs are contiguous there).
+    fn task_channels(&self, layout: BatchLayout, threads: usize) -> usize {
+        let cog = self.c_out / self.groups;
+        match (layout, &self.weight) {
+            (BatchLayout::ChannelMajor, GroupedWeights::Packed(_))
+                if self.groups == 1 && threads > 1 =>
+            {
+                (cog / MR).div_ceil(threads) * MR
+            }
+            _ => cog,
         }
     }
 }
@@ -240,8 +246,9 @@ impl Planes {
 
 /// One task's share of a convolution: output channels `channels` (relative to the group) of
 /// group `group` for images `images`, written to a slice where output channel `c` (relative
-/// to `channels.start`) of image `b` starts at `c * out_channel_stride + (b - images.start) *
-/// out_image_stride` (strides in values).
+/// to `channels.start`) of image `b` starts at `c * out_channel_stride + b *
+/// out_image_stride` (strides in values; a task of one image, whose slice holds that image
+/// alone, has an image stride of 0).
 struct GroupTask {
     group: usize,
     channels: Range<usize>,
@@ -404,7 +411,7 @@ fn convolve_group(
     let plane_len = s.out_h * row_width;
     let out_len = s.out_h * s.out_w;
     let first_channel = task.group * s.c_out_group + channels.start;
-    let image_start = (image - task.images.start) * task.out_image_stride;
+    let image_start = image * task.out_image_stride;
     // Outputs (bias included) in rows of `row_width` (junk columns past `out_w`), cropped
     // into `out` with the activation; `first` counts from `channels.start`.
     let crop = |acc: &[f32], acc_stride: usize, first: usize, count: usize, out: &mut [f32]| {
@@ -632,5 +639,26 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_single_packed_group_is_split_by_output_channels_over_the_threads() {
+        // 16 output channels: 4 register-tile panels of MR = 4 in one group.
+        let conv = |groups: usize| {
+            let weight = vec![0.1; 16 * 16 / groups * 9];
+            GroupedConv::new(weight, vec![0.0; 16], [16, 16], groups, [3, 1, 1])
+        };
+        let (one_group, four_groups) = (conv(1), conv(4));
+        let split = |channels: usize| if GroupedConv::packs(16) { channels } else { 16 };
+        let channel_major =
+            |conv: &GroupedConv, threads| conv.task_channels(BatchLayout::ChannelMajor, threads);
+        assert_eq!(channel_major(&one_group, 1), 16);
+        // ceil(4 panels / threads) panels a task.
+        assert_eq!(channel_major(&one_group, 2), split(8));
+        assert_eq!(channel_major(&one_group, 3), split(8));
+        assert_eq!(channel_major(&one_group, 5), split(4));
+        // Image-major batches and several groups: a whole group a task.
+        assert_eq!(one_group.task_channels(BatchLayout::ImageMajor, 3), 16);
+        assert_eq!(channel_major(&four_groups, 3), 4);
     }
 }

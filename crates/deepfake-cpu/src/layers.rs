@@ -192,7 +192,7 @@ impl DenseConv {
         let plane = oh * ow;
         let taps = self.c_in * self.kernel * self.kernel;
         out.resize(self.c_out * plane, 0.0);
-        let rows_per_strip = (IM2COL_COLUMNS / ow).max(1);
+        let rows_per_strip = im2col_strip_rows(ow);
         for first_row in (0..oh).step_by(rows_per_strip) {
             let rows = rows_per_strip.min(oh - first_row);
             let columns = rows * ow;
@@ -259,6 +259,12 @@ impl DenseConv {
             }
         }
     }
+}
+
+/// Output rows of `ow` values whose im2col columns are built at once: as many as fit in
+/// [`IM2COL_COLUMNS`] columns, at least one.
+fn im2col_strip_rows(ow: usize) -> usize {
+    (IM2COL_COLUMNS / ow).max(1)
 }
 
 /// Positions of a pooling window (`[kernel, stride, padding]`) along an axis of `len` values:
@@ -336,13 +342,7 @@ pub(crate) fn max_pool(
             }
         }
     };
-    // Tasks of several planes each: one row buffer per task, and few enough tasks for the
-    // pool's overhead to stay small when the planes are tiny (MTCNN's crops).
-    let planes_per_task = if threads > 1 {
-        c.div_ceil(4 * threads).max(1)
-    } else {
-        c.max(1)
-    };
+    let planes_per_task = pool_planes_per_task(c, threads);
     let task = |(task, dst): (usize, &mut [f32])| {
         let mut row_max = vec![0.0; oh * w];
         for (k, dst) in dst.chunks_exact_mut(oh * ow).enumerate() {
@@ -359,6 +359,17 @@ pub(crate) fn max_pool(
             .for_each(task);
     }
     [oh, ow]
+}
+
+/// Planes of `c` that one task of [`max_pool`] pools: all of them on one thread, else about 4
+/// tasks per thread (one row buffer per task, and few enough tasks for the pool's overhead to
+/// stay small when the planes are tiny: MTCNN's crops).
+fn pool_planes_per_task(c: usize, threads: usize) -> usize {
+    if threads > 1 {
+        c.div_ceil(4 * threads).max(1)
+    } else {
+        c.max(1)
+    }
 }
 
 /// PyTorch's max-pool step: `v` replaces the running maximum `m` when larger or NaN (so a NaN
@@ -466,10 +477,13 @@ mod tests {
     #[test]
     fn stem_conv_equals_burn_conv2d() {
         let device = Device::flex();
-        // The ResNeXt stem (7x7, stride 2, padding 3) on odd sizes, and a small 3x3 one.
-        for (c_in, c_out, kernel, stride, padding, h, w) in
-            [(3, 8, 7, 2, 3, 37, 30), (2, 5, 3, 1, 1, 6, 5)]
-        {
+        // The ResNeXt stem (7x7, stride 2, padding 3) on odd sizes, and a small 3x3 one; the
+        // last one's 50 x 45 outputs are two im2col strips (45 rows, then 5).
+        for (c_in, c_out, kernel, stride, padding, h, w) in [
+            (3, 8, 7, 2, 3, 37, 30),
+            (2, 5, 3, 1, 1, 6, 5),
+            (3, 5, 7, 2, 3, 100, 90),
+        ] {
             let conv = Conv2dConfig::new([c_in, c_out], [kernel, kernel])
                 .with_stride([stride, stride])
                 .with_padding(PaddingConfig2d::Explicit(
@@ -508,12 +522,27 @@ mod tests {
     }
 
     #[test]
+    fn im2col_strips_hold_at_most_2048_columns_of_whole_rows() {
+        assert_eq!(im2col_strip_rows(45), 45); // 2025 columns
+        assert_eq!(im2col_strip_rows(112), 18); // 2016
+        assert_eq!(im2col_strip_rows(2048), 1);
+        // A row wider than a strip is still built whole.
+        assert_eq!(im2col_strip_rows(3000), 1);
+    }
+
+    #[test]
     fn max_pool_equals_burn_max_pool2d() {
         let device = Device::flex();
-        // The backbone's pool (padded, floor) and MTCNN's (unpadded, ceil: 3/2 and 2/2).
-        for ([kernel, stride, padding], ceil_mode) in
-            [([3, 2, 1], false), ([3, 2, 0], true), ([2, 2, 0], true)]
-        {
+        // The backbone's pool (padded, floor), MTCNN's (unpadded, ceil: 3/2 and 2/2), and
+        // padded ones with ceil (a last window starting in the right padding is dropped: 7
+        // values, 2/2 padded 1, give 4 windows, not 5).
+        for ([kernel, stride, padding], ceil_mode) in [
+            ([3, 2, 1], false),
+            ([3, 2, 0], true),
+            ([2, 2, 0], true),
+            ([2, 2, 1], true),
+            ([3, 2, 1], true),
+        ] {
             let pool = MaxPool2dConfig::new([kernel, kernel])
                 .with_strides([stride, stride])
                 .with_padding(PaddingConfig2d::Explicit(
@@ -521,7 +550,13 @@ mod tests {
                 ))
                 .with_ceil_mode(ceil_mode)
                 .init();
-            for (h, w) in [(8, 8), (7, 10), (9, 5)] {
+            // Images smaller than a window too where the padding makes room for one (1 x 2,
+            // 2 x 3: some taps reach no input).
+            let sizes = [(8, 8), (7, 10), (9, 5), (1, 2), (2, 3)];
+            for (h, w) in sizes
+                .into_iter()
+                .filter(|&(h, w)| h.min(w) + 2 * padding >= kernel)
+            {
                 // Negative values too: padding must not win.
                 let x = Tensor::<4>::random([1, 3, h, w], Distribution::Normal(-1.0, 1.0), &device);
                 let expected = host(pool.forward(x.clone()));
@@ -539,6 +574,29 @@ mod tests {
     }
 
     #[test]
+    fn pool_window_counts_follow_pytorch() {
+        // floor((len + 2p - k) / s) + 1, or with ceil_mode ceil(...) + 1 less a last window
+        // that would start at or past len + p (in the right padding).
+        assert_eq!(pool_window_count(7, [2, 2, 1], false), 4);
+        assert_eq!(pool_window_count(7, [2, 2, 1], true), 4); // 5 dropped to 4
+        assert_eq!(pool_window_count(8, [2, 2, 1], true), 5);
+        assert_eq!(pool_window_count(10, [3, 2, 1], true), 6); // 5.5 -> 6, starts at 10 - 1
+        assert_eq!(pool_window_count(10, [3, 2, 0], true), 5); // 4.5 -> 5
+        assert_eq!(pool_window_count(10, [3, 2, 0], false), 4);
+        assert_eq!(pool_window_count(1, [3, 2, 1], true), 1);
+    }
+
+    #[test]
+    fn max_pool_tasks_are_about_4_per_thread() {
+        assert_eq!(pool_planes_per_task(64, 1), 64);
+        assert_eq!(pool_planes_per_task(64, 2), 8);
+        assert_eq!(pool_planes_per_task(64, 3), 6); // ceil(64 / 12)
+        assert_eq!(pool_planes_per_task(3, 4), 1);
+        assert_eq!(pool_planes_per_task(0, 1), 1);
+        assert_eq!(pool_planes_per_task(0, 2), 1);
+    }
+
+    #[test]
     fn max_pool_propagates_nan_as_pytorch_does() {
         // 1 x 4 x 4, 2x2 windows: a NaN makes its window's maximum NaN, wherever it falls.
         let mut x: Vec<f32> = (0..16).map(|v| v as f32).collect();
@@ -548,6 +606,17 @@ mod tests {
         max_pool(&x, [1, 4, 4], [2, 2, 0], false, &mut out, 1);
         assert!(out[0].is_nan() && out[3].is_nan(), "{out:?}");
         assert_eq!(&out[1..3], &[7.0, 13.0]);
+    }
+
+    #[test]
+    fn max_pool_keeps_the_first_of_equal_values_as_pytorch_does() {
+        // PyTorch replaces the running maximum only with a larger value: -0.0 first in its
+        // window stays -0.0 against +0.0 (equal, but not the same bits).
+        let x = [-0.0, 0.0, 0.0, 0.0];
+        let mut out = Vec::new();
+        max_pool(&x, [1, 2, 2], [2, 2, 0], false, &mut out, 1);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].to_bits(), (-0.0f32).to_bits(), "{out:?}");
     }
 
     #[test]
