@@ -468,3 +468,148 @@ pub fn normalize_backward(normalization: &Normalization, dy: &[f32]) -> Normaliz
         residual: residual.then_some(dr),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(batch: usize, channels: usize, plane: usize) -> BatchNormShape {
+        BatchNormShape {
+            batch,
+            channels,
+            plane,
+        }
+    }
+
+    #[test]
+    fn a_shape_counts_its_values() {
+        let s = shape(4, 6, 35);
+        assert_eq!((s.len(), s.per_channel(), s.is_empty()), (840, 140, false));
+        assert!(shape(0, 6, 35).is_empty());
+        assert!(shape(4, 0, 35).is_empty());
+        assert!(shape(4, 6, 0).is_empty());
+        assert_eq!(shape(4, 6, 0).per_channel(), 0);
+    }
+
+    #[test]
+    fn parallel_tasks_hold_at_least_2_pow_14_values_or_one_channel_or_plane() {
+        // 4 x 35 values a channel: 16384 / 140 = 117 channels a task; 16384 / 35 = 468
+        // planes a task: the first task's last plane (467) is of channel 467 % 5 = 2, the
+        // second task's first (468) of channel 3.
+        let small = shape(4, 5, 35);
+        assert_eq!(small.channels_per_task(), 117);
+        assert_eq!(small.planes_per_task(), 468);
+        assert_eq!(small.channel_of(0, 467), 2);
+        assert_eq!(small.channel_of(1, 0), 3);
+        assert_eq!(small.channel_of(1, 4), 2);
+        // Planes larger than a task: one channel, one plane a task.
+        let large = shape(2, 8, 130 * 130);
+        assert_eq!((large.channels_per_task(), large.planes_per_task()), (1, 1));
+        assert_eq!(large.channel_of(11, 0), 3);
+        // [B, C] inputs (plane 1) and empty ones.
+        assert_eq!(shape(16, 4, 1).planes_per_task(), 16384);
+        assert_eq!(shape(16, 4, 1).channels_per_task(), 1024);
+        assert_eq!(shape(0, 4, 0).channels_per_task(), 16384);
+        assert_eq!(shape(0, 4, 0).planes_per_task(), 16384);
+    }
+
+    /// One channel of `x`, `gamma` 1, `beta` 0, then `relu` if asked.
+    fn one_channel<'a>(
+        x: &'a [f32],
+        statistics: &'a BatchStatistics,
+        relu: bool,
+    ) -> Normalization<'a> {
+        Normalization {
+            x,
+            shape: shape(1, 1, x.len()),
+            statistics,
+            gamma: &[1.0],
+            beta: &[0.0],
+            residual: None,
+            epsilon: 0.0,
+            relu,
+        }
+    }
+
+    #[test]
+    fn the_relu_passes_no_gradient_where_its_input_is_exactly_0() {
+        // x = [1, 2, 3]: mean 2, variance 2/3; the middle value normalises to exactly 0,
+        // where PyTorch's ReLU backward (`grad * (y > 0)`) gives 0.
+        let x = [1.0, 2.0, 3.0];
+        let statistics = batch_statistics(&x, shape(1, 1, 3));
+        assert_eq!(statistics.mean, [2.0]);
+        let normalization = one_channel(&x, &statistics, true);
+        let y = normalize(&normalization);
+        assert_eq!(y[1].to_bits(), 0.0f32.to_bits(), "{y:?}");
+        let dy = [1.0, 1.0, 1.0];
+        let gradients = normalize_backward(&normalization, &dy);
+        // Only the last value passes: g = [0, 0, 1], sum g = 1, sum g * (x - mean) = 1.
+        assert_eq!(gradients.beta, [1.0]);
+        let s = 1.0 / (2.0f64 / 3.0).sqrt();
+        assert!(
+            (f64::from(gradients.gamma[0]) - s).abs() < 1e-6,
+            "{gradients:?}"
+        );
+        // dx = s * (g - 1/3 - (x - 2) * s^2 / 3), s^2 = 3/2: [s / 6, -s / 3, s / 6].
+        let want = [
+            s * (0.0 - 1.0 / 3.0 + s * s / 3.0),
+            s * (-1.0 / 3.0),
+            s * (1.0 - 1.0 / 3.0 - s * s / 3.0),
+        ];
+        for (got, want) in gradients.x.iter().zip(want) {
+            assert!((f64::from(*got) - want).abs() < 1e-6, "{gradients:?}");
+        }
+    }
+
+    #[test]
+    fn lengths_that_do_not_match_the_shape_are_refused() {
+        let x = [1.0, 2.0, 3.0, 4.0];
+        let statistics = batch_statistics(&x, shape(1, 1, 4));
+        let two = BatchStatistics {
+            mean: vec![0.0; 2],
+            variance: vec![1.0; 2],
+        };
+        let base = one_channel(&x, &statistics, false);
+        let refused = |n: Normalization, what: &str| {
+            let panic = std::panic::catch_unwind(|| normalize(&n)).expect_err(what);
+            let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+            assert!(message.contains(what), "{message}");
+        };
+        refused(Normalization { x: &x[..3], ..base }, "input length");
+        refused(
+            Normalization {
+                gamma: &[1.0, 1.0],
+                ..base
+            },
+            "gamma length",
+        );
+        refused(Normalization { beta: &[], ..base }, "beta length");
+        let short_variance = BatchStatistics {
+            mean: vec![2.5],
+            variance: vec![],
+        };
+        refused(
+            Normalization {
+                statistics: &short_variance,
+                ..base
+            },
+            "variance length",
+        );
+        refused(
+            Normalization {
+                statistics: &two,
+                ..base
+            },
+            "mean length",
+        );
+        refused(
+            Normalization {
+                residual: Some(&x[..2]),
+                ..base
+            },
+            "residual length",
+        );
+        let gradient = std::panic::catch_unwind(|| normalize_backward(&base, &[1.0; 3]));
+        assert!(gradient.is_err(), "a short output gradient");
+    }
+}

@@ -643,12 +643,19 @@ mod tests {
 
     #[test]
     fn a_single_packed_group_is_split_by_output_channels_over_the_threads() {
-        // 16 output channels: 4 register-tile panels of MR = 4 in one group.
+        // 16 output channels a group: 4 register-tile panels of MR = 4.
         let conv = |groups: usize| {
-            let weight = vec![0.1; 16 * 16 / groups * 9];
-            GroupedConv::new(weight, vec![0.0; 16], [16, 16], groups, [3, 1, 1])
+            let channels = 16 * groups;
+            let weight = vec![0.1; channels * 16 * 9];
+            GroupedConv::new(
+                weight,
+                vec![0.0; channels],
+                [channels; 2],
+                groups,
+                [3, 1, 1],
+            )
         };
-        let (one_group, four_groups) = (conv(1), conv(4));
+        let (one_group, two_groups) = (conv(1), conv(2));
         let split = |channels: usize| if GroupedConv::packs(16) { channels } else { 16 };
         let channel_major =
             |conv: &GroupedConv, threads| conv.task_channels(BatchLayout::ChannelMajor, threads);
@@ -659,6 +666,6 @@ mod tests {
         assert_eq!(channel_major(&one_group, 5), split(4));
         // Image-major batches and several groups: a whole group a task.
         assert_eq!(one_group.task_channels(BatchLayout::ImageMajor, 3), 16);
-        assert_eq!(channel_major(&four_groups, 3), 4);
+        assert_eq!(channel_major(&two_groups, 3), 16);
     }
 }

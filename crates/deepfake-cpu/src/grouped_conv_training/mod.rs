@@ -60,7 +60,8 @@ pub struct GroupedConvGeometry {
 impl GroupedConvGeometry {
     /// Whether the kernels here run this convolution's forward pass and weight gradient: a
     /// CPU with AVX2 and FMA, output channels per group a multiple of 4 (a register tile's
-    /// rows), padding below the kernel size and images at least a kernel wide once padded.
+    /// rows), padding below the kernel size (so a kernel of at least 1), a stride of at least
+    /// 1, a non-empty batch, and images at least a kernel wide and high once padded.
     /// The input gradient needs more
     /// ([`input_gradient_is_supported`](Self::input_gradient_is_supported)).
     pub fn is_supported(&self) -> bool {
@@ -70,7 +71,6 @@ impl GroupedConvGeometry {
                 .per_group(self.c_out)
                 .is_some_and(|channels| channels.is_multiple_of(MR))
             && self.batch > 0
-            && self.kernel > 0
             && self.stride > 0
             && self.padding < self.kernel
             && self.height + 2 * self.padding >= self.kernel
@@ -85,10 +85,10 @@ impl GroupedConvGeometry {
         self.is_supported() && self.c_in_group().is_multiple_of(MR)
     }
 
-    /// `channels / groups` where the groups divide `channels` (both non-zero).
+    /// `channels / groups` where the groups divide `channels` (both non-zero: a multiple of 0
+    /// groups is 0 channels, which `channels > 0` refuses).
     fn per_group(&self, channels: usize) -> Option<usize> {
-        (self.groups > 0 && channels > 0 && channels.is_multiple_of(self.groups))
-            .then(|| channels / self.groups)
+        (channels > 0 && channels.is_multiple_of(self.groups)).then(|| channels / self.groups)
     }
 
     /// Output height and width.

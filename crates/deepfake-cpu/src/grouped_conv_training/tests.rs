@@ -140,16 +140,49 @@ fn unsupported_geometries_are_reported() {
     let three_in = GroupedConvGeometry { c_in: 6, ..base };
     assert_eq!(three_in.is_supported(), crate::has_avx2_fma());
     assert!(!three_in.input_gradient_is_supported());
+    // Exactly a kernel wide and high once padded; unpadded, exactly the kernel.
+    for g in [
+        GroupedConvGeometry {
+            height: 1,
+            width: 1,
+            ..base
+        },
+        GroupedConvGeometry {
+            height: 3,
+            width: 3,
+            padding: 0,
+            ..base
+        },
+    ] {
+        assert_eq!(g.is_supported(), crate::has_avx2_fma(), "{g:?}");
+    }
     for g in [
         // 6 output channels per group.
         GroupedConvGeometry { c_out: 12, ..base },
         // Groups that do not divide the channels; no groups.
         GroupedConvGeometry { groups: 3, ..base },
         GroupedConvGeometry { groups: 0, ..base },
-        // Padding as large as the kernel; an image smaller than the kernel.
+        // Input channels the groups do not divide (alone); no channels in or out.
+        GroupedConvGeometry { c_in: 7, ..base },
+        GroupedConvGeometry { c_in: 0, ..base },
+        GroupedConvGeometry { c_out: 0, ..base },
+        // An empty batch; a stride of 0; a kernel of 0.
+        GroupedConvGeometry { batch: 0, ..base },
+        GroupedConvGeometry { stride: 0, ..base },
+        GroupedConvGeometry {
+            kernel: 0,
+            padding: 0,
+            ..base
+        },
+        // Padding as large as the kernel; an image smaller than the kernel, each side alone.
         GroupedConvGeometry { padding: 3, ..base },
         GroupedConvGeometry {
             height: 1,
+            padding: 0,
+            ..base
+        },
+        GroupedConvGeometry {
+            width: 2,
             padding: 0,
             ..base
         },
@@ -157,4 +190,38 @@ fn unsupported_geometries_are_reported() {
         assert!(!g.is_supported(), "{g:?}");
         assert!(!g.input_gradient_is_supported(), "{g:?}");
     }
+}
+
+#[test]
+fn slices_of_the_wrong_length_are_refused_by_name() {
+    if !crate::has_avx2_fma() {
+        return;
+    }
+    let g = GroupedConvGeometry {
+        batch: 2,
+        c_in: 8,
+        c_out: 8,
+        groups: 2,
+        height: 5,
+        width: 5,
+        kernel: 3,
+        stride: 1,
+        padding: 1,
+    };
+    let (x, weight, dy) = (
+        values(g.input_len(), 1),
+        values(g.weight_len(), 2),
+        values(g.output_len(), 3),
+    );
+    let refused = |pass: &dyn Fn() -> Vec<f32>, name: &str| {
+        let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(pass)).expect_err(name);
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(message.contains(&format!("{name} length")), "{message}");
+    };
+    refused(&|| forward(&x[1..], &weight, &g), "input");
+    refused(&|| forward(&x, &weight[1..], &g), "weight");
+    refused(&|| input_gradient(&dy[1..], &weight, &g), "output gradient");
+    refused(&|| input_gradient(&dy, &weight[1..], &g), "weight");
+    refused(&|| weight_gradient(&x[1..], &dy, &g), "input");
+    refused(&|| weight_gradient(&x, &dy[1..], &g), "output gradient");
 }

@@ -52,11 +52,7 @@ pub fn weight_gradient(x: &[f32], dy: &[f32], geometry: &GroupedConvGeometry) ->
     let n = (out_h * width).next_multiple_of(8);
     let cog = g.c_out_group();
     let columns = g.c_in_group() * g.kernel * g.kernel;
-    // Output channels per task: a group's, or a share of them in whole register tiles.
-    let splits = rayon::current_num_threads()
-        .div_ceil(g.groups)
-        .clamp(1, cog / MR);
-    let task_channels = (cog / MR).div_ceil(splits) * MR;
+    let task_channels = task_channels(rayon::current_num_threads(), g.groups, cog);
     let mut dw = vec![0.0; g.weight_len()];
     dw.par_chunks_mut(cog * columns)
         .enumerate()
@@ -97,4 +93,30 @@ pub fn weight_gradient(x: &[f32], dy: &[f32], geometry: &GroupedConvGeometry) ->
             });
         });
     dw
+}
+
+/// Output channels of a group (`cog` of them, a multiple of [`MR`]) that one task of
+/// [`weight_gradient`] computes on `threads` threads (at least 1): the whole group, or, where
+/// there are fewer groups than threads, a share of it in whole register tiles.
+fn task_channels(threads: usize, groups: usize, cog: usize) -> usize {
+    (cog / MR).div_ceil(threads.div_ceil(groups)) * MR
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fewer_groups_than_threads_split_a_group_in_whole_register_tiles() {
+        // ResNeXt's 32 groups of 4 to 32 output channels: a group a task.
+        assert_eq!(task_channels(16, 32, 4), 4);
+        assert_eq!(task_channels(2, 32, 32), 32);
+        assert_eq!(task_channels(1, 1, 64), 64);
+        // A stem (one group of 64) on 3 threads: ceil(16 tiles / 3) = 6 tiles.
+        assert_eq!(task_channels(3, 1, 64), 24);
+        // 2 groups of 16 on 8 threads: 4 tasks a group, a tile each; more threads than
+        // tiles still a tile each.
+        assert_eq!(task_channels(8, 2, 16), 4);
+        assert_eq!(task_channels(16, 1, 8), 4);
+    }
 }
