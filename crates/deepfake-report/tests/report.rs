@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use deepfake_formats::EpochRecord;
-use deepfake_metrics::{Report, ReportOptions, Scored};
-use deepfake_report::{ReportInputs, TemperatureSummary, write_report};
+use deepfake_metrics::{Report, ReportOptions, RobustnessRow, Scored};
+use deepfake_report::{ReportInputs, TemperatureSummary, read_history, write_report};
 use image::{Rgb, RgbImage};
 
 fn write_images(dir: &Path, n: usize) -> Vec<String> {
@@ -132,7 +132,10 @@ fn one_class_data_still_gives_a_report_without_undefined_curves() {
     let files = write_report(dir.path(), &inputs).unwrap();
     assert!(files.figures.iter().all(|f| f.name != "roc"));
     let html = std::fs::read_to_string(&files.index_html).unwrap();
-    assert!(html.contains("n/a"));
+    assert!(html.contains(
+        "<tr><td>ROC AUC</td><td>n/a</td><td>&ge; 0.95</td>\
+         <td><span class=\"\">undefined</span></td></tr>"
+    ));
 }
 
 /// File names are data, not markup: names that would open a tag, close a cell or run a script
@@ -194,5 +197,115 @@ fn hostile_file_names_are_escaped_in_the_page_and_figures() {
     assert!(
         grid.svg_text.contains("&lt;"),
         "the grid shows the names' '<'"
+    );
+}
+
+/// The page shows the report's numbers where a reader looks for them: each headline metric
+/// beside its target and status, each class's row, the confusion counts, and the robustness
+/// study's sentence, table and figures. (Hand-computed from 8 scores.)
+#[test]
+fn the_page_shows_the_headline_table_the_classes_and_the_robustness_study() {
+    let dir = tempfile::tempdir().unwrap();
+    // At 0.5: 3 of 4 real and all 4 fake right (accuracy 7/8); every fake above every real
+    // (ROC AUC 1).
+    let labels = vec![false, false, false, false, true, true, true, true];
+    let scores = vec![0.1, 0.2, 0.3, 0.6, 0.7, 0.8, 0.9, 0.95];
+    let scored = Scored::new(labels, scores).unwrap();
+    let mut report = Report::compute(&scored, None, &ReportOptions::default()).unwrap();
+    let row = |label: &str, level, accuracy, roc_auc, flipped| RobustnessRow {
+        perturbation: label.split(' ').next().unwrap().into(),
+        level,
+        label: label.into(),
+        n: 8,
+        accuracy,
+        roc_auc,
+        ece: 0.1,
+        mean_p_fake_real: Some(0.3),
+        mean_p_fake_fake: None,
+        flipped,
+    };
+    report.robustness = Some(vec![
+        row("clean", None, 0.875, Some(1.0), 0.0),
+        row("JPEG q50", Some(50.0), 0.625, Some(0.8125), 0.25),
+        row("blur 2", Some(2.0), 0.75, Some(0.9), 0.125),
+    ]);
+    let inputs = ReportInputs::new("page contents", &report, &scored);
+    assert!(format!("{inputs:?}").contains("title: \"page contents\""));
+    let files = write_report(&dir.path().join("eval"), &inputs).unwrap();
+    let html = std::fs::read_to_string(&files.index_html).unwrap();
+    for expected in [
+        // Headline metrics: value, target, status.
+        "<tr><td>Accuracy</td><td>0.8750</td><td>&ge; 0.93</td>\
+         <td><span class=\"missed\">below target</span></td></tr>",
+        "<tr><td>ROC AUC</td><td>1.0000</td><td>&ge; 0.95</td>\
+         <td><span class=\"met\">met</span></td></tr>",
+        "n = 8 images, threshold 0.5 on P(fake).",
+        // Real: precision 3/3, recall 3/4, F1 6/7; Fake: precision 4/5, recall 1, F1 8/9.
+        "<tr><td>Real</td><td>1.0000</td><td>0.7500</td><td>0.8571</td><td>4</td></tr>",
+        "<tr><td>Fake</td><td>0.8000</td><td>1.0000</td><td>0.8889</td><td>4</td></tr>",
+        "TN 3 FP 1 FN 0 TP 4.",
+        "<tr><td>ROC AUC</td><td>1.0000</td></tr>",
+        // The study: the lowest AUC among the perturbed rows, then every row.
+        "The weakest perturbation is <b>JPEG q50</b>: ROC AUC 0.8125 against 1.0000 clean, \
+         with 25.0% of the verdicts flipped.",
+        "<tr><td>blur 2</td><td>8</td><td>0.7500</td><td>0.9000</td><td>0.1000</td>\
+         <td>0.3000</td><td>n/a</td><td>12.5%</td></tr>",
+        // The figures' captions: 7 right and 1 wrong.
+        "<figcaption>Confidence of correct (7) and wrong (1) predictions</figcaption>",
+        "<figcaption>ROC curve (AUC 1.0000)</figcaption>",
+        "<figcaption>Confusion matrix (threshold 0.5)</figcaption>",
+        "<figcaption>Error rate by confidence</figcaption>",
+        "<figcaption>Robustness: flipped verdicts by perturbation severity</figcaption>",
+        &format!(
+            "<figcaption>Reliability diagram (ECE {:.4}, MCE {:.4})</figcaption>",
+            report.ece, report.mce
+        ),
+    ] {
+        assert!(
+            html.contains(expected),
+            "{expected:?} missing from the page"
+        );
+    }
+    let written: Vec<&str> = files.figures.iter().map(|f| f.name.as_str()).collect();
+    for stem in [
+        "robustness_auc",
+        "robustness_accuracy",
+        "robustness_ece",
+        "robustness_flipped",
+    ] {
+        assert!(written.contains(&stem), "{stem} missing: {written:?}");
+        assert!(html.contains(&format!("<figure id=\"{stem}\">")), "{stem}");
+    }
+}
+
+#[test]
+fn a_history_file_reads_back_and_a_wrong_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let epochs: Vec<EpochRecord> = (1..=2)
+        .map(|epoch| EpochRecord {
+            epoch,
+            train_loss: 0.5 / epoch as f64,
+            train_accuracy: 0.7,
+            val_loss: 0.6,
+            val_accuracy: 0.65,
+            lr: 1e-3,
+            seconds: 3.0,
+            images_per_second: 50.0,
+            step_images_per_second: 60.0,
+            loader_images_per_second: 400.0,
+        })
+        .collect();
+    let path = dir.path().join("history.json");
+    std::fs::write(&path, serde_json::to_vec(&epochs).unwrap()).unwrap();
+    let read = read_history(&path).unwrap();
+    assert_eq!(read.len(), 2);
+    assert_eq!((read[1].epoch, read[1].train_loss), (2, 0.25));
+
+    let wrong = dir.path().join("report.json");
+    std::fs::write(&wrong, b"{\"n\": 8}").unwrap();
+    let error = read_history(&wrong).unwrap_err().to_string();
+    assert!(
+        error.contains("report.json") && error.contains("not a training history"),
+        "{error}"
     );
 }
