@@ -260,6 +260,11 @@ fn the_page_shows_the_headline_table_the_classes_and_the_robustness_study() {
             "<figcaption>Reliability diagram (ECE {:.4}, MCE {:.4})</figcaption>",
             report.ece, report.mce
         ),
+        &format!(
+            "<figcaption>Precision-recall curve (AP {:.4}, AUC {:.4})</figcaption>",
+            report.average_precision.unwrap(),
+            report.pr_auc.unwrap()
+        ),
     ] {
         assert!(
             html.contains(expected),
