@@ -121,10 +121,11 @@ fn training_passes_equal_the_definition() {
     }
 }
 
-#[test]
-fn unsupported_geometries_are_reported() {
-    let base = GroupedConvGeometry {
-        batch: 1,
+/// `batch` images of 8 channels in 2 groups of 4, 5 x 5, a 3x3 kernel with stride 1 and
+/// padding 1: a geometry every pass here runs (on AVX2 + FMA).
+fn two_groups_of_4(batch: usize) -> GroupedConvGeometry {
+    GroupedConvGeometry {
+        batch,
         c_in: 8,
         c_out: 8,
         groups: 2,
@@ -133,7 +134,12 @@ fn unsupported_geometries_are_reported() {
         kernel: 3,
         stride: 1,
         padding: 1,
-    };
+    }
+}
+
+#[test]
+fn unsupported_geometries_are_reported() {
+    let base = two_groups_of_4(1);
     assert_eq!(base.is_supported(), crate::has_avx2_fma());
     assert_eq!(base.input_gradient_is_supported(), crate::has_avx2_fma());
     // 3 input channels per group: forward and weight gradient only.
@@ -197,17 +203,7 @@ fn slices_of_the_wrong_length_are_refused_by_name() {
     if !crate::has_avx2_fma() {
         return;
     }
-    let g = GroupedConvGeometry {
-        batch: 2,
-        c_in: 8,
-        c_out: 8,
-        groups: 2,
-        height: 5,
-        width: 5,
-        kernel: 3,
-        stride: 1,
-        padding: 1,
-    };
+    let g = two_groups_of_4(2);
     let (x, weight, dy) = (
         values(g.input_len(), 1),
         values(g.weight_len(), 2),
