@@ -76,4 +76,19 @@ mod test_support {
 
     /// The one comparison rule of the parity checks (NaN fails, lengths must match).
     pub use deepfake_compare::max_abs_diff_or_panic as max_diff;
+
+    /// The message `f` panics with (a kernel's refusal of its operands).
+    ///
+    /// # Panics
+    /// If `f` returns instead (`what` names the refusal expected).
+    pub fn panic_message<R>(what: &str, f: impl FnOnce() -> R) -> String {
+        let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .err()
+            .unwrap_or_else(|| panic!("{what} was not refused"));
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default()
+    }
 }

@@ -22,6 +22,24 @@ fn write_images(dir: &Path, n: usize) -> Vec<String> {
         .collect()
 }
 
+/// `epochs` epochs of a run whose losses fall as 1 / epoch and accuracies rise by 0.1 an epoch.
+fn history(epochs: usize) -> Vec<EpochRecord> {
+    (1..=epochs)
+        .map(|epoch| EpochRecord {
+            epoch,
+            train_loss: 1.0 / epoch as f64,
+            train_accuracy: 0.5 + 0.1 * epoch as f64,
+            val_loss: 1.1 / epoch as f64,
+            val_accuracy: 0.45 + 0.1 * epoch as f64,
+            lr: 1e-3,
+            seconds: 10.0,
+            images_per_second: 100.0,
+            step_images_per_second: 120.0,
+            loader_images_per_second: 900.0,
+        })
+        .collect()
+}
+
 #[test]
 fn report_writes_every_figure_and_a_self_contained_page() {
     let dir = tempfile::tempdir().unwrap();
@@ -49,22 +67,7 @@ fn report_writes_every_figure_and_a_self_contained_page() {
         ece_before: 0.12,
         ece_after: 0.05,
     });
-    inputs.history = Some(
-        (1..=4)
-            .map(|epoch| EpochRecord {
-                epoch,
-                train_loss: 1.0 / epoch as f64,
-                train_accuracy: 0.5 + 0.1 * epoch as f64,
-                val_loss: 1.1 / epoch as f64,
-                val_accuracy: 0.45 + 0.1 * epoch as f64,
-                lr: 1e-3,
-                seconds: 10.0,
-                images_per_second: 100.0,
-                step_images_per_second: 120.0,
-                loader_images_per_second: 900.0,
-            })
-            .collect(),
-    );
+    inputs.history = Some(history(4));
     let out = dir.path().join("eval");
     let files = write_report(&out, &inputs).unwrap();
 
@@ -286,25 +289,12 @@ fn the_page_shows_the_headline_table_the_classes_and_the_robustness_study() {
 #[test]
 fn a_history_file_reads_back_and_a_wrong_one_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let epochs: Vec<EpochRecord> = (1..=2)
-        .map(|epoch| EpochRecord {
-            epoch,
-            train_loss: 0.5 / epoch as f64,
-            train_accuracy: 0.7,
-            val_loss: 0.6,
-            val_accuracy: 0.65,
-            lr: 1e-3,
-            seconds: 3.0,
-            images_per_second: 50.0,
-            step_images_per_second: 60.0,
-            loader_images_per_second: 400.0,
-        })
-        .collect();
+    let epochs = history(2);
     let path = dir.path().join("history.json");
     std::fs::write(&path, serde_json::to_vec(&epochs).unwrap()).unwrap();
     let read = read_history(&path).unwrap();
-    assert_eq!(read.len(), 2);
-    assert_eq!((read[1].epoch, read[1].train_loss), (2, 0.25));
+    assert_eq!(read, epochs);
+    assert_eq!((read[1].epoch, read[1].train_loss), (2, 0.5));
 
     let wrong = dir.path().join("report.json");
     std::fs::write(&wrong, b"{\"n\": 8}").unwrap();

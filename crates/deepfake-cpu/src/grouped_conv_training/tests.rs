@@ -1,7 +1,7 @@
 //! The three passes against the convolution's definition, summed in `f64`.
 
 use super::*;
-use crate::test_support::max_diff;
+use crate::test_support::{max_diff, panic_message};
 
 /// Deterministic values in about [-2, 2].
 fn values(len: usize, seed: usize) -> Vec<f32> {
@@ -210,8 +210,7 @@ fn slices_of_the_wrong_length_are_refused_by_name() {
         values(g.output_len(), 3),
     );
     let refused = |pass: &dyn Fn() -> Vec<f32>, name: &str| {
-        let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(pass)).expect_err(name);
-        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        let message = panic_message(name, pass);
         assert!(message.contains(&format!("{name} length")), "{message}");
     };
     refused(&|| forward(&x[1..], &weight, &g), "input");
