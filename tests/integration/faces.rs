@@ -289,4 +289,63 @@ fn eval_inputs_scores_labelled_photos_and_videos_as_predict_does() {
             record["p_fake"]
         );
     }
+
+    // --faces off and --frames 4 reach the scoring: the faceless photo is scored too, each
+    // photo as predict scores it whole, the video as predict scores 4 of its frames.
+    let whole = dir.path().join("report-whole");
+    let output = Command::new(common::example("eval"))
+        .args([
+            "--bootstrap",
+            "0",
+            "--no-calibrate",
+            "--faces",
+            "off",
+            "--frames",
+            "4",
+        ])
+        .arg("--checkpoint")
+        .arg(&model)
+        .arg("--inputs")
+        .arg(&data)
+        .arg("--out")
+        .arg(&whole)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let scores = std::fs::read_to_string(whole.join("scores.csv")).unwrap();
+    let rows: Vec<(PathBuf, f64)> = scores
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            (PathBuf::from(f[0]), f[2].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rows.len(), 5, "{scores}");
+    for (path, p) in &rows {
+        let options: &[&str] = if path == &video {
+            &["--faces", "off", "--frames", "4"]
+        } else {
+            &["--faces", "off"]
+        };
+        let (_, predicted) = run_predict(options, &model, &[path]);
+        let expected = predicted[0]["p_fake"].as_f64().unwrap();
+        assert!(
+            (p - expected).abs() <= 1e-6,
+            "{}: eval {p} vs predict {expected}",
+            path.display()
+        );
+    }
+    let sixteen = run_predict(&["--faces", "off"], &model, &[&video]).1[0]["p_fake"]
+        .as_f64()
+        .unwrap();
+    let four = rows.iter().find(|(path, _)| path == &video).unwrap().1;
+    assert!(
+        (four - sixteen).abs() > 1e-5,
+        "4 and 16 frames score alike ({four}): --frames would be untested"
+    );
 }

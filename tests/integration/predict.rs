@@ -421,7 +421,8 @@ fn the_cli_reads_paths_from_stdin_scores_clips_and_enforces_the_pixel_limit() {
     let model = common::saved_deep(dir.path());
     let detector = Detector::load(&model, &Device::flex()).unwrap();
 
-    // `-`: paths on stdin, one per line, scored in that order.
+    // `-`: paths on stdin, one per line, scored in that order; one image per forward pass
+    // (the library scores them in one batch), with each record's time (--verbose).
     let images: Vec<PathBuf> = [20u8, 120, 235]
         .iter()
         .map(|&level| {
@@ -430,8 +431,10 @@ fn the_cli_reads_paths_from_stdin_scores_clips_and_enforces_the_pixel_limit() {
             path
         })
         .collect();
+    let started = std::time::Instant::now();
     let mut child = Command::new(&binary)
-        .args(["--faces", "off", "--format", "jsonl", "--checkpoint"])
+        .args(["--faces", "off", "--format", "jsonl", "--batch-size", "1"])
+        .args(["--verbose", "--checkpoint"])
         .arg(&model)
         .arg("-")
         .stdin(std::process::Stdio::piped())
@@ -446,9 +449,17 @@ fn the_cli_reads_paths_from_stdin_scores_clips_and_enforces_the_pixel_limit() {
         }
     }
     let output = child.wait_with_output().unwrap();
+    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     assert_eq!(output.status.code(), Some(0));
     let records = jsonl(&output.stdout);
     assert_eq!(records.len(), images.len());
+    for record in &records {
+        let ms = record["milliseconds"].as_f64().unwrap_or(f64::NAN);
+        assert!(
+            ms > 0.0 && ms < wall_ms,
+            "{record}: the run took {wall_ms} ms"
+        );
+    }
     let library = detector.predict_paths(&images);
     let mut p_fakes = Vec::new();
     for ((record, path), expected) in records.iter().zip(&images).zip(library) {
@@ -468,8 +479,9 @@ fn the_cli_reads_paths_from_stdin_scores_clips_and_enforces_the_pixel_limit() {
     );
 
     // --frames: a folder of two frames is one sequence, scored as the model scores the stacked
-    // preprocessed frames.
-    let clip = dir.path().join("clip");
+    // preprocessed frames; a folder is a clip whatever its name (this one is named after the
+    // video its frames came from).
+    let clip = dir.path().join("clip.mp4");
     std::fs::create_dir_all(&clip).unwrap();
     let frames = [grey(30, 64, 64), grey(200, 64, 64)];
     for (i, frame) in frames.iter().enumerate() {

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -110,6 +110,12 @@ fn progress(total: usize) -> Option<ProgressBar> {
     progress::bar(total, "scoring")
 }
 
+/// The time of `inputs` inputs scored together (one batch), per input, in milliseconds:
+/// the `ms` of `--verbose` records.
+fn ms_per_input(elapsed: Duration, inputs: usize) -> f64 {
+    elapsed.as_secs_f64() * 1e3 / inputs.max(1) as f64
+}
+
 /// The output record of one input.
 fn record(
     detector: &Detector,
@@ -137,7 +143,7 @@ fn score(args: &Args, detector: &Detector) -> Result<Vec<Record>> {
             let result = detector
                 .predict_clip(clip, frames)
                 .map_err(|e| e.to_string());
-            let ms = args.verbose.then(|| start.elapsed().as_secs_f64() * 1e3);
+            let ms = args.verbose.then(|| ms_per_input(start.elapsed(), 1));
             records.push((position, record(detector, clip, result, ms)));
             if let Some(bar) = &bar {
                 bar.inc(1);
@@ -177,7 +183,7 @@ fn score_videos(args: &Args, detector: &Detector, videos: &[Positioned]) -> Vec<
     for &(position, path) in videos {
         let start = Instant::now();
         let result = detector.predict_video(path, frames, limits, args.face_mode());
-        let ms = args.verbose.then(|| start.elapsed().as_secs_f64() * 1e3);
+        let ms = args.verbose.then(|| ms_per_input(start.elapsed(), 1));
         let record = match result {
             Ok(video) => record(detector, path, Ok(video.prediction), ms).with_frames(video.frames),
             Err(e) => record(detector, path, Err(e.to_string()), ms),
@@ -202,9 +208,10 @@ fn score_images(args: &Args, detector: &Detector, images: &[Positioned]) -> Vec<
         let paths: Vec<&Path> = chunk.iter().map(|(_, path)| path.as_path()).collect();
         let start = Instant::now();
         let results = detector.predict_paths(&paths);
-        let per_image = start.elapsed().as_secs_f64() * 1e3 / chunk.len() as f64;
+        let ms = args
+            .verbose
+            .then(|| ms_per_input(start.elapsed(), chunk.len()));
         for (&(position, path), result) in chunk.iter().zip(results) {
-            let ms = args.verbose.then_some(per_image);
             records.push((
                 position,
                 record(detector, path, result.map_err(|e| e.to_string()), ms),
@@ -243,7 +250,7 @@ fn score_images_for_faces(
         for (&(position, path), image) in chunk.iter().zip(decoded) {
             let start = Instant::now();
             let result = image.and_then(|image| detector.predict_faces(&image, mode));
-            let ms = args.verbose.then(|| start.elapsed().as_secs_f64() * 1e3);
+            let ms = args.verbose.then(|| ms_per_input(start.elapsed(), 1));
             let record = match result {
                 Ok(found) => faces_record(args, detector, path, found, ms, &mut used),
                 Err(e) => record(detector, path, Err(e.to_string()), ms),
@@ -335,7 +342,7 @@ fn score_with_heatmaps(
         let mut explanations = detector.explain_prepared(&ready, Label::Fake).into_iter();
         let per_image = args
             .verbose
-            .then(|| start.elapsed().as_secs_f64() * 1e3 / chunk.len() as f64);
+            .then(|| ms_per_input(start.elapsed(), chunk.len()));
         for (path, item) in chunk.iter().zip(decoded) {
             let out = dir.join(unique_name(path, "heatmap.png", &mut used));
             let result = item.and_then(|(image, _)| {
@@ -464,5 +471,19 @@ pub fn run(args: Args) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::ms_per_input;
+
+    #[test]
+    fn a_batch_time_is_shared_by_its_inputs_in_milliseconds() {
+        assert_eq!(ms_per_input(Duration::from_micros(1_500), 1), 1.5);
+        assert_eq!(ms_per_input(Duration::from_millis(300), 4), 75.0);
+        assert_eq!(ms_per_input(Duration::from_millis(7), 0), 7.0);
     }
 }
