@@ -117,3 +117,62 @@ pub fn run(args: Args) -> Result<()> {
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use clap::Parser;
+
+    use super::Args;
+
+    fn options(flags: &[&str]) -> anyhow::Result<deepfake_serve::ServeOptions> {
+        let args = Args::try_parse_from(std::iter::once("serve").chain(flags.iter().copied()))
+            .expect("flags parse");
+        args.options()
+    }
+
+    #[test]
+    fn flags_become_the_server_options_in_its_units() {
+        let given = options(&[
+            "--max-batch",
+            "8",
+            "--max-wait-ms",
+            "15",
+            "--queue-capacity",
+            "3",
+            "--max-body-mb",
+            "0.5",
+            "--max-megapixels",
+            "2",
+            "--request-timeout-s",
+            "9",
+        ])
+        .expect("valid options");
+        assert_eq!(given.max_batch, 8);
+        assert_eq!(given.max_wait, Duration::from_millis(15));
+        assert_eq!(given.queue_capacity, 3);
+        assert_eq!(given.max_body_bytes, 524_288, "0.5 MiB");
+        assert_eq!(given.max_pixels, 2_097_152, "2 Mi pixels");
+        assert_eq!(given.request_timeout, Duration::from_secs(9));
+        // A timeout of 0 would fail every request: it is at least a second.
+        let zero = options(&["--request-timeout-s", "0"]).expect("valid options");
+        assert_eq!(zero.request_timeout, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn sizes_and_counts_that_cannot_work_are_refused_by_flag() {
+        for (flags, named) in [
+            (&["--max-batch", "0"][..], "--max-batch"),
+            (&["--queue-capacity", "0"][..], "--queue-capacity"),
+            (&["--max-body-mb", "0"][..], "--max-body-mb"),
+            (&["--max-body-mb=-1"][..], "--max-body-mb"),
+            (&["--max-body-mb", "NaN"][..], "--max-body-mb"),
+            (&["--max-megapixels", "0"][..], "--max-megapixels"),
+            (&["--max-megapixels", "inf"][..], "--max-megapixels"),
+        ] {
+            let error = options(flags).expect_err("refused").to_string();
+            assert!(error.contains(named), "{flags:?}: {error}");
+        }
+    }
+}

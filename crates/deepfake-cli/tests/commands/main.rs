@@ -7,6 +7,7 @@ mod eval;
 mod export;
 #[cfg(unix)]
 mod serve;
+mod train;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

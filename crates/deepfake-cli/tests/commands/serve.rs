@@ -6,8 +6,8 @@ use std::process::{Command, Stdio};
 
 use crate::tiny_model;
 
-/// `deepfake serve` on a free port answers a prediction, then stops with status 0 on
-/// SIGTERM after answering the request in flight.
+/// `deepfake serve` on a free port answers a prediction (at the threshold given), then stops
+/// with status 0 on SIGTERM after answering the request in flight.
 #[test]
 fn serve_answers_then_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -19,6 +19,8 @@ fn serve_answers_then_stops_cleanly_on_sigterm() {
             "0",
             "--max-wait-ms",
             "1500",
+            "--threshold",
+            "0.25",
             "--checkpoint",
         ])
         .arg(&model_dir)
@@ -61,6 +63,7 @@ fn serve_answers_then_stops_cleanly_on_sigterm() {
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"p_fake\""), "{answer}");
+    assert!(answer.contains("\"threshold\":0.25"), "{answer}");
     let status = child.wait().unwrap();
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).unwrap();
