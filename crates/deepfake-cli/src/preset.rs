@@ -29,3 +29,26 @@ impl Preset {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum;
+
+    use super::Preset;
+
+    /// The name recorded in benchmarks is the one `--preset` takes.
+    #[test]
+    fn each_name_is_its_command_line_spelling() {
+        for preset in Preset::value_variants() {
+            assert_eq!(Preset::from_str(preset.name(), false), Ok(*preset));
+        }
+        assert_eq!(
+            Preset::Seed.config(),
+            deepfake::model::DetectorConfig::seed()
+        );
+        assert_eq!(
+            Preset::Tiny.config(),
+            deepfake::model::DetectorConfig::tiny()
+        );
+    }
+}

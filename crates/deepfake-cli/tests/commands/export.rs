@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Distribution, Tensor};
 use deepfake::formats::{MODEL_INFO_FILE, ModelInfo};
-use deepfake::model::{Detector as Model, DetectorConfig};
+use deepfake::model::Detector as Model;
 use deepfake_compare::{max_abs_diff_or_panic, spread};
 
-use crate::{deepfake, stderr_of_failure, stdout_of, tiny_model};
+use crate::{deep_model, deepfake, stderr_of_failure, stdout_of, tiny_model};
 
 /// The tiny model of `dir/model`, with a calibration temperature of 2 recorded beside it.
 fn calibrated_tiny_model(dir: &Path) -> PathBuf {
@@ -95,19 +95,6 @@ fn export_to_onnx_follows_its_options_and_describes_the_file() {
     assert_eq!(onnx.input.shape, ["1", "3", "3", "64", "64"]);
     assert_eq!(onnx.seq_len, Some(3));
     assert_eq!(onnx.p_fake_temperature, 1.0);
-}
-
-/// The deep torch fixture (identity blocks; trained so that its logits follow the
-/// brightness of its input) saved in `dir/deep`.
-fn deep_model(dir: &Path) -> PathBuf {
-    let mut config = DetectorConfig::tiny();
-    config.backbone.layers = [2, 2, 2, 2];
-    let weights = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../deepfake-model/tests/fixtures/deep_detector.pth");
-    let model = Model::from_pytorch(weights, &config, &Device::flex()).expect("torch fixture");
-    let model_dir = dir.join("deep");
-    model.save(&config, &model_dir).expect("model saved");
-    model_dir
 }
 
 /// The PyTorch state dict loads back into the reference layout and gives the model's

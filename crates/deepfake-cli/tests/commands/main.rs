@@ -5,6 +5,7 @@ mod binary;
 mod data_info;
 mod eval;
 mod export;
+mod predict;
 #[cfg(unix)]
 mod serve;
 mod train;
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use burn::tensor::Device;
-use deepfake::model::DetectorConfig;
+use deepfake::model::{Detector, DetectorConfig};
 
 /// Runs `deepfake ARGS...` to the end.
 fn deepfake<I, S>(args: I) -> Output
@@ -57,6 +58,19 @@ fn tiny_model(dir: &Path) -> PathBuf {
     let config = DetectorConfig::tiny();
     let model = config.init(&Device::flex()).expect("tiny detector");
     let model_dir = dir.join("model");
+    model.save(&config, &model_dir).expect("model saved");
+    model_dir
+}
+
+/// The deep torch fixture (identity blocks; trained so that its logits follow the
+/// brightness of its input) saved in `dir/deep`.
+fn deep_model(dir: &Path) -> PathBuf {
+    let mut config = DetectorConfig::tiny();
+    config.backbone.layers = [2, 2, 2, 2];
+    let weights = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../deepfake-model/tests/fixtures/deep_detector.pth");
+    let model = Detector::from_pytorch(weights, &config, &Device::flex()).expect("torch fixture");
+    let model_dir = dir.join("deep");
     model.save(&config, &model_dir).expect("model saved");
     model_dir
 }
