@@ -117,6 +117,53 @@ fn grouped_conv_line(new: &[GroupedConvMeasurement]) -> Option<String> {
     ))
 }
 
+/// An epoch's summary line: losses, accuracies, learning rate, throughput (overall, of the
+/// steps and of the loader, images/s) and time; `* best` when the checkpoint improved.
+fn epoch_line(r: &EpochRecord, improved: bool) -> String {
+    format!(
+        "epoch {:>3}  train loss {:.4} acc {:.4}  val loss {:.4} acc {:.4}  lr {:.2e}  {} img/s (steps {}, loader {})  {:.0} s{}",
+        r.epoch,
+        r.train_loss,
+        r.train_accuracy,
+        r.val_loss,
+        r.val_accuracy,
+        r.lr,
+        progress::rate(r.images_per_second),
+        progress::rate(r.step_images_per_second),
+        progress::rate(r.loader_images_per_second),
+        r.seconds,
+        if improved { "  * best" } else { "" }
+    )
+}
+
+/// What to do when the loader decoded more slowly than the steps consumed (by more than
+/// 10%): the GPU (or CPU) waited for images.
+fn loader_hint(r: &EpochRecord) -> Option<String> {
+    (r.loader_images_per_second < 0.9 * r.step_images_per_second).then(|| {
+        format!(
+            "  the loader is the bottleneck ({:.0} < {:.0} img/s): give it more cores \
+             (RAYON_NUM_THREADS) or pre-resize the images",
+            r.loader_images_per_second, r.step_images_per_second
+        )
+    })
+}
+
+/// The epoch's skipped files, the first 10 by name and then how many more.
+fn skipped_lines(skipped: &[Skipped]) -> Vec<String> {
+    let mut lines: Vec<String> = skipped
+        .iter()
+        .take(10)
+        .map(|s| format!("  skipped {}: {}", s.path.display(), s.reason))
+        .collect();
+    if skipped.len() > 10 {
+        lines.push(format!(
+            "  ... and {} more skipped files",
+            skipped.len() - 10
+        ));
+    }
+    lines
+}
+
 impl Progress {
     fn bar(&mut self, len: usize, prefix: String) {
         if !self.quiet {
@@ -163,20 +210,7 @@ impl TrainObserver for Progress {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-        eprintln!(
-            "epoch {:>3}  train loss {:.4} acc {:.4}  val loss {:.4} acc {:.4}  lr {:.2e}  {} img/s (steps {}, loader {})  {:.0} s{}",
-            r.epoch,
-            r.train_loss,
-            r.train_accuracy,
-            r.val_loss,
-            r.val_accuracy,
-            r.lr,
-            progress::rate(r.images_per_second),
-            progress::rate(r.step_images_per_second),
-            progress::rate(r.loader_images_per_second),
-            r.seconds,
-            if improved { "  * best" } else { "" }
-        );
+        eprintln!("{}", epoch_line(r, improved));
         let measured = grouped_conv_measurements();
         if let Some(line) =
             grouped_conv_line(&measured[self.measurements_reported.min(measured.len())..])
@@ -184,18 +218,11 @@ impl TrainObserver for Progress {
             eprintln!("{line}");
         }
         self.measurements_reported = measured.len();
-        if r.loader_images_per_second < 0.9 * r.step_images_per_second {
-            eprintln!(
-                "  the loader is the bottleneck ({:.0} < {:.0} img/s): give it more cores \
-                 (RAYON_NUM_THREADS) or pre-resize the images",
-                r.loader_images_per_second, r.step_images_per_second
-            );
+        if let Some(hint) = loader_hint(r) {
+            eprintln!("{hint}");
         }
-        for s in skipped.iter().take(10) {
-            eprintln!("  skipped {}: {}", s.path.display(), s.reason);
-        }
-        if skipped.len() > 10 {
-            eprintln!("  ... and {} more skipped files", skipped.len() - 10);
+        for line in skipped_lines(skipped) {
+            eprintln!("{line}");
         }
     }
     fn message(&mut self, text: &str) {
@@ -289,5 +316,58 @@ mod tests {
             line.contains("per layer shape: direct for 1, im2col for 2 of 3 "),
             "{line}"
         );
+    }
+
+    /// An epoch at `step` and `loader` images/s.
+    fn epoch(step: f64, loader: f64) -> EpochRecord {
+        EpochRecord {
+            epoch: 3,
+            train_loss: 0.5,
+            train_accuracy: 0.75,
+            val_loss: 0.625,
+            val_accuracy: 0.8125,
+            lr: 0.00025,
+            seconds: 61.4,
+            images_per_second: 42.54,
+            step_images_per_second: step,
+            loader_images_per_second: loader,
+        }
+    }
+
+    #[test]
+    fn epoch_line_gives_every_figure_and_marks_the_best() {
+        assert_eq!(
+            epoch_line(&epoch(50.0, 1714.4), true),
+            "epoch   3  train loss 0.5000 acc 0.7500  val loss 0.6250 acc 0.8125  lr 2.50e-4  \
+             42.5 img/s (steps 50.0, loader 1714)  61 s  * best"
+        );
+        assert!(epoch_line(&epoch(50.0, 60.0), false).ends_with("  61 s"));
+    }
+
+    #[test]
+    fn the_loader_is_named_when_it_is_over_10_percent_slower_than_the_steps() {
+        let hint = loader_hint(&epoch(100.0, 89.0)).expect("a hint");
+        assert!(hint.contains("(89 < 100 img/s)"), "{hint}");
+        assert_eq!(loader_hint(&epoch(100.0, 90.0)), None);
+        assert_eq!(loader_hint(&epoch(100.0, 250.0)), None);
+    }
+
+    #[test]
+    fn skipped_files_are_listed_up_to_10_then_counted() {
+        let skipped = |n: usize| -> Vec<Skipped> {
+            (0..n)
+                .map(|i| Skipped {
+                    path: format!("data/{i}.jpg").into(),
+                    reason: "truncated".into(),
+                })
+                .collect()
+        };
+        assert_eq!(skipped_lines(&[]), Vec::<String>::new());
+        let ten = skipped_lines(&skipped(10));
+        assert_eq!(ten.len(), 10);
+        assert_eq!(ten[9], "  skipped data/9.jpg: truncated");
+        let twelve = skipped_lines(&skipped(12));
+        assert_eq!(twelve.len(), 11);
+        assert_eq!(twelve[10], "  ... and 2 more skipped files");
     }
 }

@@ -3,6 +3,8 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
+use deepfake::data::synth::{REGIONS_FILE, SYNTHETIC_MARKER, SynthConfig};
+
 use crate::{corrupt_a_test_image, deepfake, stdout_of, synthetic};
 
 /// `synth` writes a data set whose counts and sizes follow from its options (valid and test
@@ -93,4 +95,50 @@ fn data_info_table_counts_sizes_and_names_skipped_files() {
         info.as_os_str(),
     ]));
     assert!(!undecoded.contains("image sizes"), "{undecoded}");
+}
+
+/// `synth`'s options all reach the data: the marker file records them, the trace regions
+/// are listed when asked for, and another seed gives other images.
+#[test]
+fn synth_records_its_options_and_the_seed_changes_the_images() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let write = |name: &str, seed: &str| {
+        let out = dir.path().join(name);
+        stdout_of(&deepfake([
+            OsStr::new("synth"),
+            OsStr::new("--out"),
+            out.as_os_str(),
+            OsStr::new("--per-class"),
+            OsStr::new("2"),
+            OsStr::new("--size"),
+            OsStr::new("32"),
+            OsStr::new("--seed"),
+            OsStr::new(seed),
+            OsStr::new("--difficulty"),
+            OsStr::new("0.9"),
+            OsStr::new("--trace-region"),
+            OsStr::new("0.4"),
+        ]));
+        out
+    };
+    let first = write("first", "3");
+    let marker: SynthConfig = serde_json::from_str(
+        &std::fs::read_to_string(first.join(SYNTHETIC_MARKER)).expect("the synthetic marker"),
+    )
+    .expect("a synthetic-data configuration");
+    let expected = SynthConfig {
+        per_class: 2,
+        size: 32,
+        seed: 3,
+        difficulty: 0.9,
+        trace_region: Some(0.4),
+        ..SynthConfig::default()
+    };
+    assert_eq!(marker, expected);
+    assert!(first.join(REGIONS_FILE).is_file());
+
+    let image = "real_vs_fake/real-vs-fake/train/fake/00000.jpg";
+    let read = |root: &Path| std::fs::read(root.join(image)).expect("a synthetic image");
+    assert_eq!(read(&first), read(&write("again", "3")), "same seed");
+    assert_ne!(read(&first), read(&write("other", "4")), "another seed");
 }
