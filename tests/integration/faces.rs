@@ -201,6 +201,27 @@ fn a_moving_face_is_tracked_through_a_video_and_a_faceless_video_is_an_error() {
     );
 }
 
+/// `eval --inputs data` of `model` into `out` (no bootstrap, no calibration), with `args`;
+/// fails the test if it fails.
+fn eval_inputs(args: &[&str], model: &Path, data: &Path, out: &Path) {
+    let output = Command::new(common::example("eval"))
+        .args(["--bootstrap", "0", "--no-calibrate"])
+        .args(args)
+        .arg("--checkpoint")
+        .arg(model)
+        .arg("--inputs")
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[test]
 fn eval_inputs_scores_labelled_photos_and_videos_as_predict_does() {
     let dir = tempfile::tempdir().unwrap();
@@ -229,20 +250,7 @@ fn eval_inputs_scores_labelled_photos_and_videos_as_predict_does() {
         std::fs::copy(face_photo(name), fake.join(name)).unwrap();
     }
     let out = dir.path().join("report");
-    let output = Command::new(common::example("eval"))
-        .args(["--bootstrap", "0", "--no-calibrate", "--checkpoint"])
-        .arg(&model)
-        .arg("--inputs")
-        .arg(&data)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    eval_inputs(&[], &model, &data, &out);
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(
@@ -293,29 +301,7 @@ fn eval_inputs_scores_labelled_photos_and_videos_as_predict_does() {
     // --faces off and --frames 4 reach the scoring: the faceless photo is scored too, each
     // photo as predict scores it whole, the video as predict scores 4 of its frames.
     let whole = dir.path().join("report-whole");
-    let output = Command::new(common::example("eval"))
-        .args([
-            "--bootstrap",
-            "0",
-            "--no-calibrate",
-            "--faces",
-            "off",
-            "--frames",
-            "4",
-        ])
-        .arg("--checkpoint")
-        .arg(&model)
-        .arg("--inputs")
-        .arg(&data)
-        .arg("--out")
-        .arg(&whole)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    eval_inputs(&["--faces", "off", "--frames", "4"], &model, &data, &whole);
     let scores = std::fs::read_to_string(whole.join("scores.csv")).unwrap();
     let rows: Vec<(PathBuf, f64)> = scores
         .lines()

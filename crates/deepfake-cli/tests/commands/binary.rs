@@ -1,12 +1,10 @@
 //! The `deepfake` binary itself: its command list and its exit status.
 
-use std::ffi::OsStr;
-
 use crate::{deepfake, stderr_of_failure, stdout_of};
 
 #[test]
 fn help_lists_every_command() {
-    let help = stdout_of(&deepfake(["--help"]));
+    let help = stdout_of(&deepfake(&[&"--help"]));
     for command in [
         "train",
         "eval",
@@ -31,7 +29,7 @@ fn help_lists_every_command() {
 fn a_failing_command_exits_1_with_its_error_and_cause() {
     let dir = tempfile::tempdir().expect("temporary folder");
     let missing = dir.path().join("no-such-data");
-    let stderr = stderr_of_failure(&deepfake([OsStr::new("data-info"), missing.as_os_str()]), 1);
+    let stderr = stderr_of_failure(&deepfake(&[&"data-info", &missing]), 1);
     let context = format!("error: opening {}: ", missing.display());
     assert!(stderr.starts_with(&context), "{stderr}");
     assert!(

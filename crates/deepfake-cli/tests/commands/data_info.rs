@@ -1,6 +1,5 @@
 //! `deepfake synth` and `deepfake data-info`.
 
-use std::ffi::OsStr;
 use std::path::Path;
 
 use deepfake::data::synth::{REGIONS_FILE, SYNTHETIC_MARKER, SynthConfig};
@@ -12,24 +11,14 @@ use crate::{corrupt_a_test_image, deepfake, stdout_of, synthetic};
 #[test]
 fn synth_then_data_info_count_what_was_asked_for() {
     let dir = tempfile::tempdir().expect("temporary folder");
-    let data = dir.path().join("data");
-    let data = data.to_str().expect("utf-8 path");
-    stdout_of(&deepfake([
-        "synth",
-        "--out",
-        data,
-        "--per-class",
-        "6",
-        "--size",
-        "24",
-    ]));
+    let data = synthetic(dir.path(), 6, 24);
     let info_path = dir.path().join("info.json");
-    let json = stdout_of(&deepfake([
-        "data-info",
-        data,
-        "--json",
-        "--out",
-        info_path.to_str().expect("utf-8 path"),
+    let json = stdout_of(&deepfake(&[
+        &"data-info",
+        &data,
+        &"--json",
+        &"--out",
+        &info_path,
     ]));
     let info: serde_json::Value = serde_json::from_str(&json).expect("JSON on stdout");
     for (split, per_class) in [("train", 6), ("valid", 2), ("test", 2)] {
@@ -42,7 +31,7 @@ fn synth_then_data_info_count_what_was_asked_for() {
     }
     assert_eq!(info["image_sizes"]["24x24"], 20, "{json}");
     assert_eq!(info["skipped"].as_array().map(Vec::len), Some(0), "{json}");
-    let written = std::fs::read_to_string(Path::new(&info_path)).expect("dataset info file");
+    let written = std::fs::read_to_string(&info_path).expect("dataset info file");
     assert_eq!(written.trim(), json.trim());
 }
 
@@ -54,12 +43,7 @@ fn data_info_table_counts_sizes_and_names_skipped_files() {
     let data = synthetic(dir.path(), 6, 24);
     let corrupt = corrupt_a_test_image(&data, "fake");
     let info = dir.path().join("info.json");
-    let table = stdout_of(&deepfake([
-        OsStr::new("data-info"),
-        data.as_os_str(),
-        OsStr::new("--out"),
-        info.as_os_str(),
-    ]));
+    let table = stdout_of(&deepfake(&[&"data-info", &data, &"--out", &info]));
     let rows: Vec<Vec<&str>> = table
         .lines()
         .map(|line| line.split_whitespace().collect())
@@ -87,12 +71,12 @@ fn data_info_table_counts_sizes_and_names_skipped_files() {
     assert!(info.is_file());
 
     // Without decoding, no sizes are known and none is printed.
-    let undecoded = stdout_of(&deepfake([
-        OsStr::new("data-info"),
-        data.as_os_str(),
-        OsStr::new("--no-decode"),
-        OsStr::new("--out"),
-        info.as_os_str(),
+    let undecoded = stdout_of(&deepfake(&[
+        &"data-info",
+        &data,
+        &"--no-decode",
+        &"--out",
+        &info,
     ]));
     assert!(!undecoded.contains("image sizes"), "{undecoded}");
 }
@@ -104,20 +88,20 @@ fn synth_records_its_options_and_the_seed_changes_the_images() {
     let dir = tempfile::tempdir().expect("temporary folder");
     let write = |name: &str, seed: &str| {
         let out = dir.path().join(name);
-        stdout_of(&deepfake([
-            OsStr::new("synth"),
-            OsStr::new("--out"),
-            out.as_os_str(),
-            OsStr::new("--per-class"),
-            OsStr::new("2"),
-            OsStr::new("--size"),
-            OsStr::new("32"),
-            OsStr::new("--seed"),
-            OsStr::new(seed),
-            OsStr::new("--difficulty"),
-            OsStr::new("0.9"),
-            OsStr::new("--trace-region"),
-            OsStr::new("0.4"),
+        stdout_of(&deepfake(&[
+            &"synth",
+            &"--out",
+            &out,
+            &"--per-class",
+            &"2",
+            &"--size",
+            &"32",
+            &"--seed",
+            &seed,
+            &"--difficulty",
+            &"0.9",
+            &"--trace-region",
+            &"0.4",
         ]));
         out
     };

@@ -1,6 +1,5 @@
 //! `deepfake eval`: of a scores file and of a model on a data set's split.
 
-use std::ffi::OsStr;
 use std::path::Path;
 
 use serde_json::Value;
@@ -26,16 +25,16 @@ fn eval_of_a_scores_file_uses_the_threshold_and_bootstrap_given() {
     )
     .expect("scores written");
     let out = dir.path().join("eval");
-    let stdout = stdout_of(&deepfake([
-        OsStr::new("eval"),
-        OsStr::new("--scores"),
-        scores.as_os_str(),
-        OsStr::new("--out"),
-        out.as_os_str(),
-        OsStr::new("--threshold"),
-        OsStr::new("0.8"),
-        OsStr::new("--bootstrap"),
-        OsStr::new("0"),
+    let stdout = stdout_of(&deepfake(&[
+        &"eval",
+        &"--scores",
+        &scores,
+        &"--out",
+        &out,
+        &"--threshold",
+        &"0.8",
+        &"--bootstrap",
+        &"0",
     ]));
     assert!(stdout.contains("n = 5 images, threshold 0.8\n"), "{stdout}");
     let accuracy: Vec<&str> = stdout
@@ -59,14 +58,14 @@ fn eval_of_a_scores_file_uses_the_threshold_and_bootstrap_given() {
     assert_eq!(report["bootstrap"], Value::Null, "--bootstrap 0 skips it");
 
     let resampled = dir.path().join("resampled");
-    stdout_of(&deepfake([
-        OsStr::new("eval"),
-        OsStr::new("--scores"),
-        scores.as_os_str(),
-        OsStr::new("--out"),
-        resampled.as_os_str(),
-        OsStr::new("--bootstrap"),
-        OsStr::new("20"),
+    stdout_of(&deepfake(&[
+        &"eval",
+        &"--scores",
+        &scores,
+        &"--out",
+        &resampled,
+        &"--bootstrap",
+        &"20",
     ]));
     let report = report_json(&resampled);
     assert_eq!(report["threshold"], 0.5);
@@ -84,17 +83,17 @@ fn eval_of_a_model_prints_calibration_robustness_and_skipped_files() {
     let data = synthetic(dir.path(), 10, 32);
     let corrupt = corrupt_a_test_image(&data, "real");
     let out = dir.path().join("eval");
-    let output = deepfake([
-        OsStr::new("eval"),
-        OsStr::new("--checkpoint"),
-        model.as_os_str(),
-        OsStr::new("--data"),
-        data.as_os_str(),
-        OsStr::new("--out"),
-        out.as_os_str(),
-        OsStr::new("--bootstrap"),
-        OsStr::new("0"),
-        OsStr::new("--robustness"),
+    let output = deepfake(&[
+        &"eval",
+        &"--checkpoint",
+        &model,
+        &"--data",
+        &data,
+        &"--out",
+        &out,
+        &"--bootstrap",
+        &"0",
+        &"--robustness",
     ]);
     let stdout = stdout_of(&output);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -155,17 +154,17 @@ fn eval_of_a_model_prints_calibration_robustness_and_skipped_files() {
 
     // --no-calibrate fits no temperature.
     let uncalibrated = dir.path().join("uncalibrated");
-    let stdout = stdout_of(&deepfake([
-        OsStr::new("eval"),
-        OsStr::new("--checkpoint"),
-        model.as_os_str(),
-        OsStr::new("--data"),
-        data.as_os_str(),
-        OsStr::new("--out"),
-        uncalibrated.as_os_str(),
-        OsStr::new("--bootstrap"),
-        OsStr::new("0"),
-        OsStr::new("--no-calibrate"),
+    let stdout = stdout_of(&deepfake(&[
+        &"eval",
+        &"--checkpoint",
+        &model,
+        &"--data",
+        &data,
+        &"--out",
+        &uncalibrated,
+        &"--bootstrap",
+        &"0",
+        &"--no-calibrate",
     ]));
     assert!(stdout.contains("n = 3 images"), "{stdout}");
     assert!(!stdout.contains("temperature"), "{stdout}");

@@ -1,6 +1,5 @@
 //! `deepfake export`: to ONNX with its `model_info.json`, and to a PyTorch state dict.
 
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Distribution, Tensor};
@@ -30,12 +29,12 @@ fn export_to_onnx_follows_its_options_and_describes_the_file() {
     let model = calibrated_tiny_model(dir.path());
 
     let out = dir.path().join("images/detector.onnx");
-    let stdout = stdout_of(&deepfake([
-        OsStr::new("export"),
-        OsStr::new("--checkpoint"),
-        model.as_os_str(),
-        OsStr::new("--out"),
-        out.as_os_str(),
+    let stdout = stdout_of(&deepfake(&[
+        &"export",
+        &"--checkpoint",
+        &model,
+        &"--out",
+        &out,
     ]));
     let info_path = out.with_file_name(MODEL_INFO_FILE);
     assert!(
@@ -73,16 +72,16 @@ fn export_to_onnx_follows_its_options_and_describes_the_file() {
     assert_eq!(onnx.source, Some(model.display().to_string()));
 
     let out = dir.path().join("sequences/detector.onnx");
-    let stdout = stdout_of(&deepfake([
-        OsStr::new("export"),
-        OsStr::new("--checkpoint"),
-        model.as_os_str(),
-        OsStr::new("--out"),
-        out.as_os_str(),
-        OsStr::new("--seq-len"),
-        OsStr::new("3"),
-        OsStr::new("--static-batch"),
-        OsStr::new("--no-temperature"),
+    let stdout = stdout_of(&deepfake(&[
+        &"export",
+        &"--checkpoint",
+        &model,
+        &"--out",
+        &out,
+        &"--seq-len",
+        &"3",
+        &"--static-batch",
+        &"--no-temperature",
     ]));
     assert!(
         stdout.contains("p_fake = sigmoid((logit_fake - logit_real) / 1), "),
@@ -104,14 +103,14 @@ fn export_to_pytorch_round_trips_and_refuses_onnx_options() {
     let dir = tempfile::tempdir().expect("temporary folder");
     let model_dir = deep_model(dir.path());
     let out = dir.path().join("torch/detector.safetensors");
-    let stdout = stdout_of(&deepfake([
-        OsStr::new("export"),
-        OsStr::new("--checkpoint"),
-        model_dir.as_os_str(),
-        OsStr::new("--format"),
-        OsStr::new("safetensors-pytorch"),
-        OsStr::new("--out"),
-        out.as_os_str(),
+    let stdout = stdout_of(&deepfake(&[
+        &"export",
+        &"--checkpoint",
+        &model_dir,
+        &"--format",
+        &"safetensors-pytorch",
+        &"--out",
+        &out,
     ]));
     let bytes = std::fs::metadata(&out).expect("the state dict").len();
     assert!(
@@ -141,15 +140,15 @@ fn export_to_pytorch_round_trips_and_refuses_onnx_options() {
 
     for option in ["--static-batch", "--seq-len=3"] {
         let stderr = stderr_of_failure(
-            &deepfake([
-                OsStr::new("export"),
-                OsStr::new("--checkpoint"),
-                model_dir.as_os_str(),
-                OsStr::new("--format"),
-                OsStr::new("safetensors-pytorch"),
-                OsStr::new("--out"),
-                out.as_os_str(),
-                OsStr::new(option),
+            &deepfake(&[
+                &"export",
+                &"--checkpoint",
+                &model_dir,
+                &"--format",
+                &"safetensors-pytorch",
+                &"--out",
+                &out,
+                &option,
             ]),
             1,
         );

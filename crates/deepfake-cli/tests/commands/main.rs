@@ -17,14 +17,10 @@ use std::process::{Command, Output};
 use burn::tensor::Device;
 use deepfake::model::{Detector, DetectorConfig};
 
-/// Runs `deepfake ARGS...` to the end.
-fn deepfake<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
+/// Runs `deepfake ARGS...` to the end (`&[&"eval", &"--out", &path]`).
+fn deepfake(args: &[&dyn AsRef<OsStr>]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_deepfake"))
-        .args(args)
+        .args(args.iter().map(|arg| arg.as_ref()))
         .output()
         .expect("the deepfake binary runs")
 }
@@ -79,14 +75,14 @@ fn deep_model(dir: &Path) -> PathBuf {
 /// per class (valid and test a fifth of that, rounded up), `size` x `size` pixels.
 fn synthetic(dir: &Path, per_class: usize, size: u32) -> PathBuf {
     let data = dir.join("data");
-    stdout_of(&deepfake([
-        OsStr::new("synth"),
-        OsStr::new("--out"),
-        data.as_os_str(),
-        OsStr::new("--per-class"),
-        OsStr::new(&per_class.to_string()),
-        OsStr::new("--size"),
-        OsStr::new(&size.to_string()),
+    stdout_of(&deepfake(&[
+        &"synth",
+        &"--out",
+        &data,
+        &"--per-class",
+        &per_class.to_string(),
+        &"--size",
+        &size.to_string(),
     ]));
     data
 }

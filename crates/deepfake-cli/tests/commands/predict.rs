@@ -58,13 +58,9 @@ fn predict_refuses_options_that_cannot_work_with_exit_status_2() {
             "--save-crops writes the face crops of --faces auto or only",
         ),
     ] {
-        let mut args = vec![
-            OsStr::new("predict"),
-            OsStr::new("--checkpoint"),
-            model.as_os_str(),
-        ];
-        args.extend(flags.iter().map(OsStr::new));
-        args.push(image.as_os_str());
+        let mut args: Vec<&dyn AsRef<OsStr>> = vec![&"predict", &"--checkpoint", &model];
+        args.extend(flags.iter().map(|option| option as &dyn AsRef<OsStr>));
+        args.push(&image);
         let stderr = stderr_of_failure(&deepfake(&args), 2);
         assert!(
             stderr.starts_with(&format!("error: {named}")),
@@ -83,20 +79,21 @@ fn predict_summary_counts_each_kind_of_record() {
     let broken = dir.path().join("broken.png");
     std::fs::write(&broken, b"not an image").expect("file written");
     let faces = [face_photo("two_faces.png"), face_photo("tilted_face.png")];
+    let no_face = face_photo("no_face.png");
     let run = |threshold: &str| {
-        let mut args = vec![
-            OsStr::new("predict"),
-            OsStr::new("--format"),
-            OsStr::new("json"),
-            OsStr::new("--threshold"),
-            OsStr::new(threshold),
-            OsStr::new("--checkpoint"),
-            model.as_os_str(),
-        ];
-        let no_face = face_photo("no_face.png");
-        args.extend([faces[0].as_os_str(), faces[1].as_os_str()]);
-        args.extend([no_face.as_os_str(), broken.as_os_str()]);
-        let output = deepfake(&args);
+        let output = deepfake(&[
+            &"predict",
+            &"--format",
+            &"json",
+            &"--threshold",
+            &threshold,
+            &"--checkpoint",
+            &model,
+            &faces[0],
+            &faces[1],
+            &no_face,
+            &broken,
+        ]);
         let records: Vec<Value> =
             serde_json::from_slice(&output.stdout).expect("a JSON array of records");
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -127,12 +124,7 @@ fn predict_summary_counts_each_kind_of_record() {
     );
 
     // Without a faceless input, no such count.
-    let output = deepfake([
-        OsStr::new("predict"),
-        OsStr::new("--checkpoint"),
-        model.as_os_str(),
-        faces[0].as_os_str(),
-    ]);
+    let output = deepfake(&[&"predict", &"--checkpoint", &model, &faces[0]]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(

@@ -47,14 +47,8 @@ fn train_records_every_option_in_its_run_and_resumes() {
         "--max-batches",
         "1",
     ];
-    let mut args = vec![
-        OsStr::new("train"),
-        OsStr::new("--data"),
-        data.as_os_str(),
-        OsStr::new("--out"),
-        run.as_os_str(),
-    ];
-    args.extend(options.iter().map(OsStr::new));
+    let mut args: Vec<&dyn AsRef<OsStr>> = vec![&"train", &"--data", &data, &"--out", &run];
+    args.extend(options.iter().map(|option| option as &dyn AsRef<OsStr>));
     let output = deepfake(&args);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
@@ -93,7 +87,7 @@ fn train_records_every_option_in_its_run_and_resumes() {
     assert_eq!(saved, expected);
 
     // Resumed, a finished run says so and ends where it was.
-    let output = deepfake([OsStr::new("train"), OsStr::new("--resume"), run.as_os_str()]);
+    let output = deepfake(&[&"train", &"--resume", &run]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
@@ -105,19 +99,19 @@ fn train_records_every_option_in_its_run_and_resumes() {
 
     // --no-augment: no augmentation at all.
     let plain = dir.path().join("plain");
-    let output = deepfake([
-        OsStr::new("train"),
-        OsStr::new("--data"),
-        data.as_os_str(),
-        OsStr::new("--out"),
-        plain.as_os_str(),
-        OsStr::new("--preset"),
-        OsStr::new("tiny"),
-        OsStr::new("--epochs"),
-        OsStr::new("1"),
-        OsStr::new("--max-batches"),
-        OsStr::new("1"),
-        OsStr::new("--no-augment"),
+    let output = deepfake(&[
+        &"train",
+        &"--data",
+        &data,
+        &"--out",
+        &plain,
+        &"--preset",
+        &"tiny",
+        &"--epochs",
+        &"1",
+        &"--max-batches",
+        &"1",
+        &"--no-augment",
     ]);
     assert!(
         output.status.success(),
@@ -135,14 +129,7 @@ fn train_records_every_option_in_its_run_and_resumes() {
 #[test]
 fn train_without_data_names_the_option_and_how_to_get_data() {
     let dir = tempfile::tempdir().expect("temporary folder");
-    let stderr = stderr_of_failure(
-        &deepfake([
-            OsStr::new("train"),
-            OsStr::new("--out"),
-            dir.path().join("run").as_os_str(),
-        ]),
-        1,
-    );
+    let stderr = stderr_of_failure(&deepfake(&[&"train", &"--out", &dir.path().join("run")]), 1);
     assert!(
         stderr.starts_with("error: --data is required")
             && stderr.contains("cargo xtask synth --out data/synth"),
