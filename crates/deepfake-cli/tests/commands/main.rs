@@ -19,7 +19,13 @@ use deepfake::model::{Detector, DetectorConfig};
 
 /// Runs `deepfake ARGS...` to the end (`&[&"eval", &"--out", &path]`).
 fn deepfake(args: &[&dyn AsRef<OsStr>]) -> Output {
+    deepfake_in(Path::new("."), args)
+}
+
+/// [`deepfake`] run in the folder `dir` (where relative paths land).
+fn deepfake_in(dir: &Path, args: &[&dyn AsRef<OsStr>]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_deepfake"))
+        .current_dir(dir)
         .args(args.iter().map(|arg| arg.as_ref()))
         .output()
         .expect("the deepfake binary runs")

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::{deep_model, deepfake, stderr_of_failure, tiny_model};
+use crate::{deep_model, deepfake, deepfake_in, stderr_of_failure, tiny_model};
 
 /// A photo of `crates/deepfake-faces/tests/fixtures` (scikit-image's sample photos).
 fn face_photo(name: &str) -> PathBuf {
@@ -61,7 +61,8 @@ fn predict_refuses_options_that_cannot_work_with_exit_status_2() {
         let mut args: Vec<&dyn AsRef<OsStr>> = vec![&"predict", &"--checkpoint", &model];
         args.extend(flags.iter().map(|option| option as &dyn AsRef<OsStr>));
         args.push(&image);
-        let stderr = stderr_of_failure(&deepfake(&args), 2);
+        // In the scratch folder: a wrongly accepted `maps` or `crops` lands there.
+        let stderr = stderr_of_failure(&deepfake_in(dir.path(), &args), 2);
         assert!(
             stderr.starts_with(&format!("error: {named}")),
             "{flags:?}: {stderr}"
