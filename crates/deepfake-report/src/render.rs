@@ -96,8 +96,10 @@ pub fn encode_png(pixels: &[u8], w: u32, h: u32) -> image::ImageResult<Vec<u8>> 
     Ok(png)
 }
 
-/// Draws `figure` as an SVG document.
+/// Draws `figure` as an SVG document (the text as text; its layout needs the font's metrics,
+/// so the embedded font is registered here too).
 pub fn render_svg<F: Figure>(figure: &F) -> Result<String> {
+    register_fonts();
     let mut svg = String::new();
     paint(
         figure,

@@ -1,0 +1,94 @@
+//! The confusion matrix: each count, its row and overall shares in its own cell, shaded by
+//! its row share, diagonal cells in the Real colour and the others in the Fake colour.
+
+use deepfake_metrics::{Report, ReportOptions, Scored};
+use deepfake_report::figures::ConfusionFigure;
+use deepfake_report::render::render_svg;
+
+use crate::svg::{self, Svg};
+
+/// 4 real images scored 0.1, 0.2, 0.3, 0.7 and 4 fakes 0.6, 0.8, 0.9, 0.95: at 0.5,
+/// TN 3, FP 1, FN 0, TP 4.
+fn figure() -> Svg {
+    let scored = Scored::new(
+        vec![false, false, false, false, true, true, true, true],
+        vec![0.1, 0.2, 0.3, 0.7, 0.6, 0.8, 0.9, 0.95],
+    )
+    .expect("scores");
+    let options = ReportOptions {
+        bootstrap_resamples: 0,
+        ..ReportOptions::default()
+    };
+    let report = Report::compute(&scored, None, &options).expect("report");
+    svg::parse(&render_svg(&ConfusionFigure::new(&report)).expect("SVG"))
+}
+
+#[test]
+fn each_cell_holds_its_count_and_shares_shaded_by_its_row_share() {
+    let figure = figure();
+    let cells = figure
+        .rects
+        .iter()
+        .filter(|r| r.fill != "none" && r.fill != "#FFFFFF")
+        .collect::<Vec<_>>();
+    assert_eq!(cells.len(), 4, "{cells:?}");
+    // (row = true class, column = predicted, count, of its row, of all 8, colour)
+    let expected = [
+        (0, 0, "3", "75.0% of row", "37.5% of all", "#2E6DB4"),
+        (0, 1, "1", "25.0% of row", "12.5% of all", "#D64541"),
+        (1, 0, "0", "0.0% of row", "0.0% of all", "#D64541"),
+        (1, 1, "4", "100.0% of row", "50.0% of all", "#2E6DB4"),
+    ];
+    let shares = [0.75, 0.25, 0.0, 1.0];
+    let (left, top) = (cells[0].x, cells[0].y);
+    let size = cells[0].width;
+    for ((row, col, count, of_row, of_all, colour), share) in expected.into_iter().zip(shares) {
+        let cell = cells
+            .iter()
+            .find(|r| r.x == left + col as f64 * size && r.y == top + row as f64 * size)
+            .unwrap_or_else(|| panic!("no cell at row {row}, column {col}: {cells:?}"));
+        assert_eq!(cell.fill, colour, "row {row}, column {col}");
+        let opacity = 0.12 + 0.75 * share;
+        assert!((cell.opacity - opacity).abs() < 1e-9, "{cell:?}: {opacity}");
+        let centre_x = cell.x + size / 2.0;
+        let middle_y = cell.y + size / 2.0;
+        let (count, of_row, of_all) =
+            (figure.text(count), figure.text(of_row), figure.text(of_all));
+        for text in [count, of_row, of_all] {
+            assert_eq!(text.x, centre_x, "{text:?} is not centred in {cell:?}");
+        }
+        assert!(count.bold);
+        assert!(
+            cell.y < count.y && count.y < middle_y,
+            "{count:?} not in the upper half of {cell:?}"
+        );
+        assert!(
+            middle_y < of_row.y && of_row.y < of_all.y && of_all.y < cell.y + size,
+            "{of_row:?} and {of_all:?} not in order in the lower half of {cell:?}"
+        );
+    }
+}
+
+#[test]
+fn classes_name_the_columns_above_and_the_rows_to_the_left() {
+    let figure = figure();
+    let cells: Vec<_> = figure
+        .rects
+        .iter()
+        .filter(|r| r.fill != "none" && r.fill != "#FFFFFF")
+        .collect();
+    let (left, top, size) = (cells[0].x, cells[0].y, cells[0].width);
+    for (i, name) in ["Real", "Fake"].into_iter().enumerate() {
+        let centre = i as f64 * size + size / 2.0;
+        let drawn = figure.texts_saying(name);
+        assert_eq!(drawn.len(), 2, "{name}: {drawn:?}");
+        let column = drawn.iter().find(|t| t.y < top).expect("a column label");
+        assert_eq!(column.x, left + centre, "{column:?}");
+        let row = drawn.iter().find(|t| t.x < left).expect("a row label");
+        assert_eq!(row.y, top + centre, "{row:?}");
+    }
+    let predicted = figure.text("Predicted");
+    assert!(predicted.bold && predicted.y < top && predicted.x == left + size);
+    let truth = figure.text("True");
+    assert!(truth.bold && truth.x < left && truth.y == top + size);
+}
