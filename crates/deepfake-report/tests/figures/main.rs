@@ -2,6 +2,7 @@
 //! them, the texts in their places, the cells in their shades. (The report's own tests check
 //! that every figure is written and decodes; these check what it shows.)
 
+mod calibration;
 mod confusion;
 mod robustness;
 mod svg;

@@ -20,12 +20,13 @@ pub struct Rect {
     pub opacity: f64,
 }
 
-/// A `<circle>` (a plotted point) and its stroke colour.
+/// A `<circle>` (a plotted point) and its stroke and fill colours.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Circle {
     pub x: f64,
     pub y: f64,
     pub stroke: String,
+    pub fill: String,
 }
 
 /// A `<polyline>` (a line series, an axis, a tick) and its stroke colour.
@@ -79,6 +80,7 @@ pub fn parse(svg: &str) -> Svg {
                 x: number(node, "cx"),
                 y: number(node, "cy"),
                 stroke: colour(node, "stroke"),
+                fill: colour(node, "fill"),
             }),
             "polyline" => parsed.polylines.push(Polyline {
                 points: node
@@ -111,12 +113,12 @@ impl Svg {
         found[0]
     }
 
-    /// The points drawn in `stroke`, left to right, within `x_range`.
-    pub fn points(&self, stroke: &str, x_range: std::ops::Range<f64>) -> Vec<(f64, f64)> {
+    /// The points drawn (outlined or filled) in `colour`, left to right, within `x_range`.
+    pub fn points(&self, colour: &str, x_range: std::ops::Range<f64>) -> Vec<(f64, f64)> {
         let mut points: Vec<(f64, f64)> = self
             .circles
             .iter()
-            .filter(|c| c.stroke == stroke && x_range.contains(&c.x))
+            .filter(|c| (c.stroke == colour || c.fill == colour) && x_range.contains(&c.x))
             .map(|c| (c.x, c.y))
             .collect();
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -186,4 +188,17 @@ pub fn assert_at(what: &str, points: &[(f64, f64)], expected: &[(f64, f64)]) {
             "{what}: drawn at {got:?}, expected {want:?} (all: {points:?} vs {expected:?})"
         );
     }
+}
+
+/// Asserts that a drawn rectangle spans `expected` (`[left, top, right, bottom]` in pixels)
+/// within 1.5 pixels.
+pub fn assert_spans(what: &str, rect: &Rect, expected: [f64; 4]) {
+    let drawn = [rect.x, rect.y, rect.x + rect.width, rect.y + rect.height];
+    assert!(
+        drawn
+            .iter()
+            .zip(&expected)
+            .all(|(d, e)| (d - e).abs() <= 1.5),
+        "{what}: drawn over {drawn:?}, expected {expected:?}"
+    );
 }
