@@ -4,6 +4,7 @@
 
 mod calibration;
 mod confusion;
+mod curves;
 mod dashboard;
 mod robustness;
 mod svg;
