@@ -115,4 +115,38 @@ mod tests {
         assert!(hot[0] > cold[0] && hot[2] < cold[2], "{hot:?} vs {cold:?}");
         assert!(heatmap_overlay(&image, &map[1..], "x").is_err());
     }
+
+    /// Each pixel is the image blended with the map's colour at 0.25 + 0.35 x the map
+    /// value; the colour bar runs from jet(1) at its top to jet(0) at its bottom; a caption
+    /// gets a whitened box behind it. Expected values worked out by hand for a grey 128
+    /// image, the map 0 on the left half and 1 on the right.
+    #[test]
+    fn the_overlay_blends_by_the_map_value_and_draws_the_bar() {
+        let image = RgbImage::from_pixel(80, 60, Rgb([128, 128, 128]));
+        let map: Vec<f32> = (0..60 * 80)
+            .map(|i| if i % 80 >= 40 { 1.0 } else { 0.0 })
+            .collect();
+        let plain = heatmap_overlay(&image, &map, "").unwrap();
+        // v = 1: alpha 0.6 of [127, 0, 0]: 128 x 0.4 + 127 x 0.6 = 127.4, 128 x 0.4 = 51.2.
+        assert_eq!(plain.get_pixel(70, 50).0, [127, 51, 51]);
+        // v = 0: alpha 0.25 of [0, 0, 127]: 96 and 96 + 31.75.
+        assert_eq!(plain.get_pixel(10, 50).0, [96, 96, 128]);
+        // The bar: columns 86..98, rows 6..54; row 6 is v = 1, row 53 is v = 1 - 47/48,
+        // whose blue is (1.5 - |4v - 1|) x 255 = 148.75, truncated.
+        for x in [86, 97] {
+            assert_eq!(plain.get_pixel(x, 6).0, [127, 0, 0], "column {x}");
+            assert_eq!(plain.get_pixel(x, 53).0, [0, 0, 148], "column {x}");
+        }
+        for (x, y) in [(85, 30), (98, 30), (90, 5), (90, 54)] {
+            assert_eq!(plain.get_pixel(x, y).0, [255, 255, 255], "({x}, {y})");
+        }
+        assert_eq!(plain.get_pixel(1, 1).0, [96, 96, 128], "no caption, no box");
+        // With a caption, its corner is 80% white over the blend: 0.8 x 255 + 0.2 x 96
+        // (plotters blends in 8-bit fixed point: within 1.5 of the exact value).
+        let captioned = heatmap_overlay(&image, &map, "P(fake) 0.93").unwrap();
+        let corner = captioned.get_pixel(1, 1).0;
+        for (got, want) in corner.iter().zip([223.2f32, 223.2, 229.6]) {
+            assert!((f32::from(*got) - want).abs() <= 1.5, "{corner:?}");
+        }
+    }
 }
