@@ -7,5 +7,6 @@ mod confusion;
 mod curves;
 mod dashboard;
 mod robustness;
+mod samples;
 mod svg;
 mod training;

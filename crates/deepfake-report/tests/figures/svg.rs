@@ -9,7 +9,7 @@ pub struct Text {
     pub bold: bool,
 }
 
-/// A `<rect>` with its fill colour (`#RRGGBB` or `none`) and opacity.
+/// A `<rect>` with its fill and stroke colours (`#RRGGBB`, a name or `none`) and opacity.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rect {
     pub x: f64,
@@ -17,7 +17,17 @@ pub struct Rect {
     pub width: f64,
     pub height: f64,
     pub fill: String,
+    pub stroke: String,
     pub opacity: f64,
+}
+
+/// An `<image>` (an embedded PNG) and where it is placed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
 }
 
 /// A `<circle>` (a plotted point) and its stroke and fill colours.
@@ -41,6 +51,7 @@ pub struct Polyline {
 pub struct Svg {
     pub texts: Vec<Text>,
     pub rects: Vec<Rect>,
+    pub images: Vec<Image>,
     pub circles: Vec<Circle>,
     pub polylines: Vec<Polyline>,
 }
@@ -50,6 +61,15 @@ fn number(node: roxmltree::Node, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("<{}> without {name}", node.tag_name().name()))
         .parse()
         .unwrap_or_else(|e| panic!("<{}> {name}: {e}", node.tag_name().name()))
+}
+
+/// `name`'s number, or `default` when the element leaves it out.
+fn number_or(node: roxmltree::Node, name: &str, default: f64) -> f64 {
+    if node.has_attribute(name) {
+        number(node, name)
+    } else {
+        default
+    }
 }
 
 fn colour(node: roxmltree::Node, name: &str) -> String {
@@ -69,12 +89,19 @@ pub fn parse(svg: &str) -> Svg {
                 bold: node.attribute("font-weight") == Some("bold"),
             }),
             "rect" => parsed.rects.push(Rect {
+                x: number_or(node, "x", 0.0),
+                y: number_or(node, "y", 0.0),
+                width: number(node, "width"),
+                height: number(node, "height"),
+                fill: colour(node, "fill"),
+                stroke: colour(node, "stroke"),
+                opacity: number_or(node, "opacity", 1.0),
+            }),
+            "image" => parsed.images.push(Image {
                 x: number(node, "x"),
                 y: number(node, "y"),
                 width: number(node, "width"),
                 height: number(node, "height"),
-                fill: colour(node, "fill"),
-                opacity: number(node, "opacity"),
             }),
             "circle" => parsed.circles.push(Circle {
                 x: number(node, "cx"),
