@@ -117,20 +117,29 @@ mod tests {
     }
 
     /// Each pixel is the image blended with the map's colour at 0.25 + 0.35 x the map
-    /// value; the colour bar runs from jet(1) at its top to jet(0) at its bottom; a caption
-    /// gets a whitened box behind it. Expected values worked out by hand for a grey 128
-    /// image, the map 0 on the left half and 1 on the right.
+    /// value; the colour bar runs from jet(1) at its top to jet(0) at its bottom, labelled 1
+    /// and 0 on its right; a caption gets a whitened box behind it as wide as its text.
+    /// Expected values worked out by hand for a grey 128 image and a map of 1 in the
+    /// bottom-right quarter, 0 elsewhere.
     #[test]
     fn the_overlay_blends_by_the_map_value_and_draws_the_bar() {
         let image = RgbImage::from_pixel(80, 60, Rgb([128, 128, 128]));
         let map: Vec<f32> = (0..60 * 80)
-            .map(|i| if i % 80 >= 40 { 1.0 } else { 0.0 })
+            .map(|i| {
+                if i % 80 >= 40 && i / 80 >= 30 {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let plain = heatmap_overlay(&image, &map, "").unwrap();
         // v = 1: alpha 0.6 of [127, 0, 0]: 128 x 0.4 + 127 x 0.6 = 127.4, 128 x 0.4 = 51.2.
         assert_eq!(plain.get_pixel(70, 50).0, [127, 51, 51]);
         // v = 0: alpha 0.25 of [0, 0, 127]: 96 and 96 + 31.75.
-        assert_eq!(plain.get_pixel(10, 50).0, [96, 96, 128]);
+        for (x, y) in [(10, 50), (70, 10), (10, 10)] {
+            assert_eq!(plain.get_pixel(x, y).0, [96, 96, 128], "({x}, {y})");
+        }
         // The bar: columns 86..98, rows 6..54; row 6 is v = 1, row 53 is v = 1 - 47/48,
         // whose blue is (1.5 - |4v - 1|) x 255 = 148.75, truncated.
         for x in [86, 97] {
@@ -140,13 +149,29 @@ mod tests {
         for (x, y) in [(85, 30), (98, 30), (90, 5), (90, 54)] {
             assert_eq!(plain.get_pixel(x, y).0, [255, 255, 255], "({x}, {y})");
         }
+        // "1" hangs from the bar's top and "0" stands on its bottom, 3 pixels right of it.
+        let inked = |rows: std::ops::Range<u32>| {
+            rows.flat_map(|y| (101..112).map(move |x| (x, y)))
+                .filter(|&(x, y)| plain.get_pixel(x, y).0[0] < 128)
+                .count()
+        };
+        assert!(inked(6..18) > 0, "no 1 at the bar's top");
+        assert!(inked(42..54) > 0, "no 0 at the bar's bottom");
+        assert_eq!(inked(20..40), 0, "ink beside the bar's middle");
         assert_eq!(plain.get_pixel(1, 1).0, [96, 96, 128], "no caption, no box");
-        // With a caption, its corner is 80% white over the blend: 0.8 x 255 + 0.2 x 96
-        // (plotters blends in 8-bit fixed point: within 1.5 of the exact value).
-        let captioned = heatmap_overlay(&image, &map, "P(fake) 0.93").unwrap();
-        let corner = captioned.get_pixel(1, 1).0;
-        for (got, want) in corner.iter().zip([223.2f32, 223.2, 229.6]) {
-            assert!((f32::from(*got) - want).abs() <= 1.5, "{corner:?}");
-        }
+        // With a caption, the box is 80% white over the blend (0.8 x 255 + 0.2 x 96; plotters
+        // blends in 8-bit fixed point: within 1.5), as wide as 2 characters of the font
+        // (60 / 16 pixels, at least 10): 2 x 10 x 0.6 + 8 = 20, and 10 + 8 = 18 high.
+        let captioned = heatmap_overlay(&image, &map, "ab").unwrap();
+        let whitened = |x: u32, y: u32| {
+            let pixel = captioned.get_pixel(x, y).0;
+            pixel
+                .iter()
+                .zip([223.2f32, 223.2, 229.6])
+                .all(|(got, want)| (f32::from(*got) - want).abs() <= 1.5)
+        };
+        assert!(whitened(1, 1) && whitened(19, 17) && whitened(1, 17));
+        assert_eq!(captioned.get_pixel(21, 10).0, [96, 96, 128]);
+        assert_eq!(captioned.get_pixel(10, 19).0, [96, 96, 128]);
     }
 }

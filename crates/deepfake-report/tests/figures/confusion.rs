@@ -91,4 +91,36 @@ fn classes_name_the_columns_above_and_the_rows_to_the_left() {
     assert!(predicted.bold && predicted.y < top && predicted.x == left + size);
     let truth = figure.text("True");
     assert!(truth.bold && truth.x < left && truth.y == top + size);
+    // The margins' layout: "Predicted" 55 px above the grid, the column names 22 above
+    // it, the row names 40 to its left, "True" 100 to its left.
+    assert_eq!((predicted.x, predicted.y), (left + size, top - 55.0));
+    assert_eq!((truth.x, truth.y), (left - 100.0, top + size));
+    for text in figure
+        .texts_saying("Real")
+        .into_iter()
+        .chain(figure.texts_saying("Fake"))
+    {
+        assert!(
+            text.y == top - 22.0 || text.x == left - 40.0,
+            "{text:?} is neither a column nor a row name"
+        );
+    }
+}
+
+#[test]
+fn each_cell_is_outlined() {
+    let figure = figure();
+    let outlines: Vec<_> = figure
+        .rects
+        .iter()
+        .filter(|r| r.fill == "none" && r.stroke == "#000000")
+        .map(|r| (r.x, r.y, r.width, r.height))
+        .collect();
+    let cells: Vec<_> = figure
+        .rects
+        .iter()
+        .filter(|r| r.fill != "none" && r.fill != "#FFFFFF")
+        .map(|r| (r.x, r.y, r.width, r.height))
+        .collect();
+    assert_eq!(outlines, cells);
 }

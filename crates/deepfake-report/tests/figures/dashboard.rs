@@ -3,7 +3,7 @@
 
 use deepfake_metrics::{Report, ReportOptions, Scored};
 use deepfake_report::figures::Dashboard;
-use deepfake_report::render::render_svg;
+use deepfake_report::render::{Figure, render_svg};
 use deepfake_report::{HEADLINE_TARGETS, ReportInputs, TemperatureSummary};
 
 use crate::svg::{self, assert_spans};
@@ -33,7 +33,9 @@ fn each_metric_has_its_bar_target_and_verdict() {
         ece_before: 0.25,
         ece_after: 0.125,
     });
-    let figure = svg::parse(&render_svg(&Dashboard::new(&inputs)).expect("SVG"));
+    let dashboard = Dashboard::new(&inputs);
+    assert_eq!(dashboard.title(), "Headline metrics against the targets");
+    let figure = svg::parse(&render_svg(&dashboard).expect("SVG"));
 
     let values = [
         7.0 / 8.0,

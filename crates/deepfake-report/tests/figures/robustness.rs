@@ -99,6 +99,17 @@ fn each_kind_runs_from_the_clean_value_through_its_levels() {
                 "{metric:?}: dash at {point:?}, not on the clean value from {left:?} to {right:?}"
             );
         }
+        // A tick label per severity step, under the axis.
+        for step in 0..=3 {
+            let x = axes.x_of(step as f64, 0.0, 3.2);
+            assert!(
+                figure
+                    .texts_saying(&step.to_string())
+                    .iter()
+                    .any(|t| (t.x - x).abs() <= 1.5 && t.y > axes.bottom),
+                "{metric:?}: no tick label {step} at x {x}"
+            );
+        }
         figure.text("jpeg (95, 75, 50)");
         figure.text("blur (1, 2)");
     }

@@ -4,13 +4,14 @@
 use std::path::Path;
 
 use deepfake_metrics::Scored;
-use deepfake_report::figures::SampleGrid;
+use deepfake_report::figures::{SampleGrid, heatmap_overlay};
 use image::{Rgb, RgbImage};
 
 use crate::svg::{self, Svg};
 
-/// Ten images: 0-2 wrong (a real scored 0.9, a fake scored 0.3, a real scored 0.6:
-/// confidences 90%, 70%, 60%), 3-9 right.
+/// Ten images, image `i` all of colour (20 i, 90, 160): 0-2 wrong (a real scored 0.9, a
+/// fake scored 0.3, a real scored 0.6: confidences 90%, 70%, 60%), 3-9 right. Image 0 has
+/// a name too long for its tile.
 fn scored_images(dir: &Path) -> (Scored, Vec<String>) {
     let labels = vec![
         false, true, false, true, false, true, false, true, false, true,
@@ -18,7 +19,8 @@ fn scored_images(dir: &Path) -> (Scored, Vec<String>) {
     let scores = vec![0.9, 0.3, 0.6, 0.8, 0.1, 0.95, 0.2, 0.7, 0.4, 0.85];
     let names = (0..10)
         .map(|i| {
-            let path = dir.join(format!("img_{i}.png"));
+            let long = if i == 0 { "a_long_file_" } else { "" };
+            let path = dir.join(format!("{long}img_{i}.png"));
             RgbImage::from_pixel(40, 30, Rgb([20 * i as u8, 90, 160]))
                 .save(&path)
                 .expect("image written");
@@ -28,8 +30,9 @@ fn scored_images(dir: &Path) -> (Scored, Vec<String>) {
     (Scored::new(labels, scores).expect("scores"), names)
 }
 
-/// The three lines under the tile at `origin` (the thumbnail's top-left corner).
-fn lines_at(figure: &Svg, origin: (f64, f64)) -> Vec<String> {
+/// The three lines under the tile at `origin` (the thumbnail's top-left corner), each
+/// with its colour.
+fn lines_at(figure: &Svg, origin: (f64, f64)) -> Vec<(String, String)> {
     (0..3)
         .map(|k| {
             let (x, y) = (origin.0 + 64.0, origin.1 + 128.0 + 18.0 + 16.0 * k as f64);
@@ -37,9 +40,8 @@ fn lines_at(figure: &Svg, origin: (f64, f64)) -> Vec<String> {
                 .texts
                 .iter()
                 .find(|t| t.x == x && t.y == y)
+                .map(|t| (t.text.clone(), t.fill.clone()))
                 .unwrap_or_else(|| panic!("no line {k} at ({x}, {y})"))
-                .text
-                .clone()
         })
         .collect()
 }
@@ -56,7 +58,7 @@ fn the_grid_shows_the_most_confident_errors_then_spread_correct_ones() {
     assert!(rendered.title.starts_with("Sample predictions (4 shown;"));
     let expected = [
         (
-            "true Real · img_0.png",
+            "true Real · …e_img_0.png",
             "pred Fake ✗",
             "confidence 90.0%",
             "#d64541",
@@ -89,7 +91,10 @@ fn the_grid_shows_the_most_confident_errors_then_spread_correct_ones() {
             (image.x, image.y, image.width, image.height),
             (origin.0, origin.1, 128.0, 128.0)
         );
-        assert_eq!(lines_at(&figure, origin), [truth, predicted, confidence]);
+        // The verdict line in the frame's colour, the others black.
+        let lines = [(truth, "black"), (predicted, colour), (confidence, "black")]
+            .map(|(text, fill)| (text.to_string(), fill.to_string()));
+        assert_eq!(lines_at(&figure, origin), lines);
         let frame = figure
             .rects
             .iter()
@@ -102,6 +107,47 @@ fn the_grid_shows_the_most_confident_errors_then_spread_correct_ones() {
     }
     let size = figure.rects.first().expect("the background");
     assert_eq!((size.width, size.height), (640.0, 200.0));
+    assert!(!grid.is_empty());
+    assert!(SampleGrid::default().is_empty());
+
+    // The PNG: each thumbnail at its place, framed in its colour, its three lines under it
+    // (the verdict in the frame's colour, the truth in black).
+    let png = image::open(&rendered.png).expect("the PNG").to_rgb8();
+    assert_eq!(png.dimensions(), (640, 200));
+    let frames = [[214, 69, 65], [214, 69, 65], [46, 139, 87], [46, 139, 87]];
+    for (i, (image, frame)) in [0u8, 1, 3, 6].into_iter().zip(frames).enumerate() {
+        let (x, y) = (160 * i as u32 + 16, 8);
+        assert_eq!(
+            png.get_pixel(x + 64, y + 64).0,
+            [20 * image, 90, 160],
+            "tile {i}"
+        );
+        assert_eq!(png.get_pixel(x - 2, y + 64).0, frame, "tile {i}'s frame");
+        assert_eq!(png.get_pixel(x - 6, y + 64).0, [255, 255, 255], "tile {i}");
+        let band = |line: u32| {
+            let top = y + 128 + 6 + 16 * line;
+            (top..top + 12).flat_map(move |row| (x..x + 128).map(move |col| (col, row)))
+        };
+        let black = |line| band(line).any(|(c, r)| png.get_pixel(c, r).0.iter().all(|&v| v < 60));
+        let tinted = |line: u32| {
+            band(line).any(|(c, r)| {
+                let [red, green, blue] = png.get_pixel(c, r).0.map(i32::from);
+                if frame[0] > 100 {
+                    red - green > 80 && red - blue > 80
+                } else {
+                    green - red > 50 && green - blue > 20
+                }
+            })
+        };
+        assert!(
+            black(0) && !tinted(0),
+            "tile {i}: the truth line is not black"
+        );
+        assert!(
+            tinted(1) && !black(1),
+            "tile {i}: the verdict is not in the frame's colour"
+        );
+    }
 }
 
 #[test]
@@ -133,4 +179,19 @@ fn heatmaps_sit_beside_their_thumbnails_in_wider_cells() {
         assert_eq!((thumbnail.x, thumbnail.y), origin);
         assert_eq!(lines_at(&figure, origin).len(), 3);
     }
+    // In the PNG too, each map right of its thumbnail: the 0.5 map's blend over the
+    // thumbnail's colour.
+    let png = image::open(&rendered.png).expect("the PNG").to_rgb8();
+    let thumbnail = RgbImage::from_pixel(128, 128, Rgb([0, 90, 160]));
+    let overlay = heatmap_overlay(&thumbnail, &[0.5; 128 * 128], "").expect("overlay");
+    assert_eq!(
+        png.get_pixel(16 + 64, 8 + 64).0,
+        [0, 90, 160],
+        "image 0's thumbnail"
+    );
+    assert_eq!(
+        png.get_pixel(16 + 136 + 64, 8 + 64),
+        overlay.get_pixel(64, 64),
+        "image 0's map"
+    );
 }

@@ -7,6 +7,7 @@ pub struct Text {
     pub y: f64,
     pub text: String,
     pub bold: bool,
+    pub fill: String,
 }
 
 /// A `<rect>` with its fill and stroke colours (`#RRGGBB`, a name or `none`) and opacity.
@@ -87,6 +88,7 @@ pub fn parse(svg: &str) -> Svg {
                 y: number(node, "y"),
                 text: node.text().unwrap_or_default().trim().to_string(),
                 bold: node.attribute("font-weight") == Some("bold"),
+                fill: colour(node, "fill"),
             }),
             "rect" => parsed.rects.push(Rect {
                 x: number_or(node, "x", 0.0),

@@ -3,7 +3,7 @@
 
 use deepfake_formats::EpochRecord;
 use deepfake_report::figures::TrainingCurves;
-use deepfake_report::render::render_svg;
+use deepfake_report::render::{Figure, render_svg};
 
 use crate::svg::{self, assert_at};
 
@@ -35,7 +35,9 @@ fn history() -> Vec<EpochRecord> {
 #[test]
 fn each_epoch_is_drawn_at_its_loss_and_accuracy() {
     let history = history();
-    let figure = svg::parse(&render_svg(&TrainingCurves { history: &history }).expect("SVG"));
+    let curves = TrainingCurves { history: &history };
+    assert_eq!(curves.title(), "Training curves");
+    let figure = svg::parse(&render_svg(&curves).expect("SVG"));
     // The loss panel runs from 0 to 1.1x the largest loss (1.1 / 3); accuracy from 0 to 1;
     // both from the first epoch to the last.
     let max_loss = 1.1 / 3.0 * 1.1;
