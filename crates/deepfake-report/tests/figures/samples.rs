@@ -122,7 +122,19 @@ fn the_grid_shows_the_most_confident_errors_then_spread_correct_ones() {
             [20 * image, 90, 160],
             "tile {i}"
         );
-        assert_eq!(png.get_pixel(x - 2, y + 64).0, frame, "tile {i}'s frame");
+        // The frame's four sides, 2 pixels outside the thumbnail.
+        for (c, r) in [
+            (x - 2, y + 64),
+            (x + 129, y + 64),
+            (x + 64, y - 2),
+            (x + 64, y + 129),
+        ] {
+            assert_eq!(
+                png.get_pixel(c, r).0,
+                frame,
+                "tile {i}'s frame at ({c}, {r})"
+            );
+        }
         assert_eq!(png.get_pixel(x - 6, y + 64).0, [255, 255, 255], "tile {i}");
         let band = |line: u32| {
             let top = y + 128 + 6 + 16 * line;
@@ -139,6 +151,25 @@ fn the_grid_shows_the_most_confident_errors_then_spread_correct_ones() {
                 }
             })
         };
+        // The verdict and confidence lines centred under the thumbnail: their ink's extent
+        // centred on x + 64 (the first line can be wider than the cell, cut at the edge).
+        for line in 1..3 {
+            let top = y + 128 + 6 + 16 * line;
+            let inked: Vec<u32> = (top..top + 12)
+                .flat_map(|row| (x - 16..x + 144).map(move |col| (col, row)))
+                .filter(|&(c, r)| png.get_pixel(c, r).0 != [255, 255, 255])
+                .map(|(c, _)| c)
+                .collect();
+            let (Some(&first), Some(&last)) = (inked.iter().min(), inked.iter().max()) else {
+                panic!("tile {i}: line {line} has no ink");
+            };
+            let centre = f64::from(first + last) / 2.0;
+            assert!(
+                (centre - f64::from(x + 64)).abs() <= 3.0,
+                "tile {i}: line {line} centred at {centre}, not {}",
+                x + 64
+            );
+        }
         assert!(
             black(0) && !tinted(0),
             "tile {i}: the truth line is not black"
@@ -189,9 +220,15 @@ fn heatmaps_sit_beside_their_thumbnails_in_wider_cells() {
         [0, 90, 160],
         "image 0's thumbnail"
     );
+    // The map starts after an 8-pixel gap: 128 + 8 right of the thumbnail's left edge.
     assert_eq!(
-        png.get_pixel(16 + 136 + 64, 8 + 64),
-        overlay.get_pixel(64, 64),
+        png.get_pixel(16 + 136, 8 + 64),
+        overlay.get_pixel(0, 64),
         "image 0's map"
+    );
+    assert_eq!(
+        png.get_pixel(16 + 135, 8 + 64).0,
+        [255, 255, 255],
+        "the gap"
     );
 }
