@@ -85,6 +85,20 @@ fn reliability_bars_reach_each_bins_accuracy_with_its_count_and_point() {
     let low = filled[0].lower.min(0.5);
     let x = |v: f64| axes.x_of(v, low, 1.0);
     let y = |v: f64| axes.y_of(v, 0.0, 1.05);
+    // A bar (of zero height at accuracy 0) and a count for each filled bin, none for the
+    // empty ones.
+    let all_bars = figure
+        .rects
+        .iter()
+        .filter(|r| r.fill == REAL && (r.opacity - 0.75).abs() < 1e-9)
+        .count();
+    assert_eq!(all_bars, filled.len());
+    let counts = figure
+        .texts
+        .iter()
+        .filter(|t| t.text.parse::<usize>().is_ok() && t.y < axes.bottom)
+        .count();
+    assert_eq!(counts, filled.len(), "{:?}", figure.texts);
     let drawn = bars(&figure, REAL, 0.75);
     let with_height: Vec<_> = filled.iter().filter(|b| b.accuracy > 0.0).collect();
     assert_eq!(drawn.len(), with_height.len(), "{drawn:?}");
