@@ -2,10 +2,11 @@
 //! confidence histograms of right and wrong predictions, the error rate per confidence
 //! bucket.
 
-use deepfake_metrics::{Report, ReportOptions, Scored};
+use deepfake_metrics::{Report, Scored};
 use deepfake_report::figures::{ConfidenceDistribution, ErrorsByConfidence, ReliabilityFigure};
 use deepfake_report::render::render_svg;
 
+use crate::report_of;
 use crate::svg::{self, Rect, Svg, assert_at, assert_spans};
 
 const REAL: &str = "#2E6DB4";
@@ -24,11 +25,7 @@ fn scored() -> Scored {
 }
 
 fn report() -> Report {
-    let options = ReportOptions {
-        bootstrap_resamples: 0,
-        ..ReportOptions::default()
-    };
-    Report::compute(&scored(), None, &options).expect("report")
+    report_of(&scored())
 }
 
 /// The filled bars of `colour` at `opacity` that have a height.

@@ -1,25 +1,15 @@
 //! The confusion matrix: each count, its row and overall shares in its own cell, shaded by
 //! its row share, diagonal cells in the Real colour and the others in the Fake colour.
 
-use deepfake_metrics::{Report, ReportOptions, Scored};
 use deepfake_report::figures::ConfusionFigure;
 use deepfake_report::render::render_svg;
 
 use crate::svg::{self, Svg};
+use crate::{eight_scores, report_of};
 
-/// 4 real images scored 0.1, 0.2, 0.3, 0.7 and 4 fakes 0.6, 0.8, 0.9, 0.95: at 0.5,
-/// TN 3, FP 1, FN 0, TP 4.
+/// The matrix of [`eight_scores`]: TN 3, FP 1, FN 0, TP 4.
 fn figure() -> Svg {
-    let scored = Scored::new(
-        vec![false, false, false, false, true, true, true, true],
-        vec![0.1, 0.2, 0.3, 0.7, 0.6, 0.8, 0.9, 0.95],
-    )
-    .expect("scores");
-    let options = ReportOptions {
-        bootstrap_resamples: 0,
-        ..ReportOptions::default()
-    };
-    let report = Report::compute(&scored, None, &options).expect("report");
+    let report = report_of(&eight_scores());
     svg::parse(&render_svg(&ConfusionFigure::new(&report)).expect("SVG"))
 }
 

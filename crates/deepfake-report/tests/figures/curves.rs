@@ -1,10 +1,11 @@
 //! The ROC and precision-recall curves: every point of the curve where the axes put it, the
 //! chance and no-skill lines, the Youden point.
 
-use deepfake_metrics::{Report, ReportOptions, Scored};
+use deepfake_metrics::Scored;
 use deepfake_report::figures::{PrFigure, RocFigure};
 use deepfake_report::render::render_svg;
 
+use crate::report_of;
 use crate::svg::{self, Svg, assert_at};
 
 const REAL: &str = "#2E6DB4";
@@ -22,14 +23,6 @@ fn scored() -> Scored {
     .expect("scores")
 }
 
-fn report(scored: &Scored) -> Report {
-    let options = ReportOptions {
-        bootstrap_resamples: 0,
-        ..ReportOptions::default()
-    };
-    Report::compute(scored, None, &options).expect("report")
-}
-
 /// The polyline of `colour` with `n` points (the curve; the legend's samples have 2).
 fn curve(figure: &Svg, colour: &str, n: usize) -> Vec<(f64, f64)> {
     figure
@@ -44,7 +37,7 @@ fn curve(figure: &Svg, colour: &str, n: usize) -> Vec<(f64, f64)> {
 #[test]
 fn roc_curve_chance_line_and_youden_point() {
     let scored = scored();
-    let report = report(&scored);
+    let report = report_of(&scored);
     let roc = report.roc_curve.as_ref().expect("a ROC curve");
     let figure = svg::parse(&render_svg(&RocFigure::new(roc, &report)).expect("SVG"));
     let axes = figure.axes(0.0..2000.0);
@@ -81,7 +74,7 @@ fn roc_curve_chance_line_and_youden_point() {
 #[test]
 fn pr_curve_and_the_no_skill_line_at_the_share_of_fakes() {
     let scored = scored();
-    let report = report(&scored);
+    let report = report_of(&scored);
     let pr = report.pr_curve.as_ref().expect("a PR curve");
     let figure = svg::parse(&render_svg(&PrFigure::new(pr, &report, &scored)).expect("SVG"));
     let axes = figure.axes(0.0..2000.0);

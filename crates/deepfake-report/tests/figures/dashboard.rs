@@ -1,12 +1,12 @@
 //! The dashboard: a bar per headline metric to its value, green when its target is met and
 //! red when not, the target marked; the counts and calibration below.
 
-use deepfake_metrics::{Report, ReportOptions, Scored};
 use deepfake_report::figures::Dashboard;
 use deepfake_report::render::{Figure, render_svg};
 use deepfake_report::{HEADLINE_TARGETS, ReportInputs, TemperatureSummary};
 
 use crate::svg::{self, assert_spans};
+use crate::{eight_scores, report_of};
 
 const GOOD: &str = "#2E8B57";
 const BAD: &str = "#D64541";
@@ -16,16 +16,8 @@ const GREY: &str = "#8C8C8C";
 fn each_metric_has_its_bar_target_and_verdict() {
     // Reals 0.1, 0.2, 0.3, 0.7; fakes 0.6, 0.8, 0.9, 0.95: accuracy 7/8, ROC AUC 15/16,
     // mean confidence 6.35/8 (all below their targets); PR AUC above its 0.90.
-    let scored = Scored::new(
-        vec![false, false, false, false, true, true, true, true],
-        vec![0.1, 0.2, 0.3, 0.7, 0.6, 0.8, 0.9, 0.95],
-    )
-    .expect("scores");
-    let options = ReportOptions {
-        bootstrap_resamples: 0,
-        ..ReportOptions::default()
-    };
-    let report = Report::compute(&scored, None, &options).expect("report");
+    let scored = eight_scores();
+    let report = report_of(&scored);
     let title = format!("{}{}", "a".repeat(65), "b".repeat(65));
     let mut inputs = ReportInputs::new(title, &report, &scored);
     inputs.temperature = Some(TemperatureSummary {
