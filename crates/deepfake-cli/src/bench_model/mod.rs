@@ -172,12 +172,17 @@ fn gpu_reserved_mb(device: &Device) -> Option<f64> {
 
 /// Peak resident set size of this process in MB (Linux `VmHWM`), if known.
 fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    peak_rss_mb_of(&std::fs::read_to_string("/proc/self/status").ok()?)
+}
+
+/// The `VmHWM:` line of a `/proc/<pid>/status` text (in kB) in MB (MiB: kB / 1024).
+fn peak_rss_mb_of(status: &str) -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
 }
 
+/// The middle value (for an even count, the upper of the two middle ones).
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -402,4 +407,45 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{median, peak_rss_mb_of, time_passes};
+
+    #[test]
+    fn median_is_the_middle_value_of_any_order() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 3.0);
+        assert_eq!(median(vec![5.0]), 5.0);
+    }
+
+    #[test]
+    fn peak_rss_is_read_from_vmhwm_in_mb() {
+        let status = "Name:\tbench\nVmPeak:\t 9000 kB\nVmHWM:\t    2048 kB\nVmRSS:\t 1024 kB\n";
+        assert_eq!(peak_rss_mb_of(status), Some(2.0));
+        assert_eq!(peak_rss_mb_of("Name:\tbench\n"), None);
+    }
+
+    /// Warm-up passes are run and not timed; the timed passes' median is returned.
+    #[test]
+    fn passes_are_timed_after_the_warm_up_and_the_median_returned() {
+        let mut calls = 0;
+        // Two warm-up passes of 150 ms, then timed passes of 1, 5 and 100 ms: the median is
+        // 5 ms (timing the warm-ups too would make it 100; the margins are 20x, as sleeps
+        // on a busy machine overshoot).
+        let sleeps = [150, 150, 1, 5, 100];
+        let seconds = time_passes(2, 3, || {
+            std::thread::sleep(Duration::from_millis(sleeps[calls]));
+            calls += 1;
+        });
+        assert_eq!(calls, 5);
+        assert!((0.005..0.1).contains(&seconds), "{seconds} s");
+        // At least one timed pass, even when asked for none.
+        let mut calls = 0;
+        time_passes(0, 0, || calls += 1);
+        assert_eq!(calls, 1);
+    }
 }
