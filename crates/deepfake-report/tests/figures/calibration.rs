@@ -7,11 +7,7 @@ use deepfake_report::figures::{ConfidenceDistribution, ErrorsByConfidence, Relia
 use deepfake_report::render::render_svg;
 
 use crate::report_of;
-use crate::svg::{self, Rect, Svg, assert_at, assert_spans};
-
-const REAL: &str = "#2E6DB4";
-const FAKE: &str = "#D64541";
-const GREY: &str = "#8C8C8C";
+use crate::svg::{self, FAKE, GREY, REAL, Rect, Svg, assert_at, assert_spans};
 
 /// Six images, each confidence in the middle of a 0.025-wide bin: correct at 0.9625 (fake),
 /// 0.8125 (fake), 0.9125 (real, P(fake) 0.0875), 0.5625 (real, 0.4375); wrong at 0.6125
@@ -116,7 +112,7 @@ fn reliability_bars_reach_each_bins_accuracy_with_its_count_and_point() {
     let drawn: Vec<(f64, f64)> = figure
         .points(FAKE, 0.0..2000.0)
         .into_iter()
-        .filter(|p| (p.1 - legend.y).abs() > 8.0)
+        .filter(|p| svg::off_legend(p.1, legend))
         .collect();
     assert_at("accuracy at mean confidence", &drawn, &points);
     for bin in &filled {

@@ -4,7 +4,7 @@
 use deepfake_report::figures::ConfusionFigure;
 use deepfake_report::render::render_svg;
 
-use crate::svg::{self, Svg};
+use crate::svg::{self, FAKE, REAL, Rect, Svg};
 use crate::{eight_scores, report_of};
 
 /// The matrix of [`eight_scores`]: TN 3, FP 1, FN 0, TP 4.
@@ -13,21 +13,27 @@ fn figure() -> Svg {
     svg::parse(&render_svg(&ConfusionFigure::new(&report)).expect("SVG"))
 }
 
-#[test]
-fn each_cell_holds_its_count_and_shares_shaded_by_its_row_share() {
-    let figure = figure();
-    let cells = figure
+/// The four shaded cells (filled rectangles other than the white background), in drawing
+/// order.
+fn cells(figure: &Svg) -> Vec<&Rect> {
+    figure
         .rects
         .iter()
         .filter(|r| r.fill != "none" && r.fill != "#FFFFFF")
-        .collect::<Vec<_>>();
+        .collect()
+}
+
+#[test]
+fn each_cell_holds_its_count_and_shares_shaded_by_its_row_share() {
+    let figure = figure();
+    let cells = cells(&figure);
     assert_eq!(cells.len(), 4, "{cells:?}");
     // (row = true class, column = predicted, count, of its row, of all 8, colour)
     let expected = [
-        (0, 0, "3", "75.0% of row", "37.5% of all", "#2E6DB4"),
-        (0, 1, "1", "25.0% of row", "12.5% of all", "#D64541"),
-        (1, 0, "0", "0.0% of row", "0.0% of all", "#D64541"),
-        (1, 1, "4", "100.0% of row", "50.0% of all", "#2E6DB4"),
+        (0, 0, "3", "75.0% of row", "37.5% of all", REAL),
+        (0, 1, "1", "25.0% of row", "12.5% of all", FAKE),
+        (1, 0, "0", "0.0% of row", "0.0% of all", FAKE),
+        (1, 1, "4", "100.0% of row", "50.0% of all", REAL),
     ];
     let shares = [0.75, 0.25, 0.0, 1.0];
     let (left, top) = (cells[0].x, cells[0].y);
@@ -62,11 +68,7 @@ fn each_cell_holds_its_count_and_shares_shaded_by_its_row_share() {
 #[test]
 fn classes_name_the_columns_above_and_the_rows_to_the_left() {
     let figure = figure();
-    let cells: Vec<_> = figure
-        .rects
-        .iter()
-        .filter(|r| r.fill != "none" && r.fill != "#FFFFFF")
-        .collect();
+    let cells = cells(&figure);
     let (left, top, size) = (cells[0].x, cells[0].y, cells[0].width);
     for (i, name) in ["Real", "Fake"].into_iter().enumerate() {
         let centre = i as f64 * size + size / 2.0;
@@ -106,10 +108,8 @@ fn each_cell_is_outlined() {
         .filter(|r| r.fill == "none" && r.stroke == "#000000")
         .map(|r| (r.x, r.y, r.width, r.height))
         .collect();
-    let cells: Vec<_> = figure
-        .rects
-        .iter()
-        .filter(|r| r.fill != "none" && r.fill != "#FFFFFF")
+    let cells: Vec<_> = cells(&figure)
+        .into_iter()
         .map(|r| (r.x, r.y, r.width, r.height))
         .collect();
     assert_eq!(outlines, cells);

@@ -6,11 +6,7 @@ use deepfake_report::figures::{PrFigure, RocFigure};
 use deepfake_report::render::render_svg;
 
 use crate::report_of;
-use crate::svg::{self, Svg, assert_at};
-
-const REAL: &str = "#2E6DB4";
-const FAKE: &str = "#D64541";
-const GREY: &str = "#8C8C8C";
+use crate::svg::{self, FAKE, GREY, REAL, Svg, assert_at};
 
 /// Reals 0.1, 0.2, 0.3, 0.7; fakes 0.6, 0.8, 0.9, 0.95 (and 2 more reals: prevalence 0.4).
 fn scored() -> Scored {
@@ -66,7 +62,7 @@ fn roc_curve_chance_line_and_youden_point() {
     let point: Vec<(f64, f64)> = figure
         .points(FAKE, 0.0..2000.0)
         .into_iter()
-        .filter(|p| (p.1 - legend.y).abs() > 8.0)
+        .filter(|p| svg::off_legend(p.1, legend))
         .collect();
     assert_at("Youden point", &point, &[at(1.0 / 6.0, 1.0)]);
 }
@@ -93,7 +89,7 @@ fn pr_curve_and_the_no_skill_line_at_the_share_of_fakes() {
     let no_skill: Vec<(f64, f64)> = figure
         .polylines
         .iter()
-        .filter(|p| p.stroke == GREY && (p.points[0].1 - legend.y).abs() > 8.0)
+        .filter(|p| p.stroke == GREY && svg::off_legend(p.points[0].1, legend))
         .flat_map(|p| p.points.clone())
         .collect();
     assert_at("no skill", &no_skill, &[at(0.0, 0.4), at(1.0, 0.4)]);

@@ -5,11 +5,11 @@ use deepfake_metrics::RobustnessRow;
 use deepfake_report::figures::{RobustnessFigure, RobustnessMetric};
 use deepfake_report::render::render_svg;
 
-use crate::svg::{self, assert_at};
+use crate::svg::{self, GREY, assert_at};
 
-const GREY: &str = "#8C8C8C";
-/// The first two kinds' colours.
-const KINDS: [&str; 2] = ["#2E6DB4", "#D64541"];
+/// The first two kinds' colours (the figure's own list starts with the palette's Real and
+/// Fake).
+const KINDS: [&str; 2] = [svg::REAL, svg::FAKE];
 
 fn row(perturbation: &str, level: Option<f64>, accuracy: f64, auc: Option<f64>) -> RobustnessRow {
     RobustnessRow {
@@ -87,7 +87,7 @@ fn each_kind_runs_from_the_clean_value_through_its_levels() {
             .iter()
             .filter(|p| p.stroke == GREY)
             .flat_map(|p| &p.points)
-            .filter(|point| (point.1 - legend.y).abs() > 8.0)
+            .filter(|point| svg::off_legend(point.1, legend))
             .collect();
         assert!(dashes.len() > 4, "{metric:?}: not dashed: {dashes:?}");
         let (left, right) = (at(0.0, values[0]), at(3.0, values[0]));

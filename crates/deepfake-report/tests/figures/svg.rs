@@ -1,5 +1,16 @@
 //! The shapes and text of a figure's SVG (plotters writes one element per shape, in pixels).
 
+/// The report's palette as plotters writes it (`crate::render::palette`).
+pub const REAL: &str = "#2E6DB4";
+pub const FAKE: &str = "#D64541";
+pub const GOOD: &str = "#2E8B57";
+pub const GREY: &str = "#8C8C8C";
+
+/// Whether `y` is off the line of the legend entry `legend` (whose sample shape sits there).
+pub fn off_legend(y: f64, legend: &Text) -> bool {
+    (y - legend.y).abs() > 8.0
+}
+
 /// A `<text>`: where it is anchored and what it says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Text {

@@ -7,8 +7,8 @@ use deepfake_report::render::{Figure, render_svg};
 
 use crate::svg::{self, assert_at};
 
-const TRAIN: &str = "#2E6DB4";
-const VALIDATION: &str = "#D64541";
+const TRAIN: &str = svg::REAL;
+const VALIDATION: &str = svg::FAKE;
 
 /// Epochs 3 to 6 (a resumed run): losses 1/e (train) and 1.1/e (validation), accuracies
 /// 0.3 + 0.1 e and 0.25 + 0.1 e.
