@@ -24,14 +24,16 @@ mod error;
 mod gemm;
 mod grouped_conv;
 pub mod grouped_conv_training;
+mod layer_times;
 mod layers;
 mod packed;
 mod prelu_net;
 mod row_dots;
 mod weights;
 
-pub use backbone::{CpuResNeXt, LayerTimes};
+pub use backbone::CpuResNeXt;
 pub use error::{Error, Result};
+pub use layer_times::LayerTimes;
 pub use prelu_net::CpuPreluNet;
 pub use weights::{
     BackboneWeights, BlockWeights, ConvWeights, DenseWeights, HeadWeights, PoolSpec,

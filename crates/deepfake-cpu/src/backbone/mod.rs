@@ -6,219 +6,24 @@
 //! planes, large weights) run on the whole batch at once, channel-major, each layer split
 //! over the threads.
 
-use std::collections::BTreeMap;
+mod bottleneck;
+mod layer_forms;
+#[cfg(test)]
+mod test_weights;
+mod workspace;
+
 use std::sync::Mutex;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::activation::Activation;
 use crate::error::{Error, Result};
-use crate::grouped_conv::{BatchLayout, GroupedConv};
-use crate::layers::{DenseConv, PointwiseConv, max_pool, mean_pool, transpose_outer};
-use crate::weights::{BackboneWeights, BlockWeights, ConvWeights, symmetric_padding};
-
-/// One bottleneck block: 1x1 reduce -> grouped 3x3 -> 1x1 expand, plus the skip path.
-#[derive(Debug, Clone)]
-struct CpuBottleneck {
-    reduce: PointwiseConv,
-    grouped: GroupedConv,
-    /// Its bias is added on the skip path: `skip_bias` without a projection, folded into
-    /// the projection's bias with one.
-    expand: PointwiseConv,
-    projection: Option<PointwiseConv>,
-    /// `expand`'s bias, added to the identity when there is no projection.
-    skip_bias: Vec<f32>,
-}
-
-/// The buffers one image's forward pass reuses from layer to layer (grown once, never
-/// shrunk), so no layer allocates or faults in fresh pages.
-#[derive(Debug, Default)]
-struct Workspace {
-    /// The current activation `[C, H, W]` (`[C, B, H, W]` in the batched blocks).
-    x: Vec<f32>,
-    /// Output of the reducing 1x1.
-    reduced: Vec<f32>,
-    /// Output of the grouped 3x3.
-    grouped: Vec<f32>,
-    /// The output of a block with a projection (the projection, then `+=` the expanding 1x1).
-    out: Vec<f32>,
-    /// Strided gathers (and the stem's im2col strips on CPUs without the packed product).
-    scratch: Vec<f32>,
-}
-
-/// Workspaces kept between forward passes, so a pass does not fault in fresh pages for its
-/// activations (~15 MB per image at 224x224).
-#[derive(Debug, Default)]
-struct WorkspacePool(Mutex<Vec<Workspace>>);
-
-impl WorkspacePool {
-    /// A workspace from the pool (or a new one), returned to it when dropped.
-    fn take(&self) -> PooledWorkspace<'_> {
-        let workspace = self
-            .0
-            .lock()
-            .map(|mut pool| pool.pop())
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        PooledWorkspace {
-            workspace,
-            pool: self,
-        }
-    }
-}
-
-/// A workspace on loan from a [`WorkspacePool`].
-struct PooledWorkspace<'a> {
-    workspace: Workspace,
-    pool: &'a WorkspacePool,
-}
-
-impl std::ops::Deref for PooledWorkspace<'_> {
-    type Target = Workspace;
-    fn deref(&self) -> &Workspace {
-        &self.workspace
-    }
-}
-
-impl std::ops::DerefMut for PooledWorkspace<'_> {
-    fn deref_mut(&mut self) -> &mut Workspace {
-        &mut self.workspace
-    }
-}
-
-impl Drop for PooledWorkspace<'_> {
-    fn drop(&mut self) {
-        if let Ok(mut pool) = self.pool.0.lock() {
-            pool.push(std::mem::take(&mut self.workspace));
-        }
-    }
-}
-
-impl CpuBottleneck {
-    fn new(block: BlockWeights, index: usize) -> Result<Self> {
-        let name = |conv: &str| format!("block {index} {conv}");
-        let reduce = pointwise(block.conv1, name("conv1"))?;
-        let grouped = grouped3x3(block.conv2, name("conv2"))?;
-        let mut expand = pointwise(block.conv3, name("conv3"))?;
-        let skip_bias = std::mem::take(&mut expand.bias);
-        let (projection, skip_bias) = match block.downsample {
-            Some(conv) => {
-                let mut projection = pointwise(conv, name("downsample"))?;
-                for (p, e) in projection.bias.iter_mut().zip(&skip_bias) {
-                    *p += e;
-                }
-                (Some(projection), Vec::new())
-            }
-            None => (None, skip_bias),
-        };
-        Ok(Self {
-            reduce,
-            grouped,
-            expand,
-            projection,
-            skip_bias,
-        })
-    }
-
-    /// Bytes of the 1x1 convolutions' weights (nearly all of a block's).
-    fn pointwise_weight_bytes(&self) -> usize {
-        let projection = self.projection.as_ref().map_or(0, |p| p.weight.len());
-        4 * (self.reduce.weight.len() + self.expand.weight.len() + projection)
-    }
-
-    /// `ws.x` (`[C_in, B, H, W]`, `batch` images channel-major) -> `ws.x` (`[C_out, B, H',
-    /// W']`); returns `[H', W']`.
-    fn forward(
-        &self,
-        ws: &mut Workspace,
-        [batch, h, w]: [usize; 3],
-        threads: usize,
-        timer: &mut Option<&mut LayerTimes>,
-    ) -> [usize; 2] {
-        let size = [batch, h, w];
-        let out_size = self.grouped.out_size([h, w]);
-        let plane = batch * out_size[0] * out_size[1];
-        let mut start = Instant::now();
-        // A projected skip path (with the expanding convolution's bias folded in) goes to
-        // `ws.out`; the identity stays in `ws.x`, which the expanding convolution then adds
-        // onto in place.
-        if let Some(projection) = &self.projection {
-            projection.forward(&ws.x, size, &mut ws.out, &mut ws.scratch, false, threads);
-            start = LayerTimes::lap(timer, "skip path (projection 1x1)", start);
-        }
-        self.reduce
-            .forward(&ws.x, size, &mut ws.reduced, &mut ws.scratch, true, threads);
-        let start = LayerTimes::lap(timer, "conv 1x1 reduce + relu", start);
-        self.grouped.forward(
-            &ws.reduced,
-            size,
-            BatchLayout::ChannelMajor,
-            &mut ws.grouped,
-            Activation::Relu,
-            threads,
-        );
-        let start = if timer.is_some() {
-            let stride = match self.grouped.stride {
-                1 => String::new(),
-                s => format!(" stride {s}"),
-            };
-            let [oh, ow] = out_size;
-            let kind = format!("conv 3x3 grouped{stride} + relu ({oh}x{ow} out)");
-            LayerTimes::lap(timer, &kind, start)
-        } else {
-            start
-        };
-        let (sum, bias) = match self.projection {
-            Some(_) => (&mut ws.out, None),
-            None => (&mut ws.x, Some(&self.skip_bias[..])),
-        };
-        self.expand
-            .accumulate(&ws.grouped, plane, sum, bias, true, threads);
-        LayerTimes::lap(timer, "conv 1x1 expand + residual + relu", start);
-        if self.projection.is_some() {
-            std::mem::swap(&mut ws.x, &mut ws.out);
-        }
-        out_size
-    }
-}
-
-/// Thread-seconds spent per layer kind over a batch: the sum over the threads of a pass,
-/// whether they ran images side by side or shared each layer.
-#[derive(Debug, Default, Clone)]
-pub struct LayerTimes {
-    /// Thread-seconds per layer kind.
-    pub seconds: BTreeMap<String, f64>,
-    /// Threads each timed layer keeps busy (0 counts as 1).
-    threads: usize,
-}
-
-impl LayerTimes {
-    /// Times for layers that each keep `threads` threads busy.
-    fn on_threads(threads: usize) -> Self {
-        Self {
-            threads,
-            ..Self::default()
-        }
-    }
-
-    /// Adds the time since `start` to `kind` (when timing) and returns the time now.
-    fn lap(timer: &mut Option<&mut LayerTimes>, kind: &str, start: Instant) -> Instant {
-        let now = Instant::now();
-        if let Some(times) = timer {
-            let thread_seconds = (now - start).as_secs_f64() * times.threads.max(1) as f64;
-            *times.seconds.entry(kind.to_string()).or_default() += thread_seconds;
-        }
-        now
-    }
-
-    fn add_all(&mut self, other: &LayerTimes) {
-        for (kind, seconds) in &other.seconds {
-            *self.seconds.entry(kind.clone()).or_default() += seconds;
-        }
-    }
-}
+use crate::layer_times::LayerTimes;
+use crate::layers::{DenseConv, max_pool, mean_pool, transpose_outer};
+use crate::weights::BackboneWeights;
+use bottleneck::CpuBottleneck;
+use layer_forms::dense;
+use workspace::{Workspace, WorkspacePool};
 
 /// The ResNeXt feature extractor for inference on a CPU, its weights in host memory.
 /// Build it from the folded backbone's weights with [`CpuResNeXt::new`]; equal to the model
@@ -513,142 +318,10 @@ impl CpuResNeXt {
     }
 }
 
-fn unsupported(layer: &str, conv: &ConvWeights, what: &str) -> Error {
-    Error::Unsupported {
-        layer: layer.into(),
-        reason: format!(
-            "weights {:?}, stride {:?}, dilation {:?}, groups {}: only {what}",
-            conv.dims, conv.stride, conv.dilation, conv.groups
-        ),
-    }
-}
-
-fn pointwise(conv: ConvWeights, layer: String) -> Result<PointwiseConv> {
-    let [stride, stride_w] = conv.stride;
-    let padding = symmetric_padding(conv.padding, &layer)?;
-    if conv.dims[2..] != [1, 1] || conv.groups != 1 || stride != stride_w || padding != 0 {
-        return Err(unsupported(
-            &layer,
-            &conv,
-            "1x1 convolutions without padding",
-        ));
-    }
-    let [c_out, c_in, _, _] = conv.dims;
-    Ok(PointwiseConv {
-        weight: conv.weight,
-        bias: conv.bias,
-        c_in,
-        c_out,
-        stride,
-    })
-}
-
-fn grouped3x3(conv: ConvWeights, layer: String) -> Result<GroupedConv> {
-    let [stride, stride_w] = conv.stride;
-    let padding = symmetric_padding(conv.padding, &layer)?;
-    if conv.dims[2..] != [3, 3] || conv.dilation != [1, 1] || stride != stride_w || padding != 1 {
-        return Err(unsupported(
-            &layer,
-            &conv,
-            "3x3 convolutions with padding 1",
-        ));
-    }
-    let [c_out, c_in_group, _, _] = conv.dims;
-    Ok(GroupedConv::new(
-        conv.weight,
-        conv.bias,
-        [c_in_group * conv.groups, c_out],
-        conv.groups,
-        [3, stride, 1],
-    ))
-}
-
-fn dense(conv: ConvWeights) -> Result<DenseConv> {
-    let [stride, stride_w] = conv.stride;
-    let [_, _, kernel, kernel_w] = conv.dims;
-    let padding = symmetric_padding(conv.padding, "stem")?;
-    if kernel != kernel_w || stride != stride_w || conv.groups != 1 || conv.dilation != [1, 1] {
-        return Err(unsupported("stem", &conv, "square dense convolutions"));
-    }
-    let [c_out, c_in, _, _] = conv.dims;
-    Ok(DenseConv::new(
-        conv.weight,
-        conv.bias,
-        [c_in, c_out],
-        [kernel, stride, padding],
-    ))
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
+    use super::test_weights::{backbone, block, conv, one_block};
     use super::*;
-    use crate::weights::PoolSpec;
-
-    /// A convolution of `dims` `[C_out, C_in / groups, k, k]` with small weights, square
-    /// `stride`, symmetric `padding`, no dilation.
-    fn conv(dims: [usize; 4], stride: usize, padding: usize, groups: usize) -> ConvWeights {
-        ConvWeights {
-            weight: vec![0.01; dims.iter().product()],
-            bias: vec![0.0; dims[0]],
-            dims,
-            stride: [stride; 2],
-            padding: [padding; 4],
-            dilation: [1, 1],
-            groups,
-        }
-    }
-
-    /// A bottleneck `c_in -> width (4 groups) -> c_out` at `stride`, with a projection if asked.
-    fn block(
-        c_in: usize,
-        width: usize,
-        c_out: usize,
-        stride: usize,
-        project: bool,
-    ) -> BlockWeights {
-        BlockWeights {
-            conv1: conv([width, c_in, 1, 1], 1, 0, 1),
-            conv2: conv([width, width / 4, 3, 3], stride, 1, 4),
-            conv3: conv([c_out, width, 1, 1], 1, 0, 1),
-            downsample: project.then(|| conv([c_out, c_in, 1, 1], stride, 0, 1)),
-        }
-    }
-
-    /// A 3 -> 8 channel 3x3 stem, a 3x3 max pool of stride 2, then `blocks` (the first taking
-    /// 8 channels).
-    fn backbone(blocks: Vec<BlockWeights>) -> BackboneWeights {
-        BackboneWeights {
-            stem: conv([8, 3, 3, 3], 2, 1, 1),
-            max_pool: PoolSpec {
-                kernel: [3, 3],
-                stride: [2, 2],
-                padding: [1; 4],
-                dilation: [1, 1],
-                ceil_mode: false,
-            },
-            blocks,
-            avg_pool_output: [1, 1],
-        }
-    }
-
-    /// The stem and one small projecting block (8 -> 64 -> 32 channels): an engine the
-    /// host kernels run.
-    fn one_block() -> BackboneWeights {
-        backbone(vec![block(8, 64, 32, 1, true)])
-    }
-
-    #[test]
-    fn a_blocks_pointwise_bytes_count_reduce_expand_and_projection() {
-        let with = CpuBottleneck::new(block(8, 12, 20, 1, true), 0).unwrap();
-        assert_eq!(
-            with.pointwise_weight_bytes(),
-            4 * (8 * 12 + 12 * 20 + 8 * 20)
-        );
-        let without = CpuBottleneck::new(block(20, 12, 20, 1, false), 1).unwrap();
-        assert_eq!(without.pointwise_weight_bytes(), 4 * (20 * 12 + 12 * 20));
-    }
 
     /// Batched from the first stride-1 block whose 1x1 weights pass 2 MiB: not the small
     /// first block, not the large strided one after it; `set_batched_from` moves the split
@@ -719,13 +392,12 @@ mod tests {
     #[test]
     fn workspaces_return_to_their_pool_after_a_pass() {
         let engine = CpuResNeXt::new(one_block()).unwrap();
-        let pooled = |pool: &WorkspacePool| pool.0.lock().unwrap().len();
-        assert_eq!(pooled(&engine.batch_workspace), 0);
+        assert_eq!(engine.batch_workspace.len(), 0);
         let image = vec![0.5; 3 * 32 * 32];
         engine.forward_host(&image, 1, [32, 32]);
-        assert_eq!(pooled(&engine.batch_workspace), 1);
+        assert_eq!(engine.batch_workspace.len(), 1);
         engine.forward_host(&image, 1, [32, 32]);
-        assert_eq!(pooled(&engine.batch_workspace), 1);
+        assert_eq!(engine.batch_workspace.len(), 1);
     }
 
     /// Whole rounds of one image per thread, the rest one at a time on every thread: the
@@ -747,36 +419,5 @@ mod tests {
             let rest = &times[rounds];
             assert_eq!(rest.seconds.is_empty(), rounds == 5, "{threads} threads");
         }
-    }
-
-    /// A lap counts its wall time once per busy thread, and laps and merged times add up.
-    #[test]
-    fn laps_count_thread_seconds_and_add_up() {
-        let mut times = LayerTimes::on_threads(4);
-        let start = Instant::now() - Duration::from_millis(10);
-        LayerTimes::lap(&mut Some(&mut times), "conv", start);
-        let elapsed = start.elapsed().as_secs_f64();
-        let conv = times.seconds["conv"];
-        assert!(
-            (0.04..=4.0 * elapsed).contains(&conv),
-            "{conv} s for 4 threads"
-        );
-        LayerTimes::lap(
-            &mut Some(&mut times),
-            "conv",
-            Instant::now() - Duration::from_millis(10),
-        );
-        assert!(times.seconds["conv"] >= conv + 0.04, "{:?}", times.seconds);
-
-        let mut total = LayerTimes::default();
-        total.seconds.insert("conv".into(), 1.0);
-        let mut other = LayerTimes::default();
-        other.seconds.insert("conv".into(), 2.0);
-        other.seconds.insert("relu".into(), 0.5);
-        total.add_all(&other);
-        assert_eq!(
-            total.seconds,
-            BTreeMap::from([("conv".into(), 3.0), ("relu".into(), 0.5)])
-        );
     }
 }
