@@ -7,20 +7,22 @@ use std::path::{Path, PathBuf};
 use burn::tensor::Device;
 use deepfake_data::synth::synthetic_config;
 use deepfake_data::{Dataset, Sample, Skipped, Split};
-use deepfake_formats::{MODEL_INFO_FILE, ModelInfo, RunDir, read_json, write_atomic, write_json};
+use deepfake_formats::{MODEL_INFO_FILE, ModelInfo, RunDir, write_atomic, write_json};
 use deepfake_metrics::{
     Calibration, Report, ReportOptions, Scored, apply_temperature, fit_temperature, p_fake,
     read_scores_csv, scores_csv,
 };
-use deepfake_model::saved::find_model_dir;
 use deepfake_report::{ReportFiles, ReportInputs, TemperatureSummary, read_history, write_report};
-use deepfake_train::TrainConfig;
 
-use crate::predict::{Detector, PredictError, SavedModel, WeightsCheck};
+use crate::predict::{Detector, SavedModel, WeightsCheck};
 
+mod checkpoint;
+mod error;
 mod inputs;
 mod robustness;
 
+pub use checkpoint::Checkpoint;
+pub use error::{EvalError, Result};
 pub use inputs::{evaluate_inputs, labelled_inputs};
 
 /// The per-image scores `eval` writes beside its report (`path,label,p_fake`, the format
@@ -29,103 +31,6 @@ pub const SCORES_FILE: &str = "scores.csv";
 
 /// The files an evaluation could not score, with the reason (JSON list).
 pub const SKIPPED_FILE: &str = "skipped.json";
-
-/// Why an evaluation could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum EvalError {
-    /// No checkpoint was given and no run was found.
-    #[error(
-        "no training run with a best/ checkpoint under {0}; train one first \
-         (cargo run --release --example train -- --data DATA --out runs/NAME) or pass --checkpoint DIR"
-    )]
-    NoRuns(PathBuf),
-    /// The checkpoint folder is not a run or a saved model.
-    #[error(
-        "{0} is neither a training run (with best/) nor a saved model (config.json + model.bpk)"
-    )]
-    NotACheckpoint(PathBuf),
-    /// The data set is unknown.
-    #[error("no data set given and {0} records none; pass --data DIR")]
-    NoData(PathBuf),
-    /// The chosen split has no images.
-    #[error("the {split} split of {data} has no images; choose another with --split")]
-    EmptySplit {
-        /// The split.
-        split: &'static str,
-        /// The data set.
-        data: PathBuf,
-    },
-    /// Loading the model failed.
-    /// `eval --inputs DIR` found no files in `DIR/real/` or `DIR/fake/`.
-    #[error(
-        "{0} has no labelled files: put real photos and videos in {0}/real/ and fakes in {0}/fake/"
-    )]
-    NoLabelledInputs(PathBuf),
-    #[error(transparent)]
-    Model(#[from] deepfake_model::Error),
-    /// Loading the model for inference failed.
-    #[error(transparent)]
-    Predict(#[from] PredictError),
-    /// Opening the data failed.
-    #[error(transparent)]
-    Data(#[from] deepfake_data::DataError),
-    /// Computing a metric failed.
-    #[error(transparent)]
-    Metrics(#[from] deepfake_metrics::MetricsError),
-    /// Reading or writing run files failed.
-    #[error(transparent)]
-    File(#[from] deepfake_formats::FormatError),
-    /// Writing the report failed.
-    #[error(transparent)]
-    Report(#[from] deepfake_report::ReportError),
-}
-
-/// Result of this module.
-pub type Result<T> = std::result::Result<T, EvalError>;
-
-/// A model to evaluate: the saved model folder and, when it is a run's checkpoint, the run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Checkpoint {
-    /// Folder with `config.json` and `model.bpk`.
-    pub model_dir: PathBuf,
-    /// The training run it belongs to (for its data, history and `model_info.json`).
-    pub run_dir: Option<PathBuf>,
-}
-
-impl Checkpoint {
-    /// Resolves a run folder (its `best/`), a run's `best/` or `last/`, or a saved model.
-    pub fn resolve(path: &Path) -> Result<Self> {
-        let model_dir =
-            find_model_dir(path).ok_or_else(|| EvalError::NotACheckpoint(path.to_path_buf()))?;
-        // A run holds history.json beside best/ (or last/).
-        let run_dir = RunDir::of_model(&model_dir).map(|run| run.root().to_path_buf());
-        Ok(Self { model_dir, run_dir })
-    }
-
-    /// The most recently written run under `runs` (by the time of its `best/` checkpoint).
-    pub fn newest_run(runs: &Path) -> Result<Self> {
-        let newest = std::fs::read_dir(runs)
-            .map_err(|_| EvalError::NoRuns(runs.to_path_buf()))?
-            .filter_map(|entry| {
-                let run = entry.ok()?.path();
-                let modified = std::fs::metadata(run.join("best/model.bpk"))
-                    .ok()?
-                    .modified()
-                    .ok()?;
-                Some((modified, run))
-            })
-            .max_by_key(|(modified, _)| *modified)
-            .map(|(_, run)| run)
-            .ok_or_else(|| EvalError::NoRuns(runs.to_path_buf()))?;
-        Self::resolve(&newest)
-    }
-
-    /// The training configuration of the run, when there is one.
-    pub fn train_config(&self) -> Option<TrainConfig> {
-        let run = self.run_dir.as_ref()?;
-        read_json(&RunDir::new(run).config()).ok()
-    }
-}
 
 /// What to evaluate and how.
 #[derive(Debug, Clone)]
