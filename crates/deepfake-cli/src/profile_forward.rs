@@ -69,8 +69,41 @@ impl LayerTimer for Profile {
     }
 }
 
+/// Seconds of a whole forward pass and per layer kind (mean or fastest over the timed
+/// passes, per `--fastest`).
+struct Measured {
+    whole: f64,
+    layers: BTreeMap<String, f64>,
+}
+
 /// Profiles the passes and prints the table.
 pub fn run(args: Args) -> Result<()> {
+    let measured = measure(&args)?;
+    let total: f64 = measured.layers.values().sum();
+    println!(
+        "forward pass{}, {} preset, batch {}, {} threads: {:.3} s per pass ({:.2} images/s); \
+         sum of layers {:.3} s",
+        if args.fast {
+            " (inference form: BatchNorm folded, host CPU backbone)"
+        } else {
+            ""
+        },
+        args.preset.name(),
+        args.batch_size,
+        rayon::current_num_threads(),
+        measured.whole,
+        args.batch_size as f64 / measured.whole,
+        total
+    );
+    for line in table(measured.layers) {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// Times `args.iters` whole passes, then as many passes layer by layer (one warm-up first
+/// for each).
+fn measure(args: &Args) -> Result<Measured> {
     let device = Device::flex();
     let config = args.preset.config();
     device.seed(0);
@@ -120,7 +153,7 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         pass_seconds.iter().sum::<f64>() / args.iters as f64
     };
-    let mut profile = Profile::default();
+    let mut layers = BTreeMap::new();
     for pass in 0..=args.iters {
         // Pass 0 warms up and is not counted.
         let mut this_pass = Profile::default();
@@ -131,42 +164,144 @@ pub fn run(args: Args) -> Result<()> {
             _ => unreachable!("one form is always kept"),
         };
         if pass > 0 {
-            for (k, v) in this_pass.seconds {
-                if args.fastest {
-                    let best = profile.seconds.entry(k).or_insert(f64::INFINITY);
-                    *best = best.min(v);
-                } else {
-                    *profile.seconds.entry(k).or_default() += v / args.iters as f64;
-                }
-            }
+            merge_pass(&mut layers, this_pass.seconds, args.fastest, args.iters);
         }
     }
-    let mut rows: Vec<(String, f64)> = profile.seconds.into_iter().collect();
+    Ok(Measured { whole, layers })
+}
+
+/// Adds one timed pass's seconds per layer kind into `layers`: its share of the mean over
+/// `iters` passes, or with `fastest`, each kind's least so far.
+fn merge_pass(
+    layers: &mut BTreeMap<String, f64>,
+    pass: BTreeMap<String, f64>,
+    fastest: bool,
+    iters: usize,
+) {
+    for (kind, seconds) in pass {
+        if fastest {
+            let best = layers.entry(kind).or_insert(f64::INFINITY);
+            *best = best.min(seconds);
+        } else {
+            *layers.entry(kind).or_default() += seconds / iters as f64;
+        }
+    }
+}
+
+/// The Markdown table of docs/benchmarks.md: one row per layer kind, largest first, with
+/// milliseconds per pass and the share of the rows' sum.
+fn table(layers: BTreeMap<String, f64>) -> Vec<String> {
+    let mut rows: Vec<(String, f64)> = layers.into_iter().collect();
     rows.sort_by(|a, b| b.1.total_cmp(&a.1));
     let total: f64 = rows.iter().map(|r| r.1).sum();
-    println!(
-        "forward pass{}, {} preset, batch {}, {} threads: {:.3} s per pass ({:.2} images/s); \
-         sum of layers {:.3} s",
-        if args.fast {
-            " (inference form: BatchNorm folded, host CPU backbone)"
-        } else {
-            ""
-        },
-        args.preset.name(),
-        args.batch_size,
-        rayon::current_num_threads(),
-        whole,
-        args.batch_size as f64 / whole,
-        total
-    );
-    println!("| layer | ms per pass | share |");
-    println!("|---|---|---|");
-    for (kind, seconds) in rows {
-        println!(
+    let mut lines = vec![
+        "| layer | ms per pass | share |".to_string(),
+        "|---|---|---|".to_string(),
+    ];
+    lines.extend(rows.into_iter().map(|(kind, seconds)| {
+        format!(
             "| {kind} | {:.1} | {:.1}% |",
             seconds * 1e3,
             100.0 * seconds / total
+        )
+    }));
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use clap::Parser;
+    use deepfake::model::LayerTimer;
+
+    use super::{Args, Profile, measure, merge_pass, table};
+
+    fn seconds(pairs: &[(&str, f64)]) -> BTreeMap<String, f64> {
+        pairs.iter().map(|&(k, v)| (k.to_string(), v)).collect()
+    }
+
+    #[test]
+    fn a_layer_kinds_times_add_up() {
+        let mut profile = Profile::default();
+        profile.add("lstm", 1.0);
+        profile.add("lstm", 0.5);
+        profile.add("classifier", 0.25);
+        assert_eq!(
+            profile.seconds,
+            seconds(&[("lstm", 1.5), ("classifier", 0.25)])
         );
     }
-    Ok(())
+
+    /// The mean over the passes (a kind missing from a pass counts 0 there), or each kind's
+    /// fastest pass.
+    #[test]
+    fn passes_merge_into_means_or_minima() {
+        let passes = [
+            seconds(&[("conv", 1.0), ("relu", 2.0)]),
+            seconds(&[("conv", 3.0), ("relu", 1.0), ("pool", 4.0)]),
+        ];
+        let mut mean = BTreeMap::new();
+        let mut fastest = BTreeMap::new();
+        for pass in &passes {
+            merge_pass(&mut mean, pass.clone(), false, 2);
+            merge_pass(&mut fastest, pass.clone(), true, 2);
+        }
+        assert_eq!(
+            mean,
+            seconds(&[("conv", 2.0), ("relu", 1.5), ("pool", 2.0)])
+        );
+        assert_eq!(
+            fastest,
+            seconds(&[("conv", 1.0), ("relu", 1.0), ("pool", 4.0)])
+        );
+    }
+
+    #[test]
+    fn the_table_lists_kinds_largest_first_with_their_share() {
+        let lines = table(seconds(&[("lstm", 0.01), ("conv 1x1", 0.03)]));
+        assert_eq!(
+            lines,
+            [
+                "| layer | ms per pass | share |",
+                "|---|---|---|",
+                "| conv 1x1 | 30.0 | 75.0% |",
+                "| lstm | 10.0 | 25.0% |",
+            ]
+        );
+    }
+
+    /// Both forms of the tiny preset: every layer kind of the pass is timed, and the rows
+    /// are of the same order as a whole pass (flex runs each operation when it is called).
+    #[test]
+    fn a_pass_is_profiled_layer_by_layer() {
+        for fast in [false, true] {
+            let mut argv = vec!["profile_forward", "--preset", "tiny", "--batch-size", "2"];
+            argv.extend(["--iters", "2", "--fastest"]);
+            if fast {
+                argv.push("--fast");
+            }
+            let measured = measure(&Args::try_parse_from(argv).unwrap()).unwrap();
+            let kinds: Vec<&str> = measured.layers.keys().map(String::as_str).collect();
+            for kind in ["lstm", "classifier", "avgpool", "maxpool"] {
+                assert!(kinds.contains(&kind), "fast {fast}: {kinds:?}");
+            }
+            assert!(
+                kinds.iter().any(|k| k.starts_with("conv 3x3 grouped")),
+                "fast {fast}: {kinds:?}"
+            );
+            assert_eq!(
+                kinds.iter().any(|k| k.starts_with("batchnorm")),
+                !fast,
+                "fast {fast}: {kinds:?}"
+            );
+            let sum: f64 = measured.layers.values().sum();
+            assert!(measured.layers.values().all(|&s| s > 0.0 && s.is_finite()));
+            assert!(
+                sum > 0.0 && measured.whole > 0.0 && sum < 100.0 * measured.whole,
+                "{sum} s of layers, {} s per pass",
+                measured.whole
+            );
+        }
+    }
 }

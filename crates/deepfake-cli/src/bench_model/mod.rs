@@ -21,7 +21,7 @@ use clap::{Parser, ValueEnum};
 use deepfake::inference_form_for;
 use deepfake::model::saved::read_config;
 use deepfake::model::{
-    Detector, DetectorConfig, GroupedConvMethod, grouped_conv_measurements,
+    Detector, DetectorConfig, GroupedConvMeasurement, GroupedConvMethod, grouped_conv_measurements,
     set_grouped_conv_override,
 };
 use serde_json::json;
@@ -139,16 +139,20 @@ fn record(
         "peak_rss_mb": peak_rss_mb(),
         "grouped_conv": GroupedConvMethod::pinned_for_device(device)
             .map_or("measured", GroupedConvMethod::name),
-        "grouped_conv_measurements": measurements(batch, training),
+        "grouped_conv_measurements": measurements_at(&grouped_conv_measurements(), batch, training),
         "gpu_reserved_mb": gpu_reserved_mb(device),
     })
 }
 
-/// The grouped-convolution measurements taken at `batch` (with the backward pass when
-/// `training`): one object per layer shape, seconds per formulation and the one chosen.
-fn measurements(batch: usize, training: bool) -> Vec<serde_json::Value> {
-    grouped_conv_measurements()
-        .into_iter()
+/// Those of `all` (the process's grouped-convolution measurements) taken at `batch` (with
+/// the backward pass when `training`): one object per layer shape, seconds per formulation
+/// (`null` for one whose run failed) and the one chosen.
+fn measurements_at(
+    all: &[GroupedConvMeasurement],
+    batch: usize,
+    training: bool,
+) -> Vec<serde_json::Value> {
+    all.iter()
         .filter(|m| m.batch == batch && m.training == training)
         .map(|m| {
             let seconds: serde_json::Map<String, serde_json::Value> = GroupedConvMethod::ALL
@@ -167,7 +171,13 @@ fn measurements(batch: usize, training: bool) -> Vec<serde_json::Value> {
 fn gpu_reserved_mb(device: &Device) -> Option<f64> {
     device
         .memory_pool_usage()
-        .map(|usage| usage.bytes_reserved as f64 / 1e6)
+        .map(|usage| megabytes(usage.bytes_reserved))
+}
+
+/// `bytes` in MB as every memory figure of the benchmarks counts them: MiB (2^20 bytes),
+/// as the PyTorch peer's `max_memory_allocated() / 2**20` and VmHWM's kB / 1024.
+fn megabytes(bytes: u64) -> f64 {
+    bytes as f64 / (1u64 << 20) as f64
 }
 
 /// Peak resident set size of this process in MB (Linux `VmHWM`), if known.
@@ -413,13 +423,107 @@ pub fn run(args: Args) -> Result<()> {
 mod tests {
     use std::time::Duration;
 
-    use super::{median, peak_rss_mb_of, time_passes};
+    use burn::tensor::Device;
+    use clap::Parser;
+    use deepfake::model::GroupedConvMeasurement;
+    use serde_json::json;
+
+    use super::{
+        Args, Part, measurements_at, median, megabytes, peak_rss_mb_of, record, time_passes,
+    };
+
+    /// A record names the run as the command line gave it and derives its speed from the
+    /// seconds per pass; a CPU device has no GPU pool and pins the host kernels.
+    #[test]
+    fn a_record_names_the_run_and_its_speed() {
+        let args = Args::try_parse_from([
+            "bench_model",
+            "--preset",
+            "tiny",
+            "--variant",
+            "fused",
+            "--device",
+            "cpu",
+        ])
+        .unwrap();
+        let record = record(&args, Part::TrainStep, 8, 64, 0.5, &Device::flex());
+        let peak = record["peak_rss_mb"].as_f64().unwrap();
+        assert!(peak > 1.0 && peak < 1e6, "{peak} MB");
+        let mut expected = json!({
+            "runtime": "burn",
+            "device": "cpu",
+            "preset": "tiny",
+            "variant": "fused",
+            "part": "train_step",
+            "batch": 8,
+            "image_size": 64,
+            "seconds_per_pass": 0.5,
+            "images_per_second": 16.0,
+            "peak_rss_mb": peak,
+            "grouped_conv": "host",
+            "grouped_conv_measurements": [],
+            "gpu_reserved_mb": null,
+        });
+        assert_eq!(record, expected);
+        let inference = super::record(&args, Part::Detector, 4, 64, 2.0, &Device::flex());
+        expected["part"] = json!("detector");
+        expected["batch"] = json!(4);
+        expected["seconds_per_pass"] = json!(2.0);
+        expected["images_per_second"] = json!(2.0);
+        expected["peak_rss_mb"] = inference["peak_rss_mb"].clone();
+        assert_eq!(inference, expected);
+    }
+
+    /// Only the measurements of the record's batch and pass, each with its seconds per
+    /// formulation (a failed one `null`) and the fastest chosen.
+    #[test]
+    fn measurements_are_those_of_the_batch_and_pass() {
+        let measurement = |batch, training, shape: &str, seconds| GroupedConvMeasurement {
+            device: "Cube(Wgpu(..))".into(),
+            training,
+            batch,
+            shape: shape.into(),
+            seconds,
+        };
+        let all = [
+            measurement(32, false, "a", [0.004, 0.002, f64::INFINITY]),
+            measurement(32, true, "b", [0.001, 0.003, 0.002]),
+            measurement(8, false, "c", [0.3, 0.2, 0.1]),
+        ];
+        assert_eq!(
+            measurements_at(&all, 32, false),
+            [json!({
+                "shape": "a",
+                "seconds": {"direct": 0.004, "im2col": 0.002, "shifted": null},
+                "chosen": "im2col",
+            })]
+        );
+        assert_eq!(
+            measurements_at(&all, 32, true),
+            [json!({
+                "shape": "b",
+                "seconds": {"direct": 0.001, "im2col": 0.003, "shifted": 0.002},
+                "chosen": "direct",
+            })]
+        );
+        assert_eq!(measurements_at(&all, 8, false)[0]["chosen"], "shifted");
+        assert!(measurements_at(&all, 8, true).is_empty());
+        assert!(measurements_at(&all, 1, false).is_empty());
+    }
 
     #[test]
     fn median_is_the_middle_value_of_any_order() {
         assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 3.0);
         assert_eq!(median(vec![5.0]), 5.0);
+    }
+
+    /// Device memory is counted in MiB, as PyTorch's side of the GPU benchmark counts it.
+    #[test]
+    fn device_memory_is_counted_in_mib() {
+        assert_eq!(megabytes(3 << 20), 3.0);
+        assert_eq!(megabytes(1 << 19), 0.5);
+        assert_eq!(megabytes(0), 0.0);
     }
 
     #[test]
