@@ -429,7 +429,8 @@ mod tests {
     use serde_json::json;
 
     use super::{
-        Args, Part, measurements_at, median, megabytes, peak_rss_mb_of, record, time_passes,
+        Args, DetectorConfig, Part, measurements_at, median, megabytes, peak_rss_mb_of, record,
+        time_passes, time_train_steps,
     };
 
     /// A record names the run as the command line gave it and derives its speed from the
@@ -516,6 +517,26 @@ mod tests {
         assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 3.0);
         assert_eq!(median(vec![5.0]), 5.0);
+    }
+
+    /// Warm-up and timed steps run, each with a finite loss, and the timed steps' median
+    /// comes back (a tiny step at batch 2 takes milliseconds: the bound has a 20x margin).
+    #[test]
+    fn training_steps_are_timed_after_their_warm_up() {
+        let args = Args::try_parse_from([
+            "bench_model",
+            "--preset",
+            "tiny",
+            "--warmup",
+            "1",
+            "--iters",
+            "2",
+        ])
+        .unwrap();
+        let device = Device::flex();
+        let model = DetectorConfig::tiny().init(&device).unwrap();
+        let seconds = time_train_steps(&args, &model, 64, 2, &device).unwrap();
+        assert!(seconds > 0.0 && seconds < 0.9, "{seconds} s per step");
     }
 
     /// Device memory is counted in MiB, as PyTorch's side of the GPU benchmark counts it.
