@@ -24,9 +24,14 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+mod direct;
+mod layout;
+
 use super::activation::Activation;
 use super::packed::{self, MR, PackedWeights};
 use super::{has_avx2_fma, window_out_size};
+use direct::{PAIR, planes_conv};
+pub(crate) use layout::{BatchLayout, PaddedLayout, Planes, Shape, pad_group};
 
 /// A `k x k` convolution with `groups` groups, the same stride and zero padding on both
 /// axes and a bias, followed by ReLU, on images in host memory.
@@ -215,35 +220,6 @@ impl GroupedConv {
     }
 }
 
-/// How a batch of images lies in memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BatchLayout {
-    /// `[C, B, H, W]`: the host engine's (a 1x1 convolution is one matrix product).
-    ChannelMajor,
-    /// `[B, C, H, W]`: Burn's.
-    ImageMajor,
-}
-
-/// The planes of a batch: where image `b`'s channel `c` starts.
-pub(crate) struct Planes {
-    pub layout: BatchLayout,
-    pub channels: usize,
-    pub batch: usize,
-    /// Values per plane.
-    pub len: usize,
-}
-
-impl Planes {
-    /// Offset of image `image`'s channel `channel`.
-    pub fn start(&self, channel: usize, image: usize) -> usize {
-        let index = match self.layout {
-            BatchLayout::ChannelMajor => channel * self.batch + image,
-            BatchLayout::ImageMajor => image * self.channels + channel,
-        };
-        index * self.len
-    }
-}
-
 /// One task's share of a convolution: output channels `channels` (relative to the group) of
 /// group `group` for images `images`, written to a slice where output channel `c` (relative
 /// to `channels.start`) of image `b` starts at `c * out_channel_stride + b *
@@ -255,70 +231,6 @@ struct GroupTask {
     images: Range<usize>,
     out_channel_stride: usize,
     out_image_stride: usize,
-}
-
-/// One image's convolution within a group.
-pub(crate) struct Shape {
-    pub h: usize,
-    pub w: usize,
-    pub c_in_group: usize,
-    pub c_out_group: usize,
-    pub kernel: usize,
-    pub stride: usize,
-    pub padding: usize,
-    pub out_h: usize,
-    pub out_w: usize,
-}
-
-/// Where things are in a group's zero-padded input (`[H + 2p, W + 2p]` per channel) split
-/// into its stride x stride phases (padded row % stride, padded column % stride), each
-/// `[ceil((H + 2p) / stride), ceil((W + 2p) / stride)]`: tap (ky, kx) of every output then
-/// reads one contiguous run of phase (ky % stride, kx % stride) starting at (ky / stride,
-/// kx / stride). At stride 1 there is one phase, the padded channel itself.
-pub(crate) struct PaddedLayout {
-    /// Width of a phase (and of the output rows, junk columns included).
-    pub row_width: usize,
-    phase_len: usize,
-    channel_len: usize,
-    /// Offset of tap `ky * k + kx` in a channel.
-    taps: Vec<usize>,
-    /// Offset of every weight column (`c * k * k + t`: channel `c`, tap `t`) in the buffer:
-    /// the rows the packed product reads.
-    pub rows: Vec<usize>,
-    /// Length of the buffer: the channels and slack for reads past the last one (an output
-    /// plane's rows rounded up to a multiple of 8 from any of `rows`).
-    pub len: usize,
-}
-
-impl PaddedLayout {
-    pub fn new(s: &Shape) -> Self {
-        let st = s.stride;
-        let (ph, pw) = (
-            (s.h + 2 * s.padding).div_ceil(st),
-            (s.w + 2 * s.padding).div_ceil(st),
-        );
-        let phase_len = ph * pw;
-        let channel_len = st * st * phase_len;
-        let taps: Vec<usize> = (0..s.kernel * s.kernel)
-            .map(|t| {
-                let (ky, kx) = (t / s.kernel, t % s.kernel);
-                ((ky % st) * st + kx % st) * phase_len + (ky / st) * pw + kx / st
-            })
-            .collect();
-        let rows = (0..s.c_in_group)
-            .flat_map(|c| taps.iter().map(move |t| c * channel_len + t))
-            .collect();
-        Self {
-            row_width: pw,
-            phase_len,
-            channel_len,
-            taps,
-            rows,
-            // The last block of a plane may read up to a kernel's rows and a register
-            // block past it.
-            len: s.c_in_group * channel_len + s.kernel * pw + CHUNK,
-        }
-    }
 }
 
 /// `task`'s outputs of `x` (planes `input`) into `out`, `activation` applied.
@@ -350,46 +262,6 @@ thread_local! {
     /// faulted in and cleared by the kernel, on every call.
     static SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<f32>)> =
         const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
-}
-
-/// Image `image` of group `g`'s input channels (planes `input` of `x`) into `data`, padded
-/// and split into phases (see [`PaddedLayout`]); what `data` holds besides stays as it is.
-pub(crate) fn pad_group(
-    s: &Shape,
-    layout: &PaddedLayout,
-    x: &[f32],
-    input: &Planes,
-    g: usize,
-    image: usize,
-    data: &mut [f32],
-) {
-    let (st, p, pw) = (s.stride, s.padding, layout.row_width);
-    for ci in 0..s.c_in_group {
-        let channel = g * s.c_in_group + ci;
-        let plane = &x[input.start(channel, image)..][..input.len];
-        let phases = &mut data[ci * layout.channel_len..(ci + 1) * layout.channel_len];
-        for (y, row) in plane.chunks_exact(s.w).enumerate() {
-            let py = y + p;
-            let phase_row = (py % st) * st * layout.phase_len + (py / st) * pw;
-            // Input column x sits at padded column x + p: phase (x + p) % st, index
-            // (x + p) / st. At stride 1 that is one copy of the row.
-            if st == 1 {
-                phases[phase_row + p..][..s.w].copy_from_slice(row);
-                continue;
-            }
-            for phase_x in 0..st {
-                let first_x = (phase_x + st - p % st) % st;
-                let dst =
-                    &mut phases[phase_row + phase_x * layout.phase_len + (first_x + p) / st..];
-                for (d, &value) in dst
-                    .iter_mut()
-                    .zip(row[first_x.min(s.w)..].iter().step_by(st))
-                {
-                    *d = value;
-                }
-            }
-        }
-    }
 }
 
 /// `task`'s output channels for image `image`, from its padded input `data`, into `out`
@@ -473,103 +345,6 @@ fn convolve_group(
         crop(acc, plane_len, co, count, out);
         co += count;
     }
-}
-
-/// Output channels computed together: each input value loaded feeds this many multiply-adds
-/// (2 measured 18% faster than 1 on the seed preset; 4 was no faster than 2).
-const PAIR: usize = 2;
-
-/// Outputs per output channel in a register-resident accumulator block (`PAIR` blocks of
-/// this many make 8 AVX registers).
-const CHUNK: usize = 32;
-
-/// Up to [`PAIR`] output planes of a 3x3 convolution (`bias.len()` of them, each
-/// `acc.len() / bias.len()` values in rows of the input layout's width): `acc[o][i] =
-/// bias[o] + sum over input channels c and taps t of k[o][c][t] * data[c * channel_len +
-/// offsets[t] + i]`. Works in blocks of [`CHUNK`] outputs per channel held in registers. (The
-/// three functions repeat one signature on purpose: the run-time AVX2 dispatch needs a
-/// `target_feature` copy, and bundling the arguments in a struct measured ~25% slower on the
-/// grouped layers.)
-fn planes_conv(
-    acc: &mut [f32],
-    data: &[f32],
-    channel_len: usize,
-    offsets: &[usize; 9],
-    k: &[f32],
-    bias: &[f32],
-) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if has_avx2_fma() {
-            // SAFETY: the CPU supports the features the function is compiled for.
-            unsafe { planes_conv_avx2(acc, data, channel_len, offsets, k, bias) };
-            return;
-        }
-    }
-    planes_conv_portable(acc, data, channel_len, offsets, k, bias);
-}
-
-#[inline(always)]
-fn planes_conv_portable(
-    acc: &mut [f32],
-    data: &[f32],
-    channel_len: usize,
-    offsets: &[usize; 9],
-    k: &[f32],
-    bias: &[f32],
-) {
-    match bias.len() {
-        2 => planes_conv_block::<2>(acc, data, channel_len, offsets, k, bias),
-        _ => planes_conv_block::<1>(acc, data, channel_len, offsets, k, bias),
-    }
-}
-
-/// [`planes_conv`] for exactly `OC` output channels.
-#[inline(always)]
-fn planes_conv_block<const OC: usize>(
-    acc: &mut [f32],
-    data: &[f32],
-    channel_len: usize,
-    offsets: &[usize; 9],
-    k: &[f32],
-    bias: &[f32],
-) {
-    let plane_len = acc.len() / OC;
-    let channels = k.len() / (9 * OC);
-    let mut start = 0;
-    while start < plane_len {
-        let mut block: [[f32; CHUNK]; OC] = std::array::from_fn(|o| [bias[o]; CHUNK]);
-        for c in 0..channels {
-            let channel = &data[c * channel_len + start..];
-            for (t, &offset) in offsets.iter().enumerate() {
-                let src = &channel[offset..][..CHUNK];
-                for (o, block) in block.iter_mut().enumerate() {
-                    let w = k[(o * channels + c) * 9 + t];
-                    for (b, x) in block.iter_mut().zip(src) {
-                        *b += w * x;
-                    }
-                }
-            }
-        }
-        let len = CHUNK.min(plane_len - start);
-        for (o, block) in block.iter().enumerate() {
-            acc[o * plane_len + start..][..len].copy_from_slice(&block[..len]);
-        }
-        start += CHUNK;
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn planes_conv_avx2(
-    acc: &mut [f32],
-    data: &[f32],
-    channel_len: usize,
-    offsets: &[usize; 9],
-    k: &[f32],
-    bias: &[f32],
-) {
-    planes_conv_portable(acc, data, channel_len, offsets, k, bias)
 }
 
 #[cfg(test)]
