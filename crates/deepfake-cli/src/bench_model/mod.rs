@@ -175,7 +175,7 @@ fn gpu_reserved_mb(device: &Device) -> Option<f64> {
 }
 
 /// `bytes` in MB as every memory figure of the benchmarks counts them: MiB (2^20 bytes),
-/// as the PyTorch peer's `max_memory_allocated() / 2**20` and VmHWM's kB / 1024.
+/// as the PyTorch peer's `max_memory_allocated() / 2**20` and `ru_maxrss / 1024`.
 fn megabytes(bytes: u64) -> f64 {
     bytes as f64 / (1u64 << 20) as f64
 }
@@ -185,11 +185,11 @@ fn peak_rss_mb() -> Option<f64> {
     peak_rss_mb_of(&std::fs::read_to_string("/proc/self/status").ok()?)
 }
 
-/// The `VmHWM:` line of a `/proc/<pid>/status` text (in kB) in MB (MiB: kB / 1024).
+/// The `VmHWM:` line of a `/proc/<pid>/status` text (in kB) in [`megabytes`].
 fn peak_rss_mb_of(status: &str) -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(megabytes(kb * 1024))
 }
 
 /// The middle value (for an even count, the upper of the two middle ones).
@@ -198,19 +198,20 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-/// Runs `pass` (which must wait for its result) `warmup + iters` times; median seconds.
-fn time_passes(warmup: usize, iters: usize, mut pass: impl FnMut()) -> f64 {
+/// Runs `pass` (which must wait for its result) `warmup` times untimed, then `iters` (at
+/// least one) times timed; the timed passes' median seconds, or the first pass's error.
+fn time_passes(warmup: usize, iters: usize, mut pass: impl FnMut() -> Result<()>) -> Result<f64> {
     for _ in 0..warmup {
-        pass();
+        pass()?;
     }
     let times = (0..iters.max(1))
         .map(|_| {
             let start = Instant::now();
-            pass();
-            start.elapsed().as_secs_f64()
+            pass()?;
+            Ok(start.elapsed().as_secs_f64())
         })
-        .collect();
-    median(times)
+        .collect::<Result<_>>()?;
+    Ok(median(times))
 }
 
 /// Median seconds of a training step at `batch` (random images and labels, Adam lr 1e-3,
@@ -223,7 +224,8 @@ fn time_train_steps(
     device: &Device,
 ) -> Result<f64> {
     let autodiff = device.clone().autodiff();
-    let mut model = model.clone().to_device(&autodiff).train();
+    // A step takes the model and gives back the updated one.
+    let mut model = Some(model.clone().to_device(&autodiff).train());
     let mut optimizer = deepfake::train::step::torch_adam(1e-4);
     let images = Tensor::<4>::random(
         [batch, 3, size, size],
@@ -235,28 +237,24 @@ fn time_train_steps(
         burn::tensor::TensorData::new(labels, [batch]),
         &autodiff,
     );
-    let mut times = Vec::new();
-    for i in 0..args.warmup + args.iters.max(1) {
-        let start = Instant::now();
+    time_passes(args.warmup, args.iters, || {
+        let current = model.take().expect("every step puts the model back");
         let (next, queued) = deepfake::train::step::train_step(
-            model,
+            current,
             &mut optimizer,
             images.clone(),
             labels.clone(),
             1e-3,
             None,
         );
-        model = next;
+        model = Some(next);
         // Reading the loss waits for the step to finish (as `loss.item()` in the PyTorch peer).
         let output = queued.read()?;
         if !output.loss.is_finite() {
             bail!("the training step's loss is {}", output.loss);
         }
-        if i >= args.warmup {
-            times.push(start.elapsed().as_secs_f64());
-        }
-    }
-    Ok(median(times))
+        Ok(())
+    })
 }
 
 /// Two epochs of the `train` command's loop at `batch` (see [`Part::TrainEpoch`]): the second
@@ -394,7 +392,8 @@ pub fn run(args: Args) -> Result<()> {
                 let seconds = time_passes(args.warmup, args.iters, || {
                     // The maps are read back to the host: the pass is complete.
                     let _ = fused.grad_cam(frames.clone(), 1);
-                });
+                    Ok(())
+                })?;
                 println!("{}", record(&args, part, batch, size, seconds, &device));
                 continue;
             }
@@ -412,7 +411,8 @@ pub fn run(args: Args) -> Result<()> {
                 };
                 // Reading the result waits for the device.
                 let _ = out.into_data();
-            });
+                Ok(())
+            })?;
             println!("{}", record(&args, part, batch, size, seconds, &device));
         }
     }
@@ -565,12 +565,35 @@ mod tests {
         let seconds = time_passes(2, 3, || {
             std::thread::sleep(Duration::from_millis(sleeps[calls]));
             calls += 1;
-        });
+            Ok(())
+        })
+        .unwrap();
         assert_eq!(calls, 5);
         assert!((0.005..0.1).contains(&seconds), "{seconds} s");
         // At least one timed pass, even when asked for none.
         let mut calls = 0;
-        time_passes(0, 0, || calls += 1);
+        time_passes(0, 0, || {
+            calls += 1;
+            Ok(())
+        })
+        .unwrap();
         assert_eq!(calls, 1);
+        // A failing pass, warm-up (the 1st) or timed (the 2nd), stops the timing and its
+        // error comes back.
+        for failing in [1, 2] {
+            let mut calls = 0;
+            let failed = time_passes(1, 3, || {
+                calls += 1;
+                if calls == failing {
+                    anyhow::bail!("pass {calls} failed");
+                }
+                Ok(())
+            });
+            assert_eq!(
+                failed.unwrap_err().to_string(),
+                format!("pass {failing} failed")
+            );
+            assert_eq!(calls, failing);
+        }
     }
 }
