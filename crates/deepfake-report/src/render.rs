@@ -57,6 +57,12 @@ pub mod palette {
     pub const GOOD: RGBColor = RGBColor(46, 139, 87);
     /// Secondary lines.
     pub const GREY: RGBColor = RGBColor(140, 140, 140);
+
+    /// `colour` as an SVG/CSS colour, `#rrggbb`.
+    pub fn hex(colour: RGBColor) -> String {
+        let RGBColor(r, g, b) = colour;
+        format!("#{r:02x}{g:02x}{b:02x}")
+    }
 }
 
 /// Registers the embedded DejaVu Sans as `sans-serif` for bitmap text (once per process).

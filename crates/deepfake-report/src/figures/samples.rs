@@ -13,7 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::percent;
 use crate::error::{ReportError, Result};
-use crate::render::palette::{FAKE, GOOD};
+use crate::render::palette::{FAKE, GOOD, hex};
 use crate::render::{RenderedFigure, encode_png, write_file};
 
 const THUMB: u32 = 128;
@@ -252,7 +252,7 @@ impl SampleGrid {
             let (x, y) = self.origin(i);
             let png = encode_png(tile.thumbnail.as_raw(), THUMB, THUMB)?;
             let data = base64::engine::general_purpose::STANDARD.encode(png);
-            let colour = if tile.correct() { "#2e8b57" } else { "#d64541" };
+            let colour = hex(if tile.correct() { GOOD } else { FAKE });
             if let Some(heatmap) = &tile.heatmap {
                 let (hw, hh) = heatmap.dimensions();
                 let png = encode_png(heatmap.as_raw(), hw, hh)?;
@@ -275,7 +275,7 @@ impl SampleGrid {
                 THUMB + 3
             )?;
             for (k, line) in tile.lines().iter().enumerate() {
-                let fill = if k == 1 { colour } else { "black" };
+                let fill = if k == 1 { colour.as_str() } else { "black" };
                 writeln!(
                     svg,
                     "<text x=\"{}\" y=\"{}\" font-family=\"sans-serif\" font-size=\"12\" \

@@ -7,7 +7,7 @@ use deepfake_metrics::Scored;
 use deepfake_report::figures::{SampleGrid, heatmap_overlay};
 use image::{Rgb, RgbImage};
 
-use crate::svg::{self, Svg};
+use crate::svg::{self, FAKE, GOOD, Svg};
 
 /// Ten images, image `i` all of colour (20 i, 90, 160): 0-2 wrong (a real scored 0.9, a
 /// fake scored 0.3, a real scored 0.6: confidences 90%, 70%, 60%), 3-9 right. Image 0 has
@@ -61,25 +61,25 @@ fn the_grid_shows_the_most_confident_errors_then_spread_correct_ones() {
             "true Real · …e_img_0.png",
             "pred Fake ✗",
             "confidence 90.0%",
-            "#d64541",
+            FAKE,
         ),
         (
             "true Fake · img_1.png",
             "pred Real ✗",
             "confidence 70.0%",
-            "#d64541",
+            FAKE,
         ),
         (
             "true Fake · img_3.png",
             "pred Fake ✓",
             "confidence 80.0%",
-            "#2e8b57",
+            GOOD,
         ),
         (
             "true Real · img_6.png",
             "pred Real ✓",
             "confidence 80.0%",
-            "#2e8b57",
+            GOOD,
         ),
     ];
     assert_eq!(figure.images.len(), 4, "{:?}", figure.images);
@@ -114,7 +114,7 @@ fn the_grid_shows_the_most_confident_errors_then_spread_correct_ones() {
     // (the verdict in the frame's colour, the truth in black).
     let png = image::open(&rendered.png).expect("the PNG").to_rgb8();
     assert_eq!(png.dimensions(), (640, 200));
-    let frames = [[214, 69, 65], [214, 69, 65], [46, 139, 87], [46, 139, 87]];
+    let frames = [FAKE, FAKE, GOOD, GOOD].map(svg::rgb);
     for (i, (image, frame)) in [0u8, 1, 3, 6].into_iter().zip(frames).enumerate() {
         let (x, y) = (160 * i as u32 + 16, 8);
         assert_eq!(

@@ -1,10 +1,17 @@
 //! The shapes and text of a figure's SVG (plotters writes one element per shape, in pixels).
 
-/// The report's palette as plotters writes it (`crate::render::palette`).
+/// The report's palette (`deepfake_report::render::palette`, tied to it by
+/// `the_palette_is_the_reports`) as [`parse`] gives colours: `#RRGGBB`, upper case.
 pub const REAL: &str = "#2E6DB4";
 pub const FAKE: &str = "#D64541";
 pub const GOOD: &str = "#2E8B57";
 pub const GREY: &str = "#8C8C8C";
+
+/// The red, green and blue of a `#RRGGBB` colour (a PNG's pixel).
+pub fn rgb(colour: &str) -> [u8; 3] {
+    let channel = |i: usize| u8::from_str_radix(&colour[1 + 2 * i..3 + 2 * i], 16).expect("hex");
+    [channel(0), channel(1), channel(2)]
+}
 
 /// Whether `y` is off the line of the legend entry `legend` (whose sample shape sits there).
 pub fn off_legend(y: f64, legend: &Text) -> bool {
@@ -84,8 +91,14 @@ fn number_or(node: roxmltree::Node, name: &str, default: f64) -> f64 {
     }
 }
 
+/// A colour attribute, `#RRGGBB` in upper case (plotters writes upper case, the sample
+/// grid lower case: SVG does not tell them apart), or a name, or `none`.
 fn colour(node: roxmltree::Node, name: &str) -> String {
-    node.attribute(name).unwrap_or("none").to_string()
+    match node.attribute(name) {
+        Some(hex) if hex.starts_with('#') => hex.to_uppercase(),
+        Some(named) => named.to_string(),
+        None => "none".to_string(),
+    }
 }
 
 /// Parses `svg`, failing the test on anything that is not well-formed.
@@ -241,4 +254,21 @@ pub fn assert_spans(what: &str, rect: &Rect, expected: [f64; 4]) {
             .all(|(d, e)| (d - e).abs() <= 1.5),
         "{what}: drawn over {drawn:?}, expected {expected:?}"
     );
+}
+
+/// The constants above are the report's palette, written by hand from the SVG plotters
+/// writes: a colour changed in the report fails here, naming the constant to change (and
+/// in the figures that draw it).
+#[test]
+fn the_palette_is_the_reports() {
+    use deepfake_report::render::palette;
+    for (written, colour) in [
+        (REAL, palette::REAL),
+        (FAKE, palette::FAKE),
+        (GOOD, palette::GOOD),
+        (GREY, palette::GREY),
+    ] {
+        assert_eq!(written.to_lowercase(), palette::hex(colour));
+        assert_eq!(rgb(written), [colour.0, colour.1, colour.2]);
+    }
 }
